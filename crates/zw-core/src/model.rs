@@ -1,0 +1,257 @@
+//! What the collectors bring back, in our own words. Adapters convert SDK
+//! types into these once; everything after collection sees only these.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An AWS region name such as `eu-west-1`, validated for shape only: whether
+/// the region exists (or is enabled for the account) is for AWS to say.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Region(String);
+
+impl Region {
+    /// Parses a region name. Accepts `us-east-1`, `eu-central-2`, `us-gov-west-1`,
+    /// `cn-north-1`; refuses upper case, blanks and stray characters so that a typo
+    /// in configuration is reported before any call is made.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let name = raw.trim();
+        let parts: Vec<&str> = name.split('-').collect();
+        let shape_ok = parts.len() >= 3
+            && parts.iter().all(|p| !p.is_empty())
+            && parts[0].len() == 2
+            && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+            && parts[1..parts.len() - 1]
+                .iter()
+                .all(|p| p.bytes().all(|b| b.is_ascii_lowercase()))
+            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit());
+        if shape_ok {
+            Ok(Self(name.to_owned()))
+        } else {
+            Err(format!(
+                "`{raw}` is not an AWS region name (expected something like `eu-west-1`)"
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The pseudo-region of global services (Route 53) in findings and errors.
+    pub fn global() -> Self {
+        Self("global".to_owned())
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Who issued the certificate, which decides whether ACM can ever renew it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CertificateKind {
+    AmazonIssued,
+    Imported,
+    Private,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CertificateStatus {
+    PendingValidation,
+    Issued,
+    Inactive,
+    Expired,
+    ValidationTimedOut,
+    Revoked,
+    Failed,
+    /// A status this version does not know yet; kept verbatim in evidence.
+    Other(String),
+}
+
+impl CertificateStatus {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::PendingValidation => "PENDING_VALIDATION",
+            Self::Issued => "ISSUED",
+            Self::Inactive => "INACTIVE",
+            Self::Expired => "EXPIRED",
+            Self::ValidationTimedOut => "VALIDATION_TIMED_OUT",
+            Self::Revoked => "REVOKED",
+            Self::Failed => "FAILED",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RenewalEligibility {
+    Eligible,
+    Ineligible,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum RenewalStatus {
+    PendingAutoRenewal,
+    PendingValidation,
+    Success,
+    Failed,
+    Other(String),
+}
+
+impl RenewalStatus {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::PendingAutoRenewal => "PENDING_AUTO_RENEWAL",
+            Self::PendingValidation => "PENDING_VALIDATION",
+            Self::Success => "SUCCESS",
+            Self::Failed => "FAILED",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+/// ACM's `RenewalSummary`: present once managed renewal has started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenewalSummary {
+    pub status: RenewalStatus,
+    /// `RenewalStatusReason`, e.g. `CAA_ERROR`, `NO_AVAILABLE_CONTACTS`.
+    pub reason: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ValidationMethod {
+    Dns,
+    Email,
+    Http,
+}
+
+/// The CNAME ACM asks for to prove control of a domain, and keeps asking for at
+/// every renewal.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ValidationRecord {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainValidation {
+    pub domain: String,
+    pub method: Option<ValidationMethod>,
+    pub record: Option<ValidationRecord>,
+}
+
+/// One ACM certificate as `DescribeCertificate` reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Certificate {
+    pub arn: String,
+    pub region: Region,
+    pub domain_name: String,
+    pub subject_alternative_names: Vec<String>,
+    pub kind: CertificateKind,
+    pub status: CertificateStatus,
+    pub key_algorithm: Option<String>,
+    pub not_before: Option<DateTime<Utc>>,
+    pub not_after: Option<DateTime<Utc>>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub imported_at: Option<DateTime<Utc>>,
+    pub failure_reason: Option<String>,
+    pub revocation_reason: Option<String>,
+    pub in_use_by: Vec<String>,
+    pub renewal_eligibility: Option<RenewalEligibility>,
+    pub renewal: Option<RenewalSummary>,
+    pub domain_validations: Vec<DomainValidation>,
+}
+
+impl Certificate {
+    /// DNS validation records the next renewal depends on. Only certificates ACM
+    /// can renew (Amazon-issued, issued or still validating) depend on them.
+    pub fn renewal_validation_records(&self) -> impl Iterator<Item = &ValidationRecord> {
+        let relevant = self.kind == CertificateKind::AmazonIssued
+            && matches!(
+                self.status,
+                CertificateStatus::Issued | CertificateStatus::PendingValidation
+            );
+        self.domain_validations
+            .iter()
+            .filter(move |_| relevant)
+            .filter(|dv| dv.method == Some(ValidationMethod::Dns))
+            .filter_map(|dv| dv.record.as_ref())
+    }
+}
+
+/// A Route 53 hosted zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostedZone {
+    /// Bare id, without the `/hostedzone/` prefix.
+    pub id: String,
+    /// Fully qualified, lower case, with the trailing dot.
+    pub name: String,
+    pub private: bool,
+}
+
+/// One record set of a zone, reduced to what the rules compare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSet {
+    /// Fully qualified, lower case, with the trailing dot.
+    pub name: String,
+    pub record_type: String,
+    pub values: Vec<String>,
+}
+
+/// Lower-cases a DNS name and gives it exactly one trailing dot, so that
+/// `_x.Example.com` and `_x.example.com.` compare equal. Route 53 also escapes
+/// `*` as `\052` in names it returns; that is undone too.
+pub fn normalize_dns_name(name: &str) -> String {
+    let mut n = name.trim().to_ascii_lowercase().replace("\\052", "*");
+    while n.ends_with('.') {
+        n.pop();
+    }
+    n.push('.');
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_accepts_real_shapes_and_refuses_typos() {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-5",
+        ] {
+            assert!(Region::parse(ok).is_ok(), "{ok} should parse");
+        }
+        for bad in [
+            "",
+            "US-EAST-1",
+            "us-east",
+            "useast1",
+            "us-east-1a",
+            "us east 1",
+            "eu--1",
+        ] {
+            assert!(Region::parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn dns_names_normalise_case_dots_and_route53_escapes() {
+        assert_eq!(normalize_dns_name("_X.Example.COM"), "_x.example.com.");
+        assert_eq!(normalize_dns_name("a.example.com.."), "a.example.com.");
+        assert_eq!(normalize_dns_name("\\052.example.com."), "*.example.com.");
+    }
+}

@@ -1,0 +1,388 @@
+//! Turns one scan's detections into conditional changes to the current
+//! findings. Pure: the store applies the plan, and a lost race is re-planned
+//! from a fresh read rather than overwritten.
+//!
+//! ```text
+//!  previous (store)      this scan             change        history
+//!  ----------------      ---------             ------        -------
+//!  none                  detected              put v1        opened
+//!  open vN               detected              put vN+1      severity-changed (only if it changed)
+//!  resolved vN           detected              put vN+1      reopened
+//!  open vN               not detected,
+//!                        family+region covered put vN+1      resolved (item gets a TTL)
+//!  open vN               region not covered    nothing       -
+//!  any, last_seen > now  anything              nothing       -   (a newer scan already wrote it)
+//! ```
+//! Every put is conditional on the version it was planned from (or on the item
+//! not existing), so two scans at once cannot both open a finding, and
+//! "alerts once" holds: each transition is written exactly once.
+
+use crate::catalogue::Check;
+use crate::finding::{Detection, Finding, FindingKey, FindingState, Severity, StoredFinding};
+use crate::model::Region;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The (check family, region) pairs whose collection succeeded in this scan:
+/// only those may resolve findings.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Coverage(BTreeSet<(Check, Region)>);
+
+impl Coverage {
+    pub fn insert(&mut self, check: Check, region: Region) {
+        self.0.insert((check, region));
+    }
+    pub fn remove(&mut self, check: Check, region: &Region) {
+        self.0.remove(&(check, region.clone()));
+    }
+    pub fn covers(&self, check: Check, region: &Region) -> bool {
+        self.0.contains(&(check, region.clone()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "transition", rename_all = "kebab-case")]
+pub enum Transition {
+    Opened,
+    Reopened,
+    Resolved,
+    SeverityChanged { from: Severity },
+}
+
+impl Transition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Opened => "opened",
+            Self::Reopened => "reopened",
+            Self::Resolved => "resolved",
+            Self::SeverityChanged { .. } => "severity-changed",
+        }
+    }
+}
+
+/// One conditional write of a current finding (plus its history entry).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// `None`: the item must not exist yet.
+    pub expected_version: Option<u64>,
+    pub version: u64,
+    pub finding: Finding,
+    pub transition: Option<Transition>,
+    /// When the item may be deleted by TTL: set once it is resolved.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Change {
+    pub fn key(&self) -> FindingKey {
+        self.finding.key()
+    }
+}
+
+pub fn plan(
+    previous: &[StoredFinding],
+    detections: &[Detection],
+    coverage: &Coverage,
+    now: DateTime<Utc>,
+    retention_days: u32,
+) -> Vec<Change> {
+    let previous: BTreeMap<FindingKey, &StoredFinding> =
+        previous.iter().map(|p| (p.finding.key(), p)).collect();
+    // Should two detections share a key, the most severe speaks.
+    let mut current: BTreeMap<FindingKey, &Detection> = BTreeMap::new();
+    for d in detections {
+        let slot = current.entry(d.key()).or_insert(d);
+        if d.severity > slot.severity {
+            *slot = d;
+        }
+    }
+
+    let mut changes = Vec::new();
+    for (key, d) in &current {
+        let d = (*d).clone();
+        match previous.get(key) {
+            None => changes.push(Change {
+                expected_version: None,
+                version: 1,
+                finding: Finding::opened(d, now),
+                transition: Some(Transition::Opened),
+                expires_at: None,
+            }),
+            Some(p) if p.finding.last_seen > now => {}
+            Some(p) => {
+                let reopened = p.finding.state == FindingState::Resolved;
+                let transition = if reopened {
+                    Some(Transition::Reopened)
+                } else if p.finding.severity != d.severity {
+                    Some(Transition::SeverityChanged {
+                        from: p.finding.severity,
+                    })
+                } else {
+                    None
+                };
+                let first_seen = if reopened { now } else { p.finding.first_seen };
+                changes.push(Change {
+                    expected_version: Some(p.version),
+                    version: p.version + 1,
+                    finding: Finding {
+                        first_seen,
+                        ..Finding::opened(d, now)
+                    },
+                    transition,
+                    expires_at: None,
+                });
+            }
+        }
+    }
+    for (key, p) in &previous {
+        let f = &p.finding;
+        if current.contains_key(key)
+            || f.state != FindingState::Open
+            || f.last_seen > now
+            || !coverage.covers(f.code.check(), &f.region)
+        {
+            continue;
+        }
+        changes.push(Change {
+            expected_version: Some(p.version),
+            version: p.version + 1,
+            finding: Finding {
+                state: FindingState::Resolved,
+                resolved_at: Some(now),
+                ..f.clone()
+            },
+            transition: Some(Transition::Resolved),
+            expires_at: Some(now + Duration::days(i64::from(retention_days))),
+        });
+    }
+    changes
+}
+
+/// The open findings once `changes` are applied over `previous`.
+pub fn open_after(previous: &[StoredFinding], changes: &[Change]) -> Vec<Finding> {
+    let mut all: BTreeMap<FindingKey, Finding> = previous
+        .iter()
+        .map(|p| (p.finding.key(), p.finding.clone()))
+        .collect();
+    for c in changes {
+        all.insert(c.key(), c.finding.clone());
+    }
+    all.into_values()
+        .filter(|f| f.state == FindingState::Open)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::FindingCode;
+    use crate::finding::{Resource, ResourceKind};
+    use chrono::TimeZone;
+
+    fn t(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, h, 0, 0)
+            .single()
+            .expect("valid")
+    }
+    fn region() -> Region {
+        Region::parse("eu-west-1").expect("region")
+    }
+    fn det(arn: &str, code: FindingCode, sev: Severity) -> Detection {
+        Detection {
+            code,
+            severity: sev,
+            resource: Resource {
+                kind: ResourceKind::AcmCertificate,
+                id: arn.into(),
+                name: "d".into(),
+            },
+            region: region(),
+            message: "m".into(),
+            evidence: serde_json::json!({}),
+        }
+    }
+    fn stored(d: Detection, at: DateTime<Utc>, state: FindingState, version: u64) -> StoredFinding {
+        let mut f = Finding::opened(d, at);
+        f.state = state;
+        StoredFinding {
+            finding: f,
+            version,
+        }
+    }
+    fn covered() -> Coverage {
+        let mut c = Coverage::default();
+        c.insert(Check::Certificates, region());
+        c
+    }
+
+    #[test]
+    fn new_detection_opens_with_existence_condition() {
+        let ch = plan(
+            &[],
+            &[det("a", FindingCode::CertExpired, Severity::Critical)],
+            &covered(),
+            t(1),
+            90,
+        );
+        assert_eq!(ch.len(), 1);
+        assert_eq!(ch[0].expected_version, None);
+        assert_eq!(ch[0].transition, Some(Transition::Opened));
+        assert_eq!(ch[0].finding.first_seen, t(1));
+    }
+
+    #[test]
+    fn seen_again_refreshes_without_a_transition_and_keeps_first_seen() {
+        let d = det("a", FindingCode::CertExpiring, Severity::Medium);
+        let prev = stored(d.clone(), t(1), FindingState::Open, 4);
+        let ch = plan(&[prev], &[d], &covered(), t(2), 90);
+        assert_eq!(ch.len(), 1);
+        assert_eq!((ch[0].expected_version, ch[0].version), (Some(4), 5));
+        assert_eq!(ch[0].transition, None);
+        assert_eq!(
+            (ch[0].finding.first_seen, ch[0].finding.last_seen),
+            (t(1), t(2))
+        );
+    }
+
+    #[test]
+    fn severity_change_is_a_transition() {
+        let prev = stored(
+            det("a", FindingCode::CertExpiring, Severity::Medium),
+            t(1),
+            FindingState::Open,
+            1,
+        );
+        let ch = plan(
+            &[prev],
+            &[det("a", FindingCode::CertExpiring, Severity::High)],
+            &covered(),
+            t(2),
+            90,
+        );
+        assert_eq!(
+            ch[0].transition,
+            Some(Transition::SeverityChanged {
+                from: Severity::Medium
+            })
+        );
+        assert_eq!(ch[0].finding.severity, Severity::High);
+    }
+
+    #[test]
+    fn gone_in_a_covered_region_resolves_with_ttl() {
+        let prev = stored(
+            det("a", FindingCode::CertExpiring, Severity::Medium),
+            t(1),
+            FindingState::Open,
+            2,
+        );
+        let ch = plan(&[prev], &[], &covered(), t(2), 90);
+        assert_eq!(ch.len(), 1);
+        assert_eq!(ch[0].transition, Some(Transition::Resolved));
+        assert_eq!(ch[0].finding.state, FindingState::Resolved);
+        assert_eq!(ch[0].finding.resolved_at, Some(t(2)));
+        assert_eq!(ch[0].expires_at, Some(t(2) + Duration::days(90)));
+    }
+
+    #[test]
+    fn failed_region_or_family_resolves_nothing() {
+        let prev = stored(
+            det("a", FindingCode::CertExpiring, Severity::Medium),
+            t(1),
+            FindingState::Open,
+            2,
+        );
+        assert!(plan(&[prev.clone()], &[], &Coverage::default(), t(2), 90).is_empty());
+        // Certificates collected but Route 53 failed: validation findings stay.
+        let v = stored(
+            det(
+                "a",
+                FindingCode::CertValidationRecordMissing,
+                Severity::High,
+            ),
+            t(1),
+            FindingState::Open,
+            2,
+        );
+        assert!(plan(&[v], &[], &covered(), t(2), 90).is_empty());
+    }
+
+    #[test]
+    fn resolved_then_seen_again_reopens_with_new_first_seen() {
+        let prev = stored(
+            det("a", FindingCode::CertUnused, Severity::Info),
+            t(1),
+            FindingState::Resolved,
+            3,
+        );
+        let ch = plan(
+            &[prev],
+            &[det("a", FindingCode::CertUnused, Severity::Info)],
+            &covered(),
+            t(5),
+            90,
+        );
+        assert_eq!(ch[0].transition, Some(Transition::Reopened));
+        assert_eq!(ch[0].finding.first_seen, t(5));
+        assert_eq!(ch[0].finding.resolved_at, None);
+        // Resolved and still absent: nothing to write.
+        let prev = stored(
+            det("b", FindingCode::CertUnused, Severity::Info),
+            t(1),
+            FindingState::Resolved,
+            3,
+        );
+        assert!(plan(&[prev], &[], &covered(), t(5), 90).is_empty());
+    }
+
+    #[test]
+    fn an_older_scan_never_overwrites_a_newer_one() {
+        let prev = stored(
+            det("a", FindingCode::CertExpiring, Severity::High),
+            t(5),
+            FindingState::Open,
+            7,
+        );
+        assert!(
+            plan(
+                &[prev.clone()],
+                &[det("a", FindingCode::CertExpiring, Severity::Medium)],
+                &covered(),
+                t(4),
+                90
+            )
+            .is_empty()
+        );
+        assert!(plan(&[prev], &[], &covered(), t(4), 90).is_empty());
+    }
+
+    #[test]
+    fn open_after_merges_changes_over_previous() {
+        let keep = stored(
+            det("keep", FindingCode::CertExpiring, Severity::Medium),
+            t(1),
+            FindingState::Open,
+            1,
+        );
+        let gone = stored(
+            det("gone", FindingCode::CertUnused, Severity::Info),
+            t(1),
+            FindingState::Open,
+            1,
+        );
+        let mut cov = Coverage::default();
+        cov.insert(Check::Certificates, region());
+        let ch = plan(
+            &[gone.clone()],
+            &[det("new", FindingCode::CertExpired, Severity::Critical)],
+            &cov,
+            t(2),
+            90,
+        );
+        let open: Vec<String> = open_after(&[keep, gone], &ch)
+            .into_iter()
+            .map(|f| f.resource.id)
+            .collect();
+        assert_eq!(open, ["keep", "new"]);
+    }
+}

@@ -1,0 +1,4 @@
+//! Pure rules, one module per check family, each with table-driven tests beside it.
+
+pub mod certificates;
+pub mod validation;

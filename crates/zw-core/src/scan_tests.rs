@@ -1,0 +1,492 @@
+//! Orchestration tests with in-memory fakes that keep real semantics: the
+//! store honours conditional writes the way DynamoDB does, and yields between
+//! calls so that two scans really interleave.
+
+use crate::config::Config;
+use crate::finding::{FindingKey, FindingState, StoredFinding};
+use crate::metrics::{self, MetricBatch};
+use crate::model::{
+    Certificate, CertificateKind, CertificateStatus, DomainValidation, HostedZone, RecordSet,
+    Region, RenewalEligibility, ValidationMethod, ValidationRecord,
+};
+use crate::ports::{
+    CertificateSource, Clock, CommitOutcome, ErrorKind, FindingStore, MetricSink, PortError,
+    ZoneSource,
+};
+use crate::reconcile::{Change, Transition};
+use crate::scan::{ScanRecord, ScanReport, Sinks, scan_certificates};
+use crate::{FindingCode, Severity};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+/// Gives other futures a turn, so concurrent scans interleave at every call.
+async fn yield_now() {
+    tokio::task::yield_now().await;
+}
+
+struct FixedClock(Mutex<DateTime<Utc>>);
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("lock")
+    }
+}
+fn clock(at: DateTime<Utc>) -> FixedClock {
+    FixedClock(Mutex::new(at))
+}
+
+#[derive(Default)]
+struct FakeAcm(HashMap<String, Result<Vec<Certificate>, PortError>>);
+impl CertificateSource for FakeAcm {
+    async fn certificates(&self, region: &Region) -> Result<Vec<Certificate>, PortError> {
+        yield_now().await;
+        self.0
+            .get(region.as_str())
+            .cloned()
+            .unwrap_or_else(|| Ok(Vec::new()))
+    }
+}
+
+#[derive(Default)]
+struct FakeRoute53 {
+    zones: Vec<HostedZone>,
+    records: HashMap<String, Result<Vec<RecordSet>, PortError>>,
+    fail_zones: bool,
+}
+impl ZoneSource for FakeRoute53 {
+    async fn hosted_zones(&self) -> Result<Vec<HostedZone>, PortError> {
+        yield_now().await;
+        if self.fail_zones {
+            return Err(PortError::new(
+                "route53",
+                "ListHostedZones",
+                ErrorKind::AccessDenied,
+                "denied",
+            ));
+        }
+        Ok(self.zones.clone())
+    }
+    async fn record_sets(&self, zone_id: &str) -> Result<Vec<RecordSet>, PortError> {
+        yield_now().await;
+        self.records
+            .get(zone_id)
+            .cloned()
+            .unwrap_or_else(|| Ok(Vec::new()))
+    }
+}
+
+#[derive(Default)]
+struct MemoryStore {
+    items: Mutex<BTreeMap<FindingKey, StoredFinding>>,
+    history: Mutex<Vec<(FindingKey, &'static str)>>,
+    scans: Mutex<Vec<ScanRecord>>,
+    fail_load: bool,
+}
+impl FindingStore for MemoryStore {
+    async fn load_current(&self) -> Result<Vec<StoredFinding>, PortError> {
+        yield_now().await;
+        if self.fail_load {
+            return Err(PortError::new(
+                "dynamodb",
+                "Query",
+                ErrorKind::Unreachable,
+                "connection refused",
+            ));
+        }
+        Ok(self.items.lock().expect("lock").values().cloned().collect())
+    }
+    async fn load(&self, keys: &[FindingKey]) -> Result<Vec<StoredFinding>, PortError> {
+        yield_now().await;
+        let items = self.items.lock().expect("lock");
+        Ok(keys.iter().filter_map(|k| items.get(k).cloned()).collect())
+    }
+    async fn commit(&self, _scan_id: &str, changes: &[Change]) -> Result<CommitOutcome, PortError> {
+        yield_now().await;
+        let mut items = self.items.lock().expect("lock");
+        let mut out = CommitOutcome::default();
+        for c in changes {
+            let current = items.get(&c.key()).map(|s| s.version);
+            if current != c.expected_version {
+                out.conflicts.push(c.key());
+                continue;
+            }
+            items.insert(
+                c.key(),
+                StoredFinding {
+                    finding: c.finding.clone(),
+                    version: c.version,
+                },
+            );
+            if let Some(t) = c.transition {
+                self.history
+                    .lock()
+                    .expect("lock")
+                    .push((c.key(), t.as_str()));
+            }
+            out.applied += 1;
+        }
+        Ok(out)
+    }
+    async fn record_scan(&self, scan: &ScanRecord) -> Result<(), PortError> {
+        self.scans.lock().expect("lock").push(scan.clone());
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct RecordingSink(Mutex<Vec<MetricBatch>>);
+impl MetricSink for RecordingSink {
+    async fn publish(&self, batch: &MetricBatch) -> Result<(), PortError> {
+        self.0.lock().expect("lock").push(batch.clone());
+        Ok(())
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0)
+        .single()
+        .expect("valid")
+}
+
+fn config() -> Config {
+    Config::from_vars([
+        ("ZW_REGIONS", "eu-west-1,us-east-1"),
+        ("ZW_TABLE_NAME", "zw-findings"),
+    ])
+    .expect("valid")
+}
+
+fn cert(region: &str, id: &str, kind: CertificateKind, days: i64) -> Certificate {
+    Certificate {
+        arn: format!("arn:aws:acm:{region}:111122223333:certificate/{id}"),
+        region: Region::parse(region).expect("region"),
+        domain_name: format!("{id}.example.com"),
+        subject_alternative_names: vec![],
+        kind,
+        status: CertificateStatus::Issued,
+        key_algorithm: None,
+        not_before: None,
+        not_after: Some(t0() + Duration::days(days)),
+        created_at: None,
+        imported_at: None,
+        failure_reason: None,
+        revocation_reason: None,
+        in_use_by: vec!["arn:aws:cloudfront::111122223333:distribution/E1".into()],
+        renewal_eligibility: Some(RenewalEligibility::Eligible),
+        renewal: None,
+        domain_validations: vec![],
+    }
+}
+
+fn dns_cert(region: &str, id: &str, record: &str) -> Certificate {
+    let mut c = cert(region, id, CertificateKind::AmazonIssued, 200);
+    c.domain_validations = vec![DomainValidation {
+        domain: format!("{id}.example.com"),
+        method: Some(ValidationMethod::Dns),
+        record: Some(ValidationRecord {
+            name: record.into(),
+            value: format!("{id}.acm-validations.aws."),
+        }),
+    }];
+    c
+}
+
+fn estate() -> (FakeAcm, FakeRoute53) {
+    let acm = FakeAcm(HashMap::from([
+        (
+            "eu-west-1".to_string(),
+            Ok(vec![
+                cert("eu-west-1", "soon", CertificateKind::Imported, 5),
+                dns_cert("eu-west-1", "dns", "_a.dns.example.com."),
+                cert("eu-west-1", "fine", CertificateKind::AmazonIssued, 300),
+            ]),
+        ),
+        (
+            "us-east-1".to_string(),
+            Ok(vec![cert(
+                "us-east-1",
+                "cf",
+                CertificateKind::AmazonIssued,
+                10,
+            )]),
+        ),
+    ]));
+    let r53 = FakeRoute53 {
+        zones: vec![HostedZone {
+            id: "Z1".into(),
+            name: "example.com.".into(),
+            private: false,
+        }],
+        records: HashMap::new(),
+        fail_zones: false,
+    };
+    (acm, r53)
+}
+
+async fn run(
+    acm: &FakeAcm,
+    r53: &FakeRoute53,
+    store: &MemoryStore,
+    at: DateTime<Utc>,
+    id: &str,
+) -> ScanReport {
+    let sink = RecordingSink::default();
+    scan_certificates(
+        acm,
+        r53,
+        Sinks {
+            store: Some(store),
+            metrics: Some(&sink),
+        },
+        &clock(at),
+        &config(),
+        id.into(),
+        "test".into(),
+    )
+    .await
+}
+
+fn codes(r: &ScanReport) -> Vec<(String, FindingCode, Severity)> {
+    r.findings
+        .iter()
+        .map(|f| (f.resource.name.clone(), f.code, f.severity))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_scan_finds_each_problem_across_regions() {
+    let (acm, r53) = estate();
+    let store = MemoryStore::default();
+    let r = run(&acm, &r53, &store, t0(), "s1").await;
+    assert_eq!(
+        codes(&r),
+        vec![
+            (
+                "soon.example.com".to_string(),
+                FindingCode::CertImportedExpiring,
+                Severity::Critical
+            ),
+            (
+                "cf.example.com".to_string(),
+                FindingCode::CertExpiring,
+                Severity::High
+            ),
+            (
+                "dns.example.com".to_string(),
+                FindingCode::CertValidationRecordMissing,
+                Severity::High
+            ),
+        ]
+    );
+    assert_eq!(r.scan.certificates, 4);
+    assert_eq!(r.scan.opened, 3);
+    assert!(r.scan.errors.is_empty());
+    assert!(r.scan.stored);
+    assert_eq!(store.items.lock().expect("lock").len(), 3);
+    assert_eq!(store.scans.lock().expect("lock").len(), 1);
+    assert!(!r.failed());
+}
+
+#[tokio::test]
+async fn a_fixed_problem_is_resolved_and_alerts_once() {
+    let (mut acm, mut r53) = estate();
+    let store = MemoryStore::default();
+    run(&acm, &r53, &store, t0(), "s1").await;
+    let again = run(&acm, &r53, &store, t0() + Duration::hours(1), "s2").await;
+    assert_eq!(again.scan.opened, 0, "no new alert for the same problems");
+    // Fix: record restored, imported cert re-imported far out.
+    r53.records.insert(
+        "Z1".into(),
+        Ok(vec![RecordSet {
+            name: "_a.dns.example.com.".into(),
+            record_type: "CNAME".into(),
+            values: vec!["dns.acm-validations.aws.".into()],
+        }]),
+    );
+    acm.0.insert(
+        "eu-west-1".into(),
+        Ok(vec![
+            cert("eu-west-1", "soon", CertificateKind::Imported, 365),
+            dns_cert("eu-west-1", "dns", "_a.dns.example.com."),
+        ]),
+    );
+    let fixed = run(&acm, &r53, &store, t0() + Duration::hours(2), "s3").await;
+    assert_eq!(fixed.scan.resolved, 2);
+    assert_eq!(
+        codes(&fixed).len(),
+        1,
+        "only the us-east-1 finding stays open"
+    );
+    let items = store.items.lock().expect("lock");
+    let resolved: Vec<_> = items
+        .values()
+        .filter(|s| s.finding.state == FindingState::Resolved)
+        .collect();
+    assert_eq!(resolved.len(), 2);
+    let history = store.history.lock().expect("lock");
+    let opened = history.iter().filter(|(_, t)| *t == "opened").count();
+    let closed = history.iter().filter(|(_, t)| *t == "resolved").count();
+    assert_eq!((opened, closed), (3, 2));
+}
+
+#[tokio::test]
+async fn a_failing_region_is_recorded_and_hides_nothing_else() {
+    let (mut acm, r53) = estate();
+    let store = MemoryStore::default();
+    run(&acm, &r53, &store, t0(), "s1").await;
+    acm.0.insert(
+        "us-east-1".into(),
+        Err(PortError::new(
+            "acm",
+            "ListCertificates",
+            ErrorKind::AccessDenied,
+            "not authorized",
+        )),
+    );
+    let r = run(&acm, &r53, &store, t0() + Duration::hours(1), "s2").await;
+    assert_eq!(r.scan.errors.len(), 1);
+    assert_eq!(r.scan.errors[0].region.as_str(), "us-east-1");
+    assert!(r.scan.errors[0].message.contains("grant the permission"));
+    // eu-west-1 results landed; the us-east-1 finding was neither lost nor resolved.
+    assert_eq!(r.scan.resolved, 0);
+    assert_eq!(codes(&r).len(), 3);
+    assert!(
+        !r.failed(),
+        "one region of two failing is partial, not failed"
+    );
+    assert!(
+        r.metrics
+            .data
+            .iter()
+            .any(|d| d.name == metrics::SCAN_ERRORS && d.value == 1.0)
+    );
+}
+
+#[tokio::test]
+async fn route53_failure_keeps_validation_findings_open() {
+    let (acm, mut r53) = estate();
+    let store = MemoryStore::default();
+    run(&acm, &r53, &store, t0(), "s1").await;
+    r53.fail_zones = true;
+    let r = run(&acm, &r53, &store, t0() + Duration::hours(1), "s2").await;
+    assert_eq!(r.scan.resolved, 0);
+    assert!(
+        codes(&r)
+            .iter()
+            .any(|(_, c, _)| *c == FindingCode::CertValidationRecordMissing)
+    );
+    assert_eq!(r.scan.errors[0].service, "route53");
+}
+
+#[tokio::test]
+async fn two_scans_at_once_produce_no_duplicate_findings_or_alerts() {
+    let (acm, r53) = estate();
+    let store = MemoryStore::default();
+    let (a, b) = tokio::join!(
+        run(&acm, &r53, &store, t0(), "a"),
+        run(&acm, &r53, &store, t0(), "b"),
+    );
+    assert_eq!(store.items.lock().expect("lock").len(), 3);
+    let history = store.history.lock().expect("lock");
+    let opened = history.iter().filter(|(_, t)| *t == "opened").count();
+    assert_eq!(opened, 3, "each finding opened exactly once: {history:?}");
+    assert_eq!(a.scan.opened + b.scan.opened, 3);
+    assert_eq!(codes(&a), codes(&b));
+}
+
+#[tokio::test]
+async fn store_down_still_reports_findings_and_fails_the_scan() {
+    let (acm, r53) = estate();
+    let store = MemoryStore {
+        fail_load: true,
+        ..Default::default()
+    };
+    let r = run(&acm, &r53, &store, t0(), "s1").await;
+    assert_eq!(codes(&r).len(), 3);
+    assert!(!r.scan.stored);
+    assert!(r.failed());
+    assert!(r.scan.errors.iter().any(|e| e.service == "dynamodb"));
+}
+
+#[tokio::test]
+async fn read_only_scan_writes_nothing() {
+    let (acm, r53) = estate();
+    let r = scan_certificates(
+        &acm,
+        &r53,
+        Sinks::<MemoryStore, RecordingSink> {
+            store: None,
+            metrics: None,
+        },
+        &clock(t0()),
+        &config(),
+        "ro".into(),
+        "cli".into(),
+    )
+    .await;
+    assert_eq!(codes(&r).len(), 3);
+    assert!(!r.scan.stored);
+    assert!(!r.failed());
+}
+
+#[tokio::test]
+async fn metrics_cover_every_severity_and_only_open_codes() {
+    let (acm, r53) = estate();
+    let store = MemoryStore::default();
+    let r = run(&acm, &r53, &store, t0(), "s1").await;
+    let by = |name: &str, dim: Option<&str>| -> Vec<f64> {
+        r.metrics
+            .data
+            .iter()
+            .filter(|d| d.name == name && d.dimension.as_ref().map(|(_, v)| v.as_str()) == dim)
+            .map(|d| d.value)
+            .collect()
+    };
+    assert_eq!(by(metrics::OPEN_FINDINGS, Some("critical")), [1.0]);
+    assert_eq!(by(metrics::OPEN_FINDINGS, Some("high")), [2.0]);
+    assert_eq!(by(metrics::OPEN_FINDINGS, Some("info")), [0.0]);
+    assert_eq!(
+        by(metrics::OPEN_FINDINGS_BY_CODE, Some("cert.expiring")),
+        [1.0]
+    );
+    assert_eq!(
+        by(metrics::OPEN_FINDINGS_BY_CODE, Some("cert.unused")),
+        Vec::<f64>::new()
+    );
+    assert_eq!(by(metrics::CERTIFICATES_MONITORED, None), [4.0]);
+    assert_eq!(by(metrics::MIN_DAYS_TO_EXPIRY, None), [5.0]);
+    assert_eq!(by(metrics::MIN_DAYS_TO_EXPIRY, Some("us-east-1")), [10.0]);
+    assert_eq!(by(metrics::MIN_DAYS_TO_EXPIRY, Some("eu-west-1")), [5.0]);
+    assert!(
+        r.metrics
+            .data
+            .iter()
+            .all(|d| d.name != metrics::DAYS_TO_EXPIRY),
+        "per-certificate metrics are opt-in"
+    );
+}
+
+#[tokio::test]
+async fn severity_change_is_recorded_in_history() {
+    let (mut acm, r53) = estate();
+    let store = MemoryStore::default();
+    run(&acm, &r53, &store, t0(), "s1").await;
+    acm.0.insert(
+        "us-east-1".into(),
+        Ok(vec![cert(
+            "us-east-1",
+            "cf",
+            CertificateKind::AmazonIssued,
+            3,
+        )]),
+    );
+    run(&acm, &r53, &store, t0() + Duration::hours(1), "s2").await;
+    let history = store.history.lock().expect("lock");
+    assert!(history.iter().any(|(k, t)| {
+        *t == Transition::SeverityChanged {
+            from: Severity::High,
+        }
+        .as_str()
+            && k.code == FindingCode::CertExpiring
+    }));
+}
