@@ -1,1 +1,49 @@
-fn main() {}
+//! `zonewarden`: read-only scans of a real account before deploying, and
+//! local runs. Parses arguments and dispatches; the work is in the libraries.
+
+mod args;
+mod output;
+mod scan;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ZONEWARDEN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            match e.downcast_ref::<scan::CliError>() {
+                Some(scan::CliError::Usage(_)) => ExitCode::from(scan::EXIT_USAGE),
+                _ => ExitCode::from(scan::EXIT_SCAN_FAILED),
+            }
+        }
+    }
+}
+
+fn run(cli: args::Cli) -> anyhow::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        match &cli.command {
+            args::Command::Scan {
+                what: args::ScanTarget::Certificates(a),
+            } => Ok(scan::certificates(&cli.aws, a).await?),
+        }
+    })
+}

@@ -66,7 +66,7 @@ impl ErrorKind {
             Self::AccessDenied => {
                 "grant the permission named above (see docs/template.md for the policy)"
             }
-            Self::NotFound => "the resource disappeared during the scan or the name is wrong",
+            Self::NotFound => "check the name and region of the resource",
             Self::InvalidRequest => "check the region and parameters",
             Self::InvalidResponse => "unexpected answer from AWS; report it with the message above",
             Self::Other => "see the message above",

@@ -1,1 +1,145 @@
-fn main() {}
+//! Seeds the zonewarden demo account into a local emulator.
+//!
+//! ```text
+//! scripts/moto start && eval "$(scripts/moto env)"
+//! cargo run -p zw-testkit --bin zw-demo-seed -- [--table NAME] [REGION...]
+//! ```
+//!
+//! Talks to `AWS_ENDPOINT_URL` only, and refuses to run unless that is a
+//! loopback URL: the demo must never touch a real account. Credentials are the
+//! static `testing` pair whatever the environment holds. Regions default to
+//! `eu-west-1 us-east-1`; the findings table (default `zonewarden-demo`) is
+//! created in the first. Prints the labelled ARNs as JSON on stdout.
+
+use anyhow::{Context, bail};
+use std::io::Write;
+use std::net::IpAddr;
+
+const USAGE: &str = "usage: zw-demo-seed [--table NAME] [REGION...]
+
+Seeds the demo account (certificates, the demo-shop.example zone, the findings
+table) into the emulator at AWS_ENDPOINT_URL, which must be a loopback URL
+(scripts/moto start; eval \"$(scripts/moto env)\"). Regions default to
+eu-west-1 us-east-1; the table (default zonewarden-demo) goes to the first.";
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut table = "zonewarden-demo".to_owned();
+    let mut regions: Vec<String> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => {
+                eprintln!("{USAGE}");
+                return Ok(());
+            }
+            "--table" => table = args.next().context("--table needs a NAME")?,
+            other if other.starts_with("--table=") => {
+                table = other.trim_start_matches("--table=").to_owned();
+            }
+            other if other.starts_with('-') => bail!("unknown option {other}\n\n{USAGE}"),
+            region => regions.push(region.to_owned()),
+        }
+    }
+    if table.is_empty() {
+        bail!("--table needs a non-empty NAME");
+    }
+    if regions.is_empty() {
+        regions = vec!["eu-west-1".to_owned(), "us-east-1".to_owned()];
+    }
+
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    if endpoint.is_empty() {
+        bail!(
+            "AWS_ENDPOINT_URL is not set. zw-demo-seed only seeds a local emulator: \
+             run scripts/moto start, then eval \"$(scripts/moto env)\""
+        );
+    }
+    if !is_loopback_url(&endpoint) {
+        bail!(
+            "AWS_ENDPOINT_URL={endpoint} is not a loopback URL (http://127.0.0.1:PORT, \
+             http://localhost:PORT, http://[::1]:PORT); refusing to seed: the demo must \
+             never touch a real account"
+        );
+    }
+
+    let region_refs: Vec<&str> = regions.iter().map(String::as_str).collect();
+    let sdk = zw_testkit::sdk_config_for(&endpoint, region_refs[0]).await;
+    eprintln!(
+        "zw-demo-seed: seeding {} in {} (waits for moto's MOTO_ACM_VALIDATION_WAIT)",
+        endpoint,
+        region_refs.join(", ")
+    );
+    let estate = zw_testkit::seed::seed_demo_estate(&sdk, &region_refs)
+        .await
+        .context("seeding the demo certificates and zone")?;
+
+    let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+    zw_testkit::seed::create_table(&ddb, &table)
+        .await
+        .with_context(|| format!("creating table {table}"))?;
+
+    let mut out = estate.to_json();
+    out["table"] = serde_json::json!({"name": table, "region": region_refs[0]});
+    out["endpoint"] = serde_json::Value::String(endpoint);
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, &out)?;
+    writeln!(stdout)?;
+    Ok(())
+}
+
+/// `http(s)://HOST[:PORT][/...]` where HOST is `localhost` or a loopback IP.
+fn is_loopback_url(url: &str) -> bool {
+    let Some(rest) = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        match v6.split_once(']') {
+            Some((host, tail)) if tail.is_empty() || tail.starts_with(':') => host,
+            _ => return false,
+        }
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_url;
+
+    #[test]
+    fn only_loopback_endpoints_pass() {
+        for ok in [
+            "http://127.0.0.1:5055",
+            "http://127.0.0.1:5055/",
+            "http://localhost:5055",
+            "https://LOCALHOST",
+            "http://127.1.2.3:80/x",
+            "http://[::1]:5055",
+        ] {
+            assert!(is_loopback_url(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "127.0.0.1:5055",
+            "https://acm.eu-west-1.amazonaws.com",
+            "http://127.0.0.1.evil.example:5055",
+            "http://localhost.evil.example",
+            "http://user@127.0.0.1:5055",
+            "http://[::2]:5055",
+            "http://10.0.0.1:5055",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(!is_loopback_url(bad), "{bad}");
+        }
+    }
+}

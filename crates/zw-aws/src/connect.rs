@@ -1,0 +1,75 @@
+//! Builds the one `SdkConfig` of the process and the clients derived from it.
+//! Standard AWS settings (`AWS_PROFILE`, `AWS_REGION`, `AWS_ENDPOINT_URL`,
+//! credential chain) keep their usual meaning; the CLI's `--profile`,
+//! `--region` and `--endpoint-url` override them the way the AWS CLI does.
+
+use crate::acm::AcmCollector;
+use crate::metrics::CloudWatchSink;
+use crate::route53::Route53Collector;
+use crate::store::DynamoStore;
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use std::time::Duration;
+use zw_core::Config;
+
+/// Overrides of the standard AWS settings, from CLI flags.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    /// Used as the home region (DynamoDB, CloudWatch) only when neither the
+    /// environment nor the profile names one.
+    pub fallback_region: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// Loads the SDK configuration once. Retries: the SDK's standard mode, which
+/// backs off exponentially with full jitter on throttling and transient errors.
+pub async fn load_sdk_config(opts: &AwsOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(
+        RetryConfig::standard()
+            .with_max_attempts(6)
+            .with_initial_backoff(Duration::from_millis(200))
+            .with_max_backoff(Duration::from_secs(10)),
+    );
+    if let Some(p) = &opts.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &opts.fallback_region {
+        let mut chain = aws_config::default_provider::region::DefaultRegionChain::builder();
+        if let Some(p) = &opts.profile {
+            chain = chain.profile_name(p);
+        }
+        loader = loader.region(
+            aws_config::meta::region::RegionProviderChain::first_try(chain.build())
+                .or_else(aws_config::Region::new(r.clone())),
+        );
+    }
+    if let Some(e) = &opts.endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
+}
+
+/// Every adapter a scan needs, built once per process (Lambda init or CLI
+/// start) from one `SdkConfig`. Cheap to clone: SDK clients are handles.
+#[derive(Debug, Clone)]
+pub struct Services {
+    pub acm: AcmCollector,
+    pub route53: Route53Collector,
+    pub store: Option<DynamoStore>,
+    pub cloudwatch: CloudWatchSink,
+}
+
+impl Services {
+    pub fn new(sdk: &SdkConfig, cfg: &Config) -> Self {
+        Self {
+            acm: AcmCollector::new(sdk, &cfg.regions, cfg.acm_rps, cfg.acm_concurrency),
+            route53: Route53Collector::new(sdk, cfg.route53_rps),
+            store: cfg
+                .table_name
+                .as_ref()
+                .map(|t| DynamoStore::new(sdk, t.clone(), cfg.history_retention_days)),
+            cloudwatch: CloudWatchSink::new(sdk),
+        }
+    }
+}

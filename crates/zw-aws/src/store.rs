@@ -1,0 +1,560 @@
+//! The DynamoDB finding store. Schema: `docs/storage.md`.
+//!
+//! One table, three item families:
+//!
+//! | item            | pk                      | sk                                   | TTL (`expires_at`)       |
+//! |-----------------|-------------------------|--------------------------------------|--------------------------|
+//! | current finding | `FINDING`               | `<code>#<resource id>`               | only once resolved       |
+//! | history entry   | `HISTORY#<yyyy-mm-dd>`  | `<at>#<code>#<resource id>#<what>`   | at + retention           |
+//! | scan record     | `SCAN#<yyyy-mm-dd>`     | `<started_at>#<scan id>`             | started_at + retention   |
+//!
+//! Every change of a current finding is a `Put` conditional on the version it
+//! was planned from (`attribute_not_exists(pk)` for new ones), sent together
+//! with its history entry in one `TransactWriteItems` of up to 100 actions.
+//! DynamoDB cancels a whole transaction when one condition fails; the
+//! cancellation reasons say which, and the rest is sent again without them.
+
+use crate::error::classify;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use std::collections::HashMap;
+use zw_core::finding::{Finding, FindingKey, FindingState, Resource, ResourceKind, StoredFinding};
+use zw_core::ports::{CommitOutcome, ErrorKind, FindingStore, PortError};
+use zw_core::reconcile::{Change, Transition};
+use zw_core::scan::ScanRecord;
+use zw_core::{FindingCode, Severity};
+
+/// DynamoDB's limit of actions in one transaction.
+const MAX_TRANSACT_ACTIONS: usize = 100;
+pub const FINDING_PK: &str = "FINDING";
+
+type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    retention_days: u32,
+}
+
+impl DynamoStore {
+    pub fn new(sdk: &SdkConfig, table: String, retention_days: u32) -> Self {
+        Self {
+            client: Client::new(sdk),
+            table,
+            retention_days,
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub fn finding_sk(key: &FindingKey) -> String {
+    format!("{}#{}", key.code.id(), key.resource_id)
+}
+
+fn resource_kind(k: ResourceKind) -> &'static str {
+    match k {
+        ResourceKind::AcmCertificate => "acm-certificate",
+    }
+}
+
+/// The current-finding item for a change.
+pub fn finding_item(
+    f: &Finding,
+    version: u64,
+    scan_id: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Item {
+    let mut item: Item = HashMap::from([
+        ("pk".into(), s(FINDING_PK)),
+        ("sk".into(), s(finding_sk(&f.key()))),
+        ("item_type".into(), s("finding")),
+        ("code".into(), s(f.code.id())),
+        ("severity".into(), s(f.severity.as_str())),
+        ("resource_kind".into(), s(resource_kind(f.resource.kind))),
+        ("resource_id".into(), s(&f.resource.id)),
+        ("resource_name".into(), s(&f.resource.name)),
+        ("region".into(), s(f.region.as_str())),
+        ("message".into(), s(&f.message)),
+        ("evidence".into(), s(f.evidence.to_string())),
+        ("first_seen".into(), s(ts(f.first_seen))),
+        ("last_seen".into(), s(ts(f.last_seen))),
+        ("state".into(), s(f.state.as_str())),
+        ("version".into(), n(version)),
+        ("scan_id".into(), s(scan_id)),
+    ]);
+    if let Some(at) = f.resolved_at {
+        item.insert("resolved_at".into(), s(ts(at)));
+    }
+    if let Some(exp) = expires_at {
+        item.insert("expires_at".into(), n(exp.timestamp()));
+    }
+    item
+}
+
+fn history_item(c: &Change, t: Transition, scan_id: &str, retention_days: u32) -> Item {
+    let f = &c.finding;
+    let at = match t {
+        Transition::Resolved => f.resolved_at.unwrap_or(f.last_seen),
+        _ => f.last_seen,
+    };
+    let mut item: Item = HashMap::from([
+        ("pk".into(), s(format!("HISTORY#{}", at.format("%Y-%m-%d")))),
+        (
+            "sk".into(),
+            s(format!(
+                "{}#{}#{}#{}",
+                ts(at),
+                f.code.id(),
+                f.resource.id,
+                t.as_str()
+            )),
+        ),
+        ("item_type".into(), s("history")),
+        ("transition".into(), s(t.as_str())),
+        ("at".into(), s(ts(at))),
+        ("code".into(), s(f.code.id())),
+        ("severity".into(), s(f.severity.as_str())),
+        ("resource_kind".into(), s(resource_kind(f.resource.kind))),
+        ("resource_id".into(), s(&f.resource.id)),
+        ("resource_name".into(), s(&f.resource.name)),
+        ("region".into(), s(f.region.as_str())),
+        ("message".into(), s(&f.message)),
+        ("evidence".into(), s(f.evidence.to_string())),
+        ("scan_id".into(), s(scan_id)),
+        ("finding_version".into(), n(c.version)),
+        (
+            "expires_at".into(),
+            n((at + Duration::days(i64::from(retention_days))).timestamp()),
+        ),
+    ]);
+    if let Transition::SeverityChanged { from } = t {
+        item.insert("previous_severity".into(), s(from.as_str()));
+    }
+    item
+}
+
+pub fn scan_item(scan: &ScanRecord, retention_days: u32) -> Result<Item, PortError> {
+    let body = serde_json::to_string(scan).map_err(|e| {
+        PortError::new(
+            "dynamodb",
+            "PutItem",
+            ErrorKind::Other,
+            format!("cannot encode scan record: {e}"),
+        )
+    })?;
+    let mut item: Item = HashMap::from([
+        (
+            "pk".into(),
+            s(format!("SCAN#{}", scan.started_at.format("%Y-%m-%d"))),
+        ),
+        (
+            "sk".into(),
+            s(format!("{}#{}", ts(scan.started_at), scan.scan_id)),
+        ),
+        ("item_type".into(), s("scan")),
+        ("scan_id".into(), s(&scan.scan_id)),
+        ("trigger".into(), s(&scan.trigger)),
+        ("started_at".into(), s(ts(scan.started_at))),
+        ("finished_at".into(), s(ts(scan.finished_at))),
+        ("duration_ms".into(), n(scan.duration_ms)),
+        ("certificates".into(), n(scan.certificates)),
+        ("opened".into(), n(scan.opened)),
+        ("resolved".into(), n(scan.resolved)),
+        ("error_count".into(), n(scan.errors.len())),
+        ("record".into(), s(body)),
+        (
+            "expires_at".into(),
+            n((scan.started_at + Duration::days(i64::from(retention_days))).timestamp()),
+        ),
+    ]);
+    for (sev, count) in &scan.open_findings {
+        item.insert(format!("open_{}", sev.as_str()), n(count));
+    }
+    Ok(item)
+}
+
+/// Reads a current-finding item back. A malformed item is an error naming the
+/// item and the attribute, never a panic or a silently skipped finding.
+pub fn parse_finding(item: &Item) -> Result<StoredFinding, PortError> {
+    let sk = item
+        .get("sk")
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    let bad = |attr: &str, why: &str| {
+        PortError::new(
+            "dynamodb",
+            "Query",
+            ErrorKind::InvalidResponse,
+            format!("finding item pk=FINDING sk={sk}: attribute `{attr}` {why}"),
+        )
+    };
+    let text = |attr: &str| -> Result<&str, PortError> {
+        item.get(attr)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+            .ok_or_else(|| bad(attr, "is missing or not a string"))
+    };
+    let time = |attr: &str| -> Result<DateTime<Utc>, PortError> {
+        DateTime::parse_from_rfc3339(text(attr)?)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| bad(attr, "is not an RFC 3339 time"))
+    };
+    let code = FindingCode::from_id(text("code")?)
+        .ok_or_else(|| bad("code", "is not a known finding code"))?;
+    let severity: Severity = text("severity")?
+        .parse()
+        .map_err(|_| bad("severity", "is not a severity"))?;
+    let state = match text("state")? {
+        "open" => FindingState::Open,
+        "resolved" => FindingState::Resolved,
+        _ => return Err(bad("state", "is not open or resolved")),
+    };
+    let kind = match text("resource_kind")? {
+        "acm-certificate" => ResourceKind::AcmCertificate,
+        _ => return Err(bad("resource_kind", "is not a known resource kind")),
+    };
+    let version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| bad("version", "is missing or not a whole number"))?;
+    let region = match text("region")? {
+        "global" => zw_core::Region::global(),
+        r => zw_core::Region::parse(r).map_err(|_| bad("region", "is not a region"))?,
+    };
+    let evidence =
+        serde_json::from_str(text("evidence")?).map_err(|_| bad("evidence", "is not JSON"))?;
+    Ok(StoredFinding {
+        finding: Finding {
+            code,
+            severity,
+            resource: Resource {
+                kind,
+                id: text("resource_id")?.to_owned(),
+                name: text("resource_name")?.to_owned(),
+            },
+            region,
+            message: text("message")?.to_owned(),
+            evidence,
+            first_seen: time("first_seen")?,
+            last_seen: time("last_seen")?,
+            state,
+            resolved_at: if item.contains_key("resolved_at") {
+                Some(time("resolved_at")?)
+            } else {
+                None
+            },
+        },
+        version,
+    })
+}
+
+impl DynamoStore {
+    /// Classifies a DynamoDB error; a missing table gets a message that says so.
+    fn error<E, R>(
+        &self,
+        operation: &'static str,
+        e: aws_sdk_dynamodb::error::SdkError<E, R>,
+    ) -> PortError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug,
+    {
+        let mut e = classify("dynamodb", operation, e);
+        if e.kind == ErrorKind::NotFound {
+            e.message = format!(
+                "table `{}` does not exist in this account and region ({}); deploy the stack, or pass --table / set ZW_TABLE_NAME",
+                self.table, e.message
+            );
+        }
+        e
+    }
+
+    fn actions(&self, scan_id: &str, c: &Change) -> Vec<TransactWriteItem> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(finding_item(
+                &c.finding,
+                c.version,
+                scan_id,
+                c.expires_at,
+            )));
+        let put = match c.expected_version {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(v) => put
+                .condition_expression("version = :expected")
+                .expression_attribute_values(":expected", n(v)),
+        };
+        let mut out = Vec::with_capacity(2);
+        if let Ok(put) = put.build() {
+            out.push(TransactWriteItem::builder().put(put).build());
+        }
+        if let Some(t) = c.transition {
+            let history = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(history_item(c, t, scan_id, self.retention_days)))
+                // Retried transactions must not write a second entry.
+                .condition_expression("attribute_not_exists(pk)")
+                .build();
+            if let Ok(h) = history {
+                out.push(TransactWriteItem::builder().put(h).build());
+            }
+        }
+        out
+    }
+
+    /// Sends one group of changes as a transaction; on cancellation, drops the
+    /// changes whose condition failed and sends the rest again.
+    async fn commit_group(
+        &self,
+        scan_id: &str,
+        mut group: Vec<&Change>,
+        outcome: &mut CommitOutcome,
+    ) -> Result<(), PortError> {
+        let mut transient_retries = 0;
+        while !group.is_empty() {
+            let mut owners = Vec::new();
+            let mut items = Vec::new();
+            for (i, c) in group.iter().enumerate() {
+                for a in self.actions(scan_id, c) {
+                    owners.push(i);
+                    items.push(a);
+                }
+            }
+            let result = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await;
+            match result {
+                Ok(_) => {
+                    outcome.applied += group.len();
+                    return Ok(());
+                }
+                Err(err) => {
+                    let reasons: Option<Vec<Option<String>>> = match err.as_service_error() {
+                        Some(TransactWriteItemsError::TransactionCanceledException(tc)) => Some(
+                            tc.cancellation_reasons()
+                                .iter()
+                                .map(|r| r.code().map(str::to_owned))
+                                .collect(),
+                        ),
+                        _ => None,
+                    };
+                    let Some(reasons) = reasons else {
+                        return Err(self.error("TransactWriteItems", err));
+                    };
+                    let failed: std::collections::BTreeSet<usize> = reasons
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, code)| code.as_deref() == Some("ConditionalCheckFailed"))
+                        .filter_map(|(i, _)| owners.get(i).copied())
+                        .collect();
+                    if failed.is_empty() {
+                        // Cancelled for another reason (TransactionConflict with a
+                        // concurrent scan, throttling): back off and try again.
+                        transient_retries += 1;
+                        if transient_retries > 5 {
+                            return Err(PortError::new(
+                                "dynamodb",
+                                "TransactWriteItems",
+                                ErrorKind::Transient,
+                                format!("transaction kept being cancelled: {:?}", err.code()),
+                            ));
+                        }
+                        let jitter = rand::random_range(0..100u64);
+                        tokio::time::sleep(std::time::Duration::from_millis(
+                            100 * transient_retries + jitter,
+                        ))
+                        .await;
+                        continue;
+                    }
+                    let mut keep = Vec::new();
+                    for (i, c) in group.into_iter().enumerate() {
+                        if failed.contains(&i) {
+                            outcome.conflicts.push(c.key());
+                        } else {
+                            keep.push(c);
+                        }
+                    }
+                    group = keep;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl FindingStore for DynamoStore {
+    async fn load_current(&self) -> Result<Vec<StoredFinding>, PortError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(FINDING_PK))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.error("Query", e))?;
+            for item in page.items() {
+                out.push(parse_finding(item)?);
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn load(&self, keys: &[FindingKey]) -> Result<Vec<StoredFinding>, PortError> {
+        let mut out = Vec::new();
+        for k in keys {
+            let got = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("pk", s(FINDING_PK))
+                .key("sk", s(finding_sk(k)))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| self.error("GetItem", e))?;
+            if let Some(item) = got.item() {
+                out.push(parse_finding(item)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn commit(&self, scan_id: &str, changes: &[Change]) -> Result<CommitOutcome, PortError> {
+        let mut outcome = CommitOutcome::default();
+        let mut group: Vec<&Change> = Vec::new();
+        let mut actions = 0;
+        for c in changes {
+            let size = 1 + usize::from(c.transition.is_some());
+            if actions + size > MAX_TRANSACT_ACTIONS {
+                self.commit_group(scan_id, std::mem::take(&mut group), &mut outcome)
+                    .await?;
+                actions = 0;
+            }
+            group.push(c);
+            actions += size;
+        }
+        self.commit_group(scan_id, group, &mut outcome).await?;
+        Ok(outcome)
+    }
+
+    async fn record_scan(&self, scan: &ScanRecord) -> Result<(), PortError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(scan_item(scan, self.retention_days)?))
+            .send()
+            .await
+            .map_err(|e| self.error("PutItem", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zw_core::finding::Detection;
+
+    fn finding() -> Finding {
+        Finding::opened(
+            Detection {
+                code: FindingCode::CertValidationRecordMissing,
+                severity: Severity::High,
+                resource: Resource {
+                    kind: ResourceKind::AcmCertificate,
+                    id: "arn:aws:acm:eu-west-1:111122223333:certificate/abc".into(),
+                    name: "api.example.com".into(),
+                },
+                region: zw_core::Region::parse("eu-west-1").expect("region"),
+                message: "Validation CNAME missing".into(),
+                evidence: serde_json::json!({"records": [{"record": "_x.api.example.com."}]}),
+            },
+            DateTime::from_timestamp(1_790_000_000, 123_000_000).expect("ts"),
+        )
+    }
+
+    #[test]
+    fn finding_items_round_trip() {
+        let f = finding();
+        let item = finding_item(&f, 7, "scan-1", None);
+        assert_eq!(
+            item["sk"].as_s().expect("s"),
+            "cert.validation-record-missing#arn:aws:acm:eu-west-1:111122223333:certificate/abc"
+        );
+        assert!(
+            !item.contains_key("expires_at"),
+            "open findings never expire"
+        );
+        let back = parse_finding(&item).expect("parses");
+        assert_eq!(back.version, 7);
+        assert_eq!(back.finding, f);
+    }
+
+    #[test]
+    fn a_malformed_item_names_the_attribute() {
+        let mut item = finding_item(&finding(), 1, "s", None);
+        item.insert("version".into(), s("seven"));
+        let e = parse_finding(&item).expect_err("bad version");
+        assert!(e.message.contains("`version`"), "{e}");
+        assert!(
+            e.message.contains("sk=cert.validation-record-missing#"),
+            "{e}"
+        );
+        let mut item = finding_item(&finding(), 1, "s", None);
+        item.insert("code".into(), s("cert.renamed"));
+        assert!(
+            parse_finding(&item)
+                .expect_err("bad code")
+                .message
+                .contains("`code`")
+        );
+    }
+
+    #[test]
+    fn history_entries_expire_after_retention() {
+        let f = finding();
+        let change = Change {
+            expected_version: None,
+            version: 1,
+            finding: f.clone(),
+            transition: Some(Transition::Opened),
+            expires_at: None,
+        };
+        let item = history_item(&change, Transition::Opened, "scan-1", 90);
+        let exp: i64 = item["expires_at"].as_n().expect("n").parse().expect("int");
+        assert_eq!(exp, (f.last_seen + Duration::days(90)).timestamp());
+        assert!(item["pk"].as_s().expect("s").starts_with("HISTORY#"));
+    }
+}

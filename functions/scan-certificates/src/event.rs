@@ -1,0 +1,139 @@
+//! The events that start a scan, parsed once into a `Trigger`.
+
+use serde::Deserialize;
+
+/// The EventBridge envelope, reduced to what decides and labels a scan.
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    source: String,
+    #[serde(rename = "detail-type")]
+    detail_type: String,
+    #[serde(default)]
+    detail: serde_json::Value,
+}
+
+/// Why this scan runs. Every trigger scans every configured region: an ACM
+/// event for one certificate is a good moment to re-check them all, and a
+/// full scan keeps resolution and metrics consistent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trigger {
+    /// The EventBridge schedule.
+    Schedule,
+    /// An ACM event (approaching expiration, expired, renewal action required...).
+    Acm { detail_type: String },
+    /// An AWS Health event about ACM.
+    Health { event_type: String },
+    /// Invoked by hand: `{"source": "zonewarden", "detail-type": "Manual Scan"}`.
+    Manual,
+}
+
+impl Trigger {
+    pub fn label(&self) -> String {
+        match self {
+            Self::Schedule => "schedule".into(),
+            Self::Acm { detail_type } => format!("aws.acm: {detail_type}"),
+            Self::Health { event_type } => format!("aws.health: {event_type}"),
+            Self::Manual => "manual".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EventError {
+    #[error(
+        "the event is not an EventBridge event ({0}); expected an object with `source` and `detail-type`, like the samples in events/"
+    )]
+    Malformed(String),
+    #[error(
+        "events from `{event_source}` ({detail_type}) do not start a certificate scan; send aws.events (schedule), aws.acm, aws.health (service ACM) or zonewarden (manual)"
+    )]
+    Unsupported {
+        event_source: String,
+        detail_type: String,
+    },
+}
+
+pub fn parse(event: &serde_json::Value) -> Result<Trigger, EventError> {
+    let env: Envelope =
+        serde_json::from_value(event.clone()).map_err(|e| EventError::Malformed(e.to_string()))?;
+    match env.source.as_str() {
+        "aws.events" | "aws.scheduler" if env.detail_type == "Scheduled Event" => {
+            Ok(Trigger::Schedule)
+        }
+        "aws.acm" => Ok(Trigger::Acm {
+            detail_type: env.detail_type,
+        }),
+        "aws.health" if env.detail.get("service").and_then(|s| s.as_str()) == Some("ACM") => {
+            Ok(Trigger::Health {
+                event_type: env
+                    .detail
+                    .get("eventTypeCode")
+                    .and_then(|s| s.as_str())
+                    .unwrap_or("unknown")
+                    .to_owned(),
+            })
+        }
+        "zonewarden" => Ok(Trigger::Manual),
+        _ => Err(EventError::Unsupported {
+            event_source: env.source,
+            detail_type: env.detail_type,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Every sample in events/ parses into the trigger its name says.
+    #[test]
+    fn every_sample_event_parses() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).expect("events/ exists") {
+            let path = entry.expect("entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                continue;
+            }
+            let name = path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let text = std::fs::read_to_string(&path).expect("readable");
+            let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+            let parsed = parse(&value);
+            if name.starts_with("invalid-") {
+                assert!(parsed.is_err(), "{name} should be refused");
+            } else {
+                let t = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
+                let expected_prefix = name.split('-').next().unwrap_or_default();
+                let label = t.label();
+                let matches = match expected_prefix {
+                    "schedule" => t == Trigger::Schedule,
+                    "acm" => label.starts_with("aws.acm"),
+                    "health" => label.starts_with("aws.health"),
+                    "manual" => t == Trigger::Manual,
+                    _ => false,
+                };
+                assert!(matches, "{name} parsed as {label}");
+            }
+            seen += 1;
+        }
+        assert!(seen >= 5, "expected the samples in events/, found {seen}");
+    }
+
+    #[test]
+    fn malformed_and_foreign_events_are_refused_with_a_hint() {
+        let e = parse(&json!([1, 2])).expect_err("array");
+        assert!(e.to_string().contains("events/"), "{e}");
+        let e = parse(
+            &json!({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification"}),
+        )
+        .expect_err("ec2");
+        assert!(matches!(e, EventError::Unsupported { .. }));
+        let e = parse(&json!({"source": "aws.health", "detail-type": "AWS Health Event", "detail": {"service": "EC2"}})).expect_err("health ec2");
+        assert!(e.to_string().contains("aws.health"), "{e}");
+    }
+}
