@@ -1,7 +1,7 @@
 //! Classifies SDK errors into `PortError` once, so nothing above this layer
 //! looks at SDK error types or error-code strings.
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use zw_core::ports::{ErrorKind, PortError};
 
 /// Error codes the AWS services use for "slow down".
@@ -38,9 +38,9 @@ pub fn classify<E, R>(
 ) -> PortError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
-    let text = DisplayErrorContext(&err).to_string();
+    let text = chain(&err);
     let kind = match &err {
         SdkError::ServiceError(se) => {
             let code = se.err().code().unwrap_or_default();
@@ -88,6 +88,22 @@ where
         _ => detail,
     };
     PortError::new(service, operation, kind, message)
+}
+
+/// The error and its sources, joined: "dispatch failure: io error: tcp
+/// connect error: Connection refused". Unlike `DisplayErrorContext` it leaves
+/// out the Debug dump of the raw response.
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(e) = source {
+        let text = e.to_string();
+        if parts.last().is_none_or(|last| !last.contains(&text)) {
+            parts.push(text);
+        }
+        source = e.source();
+    }
+    parts.join(": ")
 }
 
 fn is_credentials_problem(text: &str) -> bool {

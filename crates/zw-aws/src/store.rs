@@ -277,7 +277,7 @@ impl DynamoStore {
     ) -> PortError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let mut e = classify("dynamodb", operation, e);
         if e.kind == ErrorKind::NotFound {

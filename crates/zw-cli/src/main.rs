@@ -10,8 +10,10 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
+    // aws_config warns at length about every credential and region source it
+    // tries (IMDS on a laptop); our own error says what is missing instead.
     let level = match cli.verbose {
-        0 => "warn",
+        0 => "warn,aws_config=error",
         1 => "info",
         _ => "debug",
     };

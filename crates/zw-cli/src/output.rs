@@ -56,7 +56,12 @@ pub fn table(report: &ScanReport, out: &mut dyn Write, tty: bool) -> io::Result<
             *w = (*w).max(cell.chars().count());
         }
     }
-    if rows.is_empty() {
+    if report.failed() {
+        writeln!(
+            out,
+            "No results: the scan could not run (errors on stderr)."
+        )?;
+    } else if rows.is_empty() {
         writeln!(out, "No open findings.")?;
     } else {
         writeln!(
@@ -112,5 +117,30 @@ pub fn table(report: &ScanReport, out: &mut dyn Write, tty: bool) -> io::Result<
         } else {
             " (not stored)".to_owned()
         }
-    )
+    )?;
+    if !scan.errors.is_empty() && !report.failed() {
+        writeln!(
+            out,
+            "{} scan error(s): results are incomplete; findings in the failed parts were kept, not resolved.",
+            scan.errors.len()
+        )?;
+    }
+    Ok(())
+}
+
+/// Scan errors for stderr, one line per distinct failure: the same error in
+/// every region is said once, naming the regions.
+pub fn errors(report: &ScanReport, err: &mut dyn Write) -> io::Result<()> {
+    let mut grouped: Vec<(String, Vec<String>)> = Vec::new();
+    for e in &report.scan.errors {
+        let what = format!("{} {} ({}): {}", e.service, e.operation, e.kind, e.message);
+        match grouped.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, regions)) => regions.push(e.region.to_string()),
+            None => grouped.push((what, vec![e.region.to_string()])),
+        }
+    }
+    for (what, regions) in grouped {
+        writeln!(err, "error: in {}: {what}", regions.join(", "))?;
+    }
+    Ok(())
 }

@@ -90,13 +90,7 @@ pub async fn certificates(aws: &AwsArgs, args: &ScanArgs) -> Result<u8, CliError
     out.flush()?;
 
     let mut err = std::io::stderr().lock();
-    for e in &report.scan.errors {
-        writeln!(
-            err,
-            "error: {} {} in {} ({}): {}",
-            e.service, e.operation, e.region, e.kind, e.message
-        )?;
-    }
+    output::errors(&report, &mut err)?;
     if report.failed() {
         writeln!(
             err,

@@ -61,8 +61,15 @@ impl Moto {
             Some(path) if !path.is_empty() => PathBuf::from(path),
             _ => repo_root().join(".venv/bin/moto_server"),
         };
+        Self::start_with(&bin)
+    }
+
+    /// [`Moto::start`] with an explicit moto server executable.
+    pub fn start_with(bin: &Path) -> Result<Moto> {
         if !bin.is_file() {
-            return Err(TestkitError::MotoNotFound { path: bin });
+            return Err(TestkitError::MotoNotFound {
+                path: bin.to_path_buf(),
+            });
         }
         let log_dir = repo_root().join(".zw/testkit");
         std::fs::create_dir_all(&log_dir).map_err(|source| TestkitError::Io {
@@ -73,7 +80,7 @@ impl Moto {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match Self::start_on_free_port(&bin, &log_dir) {
+            match Self::start_on_free_port(bin, &log_dir) {
                 Err(TestkitError::MotoExited { output, .. })
                     if attempt < PORT_ATTEMPTS && output.contains("Address already in use") =>
                 {

@@ -14,6 +14,7 @@
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::net::IpAddr;
+use std::process::ExitCode;
 
 const USAGE: &str = "usage: zw-demo-seed [--table NAME] [REGION...]
 
@@ -23,7 +24,17 @@ table) into the emulator at AWS_ENDPOINT_URL, which must be a loopback URL
 eu-west-1 us-east-1; the table (default zonewarden-demo) goes to the first.";
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("zw-demo-seed: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     let mut table = "zonewarden-demo".to_owned();
     let mut regions: Vec<String> = Vec::new();
     let mut args = std::env::args().skip(1);

@@ -1,0 +1,198 @@
+//! The `zonewarden` binary as a user runs it: flags, output, exit codes.
+//! `scripts/test` builds it before the tests (`cargo build --bins`).
+
+use crate::support::{Env, TABLE};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn binary() -> PathBuf {
+    // target/<profile>/deps/integration-<hash> -> target/<profile>/zonewarden
+    let exe = std::env::current_exe().expect("test binary path");
+    let bin = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|dir| dir.join("zonewarden"))
+        .expect("target dir");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build --bins` (scripts/test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Runs the CLI with a clean environment: only what the test passes.
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(binary());
+    cmd.env_clear()
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("HOME", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("runs")
+}
+
+fn moto_env(endpoint: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+        ("AWS_ACCESS_KEY_ID", "testing".into()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+        ("AWS_REGION", "eu-west-1".into()),
+    ]
+}
+
+fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_only_json_scan_has_the_documented_shape_and_writes_nothing() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let vars = moto_env(&env.moto.endpoint);
+    let out = run(
+        &["scan", "certificates", "--no-write", "--format", "json"],
+        &refs(&vars),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(
+        v["scan"]["regions"],
+        serde_json::json!(["eu-west-1", "us-east-1"])
+    );
+    assert_eq!(v["scan"]["stored"], false);
+    let findings = v["findings"].as_array().expect("findings array");
+    assert!(!findings.is_empty());
+    for f in findings {
+        for field in [
+            "code",
+            "severity",
+            "resource",
+            "region",
+            "message",
+            "evidence",
+            "first_seen",
+            "last_seen",
+            "state",
+        ] {
+            assert!(f.get(field).is_some(), "finding lacks {field}: {f}");
+        }
+    }
+    assert!(
+        crate::support::all_items(&env.ddb()).await.is_empty(),
+        "--no-write wrote to the table"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_on_trips_exit_3_and_table_output_is_readable() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let vars = moto_env(&env.moto.endpoint);
+    let out = run(
+        &[
+            "scan",
+            "certificates",
+            "--table",
+            TABLE,
+            "--fail-on",
+            "critical",
+        ],
+        &refs(&vars),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|h| h.starts_with("SEVERITY  CODE")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cert.imported-expiring"), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "no colour when not a terminal");
+    assert!(
+        !crate::support::items(&env.ddb(), "FINDING")
+            .await
+            .is_empty(),
+        "stored"
+    );
+}
+
+#[test]
+fn bad_flags_and_configuration_exit_2_with_one_clear_message() {
+    let out = run(
+        &["scan", "certificates", "--region", "Mars-1", "--no-write"],
+        &[("AWS_REGION", "eu-west-1")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`Mars-1` is not an AWS region name"), "{err}");
+    let out = run(
+        &["scan", "certificates", "--fail-on", "urgent"],
+        &[("AWS_REGION", "eu-west-1")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["scan", "certificates"], &[("AWS_REGION", "eu-west-1")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--no-write"),
+        "tells how to fix"
+    );
+    let out = run(
+        &["scan", "certificates", "--no-write"],
+        &[("AWS_REGION", "eu-west-1"), ("ZW_EXPIRY_DAYS", "7,14,30")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ZW_EXPIRY_DAYS"));
+}
+
+#[test]
+fn endpoint_down_exits_1_naming_the_problem_once_for_all_regions() {
+    let out = run(
+        &["scan", "certificates", "--no-write"],
+        &[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "y"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("in eu-west-1, us-east-1: acm ListCertificates (unreachable)"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn no_credentials_exits_1_and_says_how_to_configure_them() {
+    let out = run(
+        &["scan", "certificates", "--no-write"],
+        &[
+            ("AWS_REGION", "eu-west-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("(no-credentials)") && err.contains("configure credentials"),
+        "{err}"
+    );
+}

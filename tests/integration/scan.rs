@@ -1,0 +1,264 @@
+//! Whole scans against moto: real collectors, the DynamoDB store, PutMetricData.
+
+use crate::support::{Env, TABLE, all_items, attr, config, items};
+use std::collections::BTreeSet;
+use zw_aws::SystemClock;
+use zw_core::scan::{ScanReport, scan_certificates};
+use zw_core::{FindingCode, Severity, Sinks};
+use zw_testkit::seed::{self, labels};
+
+async fn scan(env: &Env, services: &zw_aws::Services, id: &str) -> ScanReport {
+    scan_certificates(
+        &services.acm,
+        &services.route53,
+        Sinks {
+            store: services.store.as_ref(),
+            metrics: Some(&services.cloudwatch),
+        },
+        &SystemClock,
+        &env.config,
+        id.into(),
+        "test".into(),
+    )
+    .await
+}
+
+fn codes_for(report: &ScanReport, arn: &str) -> BTreeSet<FindingCode> {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.resource.id == arn)
+        .map(|f| f.code)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_estate_shows_each_seeded_problem_and_lands_in_dynamodb() {
+    let (env, estate) = Env::with_demo_estate().await;
+    let services = env.services();
+    let report = scan(&env, &services, "it-1").await;
+    assert!(report.scan.errors.is_empty(), "{:?}", report.scan.errors);
+    assert_eq!(report.scan.certificates, estate.certificates.len());
+
+    let arn = |l: &str| {
+        estate
+            .arn(l)
+            .unwrap_or_else(|| panic!("label {l}"))
+            .to_owned()
+    };
+    use FindingCode::*;
+    assert_eq!(
+        codes_for(&report, &arn(labels::IMPORTED_EXPIRING_5D)),
+        BTreeSet::from([CertImportedExpiring, CertUnused])
+    );
+    assert_eq!(
+        codes_for(&report, &arn(labels::IMPORTED_EXPIRING_20D)),
+        BTreeSet::from([CertImportedExpiring, CertUnused])
+    );
+    assert!(
+        codes_for(&report, &arn(labels::VALIDATION_RECORD_DELETED))
+            .contains(&CertValidationRecordMissing)
+    );
+    assert!(codes_for(&report, &arn(labels::NO_HOSTED_ZONE)).contains(&CertValidationZoneUnknown));
+    assert!(!codes_for(&report, &arn(labels::HEALTHY)).contains(&CertValidationRecordMissing));
+    assert!(codes_for(&report, &arn(labels::HEALTHY)).contains(&CertValidationRecordShared));
+    assert!(codes_for(&report, &arn(labels::CLOUDFRONT_WWW)).contains(&CertValidationRecordShared));
+    // Severity grading survives the round trip through real adapters.
+    let five = report
+        .findings
+        .iter()
+        .find(|f| {
+            f.resource.id == arn(labels::IMPORTED_EXPIRING_5D) && f.code == CertImportedExpiring
+        })
+        .expect("5-day finding");
+    assert_eq!(five.severity, Severity::Critical);
+    let missing = report
+        .findings
+        .iter()
+        .find(|f| f.code == CertValidationRecordMissing)
+        .expect("missing record");
+    assert!(
+        missing.message.contains(&estate.zone_id),
+        "names the zone: {}",
+        missing.message
+    );
+
+    // DynamoDB: one current item per finding, one "opened" history entry each, one scan record.
+    let ddb = env.ddb();
+    let current = items(&ddb, "FINDING").await;
+    assert_eq!(current.len(), report.findings.len());
+    assert!(
+        current
+            .iter()
+            .all(|i| attr(i, "state") == "open" && !i.contains_key("expires_at"))
+    );
+    let all = all_items(&ddb).await;
+    let history: Vec<_> = all
+        .iter()
+        .filter(|i| attr(i, "item_type") == "history")
+        .collect();
+    assert_eq!(history.len(), report.findings.len());
+    assert!(
+        history
+            .iter()
+            .all(|i| attr(i, "transition") == "opened" && i.contains_key("expires_at"))
+    );
+    let scans: Vec<_> = all
+        .iter()
+        .filter(|i| attr(i, "item_type") == "scan")
+        .collect();
+    assert_eq!(scans.len(), 1);
+    assert_eq!(attr(scans[0], "scan_id"), "it-1");
+
+    // PutMetricData reached CloudWatch (moto stores data points; it evaluates no alarms).
+    let cw = aws_sdk_cloudwatch::Client::new(&env.sdk);
+    let listed = cw
+        .list_metrics()
+        .namespace("Zonewarden")
+        .send()
+        .await
+        .expect("list_metrics");
+    let names: BTreeSet<String> = listed
+        .metrics()
+        .iter()
+        .filter_map(|m| m.metric_name().map(str::to_owned))
+        .collect();
+    for expected in [
+        "OpenFindings",
+        "OpenFindingsByCode",
+        "CertificatesMonitored",
+        "MinDaysToExpiry",
+        "ScanErrors",
+        "ScanDurationMs",
+    ] {
+        assert!(
+            names.contains(expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+    let min = report
+        .metrics
+        .data
+        .iter()
+        .find(|d| d.name == "MinDaysToExpiry" && d.dimension.is_none())
+        .expect("min");
+    assert_eq!(
+        min.value, 4.0,
+        "the 5-day import has 4 whole days left once seeding took a moment"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rescans_alert_once_and_a_restored_record_resolves_its_finding() {
+    let (env, estate) = Env::with_demo_estate().await;
+    let services = env.services();
+    let first = scan(&env, &services, "it-a").await;
+    let second = scan(&env, &services, "it-b").await;
+    assert_eq!(second.scan.opened, 0, "nothing new on an unchanged estate");
+    assert_eq!(second.findings.len(), first.findings.len());
+
+    // Restore the deleted validation CNAME.
+    let r53 = aws_sdk_route53::Client::new(&env.sdk);
+    let acm = aws_sdk_acm::Client::from_conf(
+        aws_sdk_acm::config::Builder::from(&env.sdk)
+            .region(aws_sdk_acm::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let arn = estate
+        .arn(labels::VALIDATION_RECORD_DELETED)
+        .expect("arn")
+        .to_owned();
+    seed::upsert_validation_records(&r53, &estate.zone_id, &acm, &arn)
+        .await
+        .expect("restore");
+    let third = scan(&env, &services, "it-c").await;
+    assert_eq!(third.scan.resolved, 1);
+    assert!(
+        !third
+            .findings
+            .iter()
+            .any(|f| f.code == FindingCode::CertValidationRecordMissing)
+    );
+
+    let ddb = env.ddb();
+    let current = items(&ddb, "FINDING").await;
+    let resolved: Vec<_> = current
+        .iter()
+        .filter(|i| attr(i, "state") == "resolved")
+        .collect();
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(attr(resolved[0], "code"), "cert.validation-record-missing");
+    assert!(
+        resolved[0].contains_key("expires_at"),
+        "resolved findings expire by TTL"
+    );
+    assert!(resolved[0].contains_key("resolved_at"));
+    let history = all_items(&ddb).await;
+    let transitions: Vec<&str> = history
+        .iter()
+        .filter(|i| attr(i, "item_type") == "history")
+        .map(|i| attr(i, "transition"))
+        .collect();
+    assert_eq!(
+        transitions.iter().filter(|t| **t == "opened").count(),
+        first.findings.len()
+    );
+    assert_eq!(transitions.iter().filter(|t| **t == "resolved").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_scans_at_once_write_each_finding_and_transition_once() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let (a, b) = (env.services(), env.services());
+    let (ra, rb) = tokio::join!(scan(&env, &a, "race-a"), scan(&env, &b, "race-b"));
+    assert!(
+        ra.scan.errors.is_empty() && rb.scan.errors.is_empty(),
+        "{:?} {:?}",
+        ra.scan.errors,
+        rb.scan.errors
+    );
+    let ddb = env.ddb();
+    let current = items(&ddb, "FINDING").await;
+    assert_eq!(current.len(), ra.findings.len());
+    let opened = all_items(&ddb)
+        .await
+        .into_iter()
+        .filter(|i| attr(i, "transition") == "opened")
+        .count();
+    assert_eq!(
+        opened,
+        ra.findings.len(),
+        "each finding opened exactly once"
+    );
+    assert_eq!(ra.scan.opened + rb.scan.opened, ra.findings.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_table_is_a_recorded_error_and_findings_are_still_reported() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let mut cfg = config(&[]);
+    cfg.table_name = Some(format!("{TABLE}-absent"));
+    let services = zw_aws::Services::new(&env.sdk, &cfg);
+    let report = scan_certificates(
+        &services.acm,
+        &services.route53,
+        Sinks {
+            store: services.store.as_ref(),
+            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
+        },
+        &SystemClock,
+        &cfg,
+        "no-table".into(),
+        "test".into(),
+    )
+    .await;
+    assert!(report.failed());
+    assert!(!report.findings.is_empty());
+    let e = report
+        .scan
+        .errors
+        .iter()
+        .find(|e| e.service == "dynamodb")
+        .expect("store error");
+    assert!(e.message.contains("does not exist"), "{}", e.message);
+}
