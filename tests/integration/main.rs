@@ -13,6 +13,11 @@
 //!   points `PutMetricData` stored, not alarm states.
 //! - DynamoDB TTL is never enforced: we assert the `expires_at` we write.
 
+#![expect(
+    clippy::expect_used,
+    reason = "helpers outside #[test] fns fail the test on the unexpected, like the tests do"
+)]
+
 mod cli;
 mod collect;
 mod handler;

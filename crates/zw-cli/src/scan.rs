@@ -98,14 +98,14 @@ pub async fn certificates(aws: &AwsArgs, args: &ScanArgs) -> Result<u8, CliError
         )?;
         return Ok(EXIT_SCAN_FAILED);
     }
-    if let (Some(threshold), Some(worst)) = (args.fail_on, report.worst_severity()) {
-        if worst >= threshold {
-            writeln!(
-                err,
-                "failing: an open finding is {worst} (--fail-on {threshold})"
-            )?;
-            return Ok(EXIT_FAIL_ON);
-        }
+    if let (Some(threshold), Some(worst)) = (args.fail_on, report.worst_severity())
+        && worst >= threshold
+    {
+        writeln!(
+            err,
+            "failing: an open finding is {worst} (--fail-on {threshold})"
+        )?;
+        return Ok(EXIT_FAIL_ON);
     }
     Ok(EXIT_OK)
 }

@@ -159,12 +159,12 @@ impl Config {
                 let home = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
                 match home.map(Region::parse) {
                     Some(Ok(home)) => {
-                        let mut regions = vec![home];
-                        let cf = Region::parse(CLOUDFRONT_REGION).expect("constant is valid");
-                        if !regions.contains(&cf) {
-                            regions.push(cf);
+                        let cloudfront = Region(CLOUDFRONT_REGION.to_owned());
+                        if home == cloudfront {
+                            vec![home]
+                        } else {
+                            vec![home, cloudfront]
                         }
-                        regions
                     }
                     Some(Err(e)) => {
                         errors.push(format!("AWS_REGION: {e}"));

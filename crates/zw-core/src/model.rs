@@ -9,7 +9,7 @@ use std::fmt;
 /// the region exists (or is enabled for the account) is for AWS to say.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct Region(String);
+pub struct Region(pub(crate) String);
 
 impl Region {
     /// Parses a region name. Accepts `us-east-1`, `eu-central-2`, `us-gov-west-1`,

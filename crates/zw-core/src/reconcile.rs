@@ -292,7 +292,16 @@ mod tests {
             FindingState::Open,
             2,
         );
-        assert!(plan(&[prev.clone()], &[], &Coverage::default(), t(2), 90).is_empty());
+        assert!(
+            plan(
+                std::slice::from_ref(&prev),
+                &[],
+                &Coverage::default(),
+                t(2),
+                90
+            )
+            .is_empty()
+        );
         // Certificates collected but Route 53 failed: validation findings stay.
         let v = stored(
             det(
@@ -345,7 +354,7 @@ mod tests {
         );
         assert!(
             plan(
-                &[prev.clone()],
+                std::slice::from_ref(&prev),
                 &[det("a", FindingCode::CertExpiring, Severity::Medium)],
                 &covered(),
                 t(4),
@@ -373,7 +382,7 @@ mod tests {
         let mut cov = Coverage::default();
         cov.insert(Check::Certificates, region());
         let ch = plan(
-            &[gone.clone()],
+            std::slice::from_ref(&gone),
             &[det("new", FindingCode::CertExpired, Severity::Critical)],
             &cov,
             t(2),

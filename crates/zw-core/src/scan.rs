@@ -229,15 +229,17 @@ where
         cfg.per_certificate_metrics,
         now,
     );
-    if let Some(sink) = sinks.metrics {
-        if let Err(e) = sink.publish(&metrics).await {
-            scan.errors.push(ScanError::new(Region::global(), e));
-        }
+    if let Some(Err(e)) = match sinks.metrics {
+        Some(sink) => Some(sink.publish(&metrics).await),
+        None => None,
+    } {
+        scan.errors.push(ScanError::new(Region::global(), e));
     }
-    if let Some(store) = sinks.store {
-        if let Err(e) = store.record_scan(&scan).await {
-            scan.errors.push(ScanError::new(Region::global(), e));
-        }
+    if let Some(Err(e)) = match sinks.store {
+        Some(store) => Some(store.record_scan(&scan).await),
+        None => None,
+    } {
+        scan.errors.push(ScanError::new(Region::global(), e));
     }
     ScanReport {
         scan,

@@ -433,11 +433,13 @@ mod tests {
 
     #[test]
     fn custom_thresholds_are_honoured() {
-        let mut cfg = RuleConfig::default();
-        cfg.expiry = crate::config::ExpiryThresholds {
-            medium: 45,
-            high: 20,
-            critical: 2,
+        let cfg = RuleConfig {
+            expiry: crate::config::ExpiryThresholds {
+                medium: 45,
+                high: 20,
+                critical: 2,
+            },
+            ..RuleConfig::default()
         };
         let c = cert(
             CertificateKind::AmazonIssued,
@@ -445,7 +447,7 @@ mod tests {
             now() + Duration::days(40),
         );
         assert_eq!(
-            codes(&evaluate(&[c.clone()], &cfg, now())),
+            codes(&evaluate(std::slice::from_ref(&c), &cfg, now())),
             vec![(FindingCode::CertExpiring, Severity::Medium)]
         );
         let c = cert(
