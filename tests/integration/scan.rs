@@ -4,13 +4,16 @@ use crate::support::{Env, TABLE, all_items, attr, config, items};
 use std::collections::BTreeSet;
 use zw_aws::SystemClock;
 use zw_core::scan::{ScanReport, scan_certificates};
-use zw_core::{FindingCode, Severity, Sinks};
+use zw_core::{FindingCode, Severity, Sinks, Sources};
 use zw_testkit::seed::{self, labels};
 
 async fn scan(env: &Env, services: &zw_aws::Services, id: &str) -> ScanReport {
     scan_certificates(
-        &services.acm,
-        &services.route53,
+        Sources {
+            certificates: &services.acm,
+            zones: &services.route53,
+            usage: Some(&services.calls),
+        },
         Sinks {
             store: services.store.as_ref(),
             metrics: Some(&services.cloudwatch),
@@ -81,6 +84,22 @@ async fn the_demo_estate_shows_each_seeded_problem_and_lands_in_dynamodb() {
         missing.message.contains(&estate.zone_id),
         "names the zone: {}",
         missing.message
+    );
+
+    // The scan counts its own API calls: one listing per region, one describe
+    // per certificate, one Route 53 zone listing, one record listing per zone.
+    let calls = &report.scan.api_calls;
+    assert_eq!(calls.get("acm:ListCertificates"), Some(&2), "{calls:?}");
+    assert_eq!(
+        calls.get("acm:DescribeCertificate"),
+        Some(&(estate.certificates.len() as u64)),
+        "{calls:?}"
+    );
+    assert_eq!(calls.get("route53:ListHostedZones"), Some(&1), "{calls:?}");
+    assert_eq!(
+        calls.get("route53:ListResourceRecordSets"),
+        Some(&(report.scan.hosted_zones_checked as u64)),
+        "{calls:?}"
     );
 
     // DynamoDB: one current item per finding, one "opened" history entry each, one scan record.
@@ -240,8 +259,11 @@ async fn a_missing_table_is_a_recorded_error_and_findings_are_still_reported() {
     cfg.table_name = Some(format!("{TABLE}-absent"));
     let services = zw_aws::Services::new(&env.sdk, &cfg);
     let report = scan_certificates(
-        &services.acm,
-        &services.route53,
+        Sources {
+            certificates: &services.acm,
+            zones: &services.route53,
+            usage: None,
+        },
         Sinks {
             store: services.store.as_ref(),
             metrics: None::<&zw_aws::metrics::CloudWatchSink>,

@@ -3,6 +3,7 @@
 
 use crate::error::classify;
 use crate::limiter::RateLimiter;
+use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_acm::Client;
 use aws_sdk_acm::types::{self as acm, CertificateDetail};
@@ -30,12 +31,19 @@ pub struct AcmCollector {
 
 impl AcmCollector {
     /// One client and one request budget per region (ACM quotas are regional).
-    pub fn new(sdk: &SdkConfig, regions: &[Region], rps: f64, concurrency: usize) -> Self {
+    pub fn new(
+        sdk: &SdkConfig,
+        regions: &[Region],
+        rps: f64,
+        concurrency: usize,
+        calls: &ApiCallCounter,
+    ) -> Self {
         let regions = regions
             .iter()
             .map(|r| {
                 let conf = aws_sdk_acm::config::Builder::from(sdk)
                     .region(aws_config::Region::new(r.as_str().to_owned()))
+                    .interceptor(calls.clone())
                     .build();
                 (
                     r.clone(),

@@ -7,6 +7,7 @@ use crate::acm::AcmCollector;
 use crate::metrics::CloudWatchSink;
 use crate::route53::Route53Collector;
 use crate::store::DynamoStore;
+use crate::usage::ApiCallCounter;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::time::Duration;
@@ -54,6 +55,8 @@ pub async fn load_sdk_config(opts: &AwsOptions) -> SdkConfig {
 /// start) from one `SdkConfig`. Cheap to clone: SDK clients are handles.
 #[derive(Debug, Clone)]
 pub struct Services {
+    /// Counts every request the clients below send.
+    pub calls: ApiCallCounter,
     pub acm: AcmCollector,
     pub route53: Route53Collector,
     pub store: Option<DynamoStore>,
@@ -62,14 +65,16 @@ pub struct Services {
 
 impl Services {
     pub fn new(sdk: &SdkConfig, cfg: &Config) -> Self {
+        let calls = ApiCallCounter::default();
         Self {
-            acm: AcmCollector::new(sdk, &cfg.regions, cfg.acm_rps, cfg.acm_concurrency),
-            route53: Route53Collector::new(sdk, cfg.route53_rps),
+            acm: AcmCollector::new(sdk, &cfg.regions, cfg.acm_rps, cfg.acm_concurrency, &calls),
+            route53: Route53Collector::new(sdk, cfg.route53_rps, &calls),
             store: cfg
                 .table_name
                 .as_ref()
-                .map(|t| DynamoStore::new(sdk, t.clone(), cfg.history_retention_days)),
-            cloudwatch: CloudWatchSink::new(sdk),
+                .map(|t| DynamoStore::new(sdk, t.clone(), cfg.history_retention_days, &calls)),
+            cloudwatch: CloudWatchSink::new(sdk, &calls),
+            calls,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod limiter;
 pub mod metrics;
 pub mod route53;
 pub mod store;
+pub mod usage;
 
 pub use aws_config::SdkConfig;
 pub use clock::SystemClock;

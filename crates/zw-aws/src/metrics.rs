@@ -3,6 +3,7 @@
 //! permission). From the CLI: batched `PutMetricData`.
 
 use crate::error::classify;
+use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum as CwDatum, StandardUnit};
@@ -113,9 +114,12 @@ pub struct CloudWatchSink {
 }
 
 impl CloudWatchSink {
-    pub fn new(sdk: &SdkConfig) -> Self {
+    pub fn new(sdk: &SdkConfig, calls: &ApiCallCounter) -> Self {
+        let conf = aws_sdk_cloudwatch::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
         Self {
-            client: Client::new(sdk),
+            client: Client::from_conf(conf),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::error::classify;
 use crate::limiter::RateLimiter;
+use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::RrType;
@@ -18,9 +19,12 @@ pub struct Route53Collector {
 }
 
 impl Route53Collector {
-    pub fn new(sdk: &SdkConfig, rps: f64) -> Self {
+    pub fn new(sdk: &SdkConfig, rps: f64, calls: &ApiCallCounter) -> Self {
+        let conf = aws_sdk_route53::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
         Self {
-            client: Client::new(sdk),
+            client: Client::from_conf(conf),
             limiter: RateLimiter::per_second(rps),
         }
     }

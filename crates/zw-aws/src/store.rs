@@ -15,6 +15,7 @@
 //! cancellation reasons say which, and the rest is sent again without them.
 
 use crate::error::classify;
+use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
@@ -42,9 +43,17 @@ pub struct DynamoStore {
 }
 
 impl DynamoStore {
-    pub fn new(sdk: &SdkConfig, table: String, retention_days: u32) -> Self {
+    pub fn new(
+        sdk: &SdkConfig,
+        table: String,
+        retention_days: u32,
+        calls: &ApiCallCounter,
+    ) -> Self {
+        let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
+            .interceptor(calls.clone())
+            .build();
         Self {
-            client: Client::new(sdk),
+            client: Client::from_conf(conf),
             table,
             retention_days,
         }

@@ -5,7 +5,7 @@ use crate::output;
 use std::io::{IsTerminal, Write};
 use zw_aws::{AwsOptions, Services, SystemClock, load_sdk_config};
 use zw_core::ports::Clock;
-use zw_core::{Config, Sinks};
+use zw_core::{Config, Sinks, Sources};
 
 /// Exit statuses, as documented in the README.
 pub const EXIT_OK: u8 = 0;
@@ -68,8 +68,11 @@ pub async fn certificates(aws: &AwsArgs, args: &ScanArgs) -> Result<u8, CliError
         }
     };
     let report = zw_core::scan::scan_certificates(
-        &services.acm,
-        &services.route53,
+        Sources {
+            certificates: &services.acm,
+            zones: &services.route53,
+            usage: Some(&services.calls),
+        },
         sinks,
         &clock,
         &cfg,

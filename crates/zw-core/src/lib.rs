@@ -26,4 +26,4 @@ pub use finding::{
 };
 pub use model::Region;
 pub use ports::{ErrorKind, PortError};
-pub use scan::{ScanError, ScanRecord, ScanReport, Sinks};
+pub use scan::{ScanError, ScanRecord, ScanReport, Sinks, Sources};

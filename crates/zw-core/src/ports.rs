@@ -158,6 +158,12 @@ pub trait MetricSink: Send + Sync {
     fn publish(&self, batch: &MetricBatch) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
+/// API requests sent so far, per `service:Operation` (retries included).
+/// Cumulative; a scan records the difference between its start and end.
+pub trait ApiUsage: Send + Sync {
+    fn calls(&self) -> std::collections::BTreeMap<String, u64>;
+}
+
 /// The one place time comes from; rules get `now` as a parameter instead.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;

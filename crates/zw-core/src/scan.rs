@@ -10,7 +10,7 @@ use crate::finding::{Detection, Finding, FindingKey, Severity, StoredFinding};
 use crate::metrics::{MetricBatch, scan_metrics};
 use crate::model::{Certificate, Region};
 use crate::ports::{
-    CertificateSource, Clock, ErrorKind, FindingStore, MetricSink, PortError, ZoneSource,
+    ApiUsage, CertificateSource, Clock, ErrorKind, FindingStore, MetricSink, PortError, ZoneSource,
 };
 use crate::reconcile::{self, Change, Coverage, Transition};
 use crate::rules;
@@ -62,6 +62,9 @@ pub struct ScanRecord {
     pub resolved: usize,
     /// Whether findings were written to the store.
     pub stored: bool,
+    /// AWS API requests this scan sent, per `service:Operation`, retries
+    /// included (empty when the adapters do not count).
+    pub api_calls: BTreeMap<String, u64>,
     pub errors: Vec<ScanError>,
 }
 
@@ -95,6 +98,20 @@ impl ScanReport {
     }
 }
 
+/// Where a scan collects from.
+pub struct Sources<'a, C, Z> {
+    pub certificates: &'a C,
+    pub zones: &'a Z,
+    /// Counts the API calls the sources (and sinks) make, if available.
+    pub usage: Option<&'a dyn ApiUsage>,
+}
+
+impl<C, Z> std::fmt::Debug for Sources<'_, C, Z> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sources")
+    }
+}
+
 /// The sinks a scan writes to. `None` means read-only (`--no-write`).
 #[derive(Debug)]
 pub struct Sinks<'a, S, M> {
@@ -103,8 +120,7 @@ pub struct Sinks<'a, S, M> {
 }
 
 pub async fn scan_certificates<C, Z, S, M, K>(
-    certs_src: &C,
-    zones_src: &Z,
+    sources: Sources<'_, C, Z>,
     sinks: Sinks<'_, S, M>,
     clock: &K,
     cfg: &Config,
@@ -119,6 +135,8 @@ where
     K: Clock,
 {
     let started_at = clock.now();
+    let calls_before = sources.usage.map(ApiUsage::calls).unwrap_or_default();
+    let (certs_src, zones_src) = (sources.certificates, sources.zones);
     let mut errors = Vec::new();
     let mut coverage = Coverage::default();
 
@@ -218,6 +236,7 @@ where
         opened,
         resolved,
         stored,
+        api_calls: BTreeMap::new(),
         errors,
     };
 
@@ -234,6 +253,16 @@ where
         None => None,
     } {
         scan.errors.push(ScanError::new(Region::global(), e));
+    }
+    if let Some(usage) = sources.usage {
+        scan.api_calls = usage
+            .calls()
+            .into_iter()
+            .filter_map(|(k, n)| {
+                let delta = n - calls_before.get(&k).copied().unwrap_or(0);
+                (delta > 0).then_some((k, delta))
+            })
+            .collect();
     }
     if let Some(Err(e)) = match sinks.store {
         Some(store) => Some(store.record_scan(&scan).await),

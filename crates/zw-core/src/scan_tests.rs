@@ -14,7 +14,7 @@ use crate::ports::{
     ZoneSource,
 };
 use crate::reconcile::{Change, Transition};
-use crate::scan::{ScanRecord, ScanReport, Sinks, scan_certificates};
+use crate::scan::{ScanRecord, ScanReport, Sinks, Sources, scan_certificates};
 use crate::{FindingCode, Severity};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -232,8 +232,11 @@ async fn run(
 ) -> ScanReport {
     let sink = RecordingSink::default();
     scan_certificates(
-        acm,
-        r53,
+        Sources {
+            certificates: acm,
+            zones: r53,
+            usage: None,
+        },
         Sinks {
             store: Some(store),
             metrics: Some(&sink),
@@ -412,8 +415,11 @@ async fn store_down_still_reports_findings_and_fails_the_scan() {
 async fn read_only_scan_writes_nothing() {
     let (acm, r53) = estate();
     let r = scan_certificates(
-        &acm,
-        &r53,
+        Sources {
+            certificates: &acm,
+            zones: &r53,
+            usage: None,
+        },
         Sinks::<MemoryStore, RecordingSink> {
             store: None,
             metrics: None,

@@ -5,7 +5,7 @@ use crate::event::{self, EventError};
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use zw_core::{Severity, Sinks};
+use zw_core::{Severity, Sinks, Sources};
 
 /// What the invocation returns (visible in the console and to `cargo lambda invoke`).
 #[derive(Debug, Serialize, PartialEq)]
@@ -52,8 +52,11 @@ pub async fn handle(
     // retries, which is what a scan id should do.
     let scan_id = format!("lambda-{}", event.context.request_id);
     let report = zw_core::scan::scan_certificates(
-        &deps.services.acm,
-        &deps.services.route53,
+        Sources {
+            certificates: &deps.services.acm,
+            zones: &deps.services.route53,
+            usage: Some(&deps.services.calls),
+        },
         Sinks {
             store: deps.services.store.as_ref(),
             metrics: Some(&deps.metrics),
@@ -86,6 +89,7 @@ pub async fn handle(
     }
     tracing::info!(
         scan_id = %report.scan.scan_id,
+        api_calls = ?report.scan.api_calls,
         certificates = report.scan.certificates,
         opened = report.scan.opened,
         resolved = report.scan.resolved,
