@@ -284,6 +284,36 @@ mod tests {
         assert_eq!(ch[0].expires_at, Some(t(2) + Duration::days(90)));
     }
 
+    /// Every code in the catalogue resolves once a scan covered its family and
+    /// region without detecting it, and no other coverage resolves it.
+    #[test]
+    fn every_code_resolves_exactly_when_its_family_was_covered() {
+        for code in FindingCode::ALL {
+            let prev = stored(
+                det("a", code, code.default_severity()),
+                t(1),
+                FindingState::Open,
+                1,
+            );
+            let mut own = Coverage::default();
+            own.insert(code.check(), region());
+            let ch = plan(std::slice::from_ref(&prev), &[], &own, t(2), 90);
+            assert_eq!(ch.len(), 1, "{code}");
+            assert_eq!(ch[0].transition, Some(Transition::Resolved), "{code}");
+            let mut other = Coverage::default();
+            for check in [Check::Certificates, Check::ValidationRecords] {
+                if check != code.check() {
+                    other.insert(check, region());
+                }
+            }
+            other.insert(code.check(), Region::parse("ap-south-1").expect("region"));
+            assert!(
+                plan(&[prev], &[], &other, t(2), 90).is_empty(),
+                "{code} resolved without coverage"
+            );
+        }
+    }
+
     #[test]
     fn failed_region_or_family_resolves_nothing() {
         let prev = stored(
