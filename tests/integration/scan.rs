@@ -102,6 +102,14 @@ async fn the_demo_estate_shows_each_seeded_problem_and_lands_in_dynamodb() {
         "{calls:?}"
     );
 
+    // Privacy boundary: every request of the scan went to the AWS endpoint
+    // (here moto) and nowhere else.
+    let endpoints = services.calls.endpoints();
+    assert_eq!(
+        endpoints.into_iter().collect::<Vec<_>>(),
+        [env.moto.endpoint.clone()]
+    );
+
     // DynamoDB: one current item per finding, one "opened" history entry each, one scan record.
     let ddb = env.ddb();
     let current = items(&ddb, "FINDING").await;
