@@ -84,17 +84,9 @@ fn resource_kind(k: ResourceKind) -> &'static str {
     }
 }
 
-/// The current-finding item for a change.
-pub fn finding_item(
-    f: &Finding,
-    version: u64,
-    scan_id: &str,
-    expires_at: Option<DateTime<Utc>>,
-) -> Item {
-    let mut item: Item = HashMap::from([
-        ("pk".into(), s(FINDING_PK)),
-        ("sk".into(), s(finding_sk(&f.key()))),
-        ("item_type".into(), s("finding")),
+/// What a finding says, shared by current items and history entries.
+fn described(f: &Finding) -> Item {
+    HashMap::from([
         ("code".into(), s(f.code.id())),
         ("severity".into(), s(f.severity.as_str())),
         ("resource_kind".into(), s(resource_kind(f.resource.kind))),
@@ -103,6 +95,21 @@ pub fn finding_item(
         ("region".into(), s(f.region.as_str())),
         ("message".into(), s(&f.message)),
         ("evidence".into(), s(f.evidence.to_string())),
+    ])
+}
+
+/// The current-finding item for a change.
+pub fn finding_item(
+    f: &Finding,
+    version: u64,
+    scan_id: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Item {
+    let mut item = described(f);
+    item.extend([
+        ("pk".into(), s(FINDING_PK)),
+        ("sk".into(), s(finding_sk(&f.key()))),
+        ("item_type".into(), s("finding")),
         ("first_seen".into(), s(ts(f.first_seen))),
         ("last_seen".into(), s(ts(f.last_seen))),
         ("state".into(), s(f.state.as_str())),
@@ -124,7 +131,8 @@ fn history_item(c: &Change, t: Transition, scan_id: &str, retention_days: u32) -
         Transition::Resolved => f.resolved_at.unwrap_or(f.last_seen),
         _ => f.last_seen,
     };
-    let mut item: Item = HashMap::from([
+    let mut item = described(f);
+    item.extend([
         ("pk".into(), s(format!("HISTORY#{}", at.format("%Y-%m-%d")))),
         (
             "sk".into(),
@@ -139,14 +147,6 @@ fn history_item(c: &Change, t: Transition, scan_id: &str, retention_days: u32) -
         ("item_type".into(), s("history")),
         ("transition".into(), s(t.as_str())),
         ("at".into(), s(ts(at))),
-        ("code".into(), s(f.code.id())),
-        ("severity".into(), s(f.severity.as_str())),
-        ("resource_kind".into(), s(resource_kind(f.resource.kind))),
-        ("resource_id".into(), s(&f.resource.id)),
-        ("resource_name".into(), s(&f.resource.name)),
-        ("region".into(), s(f.region.as_str())),
-        ("message".into(), s(&f.message)),
-        ("evidence".into(), s(f.evidence.to_string())),
         ("scan_id".into(), s(scan_id)),
         ("finding_version".into(), n(c.version)),
         (
