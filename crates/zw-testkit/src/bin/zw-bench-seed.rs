@@ -19,8 +19,8 @@
 //! - 40 % requested DNS-validated certificates spread round robin over the
 //!   hosted zones `bench-0.example` .. `bench-{Z-1}.example` (every fourth with
 //!   a `*.` SAN too); their validation CNAMEs are UPSERTed in batches per zone.
-//!   Of these, one in ten has its record deleted again afterwards
-//!   (`cert.validation-record-missing`) and one in twenty is under
+//!   Of these, one in eleven (spread over the zones) has its record deleted
+//!   again afterwards (`cert.validation-record-missing`) and one in twenty is under
 //!   `unzoned-bench.example`, for which no zone exists
 //!   (`cert.validation-zone-unknown`).
 //! - The first zone also gets `--filler-records` A records (default 600), so
@@ -209,7 +209,8 @@ fn plan_requested(region: &str, count: usize, zones: usize) -> Vec<Requested> {
                 domain: format!("app-{i}.{region}.{parent}"),
                 zone,
                 wildcard: i % 4 == 3,
-                delete_record: zone.is_some() && i % 10 == 7,
+                // 11 is coprime with the default 10 zones: deletions spread over them.
+                delete_record: zone.is_some() && i % 11 == 7,
             }
         })
         .collect()
@@ -547,7 +548,10 @@ mod tests {
     fn the_requested_mix_has_zoneless_and_deleted_records() {
         let plan = plan_requested("eu-west-1", 100, 10);
         assert_eq!(plan.iter().filter(|r| r.zone.is_none()).count(), 5);
-        assert_eq!(plan.iter().filter(|r| r.delete_record).count(), 10);
+        let deleted: Vec<_> = plan.iter().filter(|r| r.delete_record).collect();
+        assert_eq!(deleted.len(), 9);
+        let zones: std::collections::BTreeSet<_> = deleted.iter().filter_map(|r| r.zone).collect();
+        assert_eq!(zones.len(), 9, "deleted records spread over the zones");
         assert_eq!(plan.iter().filter(|r| r.wildcard).count(), 25);
     }
 }
