@@ -496,3 +496,60 @@ async fn severity_change_is_recorded_in_history() {
             && k.code == FindingCode::CertExpiring
     }));
 }
+
+#[tokio::test]
+async fn per_certificate_metrics_cover_only_certificates_with_open_findings() {
+    let (acm, r53) = estate();
+    let mut cfg = config();
+    cfg.per_certificate_metrics = true;
+    let r = scan_certificates(
+        Sources {
+            certificates: &acm,
+            zones: &r53,
+            usage: None,
+        },
+        Sinks::<MemoryStore, RecordingSink> {
+            store: None,
+            metrics: None,
+        },
+        &clock(t0()),
+        &cfg,
+        "pc".into(),
+        "test".into(),
+    )
+    .await;
+    let mut per_cert: Vec<(String, f64)> = r
+        .metrics
+        .data
+        .iter()
+        .filter(|d| d.name == metrics::DAYS_TO_EXPIRY)
+        .map(|d| {
+            (
+                d.dimension
+                    .as_ref()
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default(),
+                d.value,
+            )
+        })
+        .collect();
+    per_cert.sort_by(|a, b| a.0.cmp(&b.0));
+    // "fine" (300 days, no finding) gets no series; the three with findings do.
+    assert_eq!(
+        per_cert,
+        vec![
+            (
+                "arn:aws:acm:eu-west-1:111122223333:certificate/dns".to_string(),
+                200.0
+            ),
+            (
+                "arn:aws:acm:eu-west-1:111122223333:certificate/soon".to_string(),
+                5.0
+            ),
+            (
+                "arn:aws:acm:us-east-1:111122223333:certificate/cf".to_string(),
+                10.0
+            ),
+        ]
+    );
+}
