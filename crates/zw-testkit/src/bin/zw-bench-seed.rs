@@ -45,13 +45,13 @@ use aws_sdk_route53::types::{
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io::Write;
-use std::net::IpAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use zw_testkit::ValidationRecord;
+use zw_testkit::is_loopback_url;
 use zw_testkit::seed;
 
 const USAGE: &str = "usage: zw-bench-seed --per-region N [--table NAME] [--zones N] \
@@ -495,54 +495,9 @@ async fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `http(s)://HOST[:PORT][/...]` where HOST is `localhost` or a loopback IP.
-/// (The same check as zw-demo-seed's.)
-fn is_loopback_url(url: &str) -> bool {
-    let Some(rest) = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-    else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return false;
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        match v6.split_once(']') {
-            Some((host, tail)) if tail.is_empty() || tail.starts_with(':') => host,
-            _ => return false,
-        }
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{is_loopback_url, plan_requested};
-
-    #[test]
-    fn only_loopback_endpoints_pass() {
-        for ok in [
-            "http://127.0.0.1:5060",
-            "http://localhost:5060",
-            "http://[::1]:5060",
-        ] {
-            assert!(is_loopback_url(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "https://acm.eu-west-1.amazonaws.com",
-            "http://127.0.0.1.evil.example:5060",
-            "http://user@127.0.0.1:5060",
-            "http://10.0.0.1:5060",
-        ] {
-            assert!(!is_loopback_url(bad), "{bad}");
-        }
-    }
+    use super::plan_requested;
 
     #[test]
     fn the_requested_mix_has_zoneless_and_deleted_records() {

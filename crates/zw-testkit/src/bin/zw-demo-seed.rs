@@ -13,8 +13,8 @@
 
 use anyhow::{Context, bail};
 use std::io::Write;
-use std::net::IpAddr;
 use std::process::ExitCode;
+use zw_testkit::is_loopback_url;
 
 const USAGE: &str = "usage: zw-demo-seed [--table NAME] [REGION...]
 
@@ -97,60 +97,4 @@ async fn run() -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut stdout, &out)?;
     writeln!(stdout)?;
     Ok(())
-}
-
-/// `http(s)://HOST[:PORT][/...]` where HOST is `localhost` or a loopback IP.
-fn is_loopback_url(url: &str) -> bool {
-    let Some(rest) = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-    else {
-        return false;
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if authority.contains('@') {
-        return false;
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        match v6.split_once(']') {
-            Some((host, tail)) if tail.is_empty() || tail.starts_with(':') => host,
-            _ => return false,
-        }
-    } else {
-        authority.split(':').next().unwrap_or_default()
-    };
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_loopback_url;
-
-    #[test]
-    fn only_loopback_endpoints_pass() {
-        for ok in [
-            "http://127.0.0.1:5055",
-            "http://127.0.0.1:5055/",
-            "http://localhost:5055",
-            "https://LOCALHOST",
-            "http://127.1.2.3:80/x",
-            "http://[::1]:5055",
-        ] {
-            assert!(is_loopback_url(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "127.0.0.1:5055",
-            "https://acm.eu-west-1.amazonaws.com",
-            "http://127.0.0.1.evil.example:5055",
-            "http://localhost.evil.example",
-            "http://user@127.0.0.1:5055",
-            "http://[::2]:5055",
-            "http://10.0.0.1:5055",
-            "ftp://127.0.0.1",
-        ] {
-            assert!(!is_loopback_url(bad), "{bad}");
-        }
-    }
 }
