@@ -538,10 +538,11 @@ pub mod labels {
     /// [`CLOUDFRONT_WWW`] relies on too (`cert.validation-record-shared`).
     pub const HEALTHY: &str = "healthy";
     /// (b) first region: imported `legacy.demo-shop.example`, expires in 5 days:
-    /// `cert.expiring`, `cert.imported-expiring`.
+    /// `cert.imported-expiring` (critical; imported certificates never get
+    /// `cert.expiring`, which is about managed renewal).
     pub const IMPORTED_EXPIRING_5D: &str = "imported-expiring-5d";
     /// (c) first region: imported `partner.demo-shop.example`, expires in 20 days:
-    /// `cert.expiring` (30-day threshold), `cert.imported-expiring`.
+    /// `cert.imported-expiring` (medium: inside the 60-day imported window).
     pub const IMPORTED_EXPIRING_20D: &str = "imported-expiring-20d";
     /// (d) first region: `api.demo-shop.example`, DNS-validated; its validation
     /// CNAME was deleted after issue: `cert.validation-record-missing`.
