@@ -249,6 +249,26 @@ async fn run(
     .await
 }
 
+/// A scan with no store and no metric sink, as `--no-write` runs it.
+async fn read_only(acm: &FakeAcm, r53: &FakeRoute53, cfg: &Config) -> ScanReport {
+    scan_certificates(
+        Sources {
+            certificates: acm,
+            zones: r53,
+            usage: None,
+        },
+        Sinks::<MemoryStore, RecordingSink> {
+            store: None,
+            metrics: None,
+        },
+        &clock(t0()),
+        cfg,
+        "read-only".into(),
+        "cli".into(),
+    )
+    .await
+}
+
 fn codes(r: &ScanReport) -> Vec<(String, FindingCode, Severity)> {
     r.findings
         .iter()
@@ -414,22 +434,7 @@ async fn store_down_still_reports_findings_and_fails_the_scan() {
 #[tokio::test]
 async fn read_only_scan_writes_nothing() {
     let (acm, r53) = estate();
-    let r = scan_certificates(
-        Sources {
-            certificates: &acm,
-            zones: &r53,
-            usage: None,
-        },
-        Sinks::<MemoryStore, RecordingSink> {
-            store: None,
-            metrics: None,
-        },
-        &clock(t0()),
-        &config(),
-        "ro".into(),
-        "cli".into(),
-    )
-    .await;
+    let r = read_only(&acm, &r53, &config()).await;
     assert_eq!(codes(&r).len(), 3);
     assert!(!r.scan.stored);
     assert!(!r.failed());
@@ -502,22 +507,7 @@ async fn per_certificate_metrics_cover_only_certificates_with_open_findings() {
     let (acm, r53) = estate();
     let mut cfg = config();
     cfg.per_certificate_metrics = true;
-    let r = scan_certificates(
-        Sources {
-            certificates: &acm,
-            zones: &r53,
-            usage: None,
-        },
-        Sinks::<MemoryStore, RecordingSink> {
-            store: None,
-            metrics: None,
-        },
-        &clock(t0()),
-        &cfg,
-        "pc".into(),
-        "test".into(),
-    )
-    .await;
+    let r = read_only(&acm, &r53, &cfg).await;
     let mut per_cert: Vec<(String, f64)> = r
         .metrics
         .data

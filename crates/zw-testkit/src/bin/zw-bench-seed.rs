@@ -231,6 +231,27 @@ fn rr_set(name: &str, rr_type: RrType, ttl: i64, value: &str) -> anyhow::Result<
 
 /// Sends `changes` to a zone in batches of [`CHANGES_PER_BATCH`]. Returns the
 /// number of ChangeResourceRecordSets calls.
+/// One change per validation record, all with the same action.
+fn record_changes(
+    action: ChangeAction,
+    records: &[ValidationRecord],
+) -> anyhow::Result<Vec<Change>> {
+    records
+        .iter()
+        .map(|r| {
+            Ok(Change::builder()
+                .action(action.clone())
+                .resource_record_set(rr_set(
+                    &r.name,
+                    RrType::from(r.record_type.as_str()),
+                    seed::VALIDATION_RECORD_TTL,
+                    &r.value,
+                )?)
+                .build()?)
+        })
+        .collect()
+}
+
 async fn change_in_batches(
     r53: &aws_sdk_route53::Client,
     zone_id: &str,
@@ -419,40 +440,14 @@ async fn run() -> anyhow::Result<()> {
     let mut deleted = 0;
     for (zone, records) in &upserts {
         let zone_id = zone_ids.get(*zone).context("zone index")?;
-        let mut changes = Vec::new();
-        for r in records {
-            changes.push(
-                Change::builder()
-                    .action(ChangeAction::Upsert)
-                    .resource_record_set(rr_set(
-                        &r.name,
-                        RrType::from(r.record_type.as_str()),
-                        seed::VALIDATION_RECORD_TTL,
-                        &r.value,
-                    )?)
-                    .build()?,
-            );
-        }
+        let changes = record_changes(ChangeAction::Upsert, records)?;
         upserted += changes.len();
         route53_change_calls +=
             change_in_batches(&r53, zone_id, changes, "zw-bench-seed: validation records").await?;
     }
     for (zone, records) in &deletes {
         let zone_id = zone_ids.get(*zone).context("zone index")?;
-        let mut changes = Vec::new();
-        for r in records {
-            changes.push(
-                Change::builder()
-                    .action(ChangeAction::Delete)
-                    .resource_record_set(rr_set(
-                        &r.name,
-                        RrType::from(r.record_type.as_str()),
-                        seed::VALIDATION_RECORD_TTL,
-                        &r.value,
-                    )?)
-                    .build()?,
-            );
-        }
+        let changes = record_changes(ChangeAction::Delete, records)?;
         deleted += changes.len();
         route53_change_calls += change_in_batches(
             &r53,
