@@ -8,7 +8,8 @@ use crate::limiter::RateLimiter;
 use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_route53::Client;
-use aws_sdk_route53::types::RrType;
+use aws_sdk_route53::types::{ResourceRecordSet, RrType};
+use zw_core::model::dns::{AliasTarget, DnssecStatus, KeySigningKey, RoutingPolicy};
 use zw_core::model::{HostedZone, RecordSet, normalize_dns_name};
 use zw_core::ports::{PortError, ZoneSource};
 
@@ -48,10 +49,16 @@ impl ZoneSource for Route53Collector {
                 .send()
                 .await
                 .map_err(|e| classify("route53", "ListHostedZones", e))?;
-            zones.extend(page.hosted_zones().iter().map(|z| HostedZone {
-                id: bare_zone_id(z.id()),
-                name: normalize_dns_name(z.name()),
-                private: z.config().is_some_and(|c| c.private_zone()),
+            zones.extend(page.hosted_zones().iter().map(|z| {
+                HostedZone {
+                    id: bare_zone_id(z.id()),
+                    name: normalize_dns_name(z.name()),
+                    private: z.config().is_some_and(|c| c.private_zone()),
+                    record_set_count: z
+                        .resource_record_set_count()
+                        .and_then(|n| u64::try_from(n).ok())
+                        .unwrap_or(0),
+                }
             }));
             match (page.is_truncated(), page.next_marker()) {
                 (true, Some(m)) => marker = Some(m.to_owned()),
@@ -80,17 +87,7 @@ impl ZoneSource for Route53Collector {
                 .send()
                 .await
                 .map_err(|e| classify("route53", "ListResourceRecordSets", e))?;
-            sets.extend(page.resource_record_sets().iter().map(|rs| {
-                RecordSet {
-                    name: normalize_dns_name(rs.name()),
-                    record_type: rs.r#type().as_str().to_owned(),
-                    values: rs
-                        .resource_records()
-                        .iter()
-                        .map(|r| r.value().to_owned())
-                        .collect(),
-                }
-            }));
+            sets.extend(page.resource_record_sets().iter().map(record_set));
             match (
                 page.is_truncated(),
                 page.next_record_name(),
@@ -107,6 +104,100 @@ impl ZoneSource for Route53Collector {
             }
         }
         Ok(sets)
+    }
+
+    async fn name_servers(&self, zone_id: &str) -> Result<Vec<String>, PortError> {
+        self.limiter.acquire().await;
+        let out = self
+            .client
+            .get_hosted_zone()
+            .id(zone_id)
+            .send()
+            .await
+            .map_err(|e| classify("route53", "GetHostedZone", e))?;
+        Ok(out
+            .delegation_set()
+            .map(|d| {
+                d.name_servers()
+                    .iter()
+                    .map(|n| normalize_dns_name(n))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn dnssec(&self, zone_id: &str) -> Result<DnssecStatus, PortError> {
+        self.limiter.acquire().await;
+        let out = self
+            .client
+            .get_dnssec()
+            .hosted_zone_id(zone_id)
+            .send()
+            .await
+            .map_err(|e| classify("route53", "GetDNSSEC", e))?;
+        Ok(DnssecStatus {
+            serve_signature: out
+                .status()
+                .and_then(|s| s.serve_signature())
+                .unwrap_or("NOT_SIGNING")
+                .to_owned(),
+            status_message: out
+                .status()
+                .and_then(|s| s.status_message())
+                .map(str::to_owned),
+            key_signing_keys: out
+                .key_signing_keys()
+                .iter()
+                .map(|k| KeySigningKey {
+                    name: k.name().unwrap_or_default().to_owned(),
+                    status: k.status().unwrap_or_default().to_owned(),
+                    status_message: k.status_message().map(str::to_owned),
+                    kms_arn: k.kms_arn().map(str::to_owned),
+                    key_tag: u16::try_from(k.key_tag()).ok(),
+                    ds_record: k.ds_record().map(str::to_owned),
+                })
+                .collect(),
+        })
+    }
+}
+
+/// One SDK record set in our words: routing policy read from whichever of its
+/// fields Route 53 set.
+fn record_set(rs: &ResourceRecordSet) -> RecordSet {
+    let routing = if rs.weight().is_some() {
+        RoutingPolicy::Weighted
+    } else if rs.region().is_some() {
+        RoutingPolicy::Latency
+    } else if rs.geo_location().is_some() {
+        RoutingPolicy::Geolocation
+    } else if rs.geo_proximity_location().is_some() {
+        RoutingPolicy::Geoproximity
+    } else if rs.failover().is_some() {
+        RoutingPolicy::Failover
+    } else if rs.multi_value_answer().unwrap_or(false) {
+        RoutingPolicy::Multivalue
+    } else if rs.cidr_routing_config().is_some() {
+        RoutingPolicy::Cidr
+    } else {
+        RoutingPolicy::Simple
+    };
+    RecordSet {
+        name: normalize_dns_name(rs.name()),
+        record_type: rs.r#type().as_str().to_owned(),
+        values: rs
+            .resource_records()
+            .iter()
+            .map(|r| r.value().to_owned())
+            .collect(),
+        ttl: rs.ttl(),
+        set_identifier: rs.set_identifier().map(str::to_owned),
+        routing,
+        alias: rs.alias_target().map(|a| AliasTarget {
+            dns_name: normalize_dns_name(a.dns_name()),
+            hosted_zone_id: a.hosted_zone_id().to_owned(),
+            evaluate_target_health: a.evaluate_target_health(),
+        }),
+        health_check_id: rs.health_check_id().map(str::to_owned),
     }
 }
 

@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod dns;
+
 /// An AWS region name such as `eu-west-1`, validated for shape only: whether
 /// the region exists (or is enabled for the account) is for AWS to say.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -190,22 +192,52 @@ impl Certificate {
 }
 
 /// A Route 53 hosted zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostedZone {
     /// Bare id, without the `/hostedzone/` prefix.
     pub id: String,
     /// Fully qualified, lower case, with the trailing dot.
     pub name: String,
     pub private: bool,
+    /// `ResourceRecordSetCount` as `ListHostedZones` reports it: the cheap
+    /// signal that a zone changed (Route 53's SOA serial does not move).
+    #[serde(default)]
+    pub record_set_count: u64,
 }
 
-/// One record set of a zone, reduced to what the rules compare.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One record set of a zone as Route 53 configures it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordSet {
     /// Fully qualified, lower case, with the trailing dot.
     pub name: String,
     pub record_type: String,
+    /// Values in Route 53's presentation format (`10 mail.example.com.`,
+    /// `"v=spf1 -all"`, `0 issue "amazon.com"`); empty for alias records.
     pub values: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
+    /// `SetIdentifier` of weighted, latency, geolocation, failover,
+    /// multivalue and CIDR sets; None for simple records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_identifier: Option<String>,
+    #[serde(default)]
+    pub routing: dns::RoutingPolicy,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<dns::AliasTarget>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_id: Option<String>,
+}
+
+impl RecordSet {
+    /// A simple (non-alias, no routing policy) record set.
+    pub fn simple(name: &str, record_type: &str, values: &[&str]) -> Self {
+        Self {
+            name: normalize_dns_name(name),
+            record_type: record_type.to_owned(),
+            values: values.iter().map(|v| (*v).to_owned()).collect(),
+            ..Self::default()
+        }
+    }
 }
 
 /// Lower-cases a DNS name and gives it exactly one trailing dot, so that

@@ -3,6 +3,10 @@
 
 use crate::finding::{FindingKey, StoredFinding};
 use crate::metrics::MetricBatch;
+use crate::model::dns::{
+    AccountEndpoints, AwsIpPrefix, Delegation, DnssecStatus, Observation, QueryFailure, Question,
+    Resolution, ZoneInventory,
+};
 use crate::model::{Certificate, HostedZone, RecordSet, Region};
 use crate::reconcile::Change;
 use crate::scan::ScanRecord;
@@ -10,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::fmt;
 use std::future::Future;
+use std::net::SocketAddr;
 
 /// Why a call to the outside failed, classified once by the adapter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -121,12 +126,86 @@ pub trait CertificateSource: Send + Sync {
 
 /// Route 53 (a global service).
 pub trait ZoneSource: Send + Sync {
+    /// Every hosted zone, with its `ResourceRecordSetCount`.
     fn hosted_zones(&self) -> impl Future<Output = Result<Vec<HostedZone>, PortError>> + Send;
-    /// Every record set of one zone, fully paginated.
+    /// Every record set of one zone, fully paginated (across name, type and
+    /// set identifier), alias and routing-policy sets included.
     fn record_sets(
         &self,
         zone_id: &str,
     ) -> impl Future<Output = Result<Vec<RecordSet>, PortError>> + Send;
+    /// The zone's delegation set (`GetHostedZone`), normalised names.
+    fn name_servers(
+        &self,
+        zone_id: &str,
+    ) -> impl Future<Output = Result<Vec<String>, PortError>> + Send;
+    /// `GetDNSSEC` of a public zone.
+    fn dnssec(&self, zone_id: &str)
+    -> impl Future<Output = Result<DnssecStatus, PortError>> + Send;
+}
+
+/// The DNS inventory kept between scans, so that record sets are listed again
+/// only when a zone changed or the copy is old (Route 53 has no cheap "what
+/// changed" call).
+pub trait InventoryCache: Send + Sync {
+    fn load(
+        &self,
+        zone_id: &str,
+    ) -> impl Future<Output = Result<Option<ZoneInventory>, PortError>> + Send;
+    /// Replaces the zone's cached inventory as a whole (a reader never sees
+    /// half of an old and half of a new listing).
+    fn save(&self, inventory: &ZoneInventory)
+    -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Real DNS: iterative resolution from the root, and questions to named
+/// servers. Every call is bounded in time; failures are part of the answer
+/// (they are evidence for the rules), never a panic or a hang.
+pub trait DnsProbe: Send + Sync {
+    /// Walks down from the root to the closest enclosing zone of `zone` and
+    /// asks its servers for the delegation (NS, and DS) of `zone`.
+    fn delegation(&self, zone: &str) -> impl Future<Output = Delegation> + Send;
+    /// Addresses of a name server: the configured overrides first, else
+    /// iterative resolution of its A and AAAA records.
+    fn server_addresses(
+        &self,
+        ns_name: &str,
+    ) -> impl Future<Output = Result<Vec<SocketAddr>, QueryFailure>> + Send;
+    /// Asks one server every question (pipelined), one observation per
+    /// question in the same order. `dnssec_ok` sets the DO bit so that RRSIGs
+    /// come back.
+    fn ask(
+        &self,
+        server: SocketAddr,
+        questions: &[Question],
+        dnssec_ok: bool,
+    ) -> impl Future<Output = Vec<Observation>> + Send;
+    /// Resolves `name`/`rtype` iteratively from the root, following CNAMEs.
+    fn resolve(&self, name: &str, rtype: &str) -> impl Future<Output = Resolution> + Send;
+}
+
+/// The AWS resources DNS records may point at, to tell a live target from a
+/// dangling one (subdomain takeover).
+pub trait AwsTargets: Send + Sync {
+    /// Whether an S3 bucket of this name exists anywhere (`HeadBucket`: 404
+    /// means it does not; 403 means someone else's bucket exists).
+    fn bucket_exists(&self, bucket: &str) -> impl Future<Output = Result<bool, PortError>> + Send;
+    /// The account's endpoints, each kind listed independently: a kind that
+    /// could not be listed is `None` in the result and its error is returned.
+    fn account_endpoints(
+        &self,
+        regions: &[Region],
+    ) -> impl Future<Output = (AccountEndpoints, Vec<PortError>)> + Send;
+    /// AWS's published IP ranges (`ip-ranges.json`), cached by the adapter
+    /// for a day.
+    fn ip_ranges(&self) -> impl Future<Output = Result<Vec<AwsIpPrefix>, PortError>> + Send;
+}
+
+/// A text document the user keeps outside the code (the DNS expectations): an
+/// SSM parameter in Lambda, a file for the CLI.
+pub trait DocumentSource: Send + Sync {
+    /// The document, or None when none is configured.
+    fn fetch(&self) -> impl Future<Output = Result<Option<String>, PortError>> + Send;
 }
 
 /// What a commit did: which changes lost a race to another scan.

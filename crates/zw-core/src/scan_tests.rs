@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::finding::{FindingKey, FindingState, StoredFinding};
 use crate::metrics::{self, MetricBatch};
+use crate::model::dns::DnssecStatus;
 use crate::model::{
     Certificate, CertificateKind, CertificateStatus, DomainValidation, HostedZone, RecordSet,
     Region, RenewalEligibility, ValidationMethod, ValidationRecord,
@@ -72,6 +73,12 @@ impl ZoneSource for FakeRoute53 {
             .get(zone_id)
             .cloned()
             .unwrap_or_else(|| Ok(Vec::new()))
+    }
+    async fn name_servers(&self, _zone_id: &str) -> Result<Vec<String>, PortError> {
+        Ok(vec!["ns-1.awsdns-01.com.".into()])
+    }
+    async fn dnssec(&self, _zone_id: &str) -> Result<DnssecStatus, PortError> {
+        Ok(DnssecStatus::default())
     }
 }
 
@@ -216,6 +223,7 @@ fn estate() -> (FakeAcm, FakeRoute53) {
             id: "Z1".into(),
             name: "example.com.".into(),
             private: false,
+            record_set_count: 3,
         }],
         records: HashMap::new(),
         fail_zones: false,
@@ -320,11 +328,11 @@ async fn a_fixed_problem_is_resolved_and_alerts_once() {
     // Fix: record restored, imported cert re-imported far out.
     r53.records.insert(
         "Z1".into(),
-        Ok(vec![RecordSet {
-            name: "_a.dns.example.com.".into(),
-            record_type: "CNAME".into(),
-            values: vec!["dns.acm-validations.aws.".into()],
-        }]),
+        Ok(vec![RecordSet::simple(
+            "_a.dns.example.com.",
+            "CNAME",
+            &["dns.acm-validations.aws."],
+        )]),
     );
     acm.0.insert(
         "eu-west-1".into(),

@@ -185,15 +185,12 @@ mod tests {
             id: id.into(),
             name: name.into(),
             private,
+            record_set_count: 0,
         }
     }
 
     fn cname(name: &str, value: &str) -> RecordSet {
-        RecordSet {
-            name: name.into(),
-            record_type: "CNAME".into(),
-            values: vec![value.into()],
-        }
+        RecordSet::simple(name, "CNAME", &[value])
     }
 
     fn cert(arn: &str, records: &[(&str, &str)]) -> Certificate {

@@ -1,0 +1,251 @@
+//! What the DNS family collects: Route 53's configuration of a zone (the
+//! inventory), and what DNS servers on the internet actually answered (the
+//! observations). Adapters (Route 53, the DNS probe) fill these; the DNS rules
+//! compare them, purely.
+//!
+//! Record data is kept as text in zone-file presentation format on both sides;
+//! `rules::dns` canonicalises both before comparing, so that Route 53's
+//! `"v=spf1 -all"` and a server's `"v=spf1 -all"` (or `MAIL.example.com` and
+//! `mail.example.com.`) compare equal.
+
+use super::{HostedZone, RecordSet};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+
+/// How Route 53 chooses among the record sets that share a name and type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoutingPolicy {
+    #[default]
+    Simple,
+    Weighted,
+    Latency,
+    Geolocation,
+    Geoproximity,
+    Failover,
+    Multivalue,
+    Cidr,
+}
+
+impl RoutingPolicy {
+    /// Sets under every policy but `Simple` are one of several for their name
+    /// and type: a server answers from their union, not from each one.
+    pub fn is_simple(self) -> bool {
+        self == Self::Simple
+    }
+}
+
+/// Route 53's `AliasTarget`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AliasTarget {
+    /// Normalised (lower case, one trailing dot); Route 53 may prefix
+    /// `dualstack.` for load balancers.
+    pub dns_name: String,
+    /// The hosted zone id of the target (a zone of the account for aliases to
+    /// records, or a service's fixed zone id, e.g. `Z2FDTNDATAQYW2` for
+    /// CloudFront).
+    pub hosted_zone_id: String,
+    pub evaluate_target_health: bool,
+}
+
+/// `GetDNSSEC` for one zone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnssecStatus {
+    /// `SIGNING`, `NOT_SIGNING`, `DELETING`, `ACTION_NEEDED`, `INTERNAL_FAILURE`.
+    pub serve_signature: String,
+    pub status_message: Option<String>,
+    pub key_signing_keys: Vec<KeySigningKey>,
+}
+
+impl DnssecStatus {
+    pub fn is_signing(&self) -> bool {
+        self.serve_signature == "SIGNING"
+    }
+}
+
+/// One key-signing key of a zone, as `GetDNSSEC` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySigningKey {
+    pub name: String,
+    /// `ACTIVE`, `INACTIVE`, `ACTION_NEEDED`, `INTERNAL_FAILURE`, `DELETING`.
+    pub status: String,
+    pub status_message: Option<String>,
+    pub kms_arn: Option<String>,
+    pub key_tag: Option<u16>,
+    /// The DS record the parent should publish, presentation format
+    /// (`12345 13 2 ABCDEF...`).
+    pub ds_record: Option<String>,
+}
+
+/// Everything Route 53 says about one zone: what the DNS rules compare the
+/// internet's answers with. Cached in the table between listings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneInventory {
+    pub zone: HostedZone,
+    /// The zone's delegation set (`GetHostedZone`), normalised names. Empty
+    /// for private zones.
+    pub name_servers: Vec<String>,
+    pub record_sets: Vec<RecordSet>,
+    /// None when the zone is private or `GetDNSSEC` could not be read.
+    pub dnssec: Option<DnssecStatus>,
+    /// When the record sets were listed (the cache's age).
+    pub listed_at: DateTime<Utc>,
+}
+
+/// A DNS response code, as far as the rules care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ResponseCode {
+    NoError,
+    NxDomain,
+    ServFail,
+    Refused,
+    NotImp,
+    FormErr,
+    Other(u16),
+}
+
+impl ResponseCode {
+    pub fn as_str(self) -> String {
+        match self {
+            Self::NoError => "NOERROR".into(),
+            Self::NxDomain => "NXDOMAIN".into(),
+            Self::ServFail => "SERVFAIL".into(),
+            Self::Refused => "REFUSED".into(),
+            Self::NotImp => "NOTIMP".into(),
+            Self::FormErr => "FORMERR".into(),
+            Self::Other(n) => format!("RCODE{n}"),
+        }
+    }
+}
+
+/// One resource record of an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ResourceRecord {
+    /// Normalised owner name.
+    pub name: String,
+    /// `A`, `CNAME`, `RRSIG`, ... (`TYPE65534` for unknown types).
+    pub rtype: String,
+    pub ttl: u32,
+    /// RDATA in zone-file presentation format.
+    pub data: String,
+}
+
+/// A question to one server.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Question {
+    /// Normalised name.
+    pub name: String,
+    pub rtype: String,
+}
+
+/// A server's answer to one question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsAnswer {
+    pub rcode: ResponseCode,
+    /// The AA bit: the server claims to be authoritative for the name.
+    pub authoritative: bool,
+    pub answers: Vec<ResourceRecord>,
+    pub authority: Vec<ResourceRecord>,
+    pub additional: Vec<ResourceRecord>,
+}
+
+/// Why a question got no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "detail", rename_all = "kebab-case")]
+pub enum QueryFailure {
+    /// No answer within the per-query deadline (UDP and, if tried, TCP).
+    Timeout,
+    /// The answer could not be parsed, or did not match the question.
+    Malformed(String),
+    /// Sending or receiving failed (connection refused, unreachable...).
+    Network(String),
+    /// The DNS phase's overall deadline passed before the question was sent.
+    Skipped,
+}
+
+/// One question put to one server, and what came of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observation {
+    pub question: Question,
+    pub server: SocketAddr,
+    pub outcome: Result<DnsAnswer, QueryFailure>,
+    /// Round trip, microseconds (0 when nothing came back).
+    pub latency_us: u64,
+}
+
+/// What the parent zone's servers say about a zone's delegation, found by
+/// walking down from the root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delegation {
+    /// The zone asked about (normalised).
+    pub zone: String,
+    /// The closest enclosing zone whose servers answered (e.g. `com.`).
+    pub parent: String,
+    /// The parent's servers that answered, by name where known.
+    pub parent_servers: Vec<String>,
+    pub outcome: DelegationOutcome,
+    /// DS records the parent publishes for the zone, presentation format
+    /// (`12345 13 2 ABCDEF...`); empty when none or not asked.
+    pub ds_records: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DelegationOutcome {
+    /// The parent delegates the zone to these servers (normalised NS names).
+    Delegated { name_servers: Vec<String> },
+    /// The parent answers authoritatively that there is no delegation
+    /// (NXDOMAIN, or NODATA without a referral).
+    NotDelegated { rcode: ResponseCode },
+    /// The walk could not reach an answer (every server timed out, refused...).
+    Unknown { reason: String },
+}
+
+/// What iterative resolution of a name found (used for dangling targets and
+/// for CAA outside the account's zones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Resolution {
+    /// The records of the asked type at the end of any CNAME chain, and the
+    /// chain itself (each CNAME's target), in order.
+    Answer {
+        records: Vec<ResourceRecord>,
+        cname_chain: Vec<String>,
+    },
+    /// The name exists but has no record of that type.
+    NoData { cname_chain: Vec<String> },
+    /// The name (or a CNAME target in its chain) does not exist.
+    NxDomain { cname_chain: Vec<String> },
+    /// Resolution failed (timeouts, SERVFAIL, loops); not evidence either way.
+    Failed { reason: String },
+}
+
+/// One prefix of AWS's published `ip-ranges.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwsIpPrefix {
+    /// `52.94.76.0/22` or `2600:1f14::/35`.
+    pub prefix: String,
+    pub region: String,
+    pub service: String,
+}
+
+/// The account's own endpoints on AWS services, against which dangling
+/// targets are checked. A `None` field could not be listed: the rules then
+/// make no claim about targets of that kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountEndpoints {
+    /// CloudFront distribution domain names (`d111.cloudfront.net.`) and
+    /// their aliases (CNAMEs).
+    pub cloudfront: Option<Vec<String>>,
+    /// Load balancer DNS names (ELBv2 and classic), all configured regions.
+    pub load_balancers: Option<Vec<String>>,
+    /// Elastic Beanstalk environment CNAMEs and endpoint URLs.
+    pub beanstalk: Option<Vec<String>>,
+    /// API Gateway custom domain targets (regional and edge) and
+    /// `execute-api` hosts of the account's APIs.
+    pub api_gateway: Option<Vec<String>>,
+    /// Elastic IPs and network interface addresses (public and private).
+    pub addresses: Option<Vec<IpAddr>>,
+}
