@@ -249,3 +249,82 @@ pub struct AccountEndpoints {
     /// Elastic IPs and network interface addresses (public and private).
     pub addresses: Option<Vec<IpAddr>>,
 }
+
+/// One name server of a zone and what it answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerFacts {
+    /// Normalised NS name (`ns-1.awsdns-01.com.`).
+    pub name: String,
+    /// Where it was asked; an error when its address could not be found.
+    pub addresses: Result<Vec<SocketAddr>, QueryFailure>,
+    /// Every question put to it (one address per server is asked).
+    pub observations: Vec<Observation>,
+}
+
+/// An NS record set below a zone's apex (a delegated subdomain) and what its
+/// servers answered for the subdomain's SOA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubDelegation {
+    /// The delegated name (normalised).
+    pub name: String,
+    pub servers: Vec<ServerFacts>,
+}
+
+/// Everything collected about one hosted zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ZoneFacts {
+    pub inventory: ZoneInventory,
+    /// From the parent's servers; None for private zones, or when not walked.
+    pub delegation: Option<Delegation>,
+    /// The zone's servers (delegation set plus apex NS values), each asked
+    /// every configured name and type of the zone; empty for private zones.
+    pub servers: Vec<ServerFacts>,
+    pub sub_delegations: Vec<SubDelegation>,
+    /// Whether `GetDNSSEC` could be read (`inventory.dnssec` is then Some).
+    pub dnssec_read: bool,
+}
+
+/// An ACM certificate's names, for the CAA check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateNames {
+    pub arn: String,
+    pub region: super::Region,
+    pub domain_name: String,
+    /// Domain name and every SAN, as ACM lists them (`*.example.com`).
+    pub names: Vec<String>,
+}
+
+/// The CAA record set that applies to a name (RFC 8659 climbing): the first
+/// of the name and its parents that has one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CaaLookup {
+    /// Found at `at` (the name or a parent): the records' presentation data
+    /// (`0 issue "amazon.com"`).
+    Found { at: String, records: Vec<String> },
+    /// No CAA record at the name or any parent: any CA may issue.
+    None,
+    /// The climb could not finish (a lookup failed): not evidence either way.
+    Failed { reason: String },
+}
+
+/// What a DNS scan collected, ready for the pure rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsFacts {
+    pub zones: Vec<ZoneFacts>,
+    /// None when certificates could not be listed (no CAA claims about them).
+    pub certificates: Option<Vec<CertificateNames>>,
+    /// CAA per name asked: certificate names (wildcards without `*.`) and
+    /// zone apexes, normalised.
+    pub caa: std::collections::BTreeMap<String, CaaLookup>,
+    /// Iterative resolution of each CNAME target (type A) of the public zones.
+    pub cname_targets: std::collections::BTreeMap<String, Resolution>,
+    /// Bucket name -> exists, for records pointing at S3 website endpoints.
+    pub buckets: std::collections::BTreeMap<String, bool>,
+    pub endpoints: AccountEndpoints,
+    /// None when `ip-ranges.json` could not be read.
+    pub ip_ranges: Option<Vec<AwsIpPrefix>>,
+    /// The expectations document's answers: what iterative resolution
+    /// returned for each expected name and type.
+    pub expectation_answers: std::collections::BTreeMap<Question, Resolution>,
+}
