@@ -87,7 +87,34 @@ where
         ErrorKind::AccessDenied => format!("not allowed to call {service}:{operation}: {detail}"),
         _ => detail,
     };
-    PortError::new(service, operation, kind, message)
+    PortError::new(
+        service,
+        operation,
+        kind,
+        format!("{message}; {}", hint(kind)),
+    )
+}
+
+/// What a person should do about an error of this kind, appended to its
+/// message. Here, at the edge, because it names settings and files.
+pub fn hint(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Throttled => {
+            "the API kept throttling; lower ZW_ACM_RPS / ZW_ROUTE53_RPS or retry later"
+        }
+        ErrorKind::Transient => "a temporary AWS-side failure; the next scan retries",
+        ErrorKind::Unreachable => "check network access, the region name and AWS_ENDPOINT_URL",
+        ErrorKind::NoCredentials => {
+            "configure credentials (AWS_PROFILE, aws sso login, or an instance/Lambda role)"
+        }
+        ErrorKind::AccessDenied => {
+            "grant the permission named above (see docs/template.md for the policy)"
+        }
+        ErrorKind::NotFound => "check the name and region of the resource",
+        ErrorKind::InvalidRequest => "check the region and parameters",
+        ErrorKind::InvalidResponse => "unexpected answer from AWS; report it with the message above",
+        ErrorKind::Other => "see the message above",
+    }
 }
 
 /// The error and its sources, joined: "dispatch failure: io error: tcp
@@ -171,6 +198,11 @@ mod tests {
             denied
                 .to_string()
                 .contains("not allowed to call acm:DescribeCertificate"),
+            "{denied}"
+        );
+        // The hint is added here, at the edge, where settings have names.
+        assert!(
+            denied.message.ends_with(hint(ErrorKind::AccessDenied)),
             "{denied}"
         );
         assert!(classify("acm", "X", service_error("Throttling")).is_retryable());

@@ -5,7 +5,7 @@
 //! Codes are a public contract (users build alarms and suppressions on them):
 //! never rename one, only add.
 
-use crate::finding::Severity;
+use crate::severity::Severity;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -18,6 +18,15 @@ pub enum Check {
     Certificates,
     /// The above plus Route 53 zone and record listings.
     ValidationRecords,
+}
+
+impl Check {
+    /// The check family that evaluates it (its `Family::name`).
+    pub fn family(self) -> &'static str {
+        match self {
+            Self::Certificates | Self::ValidationRecords => "certificates",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -2,12 +2,17 @@
 //! prefix; standard AWS variables (`AWS_REGION`, `AWS_ENDPOINT_URL`, profiles)
 //! keep their usual meaning and are read by the AWS SDK itself.
 //!
-//! Parsing takes the variables as a list rather than reading the process
-//! environment, so it is pure and every bad variable is reported at once.
+//! In sections: common settings, then one per check family, each parsing its
+//! own variables. Parsing takes the variables as a list rather than reading
+//! the process environment, so it is pure; every bad value is reported at
+//! once, and unknown `ZW_` names are refused (a misspelt knob silently ignored
+//! is worse than an error).
 
-use crate::model::Region;
-use std::collections::HashMap;
+use crate::metrics::Detail;
+use crate::model::{Region, normalize_dns_name};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 
 /// Days-left thresholds for expiry findings. A certificate with at most
 /// `medium` days left gets a medium finding, at most `high` a high one, at most
@@ -54,30 +59,118 @@ impl Default for RuleConfig {
     }
 }
 
+/// Settings every family and the shared tail use.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Config {
+pub struct CommonConfig {
     /// `ZW_REGIONS` (comma-separated). Default: `AWS_REGION` plus us-east-1,
     /// where CloudFront's certificates live.
     pub regions: Vec<Region>,
     /// `ZW_TABLE_NAME`: the DynamoDB table. None means findings are not stored.
     pub table_name: Option<String>,
-    pub rules: RuleConfig,
     /// `ZW_HISTORY_RETENTION_DAYS`, default 90: TTL of history, scan records and
     /// resolved findings.
     pub history_retention_days: u32,
-    /// `ZW_PER_CERTIFICATE_METRICS`, default false: a `DaysToExpiry` metric per
-    /// certificate with an open finding (about $0.30 a month each).
-    pub per_certificate_metrics: bool,
     /// `ZW_METRICS_NAMESPACE`, default `Zonewarden`.
     pub metrics_namespace: String,
+    /// `ZW_METRICS_DETAIL`, `minimal` (default, at most 8 series) or `full`.
+    pub metrics_detail: Detail,
     /// `ZW_ROUTE53_RPS`, default 2 requests/s. Route 53 allows 5/s per account,
     /// shared with the customer's own tooling.
     pub route53_rps: f64,
+}
+
+/// The certificate family's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertificateConfig {
+    pub rules: RuleConfig,
+    /// `ZW_PER_CERTIFICATE_METRICS`, default false: a `DaysToExpiry` metric per
+    /// certificate with an open finding (about $0.30 a month each).
+    pub per_certificate_metrics: bool,
     /// `ZW_ACM_RPS`, default 8 requests/s per region. ACM allows about 10
     /// DescribeCertificate/s per region.
     pub acm_rps: f64,
     /// `ZW_ACM_CONCURRENCY`, default 4: DescribeCertificate calls in flight per region.
     pub acm_concurrency: usize,
+}
+
+/// The IANA root servers' IPv4 addresses (a.root-servers.net .. m.).
+pub const IANA_ROOT_SERVERS: [&str; 13] = [
+    "198.41.0.4",
+    "170.247.170.2",
+    "192.33.4.12",
+    "199.7.91.13",
+    "192.203.230.10",
+    "192.5.5.241",
+    "192.112.36.4",
+    "198.97.190.53",
+    "192.36.148.17",
+    "192.58.128.30",
+    "193.0.14.129",
+    "199.7.83.42",
+    "202.12.27.33",
+];
+
+/// AWS's published IP ranges.
+pub const AWS_IP_RANGES_URL: &str = "https://ip-ranges.amazonaws.com/ip-ranges.json";
+
+/// The DNS family's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsConfig {
+    /// `ZW_DNS_ROOT_HINTS`: `ip[:port]`, comma-separated. Default: the IANA
+    /// root servers on port 53.
+    pub root_hints: Vec<SocketAddr>,
+    /// `ZW_DNS_NAMESERVER_ADDRESSES`: `name=ip[:port]`, comma-separated;
+    /// addresses that take precedence over resolving a name server's name.
+    pub nameserver_addresses: BTreeMap<String, Vec<SocketAddr>>,
+    /// `ZW_DNS_TIMEOUT_MS`, default 1500: per query.
+    pub timeout_ms: u32,
+    /// `ZW_DNS_QPS_PER_SERVER`, default 20000: a 10,000-record zone is
+    /// compared with each server in about half a second.
+    pub qps_per_server: u32,
+    /// `ZW_DNS_DEADLINE_SECONDS`, default 240: the whole DNS phase of a scan.
+    pub deadline_seconds: u32,
+    /// `ZW_DNS_INVENTORY_MAX_AGE_MINUTES`, default 60: a zone's record sets
+    /// are listed again when the cached copy is older (or the zone's record
+    /// count changed, or a change event named it).
+    pub inventory_max_age_minutes: u32,
+    /// `ZW_AWS_IP_RANGES_URL`, default AWS's `ip-ranges.json`.
+    pub ip_ranges_url: String,
+    /// `ZW_DNS_EXPECTATIONS_PARAMETER`: SSM parameter holding the
+    /// expectations document (Lambda).
+    pub expectations_parameter: Option<String>,
+    /// `ZW_DNS_EXPECTATIONS_FILE`: the same document from a file (CLI).
+    pub expectations_file: Option<String>,
+    /// `ZW_DNS_ZONES`: zone names or ids to scan (comma-separated); empty =
+    /// every hosted zone.
+    pub zones: Vec<String>,
+}
+
+impl Default for DnsConfig {
+    fn default() -> Self {
+        Self {
+            root_hints: IANA_ROOT_SERVERS
+                .iter()
+                .filter_map(|ip| ip.parse::<IpAddr>().ok())
+                .map(|ip| SocketAddr::new(ip, 53))
+                .collect(),
+            nameserver_addresses: BTreeMap::new(),
+            timeout_ms: 1500,
+            qps_per_server: 20_000,
+            deadline_seconds: 240,
+            inventory_max_age_minutes: 60,
+            ip_ranges_url: AWS_IP_RANGES_URL.to_owned(),
+            expectations_parameter: None,
+            expectations_file: None,
+            zones: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub common: CommonConfig,
+    pub certificates: CertificateConfig,
+    pub dns: DnsConfig,
 }
 
 /// Every configuration problem found, one per line.
@@ -99,65 +192,117 @@ impl std::error::Error for ConfigErrors {}
 /// The region that hosts CloudFront's certificates.
 pub const CLOUDFRONT_REGION: &str = "us-east-1";
 
-impl Config {
-    /// Builds the configuration from environment-style variables. Unknown `ZW_`
-    /// variables are refused too: a misspelt knob silently ignored is worse than
-    /// an error.
-    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigErrors>
-    where
-        I: IntoIterator<Item = (K, V)>,
-        K: Into<String>,
-        V: Into<String>,
-    {
-        let vars: HashMap<String, String> = vars
-            .into_iter()
-            .map(|(k, v)| (k.into(), v.into()))
-            .collect();
-        let mut errors = Vec::new();
-        let get = |k: &str| vars.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+/// The variables, and the problems found in them so far.
+struct Vars {
+    map: HashMap<String, String>,
+    errors: Vec<String>,
+}
 
-        const KNOWN: [&str; 11] = [
-            "ZW_REGIONS",
-            "ZW_TABLE_NAME",
-            "ZW_EXPIRY_DAYS",
-            "ZW_IMPORTED_WARN_DAYS",
-            "ZW_PENDING_VALIDATION_HOURS",
-            "ZW_HISTORY_RETENTION_DAYS",
-            "ZW_PER_CERTIFICATE_METRICS",
-            "ZW_METRICS_NAMESPACE",
-            "ZW_ROUTE53_RPS",
-            "ZW_ACM_RPS",
-            "ZW_ACM_CONCURRENCY",
-        ];
-        let mut unknown: Vec<&String> = vars
-            .keys()
-            .filter(|k| k.starts_with("ZW_") && !KNOWN.contains(&k.as_str()))
-            // ZW_BLESS only refreshes generated docs in tests.
-            .filter(|k| k.as_str() != "ZW_BLESS")
-            .collect();
-        unknown.sort();
-        for k in unknown {
-            errors.push(format!(
-                "{k}: unknown setting (known: {})",
-                KNOWN.join(", ")
-            ));
+impl Vars {
+    fn get(&self, k: &str) -> Option<String> {
+        self.map
+            .get(k)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    }
+
+    fn error(&mut self, e: String) {
+        self.errors.push(e);
+    }
+
+    fn number(&mut self, key: &str, default: u32, min: u32, max: u32) -> u32 {
+        match self.get(key) {
+            None => default,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(n) if (min..=max).contains(&n) => n,
+                _ => {
+                    self.error(format!(
+                        "{key}: `{raw}` is not a whole number from {min} to {max} (default {default})"
+                    ));
+                    default
+                }
+            },
         }
+    }
 
-        let regions = match get("ZW_REGIONS") {
+    fn rate(&mut self, key: &str, default: f64, max: f64) -> f64 {
+        match self.get(key) {
+            None => default,
+            Some(raw) => match raw.parse::<f64>() {
+                Ok(n) if n > 0.0 && n <= max => n,
+                _ => {
+                    self.error(format!(
+                        "{key}: `{raw}` is not a request rate above 0 and at most {max} per second (default {default})"
+                    ));
+                    default
+                }
+            },
+        }
+    }
+
+    fn flag(&mut self, key: &str, default: bool) -> bool {
+        match self.get(key) {
+            None => default,
+            Some(raw) => match raw.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => {
+                    self.error(format!("{key}: `{raw}` is not true or false"));
+                    default
+                }
+            },
+        }
+    }
+
+    /// Comma-separated items, blanks dropped; an explicitly empty list (`,`)
+    /// is an error, since it can only be a mistake.
+    fn list(&mut self, key: &str) -> Option<Vec<String>> {
+        let raw = self.map.get(key)?.trim().to_owned();
+        if raw.is_empty() {
+            return None;
+        }
+        let items: Vec<String> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if items.is_empty() {
+            self.error(format!("{key}: `{raw}` lists nothing"));
+            return None;
+        }
+        Some(items)
+    }
+}
+
+impl CommonConfig {
+    const KNOWN: [&'static str; 6] = [
+        "ZW_REGIONS",
+        "ZW_TABLE_NAME",
+        "ZW_HISTORY_RETENTION_DAYS",
+        "ZW_METRICS_NAMESPACE",
+        "ZW_METRICS_DETAIL",
+        "ZW_ROUTE53_RPS",
+    ];
+
+    fn parse(v: &mut Vars) -> Self {
+        let regions = match v.list("ZW_REGIONS") {
             Some(list) => {
                 let mut regions = Vec::new();
-                for part in list.split(',').filter(|p| !p.trim().is_empty()) {
-                    match Region::parse(part) {
+                for part in list {
+                    match Region::parse(&part) {
                         Ok(r) if !regions.contains(&r) => regions.push(r),
                         Ok(_) => {}
-                        Err(e) => errors.push(format!("ZW_REGIONS: {e}")),
+                        Err(e) => v.error(format!("ZW_REGIONS: {e}")),
                     }
                 }
                 regions
             }
+            None if v.errors.iter().any(|e| e.starts_with("ZW_REGIONS")) => Vec::new(),
             None => {
-                let home = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"));
-                match home.map(Region::parse) {
+                let home = v.get("AWS_REGION").or_else(|| v.get("AWS_DEFAULT_REGION"));
+                match home.as_deref().map(Region::parse) {
                     Some(Ok(home)) => {
                         let cloudfront = Region(CLOUDFRONT_REGION.to_owned());
                         if home == cloudfront {
@@ -167,11 +312,11 @@ impl Config {
                         }
                     }
                     Some(Err(e)) => {
-                        errors.push(format!("AWS_REGION: {e}"));
+                        v.error(format!("AWS_REGION: {e}"));
                         Vec::new()
                     }
                     None => {
-                        errors.push(
+                        v.error(
                             "no region: set AWS_REGION (or pass --region / set ZW_REGIONS=eu-west-1,us-east-1)"
                                 .to_owned(),
                         );
@@ -180,99 +325,220 @@ impl Config {
                 }
             }
         };
+        let history_retention_days = v.number("ZW_HISTORY_RETENTION_DAYS", 90, 1, 3650);
+        let route53_rps = v.rate("ZW_ROUTE53_RPS", 2.0, 5.0);
 
-        let mut rules = RuleConfig::default();
-        if let Some(raw) = get("ZW_EXPIRY_DAYS") {
-            match parse_thresholds(raw) {
-                Ok(t) => rules.expiry = t,
-                Err(e) => errors.push(format!("ZW_EXPIRY_DAYS: {e}")),
-            }
-        }
-        let mut number = |key: &str, default: u32, min: u32, max: u32| -> u32 {
-            match get(key) {
-                None => default,
-                Some(raw) => match raw.parse::<u32>() {
-                    Ok(n) if (min..=max).contains(&n) => n,
-                    _ => {
-                        errors.push(format!(
-                            "{key}: `{raw}` is not a whole number from {min} to {max} (default {default})"
-                        ));
-                        default
-                    }
-                },
-            }
-        };
-        rules.imported_warn_days = number("ZW_IMPORTED_WARN_DAYS", 60, 1, 3650);
-        rules.pending_validation_hours = number("ZW_PENDING_VALIDATION_HOURS", 24, 1, 72);
-        let history_retention_days = number("ZW_HISTORY_RETENTION_DAYS", 90, 1, 3650);
-        let acm_concurrency = number("ZW_ACM_CONCURRENCY", 4, 1, 32) as usize;
-
-        let mut rate = |key: &str, default: f64, max: f64| -> f64 {
-            match get(key) {
-                None => default,
-                Some(raw) => match raw.parse::<f64>() {
-                    Ok(n) if n > 0.0 && n <= max => n,
-                    _ => {
-                        errors.push(format!(
-                            "{key}: `{raw}` is not a request rate above 0 and at most {max} per second (default {default})"
-                        ));
-                        default
-                    }
-                },
-            }
-        };
-        let route53_rps = rate("ZW_ROUTE53_RPS", 2.0, 5.0);
-        let acm_rps = rate("ZW_ACM_RPS", 8.0, 10.0);
-
-        let per_certificate_metrics = match get("ZW_PER_CERTIFICATE_METRICS") {
-            None => false,
-            Some(raw) => match raw.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    errors.push(format!(
-                        "ZW_PER_CERTIFICATE_METRICS: `{raw}` is not true or false"
-                    ));
-                    false
-                }
-            },
-        };
-
-        let metrics_namespace = get("ZW_METRICS_NAMESPACE")
-            .unwrap_or("Zonewarden")
-            .to_owned();
+        let metrics_namespace = v
+            .get("ZW_METRICS_NAMESPACE")
+            .unwrap_or_else(|| "Zonewarden".to_owned());
         if metrics_namespace.starts_with("AWS/") || metrics_namespace.len() > 255 {
-            errors.push(format!(
+            v.error(format!(
                 "ZW_METRICS_NAMESPACE: `{metrics_namespace}` is reserved or too long"
             ));
         }
+        let metrics_detail = match v.get("ZW_METRICS_DETAIL").as_deref() {
+            None | Some("minimal") => Detail::Minimal,
+            Some("full") => Detail::Full,
+            Some(other) => {
+                v.error(format!(
+                    "ZW_METRICS_DETAIL: `{other}` is not minimal or full (default minimal)"
+                ));
+                Detail::Minimal
+            }
+        };
 
-        let table_name = get("ZW_TABLE_NAME").map(str::to_owned);
-        if let Some(t) = &table_name {
-            let ok = (3..=255).contains(&t.len())
-                && t.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
-            if !ok {
-                errors.push(format!(
-                    "ZW_TABLE_NAME: `{t}` is not a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)"
+        let table_name = v.get("ZW_TABLE_NAME");
+        if let Some(t) = &table_name
+            && let Err(e) = check_table_name(t)
+        {
+            v.error(format!("ZW_TABLE_NAME: {e}"));
+        }
+        Self {
+            regions,
+            table_name,
+            history_retention_days,
+            metrics_namespace,
+            metrics_detail,
+            route53_rps,
+        }
+    }
+}
+
+/// DynamoDB's rule for table names, for `ZW_TABLE_NAME` and `--table`.
+pub fn check_table_name(t: &str) -> Result<(), String> {
+    let ok = (3..=255).contains(&t.len())
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{t}` is not a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)"
+        ))
+    }
+}
+
+impl CertificateConfig {
+    const KNOWN: [&'static str; 6] = [
+        "ZW_EXPIRY_DAYS",
+        "ZW_IMPORTED_WARN_DAYS",
+        "ZW_PENDING_VALIDATION_HOURS",
+        "ZW_PER_CERTIFICATE_METRICS",
+        "ZW_ACM_RPS",
+        "ZW_ACM_CONCURRENCY",
+    ];
+
+    fn parse(v: &mut Vars) -> Self {
+        let mut rules = RuleConfig::default();
+        if let Some(raw) = v.get("ZW_EXPIRY_DAYS") {
+            match parse_thresholds(&raw) {
+                Ok(t) => rules.expiry = t,
+                Err(e) => v.error(format!("ZW_EXPIRY_DAYS: {e}")),
+            }
+        }
+        rules.imported_warn_days = v.number("ZW_IMPORTED_WARN_DAYS", 60, 1, 3650);
+        rules.pending_validation_hours = v.number("ZW_PENDING_VALIDATION_HOURS", 24, 1, 72);
+        Self {
+            rules,
+            per_certificate_metrics: v.flag("ZW_PER_CERTIFICATE_METRICS", false),
+            acm_rps: v.rate("ZW_ACM_RPS", 8.0, 10.0),
+            acm_concurrency: v.number("ZW_ACM_CONCURRENCY", 4, 1, 32) as usize,
+        }
+    }
+}
+
+impl DnsConfig {
+    const KNOWN: [&'static str; 10] = [
+        "ZW_DNS_ROOT_HINTS",
+        "ZW_DNS_NAMESERVER_ADDRESSES",
+        "ZW_DNS_TIMEOUT_MS",
+        "ZW_DNS_QPS_PER_SERVER",
+        "ZW_DNS_DEADLINE_SECONDS",
+        "ZW_DNS_INVENTORY_MAX_AGE_MINUTES",
+        "ZW_AWS_IP_RANGES_URL",
+        "ZW_DNS_EXPECTATIONS_PARAMETER",
+        "ZW_DNS_EXPECTATIONS_FILE",
+        "ZW_DNS_ZONES",
+    ];
+
+    fn parse(v: &mut Vars) -> Self {
+        let mut c = Self::default();
+        if let Some(list) = v.list("ZW_DNS_ROOT_HINTS") {
+            let mut hints = Vec::new();
+            for item in list {
+                match parse_server_address(&item) {
+                    Ok(a) => hints.push(a),
+                    Err(e) => v.error(format!("ZW_DNS_ROOT_HINTS: {e}")),
+                }
+            }
+            c.root_hints = hints;
+        }
+        if let Some(list) = v.list("ZW_DNS_NAMESERVER_ADDRESSES") {
+            for item in list {
+                match item.split_once('=') {
+                    Some((name, addr)) if !name.trim().is_empty() => {
+                        match parse_server_address(addr) {
+                            Ok(a) => c
+                                .nameserver_addresses
+                                .entry(normalize_dns_name(name))
+                                .or_default()
+                                .push(a),
+                            Err(e) => v.error(format!("ZW_DNS_NAMESERVER_ADDRESSES: {e}")),
+                        }
+                    }
+                    _ => v.error(format!(
+                        "ZW_DNS_NAMESERVER_ADDRESSES: `{item}` is not name=ip[:port] (e.g. ns-2048.awsdns-64.com=127.0.0.31)"
+                    )),
+                }
+            }
+        }
+        c.timeout_ms = v.number("ZW_DNS_TIMEOUT_MS", c.timeout_ms, 50, 30_000);
+        c.qps_per_server = v.number("ZW_DNS_QPS_PER_SERVER", c.qps_per_server, 1, 1_000_000);
+        c.deadline_seconds = v.number("ZW_DNS_DEADLINE_SECONDS", c.deadline_seconds, 1, 3600);
+        c.inventory_max_age_minutes = v.number(
+            "ZW_DNS_INVENTORY_MAX_AGE_MINUTES",
+            c.inventory_max_age_minutes,
+            0,
+            10_080,
+        );
+        if let Some(url) = v.get("ZW_AWS_IP_RANGES_URL") {
+            if url.starts_with("https://") || url.starts_with("http://") {
+                c.ip_ranges_url = url;
+            } else {
+                v.error(format!(
+                    "ZW_AWS_IP_RANGES_URL: `{url}` is not an http(s) URL"
                 ));
             }
         }
+        c.expectations_parameter = v.get("ZW_DNS_EXPECTATIONS_PARAMETER");
+        c.expectations_file = v.get("ZW_DNS_EXPECTATIONS_FILE");
+        c.zones = v.list("ZW_DNS_ZONES").unwrap_or_default();
+        c
+    }
+}
 
-        if errors.is_empty() {
+/// `ip[:port]` or `[ipv6]:port`; port 53 when none is given.
+pub fn parse_server_address(raw: &str) -> Result<SocketAddr, String> {
+    let raw = raw.trim();
+    if let Ok(a) = raw.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    if let Ok(ip) = raw.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    Err(format!(
+        "`{raw}` is not an address (ip, ip:port, or [ipv6]:port)"
+    ))
+}
+
+impl Config {
+    /// Builds the configuration from environment-style variables.
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigErrors>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut v = Vars {
+            map: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            errors: Vec::new(),
+        };
+        let known: Vec<&str> = CommonConfig::KNOWN
+            .iter()
+            .chain(CertificateConfig::KNOWN.iter())
+            .chain(DnsConfig::KNOWN.iter())
+            .copied()
+            .collect();
+        let mut unknown: Vec<String> = v
+            .map
+            .keys()
+            .filter(|k| k.starts_with("ZW_") && !known.contains(&k.as_str()))
+            // ZW_BLESS only refreshes generated docs in tests.
+            .filter(|k| k.as_str() != "ZW_BLESS")
+            .cloned()
+            .collect();
+        unknown.sort();
+        for k in unknown {
+            v.error(format!(
+                "{k}: unknown setting (known: {})",
+                known.join(", ")
+            ));
+        }
+
+        let common = CommonConfig::parse(&mut v);
+        let certificates = CertificateConfig::parse(&mut v);
+        let dns = DnsConfig::parse(&mut v);
+        if v.errors.is_empty() {
             Ok(Self {
-                regions,
-                table_name,
-                rules,
-                history_retention_days,
-                per_certificate_metrics,
-                metrics_namespace,
-                route53_rps,
-                acm_rps,
-                acm_concurrency,
+                common,
+                certificates,
+                dns,
             })
         } else {
-            Err(ConfigErrors(errors))
+            Err(ConfigErrors(v.errors))
         }
     }
 }
@@ -304,20 +570,20 @@ mod tests {
     #[test]
     fn defaults_are_home_region_plus_us_east_1() {
         let c = cfg(&[("AWS_REGION", "eu-west-1")]).expect("valid");
-        let names: Vec<&str> = c.regions.iter().map(Region::as_str).collect();
+        let names: Vec<&str> = c.common.regions.iter().map(Region::as_str).collect();
         assert_eq!(names, ["eu-west-1", "us-east-1"]);
-        assert_eq!(c.rules.expiry, ExpiryThresholds::default());
-        assert_eq!(c.history_retention_days, 90);
-        assert!(!c.per_certificate_metrics);
-        assert_eq!(c.metrics_namespace, "Zonewarden");
-        assert_eq!(c.route53_rps, 2.0);
-        assert_eq!(c.table_name, None);
+        assert_eq!(c.certificates.rules.expiry, ExpiryThresholds::default());
+        assert_eq!(c.common.history_retention_days, 90);
+        assert!(!c.certificates.per_certificate_metrics);
+        assert_eq!(c.common.metrics_namespace, "Zonewarden");
+        assert_eq!(c.common.route53_rps, 2.0);
+        assert_eq!(c.common.table_name, None);
     }
 
     #[test]
     fn us_east_1_is_not_listed_twice() {
         let c = cfg(&[("AWS_REGION", "us-east-1")]).expect("valid");
-        assert_eq!(c.regions.len(), 1);
+        assert_eq!(c.common.regions.len(), 1);
     }
 
     #[test]
@@ -327,7 +593,7 @@ mod tests {
             ("ZW_REGIONS", "ap-south-1, ap-south-1,sa-east-1"),
         ])
         .expect("valid");
-        let names: Vec<&str> = c.regions.iter().map(Region::as_str).collect();
+        let names: Vec<&str> = c.common.regions.iter().map(Region::as_str).collect();
         assert_eq!(names, ["ap-south-1", "sa-east-1"]);
     }
 
@@ -366,7 +632,7 @@ mod tests {
     fn thresholds_parse() {
         let c = cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_EXPIRY_DAYS", "45, 21,3")]).expect("valid");
         assert_eq!(
-            c.rules.expiry,
+            c.certificates.rules.expiry,
             ExpiryThresholds {
                 medium: 45,
                 high: 21,
@@ -374,5 +640,57 @@ mod tests {
             }
         );
         assert!(cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_EXPIRY_DAYS", "30,14")]).is_err());
+    }
+
+    #[test]
+    fn an_empty_region_list_is_refused_not_scanned() {
+        let err = cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_REGIONS", " , ")]).expect_err("empty");
+        assert!(err.to_string().contains("ZW_REGIONS: `,` lists nothing"), "{err}");
+        assert_eq!(err.0.len(), 1, "{err}");
+    }
+
+    #[test]
+    fn dns_settings_parse_and_bad_ones_are_named() {
+        let c = cfg(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("ZW_DNS_ROOT_HINTS", "127.0.0.10:5300, 127.0.0.11"),
+            (
+                "ZW_DNS_NAMESERVER_ADDRESSES",
+                "NS-1.awsdns-01.com=127.0.0.31:5301,ns-1.awsdns-01.com.=[::1]:5302",
+            ),
+            ("ZW_DNS_TIMEOUT_MS", "300"),
+            ("ZW_METRICS_DETAIL", "full"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.dns.root_hints,
+            vec![
+                "127.0.0.10:5300".parse::<SocketAddr>().expect("addr"),
+                "127.0.0.11:53".parse().expect("addr")
+            ]
+        );
+        assert_eq!(c.dns.nameserver_addresses["ns-1.awsdns-01.com."].len(), 2);
+        assert_eq!(c.dns.timeout_ms, 300);
+        assert_eq!(c.common.metrics_detail, Detail::Full);
+        assert_eq!(cfg(&[("AWS_REGION", "eu-west-1")]).expect("ok").dns.root_hints.len(), 13);
+
+        let err = cfg(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("ZW_DNS_ROOT_HINTS", "a.root-servers.net"),
+            ("ZW_DNS_NAMESERVER_ADDRESSES", "ns1.example.com"),
+            ("ZW_DNS_TIMEOUT_MS", "0"),
+            ("ZW_METRICS_DETAIL", "verbose"),
+        ])
+        .expect_err("invalid");
+        let text = err.to_string();
+        for needle in [
+            "ZW_DNS_ROOT_HINTS: `a.root-servers.net`",
+            "ZW_DNS_NAMESERVER_ADDRESSES: `ns1.example.com` is not name=ip[:port]",
+            "ZW_DNS_TIMEOUT_MS: `0`",
+            "ZW_METRICS_DETAIL: `verbose`",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
+        assert_eq!(err.0.len(), 4, "{text}");
     }
 }

@@ -2,63 +2,40 @@
 
 use crate::catalogue::FindingCode;
 use crate::model::Region;
+pub use crate::severity::Severity;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
-
-/// Ordered from least to most severe, so `max()` and `>=` read naturally.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    /// Most severe first, the order tables and metrics list them in.
-    pub const ALL_DESC: [Severity; 5] = [
-        Self::Critical,
-        Self::High,
-        Self::Medium,
-        Self::Low,
-        Self::Info,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Info => "info",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL_DESC
-            .into_iter()
-            .find(|v| v.as_str() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| format!("`{s}` is not a severity (critical, high, medium, low, info)"))
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ResourceKind {
     AcmCertificate,
+    Route53HostedZone,
+    Route53RecordSet,
+    /// A DNS name that need not be a record set (an expectation's subject).
+    DnsName,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 4] = [
+        Self::AcmCertificate,
+        Self::Route53HostedZone,
+        Self::Route53RecordSet,
+        Self::DnsName,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AcmCertificate => "acm-certificate",
+            Self::Route53HostedZone => "route53-hosted-zone",
+            Self::Route53RecordSet => "route53-record-set",
+            Self::DnsName => "dns-name",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == id)
+    }
 }
 
 /// What a finding is about: `id` is the stable identity (an ARN), `name` what a
@@ -77,6 +54,10 @@ pub struct Detection {
     pub severity: Severity,
     pub resource: Resource,
     pub region: Region,
+    /// The unit of collection the finding belongs to (a region for
+    /// certificates, a hosted zone id for DNS): a scan resolves the finding
+    /// only when it collected this scope for the code's check.
+    pub scope: String,
     pub message: String,
     pub evidence: serde_json::Value,
 }
@@ -121,6 +102,8 @@ pub struct Finding {
     pub severity: Severity,
     pub resource: Resource,
     pub region: Region,
+    /// See `Detection::scope`.
+    pub scope: String,
     pub message: String,
     pub evidence: serde_json::Value,
     pub first_seen: DateTime<Utc>,
@@ -138,6 +121,7 @@ impl Finding {
             severity: d.severity,
             resource: d.resource,
             region: d.region,
+            scope: d.scope,
             message: d.message,
             evidence: d.evidence,
             first_seen: now,
@@ -168,14 +152,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn severities_order_and_parse() {
-        assert!(Severity::Critical > Severity::High);
-        assert!(Severity::Low > Severity::Info);
-        assert_eq!("HIGH".parse::<Severity>(), Ok(Severity::High));
-        assert!("urgent".parse::<Severity>().is_err());
-    }
-
-    #[test]
     fn finding_json_uses_the_documented_field_names() {
         let f = Finding::opened(
             Detection {
@@ -187,6 +163,7 @@ mod tests {
                     name: "example.com".into(),
                 },
                 region: Region::parse("eu-west-1").expect("region"),
+                scope: "eu-west-1".into(),
                 message: "m".into(),
                 evidence: serde_json::json!({"days_left": -1}),
             },

@@ -1,29 +1,37 @@
 //! zonewarden's domain: what is collected, the findings catalogue, the pure
 //! rules that turn collections into findings, the ports adapters implement,
-//! and the scan orchestration that wires them (collect -> evaluate ->
-//! reconcile -> sinks).
+//! the check families and the scan spine that runs them (collect -> evaluate
+//! -> reconcile -> sinks).
 //!
 //! This crate does no I/O and knows no AWS SDK; CI checks the latter with
-//! `cargo tree -p zw-core`.
+//! `cargo tree -p zw-core`. Module dependencies point one way: severity,
+//! model -> catalogue -> finding -> reconcile -> record -> metrics -> config,
+//! ports -> family -> families, scan.
 
 pub mod catalogue;
 pub mod config;
+pub mod families;
+pub mod family;
 pub mod finding;
 pub mod metrics;
 pub mod model;
 pub mod ports;
 pub mod reconcile;
+pub mod record;
 pub mod rules;
 pub mod scan;
+pub mod severity;
 
 #[cfg(test)]
 mod scan_tests;
 
 pub use catalogue::{Check, FindingCode};
 pub use config::Config;
-pub use finding::{
-    Detection, Finding, FindingKey, FindingState, Resource, ResourceKind, Severity, StoredFinding,
-};
+pub use family::{Family, FamilyOutcome};
+pub use metrics::Detail;
+pub use finding::{Detection, Finding, FindingKey, FindingState, Resource, ResourceKind, StoredFinding};
 pub use model::Region;
 pub use ports::{ErrorKind, PortError};
-pub use scan::{ScanError, ScanRecord, ScanReport, Sinks, Sources};
+pub use record::{ScanError, ScanRecord};
+pub use scan::{ScanLabel, ScanReport, Sinks};
+pub use severity::Severity;

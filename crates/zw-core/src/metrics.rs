@@ -1,26 +1,57 @@
 //! Every metric zonewarden publishes: names, units and dimensions live here
-//! and nowhere else. Computed purely from a scan's results; sinks (EMF in
-//! Lambda, PutMetricData from the CLI) only encode and send the batch.
+//! and nowhere else. Computed purely from a finished scan (its record, the
+//! store's view of open findings, and the families' own metrics); sinks (EMF
+//! in Lambda, PutMetricData from the CLI) only encode and send the batch.
 //!
-//! Cardinality is cost (CloudWatch bills per metric): five severity series, one
-//! series per code that has open findings, one per scanned region, a handful of
-//! scalars, and per-certificate series only when switched on.
+//! Cardinality is cost: CloudWatch bills about $0.30 per series-month. The
+//! default (`MetricsDetail=minimal`) is a fixed budget of at most
+//! `MINIMAL_BUDGET` series for the whole product, whatever the estate size or
+//! the number of families:
+//!
+//! | series                          | count |
+//! |---------------------------------|-------|
+//! | `OpenFindings` by `Severity`    | 5     |
+//! | `ScanErrors`                    | 1     |
+//! | `MinDaysToExpiry`               | 1     |
+//! | (one free for a heartbeat)      |       |
+//!
+//! `full` adds per-code, per-region, per-family and per-server series; the
+//! dashboard shows the same detail for free from the one structured log line
+//! each scan writes (CloudWatch Logs Insights).
 
-use crate::finding::{Finding, Severity};
-use crate::model::{Certificate, CertificateStatus, Region};
-use crate::rules::certificates::days_left;
-use crate::scan::ScanRecord;
+use crate::finding::Finding;
+use crate::record::ScanRecord;
+use crate::severity::Severity;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 pub const OPEN_FINDINGS: &str = "OpenFindings";
 pub const OPEN_FINDINGS_BY_CODE: &str = "OpenFindingsByCode";
-pub const CERTIFICATES_MONITORED: &str = "CertificatesMonitored";
-pub const MIN_DAYS_TO_EXPIRY: &str = "MinDaysToExpiry";
 pub const SCAN_ERRORS: &str = "ScanErrors";
 pub const SCAN_DURATION_MS: &str = "ScanDurationMs";
+// Certificates family.
+pub const CERTIFICATES_MONITORED: &str = "CertificatesMonitored";
+pub const MIN_DAYS_TO_EXPIRY: &str = "MinDaysToExpiry";
 pub const DAYS_TO_EXPIRY: &str = "DaysToExpiry";
+// DNS family.
+pub const HOSTED_ZONES_MONITORED: &str = "HostedZonesMonitored";
+pub const RECORD_SETS_MONITORED: &str = "RecordSetsMonitored";
+pub const DNS_QUERIES: &str = "DnsQueries";
+pub const DNS_LATENCY_MS: &str = "DnsLatencyMs";
+pub const ROUTE53_CALLS: &str = "Route53Calls";
+pub const ROUTE53_CALLS_SAVED: &str = "Route53CallsSaved";
+
+/// Whether a family metric is part of the default budget or only published
+/// with `MetricsDetail=full` (CloudWatch bills every series).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Detail {
+    Minimal,
+    Full,
+}
+
+/// The most series the default detail level may ever publish.
+pub const MINIMAL_BUDGET: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Unit {
@@ -50,6 +81,27 @@ pub struct MetricDatum {
     pub value: f64,
 }
 
+impl MetricDatum {
+    pub fn new(
+        name: &'static str,
+        unit: Unit,
+        dimension: Option<(&'static str, String)>,
+        value: f64,
+    ) -> Self {
+        Self {
+            name,
+            unit,
+            dimension,
+            value,
+        }
+    }
+
+    /// The series this datum belongs to (name and dimension).
+    pub fn series(&self) -> (&'static str, Option<&(&'static str, String)>) {
+        (self.name, self.dimension.as_ref())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricBatch {
     pub namespace: String,
@@ -57,118 +109,128 @@ pub struct MetricBatch {
     pub data: Vec<MetricDatum>,
 }
 
-fn datum(
-    name: &'static str,
-    unit: Unit,
-    dimension: Option<(&'static str, String)>,
-    value: f64,
-) -> MetricDatum {
-    MetricDatum {
-        name,
-        unit,
-        dimension,
-        value,
-    }
-}
-
-/// Certificates that have an end date worth tracking (issued, or past it).
-fn dated(certs: &[Certificate]) -> impl Iterator<Item = (&Certificate, DateTime<Utc>)> {
-    certs.iter().filter_map(|c| {
-        matches!(
-            c.status,
-            CertificateStatus::Issued | CertificateStatus::Expired | CertificateStatus::Inactive
-        )
-        .then_some(c.not_after?)
-        .map(|na| (c, na))
-    })
-}
-
+/// The batch for a finished scan. `open` is every open finding as the store
+/// sees it after this scan (all families), so `OpenFindings` never drops the
+/// findings of a family or region this scan did not collect.
 pub fn scan_metrics(
     namespace: &str,
+    detail: Detail,
     open: &[Finding],
-    certs: &[Certificate],
     scan: &ScanRecord,
-    per_certificate: bool,
-    now: DateTime<Utc>,
+    family_metrics: &[(Detail, MetricDatum)],
 ) -> MetricBatch {
     let mut data = Vec::new();
-    // Every severity, zero included: the alarms treat a missing datum as broken.
+    // Every severity, zero included: a missing datum means "no scan ran".
     for sev in Severity::ALL_DESC {
         let n = open.iter().filter(|f| f.severity == sev).count();
-        data.push(datum(
+        data.push(MetricDatum::new(
             OPEN_FINDINGS,
             Unit::Count,
             Some(("Severity", sev.to_string())),
             n as f64,
         ));
     }
-    let mut by_code: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in open {
-        *by_code.entry(f.code.id()).or_default() += 1;
-    }
-    for (code, n) in by_code {
-        data.push(datum(
-            OPEN_FINDINGS_BY_CODE,
-            Unit::Count,
-            Some(("Code", code.to_owned())),
-            n as f64,
-        ));
-    }
-    data.push(datum(
-        CERTIFICATES_MONITORED,
-        Unit::Count,
-        None,
-        certs.len() as f64,
-    ));
-
-    let mut min_by_region: BTreeMap<&Region, i64> = BTreeMap::new();
-    for (c, not_after) in dated(certs) {
-        let d = days_left(not_after, now);
-        min_by_region
-            .entry(&c.region)
-            .and_modify(|m| *m = (*m).min(d))
-            .or_insert(d);
-    }
-    if let Some(min) = min_by_region.values().min() {
-        data.push(datum(MIN_DAYS_TO_EXPIRY, Unit::None, None, *min as f64));
-    }
-    for (region, min) in &min_by_region {
-        data.push(datum(
-            MIN_DAYS_TO_EXPIRY,
-            Unit::None,
-            Some(("Region", region.to_string())),
-            *min as f64,
-        ));
-    }
-    data.push(datum(
+    data.push(MetricDatum::new(
         SCAN_ERRORS,
         Unit::Count,
         None,
         scan.errors.len() as f64,
     ));
-    data.push(datum(
-        SCAN_DURATION_MS,
-        Unit::Milliseconds,
-        None,
-        scan.duration_ms as f64,
-    ));
-
-    if per_certificate {
-        let with_findings: BTreeSet<&str> = open.iter().map(|f| f.resource.id.as_str()).collect();
-        for (c, not_after) in dated(certs) {
-            if with_findings.contains(c.arn.as_str()) {
-                data.push(datum(
-                    DAYS_TO_EXPIRY,
-                    Unit::None,
-                    Some(("CertificateArn", c.arn.clone())),
-                    days_left(not_after, now) as f64,
-                ));
-            }
+    if detail == Detail::Full {
+        let mut by_code: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in open {
+            *by_code.entry(f.code.id()).or_default() += 1;
         }
+        for (code, n) in by_code {
+            data.push(MetricDatum::new(
+                OPEN_FINDINGS_BY_CODE,
+                Unit::Count,
+                Some(("Code", code.to_owned())),
+                n as f64,
+            ));
+        }
+        data.push(MetricDatum::new(
+            SCAN_DURATION_MS,
+            Unit::Milliseconds,
+            Some(("Family", scan.families.join("+"))),
+            scan.duration_ms as f64,
+        ));
     }
+    data.extend(
+        family_metrics
+            .iter()
+            .filter(|(d, _)| *d <= detail)
+            .map(|(_, m)| m.clone()),
+    );
     MetricBatch {
         namespace: namespace.to_owned(),
-        timestamp: now,
+        timestamp: scan.finished_at,
         data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Region;
+    use std::collections::BTreeSet;
+
+    fn record(errors: usize) -> ScanRecord {
+        let at = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        ScanRecord {
+            scan_id: "s".into(),
+            trigger: "t".into(),
+            started_at: at,
+            finished_at: at,
+            duration_ms: 5,
+            families: vec!["certificates".into(), "dns".into()],
+            regions: vec![Region::global()],
+            counts: BTreeMap::new(),
+            open_findings: BTreeMap::new(),
+            opened: 0,
+            resolved: 0,
+            stored: true,
+            api_calls: BTreeMap::new(),
+            errors: (0..errors)
+                .map(|_| crate::record::ScanError {
+                    region: Region::global(),
+                    service: "x",
+                    operation: "y",
+                    kind: crate::ports::ErrorKind::Other,
+                    message: "m".into(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The default detail level stays within the budget whatever the
+    /// families hand in at `Full` detail.
+    #[test]
+    fn minimal_detail_stays_within_the_budget() {
+        let family: Vec<(Detail, MetricDatum)> = (0..50)
+            .map(|i| {
+                (
+                    Detail::Full,
+                    MetricDatum::new(
+                        DNS_LATENCY_MS,
+                        Unit::Milliseconds,
+                        Some(("Server", format!("ns-{i}"))),
+                        1.0,
+                    ),
+                )
+            })
+            .chain([(
+                Detail::Minimal,
+                MetricDatum::new(MIN_DAYS_TO_EXPIRY, Unit::None, None, 12.0),
+            )])
+            .collect();
+        let batch = scan_metrics("Zw", Detail::Minimal, &[], &record(2), &family);
+        let series: BTreeSet<_> = batch.data.iter().map(MetricDatum::series).collect();
+        assert!(series.len() <= MINIMAL_BUDGET, "{series:?}");
+        assert_eq!(series.len(), 7);
+        let errors = batch.data.iter().find(|d| d.name == SCAN_ERRORS);
+        assert_eq!(errors.map(|d| d.value), Some(2.0));
+        let full = scan_metrics("Zw", Detail::Full, &[], &record(0), &family);
+        assert!(full.data.len() > 50);
     }
 }

@@ -47,6 +47,12 @@ impl Region {
     }
 }
 
+impl AsRef<str> for Region {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -9,7 +9,7 @@ use crate::model::dns::{
 };
 use crate::model::{Certificate, HostedZone, RecordSet, Region};
 use crate::reconcile::Change;
-use crate::scan::ScanRecord;
+use crate::record::ScanRecord;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::fmt;
@@ -56,27 +56,6 @@ impl ErrorKind {
             Self::Other => "other",
         }
     }
-
-    /// What a human should do about it, appended to error messages.
-    pub fn hint(self) -> &'static str {
-        match self {
-            Self::Throttled => {
-                "the API kept throttling; lower ZW_ACM_RPS / ZW_ROUTE53_RPS or retry later"
-            }
-            Self::Transient => "a temporary AWS-side failure; the next scan retries",
-            Self::Unreachable => "check network access, the region name and AWS_ENDPOINT_URL",
-            Self::NoCredentials => {
-                "configure credentials (AWS_PROFILE, aws sso login, or an instance/Lambda role)"
-            }
-            Self::AccessDenied => {
-                "grant the permission named above (see docs/template.md for the policy)"
-            }
-            Self::NotFound => "check the name and region of the resource",
-            Self::InvalidRequest => "check the region and parameters",
-            Self::InvalidResponse => "unexpected answer from AWS; report it with the message above",
-            Self::Other => "see the message above",
-        }
-    }
 }
 
 impl fmt::Display for ErrorKind {
@@ -87,7 +66,9 @@ impl fmt::Display for ErrorKind {
 
 /// A failed call through a port: which service and operation, classified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{service} {operation} failed ({kind}): {message}; {hint}", hint = kind.hint())]
+/// `message` is complete as the adapter wrote it, including what a person
+/// should do about it (adapters know their settings; the core does not).
+#[error("{service} {operation} failed ({kind}): {message}")]
 pub struct PortError {
     pub service: &'static str,
     pub operation: &'static str,

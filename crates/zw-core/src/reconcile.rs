@@ -19,25 +19,30 @@
 
 use crate::catalogue::Check;
 use crate::finding::{Detection, Finding, FindingKey, FindingState, Severity, StoredFinding};
-use crate::model::Region;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The (check family, region) pairs whose collection succeeded in this scan:
-/// only those may resolve findings.
+/// The (check, scope) pairs whose collection succeeded in this scan: only
+/// those may resolve findings. A scope is whatever unit a family collects by
+/// (a region for certificates, a hosted zone id for DNS); see
+/// `Detection::scope`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Coverage(BTreeSet<(Check, Region)>);
+pub struct Coverage(BTreeSet<(Check, String)>);
 
 impl Coverage {
-    pub fn insert(&mut self, check: Check, region: Region) {
-        self.0.insert((check, region));
+    pub fn insert(&mut self, check: Check, scope: impl AsRef<str>) {
+        self.0.insert((check, scope.as_ref().to_owned()));
     }
-    pub fn remove(&mut self, check: Check, region: &Region) {
-        self.0.remove(&(check, region.clone()));
+    pub fn covers(&self, check: Check, scope: &str) -> bool {
+        self.0.contains(&(check, scope.to_owned()))
     }
-    pub fn covers(&self, check: Check, region: &Region) -> bool {
-        self.0.contains(&(check, region.clone()))
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    /// Adds everything another family covered.
+    pub fn merge(&mut self, other: Coverage) {
+        self.0.extend(other.0);
     }
 }
 
@@ -139,7 +144,7 @@ pub fn plan(
         if current.contains_key(key)
             || f.state != FindingState::Open
             || f.last_seen > now
-            || !coverage.covers(f.code.check(), &f.region)
+            || !coverage.covers(f.code.check(), &f.scope)
         {
             continue;
         }
@@ -177,6 +182,7 @@ mod tests {
     use super::*;
     use crate::catalogue::FindingCode;
     use crate::finding::{Resource, ResourceKind};
+    use crate::model::Region;
     use chrono::TimeZone;
 
     fn t(h: u32) -> DateTime<Utc> {
@@ -197,6 +203,7 @@ mod tests {
                 name: "d".into(),
             },
             region: region(),
+            scope: region().to_string(),
             message: "m".into(),
             evidence: serde_json::json!({}),
         }

@@ -1,114 +1,50 @@
-//! Scan orchestration: collect -> evaluate -> reconcile -> sinks.
+//! The scan spine: run one or several check families, then the shared tail
+//! once (reconcile with coverage, store, scan record, metrics, report).
 //!
-//! Failures are recorded, never thrown: one region, zone or sink failing is a
-//! `ScanError` in the record while everything else still lands, and findings of
-//! a family/region that could not be collected are neither refreshed nor resolved.
+//! Failures are recorded, never thrown: one region, zone, family or sink
+//! failing is a `ScanError` in the record while everything else still lands,
+//! and findings of a (check, scope) that was not collected are neither
+//! refreshed nor resolved.
 
-use crate::catalogue::Check;
-use crate::config::Config;
-use crate::finding::{Detection, Finding, FindingKey, Severity, StoredFinding};
+use crate::config::CommonConfig;
+use crate::family::{Family, FamilyOutcome};
+use crate::finding::{Detection, Finding, FindingKey, StoredFinding};
 use crate::metrics::{MetricBatch, scan_metrics};
-use crate::model::{Certificate, Region};
-use crate::ports::{
-    ApiUsage, CertificateSource, Clock, ErrorKind, FindingStore, MetricSink, PortError, ZoneSource,
-};
+use crate::model::Region;
+use crate::ports::{ApiUsage, Clock, ErrorKind, FindingStore, MetricSink, PortError};
 use crate::reconcile::{self, Change, Coverage, Transition};
-use crate::rules;
+pub use crate::record::{ScanError, ScanRecord};
+use crate::severity::Severity;
 use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How many times a commit that lost races is re-read and re-planned.
 const COMMIT_ATTEMPTS: usize = 4;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScanError {
-    /// A region, or `global` for Route 53, the store and metrics.
-    pub region: Region,
-    pub service: &'static str,
-    pub operation: &'static str,
-    pub kind: ErrorKind,
-    pub message: String,
-}
-
-impl ScanError {
-    fn new(region: Region, e: PortError) -> Self {
-        Self {
-            region,
-            service: e.service,
-            operation: e.operation,
-            kind: e.kind,
-            message: format!("{}; {}", e.message, e.kind.hint()),
-        }
-    }
-}
-
-/// One scan, as stored and as printed under `scan` in JSON output.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScanRecord {
-    pub scan_id: String,
-    /// What started it: `schedule`, `aws.acm: ACM Certificate Expired`, `cli`, ...
-    pub trigger: String,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: DateTime<Utc>,
-    pub duration_ms: u64,
-    pub regions: Vec<Region>,
-    pub certificates: usize,
-    pub hosted_zones_checked: usize,
-    /// Open findings after this scan, by severity.
-    pub open_findings: BTreeMap<Severity, usize>,
-    pub opened: usize,
-    pub resolved: usize,
-    /// Whether findings were written to the store.
-    pub stored: bool,
-    /// AWS API requests this scan sent, per `service:Operation`, retries
-    /// included (empty when the adapters do not count).
-    pub api_calls: BTreeMap<String, u64>,
-    pub errors: Vec<ScanError>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScanReport {
     pub scan: ScanRecord,
-    /// Open findings, most severe first.
+    /// Open findings of the families this scan ran, most severe first.
     pub findings: Vec<Finding>,
     #[serde(skip)]
     pub metrics: MetricBatch,
+    /// True when no family collected anything and some reported errors, or
+    /// findings could not be stored: the scan could not do its job.
+    #[serde(skip)]
+    pub could_not_run: bool,
 }
 
 impl ScanReport {
-    /// True when the scan could not do its job at all: no region collected, or
-    /// the store could not be written. Partial failures are not failures here;
-    /// they are in `scan.errors` and the `ScanErrors` metric.
+    /// True when the scan could not do its job at all. Partial failures are
+    /// not failures here; they are in `scan.errors` and the `ScanErrors` metric.
     pub fn failed(&self) -> bool {
-        let failed_regions: BTreeSet<&Region> = self
-            .scan
-            .errors
-            .iter()
-            .filter(|e| e.service == "acm")
-            .map(|e| &e.region)
-            .collect();
-        failed_regions.len() == self.scan.regions.len()
-            || self.scan.errors.iter().any(|e| e.service == "dynamodb")
+        self.could_not_run
     }
 
     pub fn worst_severity(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
-    }
-}
-
-/// Where a scan collects from.
-pub struct Sources<'a, C, Z> {
-    pub certificates: &'a C,
-    pub zones: &'a Z,
-    /// Counts the API calls the sources (and sinks) make, if available.
-    pub usage: Option<&'a dyn ApiUsage>,
-}
-
-impl<C, Z> std::fmt::Debug for Sources<'_, C, Z> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Sources")
     }
 }
 
@@ -119,119 +55,96 @@ pub struct Sinks<'a, S, M> {
     pub metrics: Option<&'a M>,
 }
 
-pub async fn scan_certificates<C, Z, S, M, K>(
-    sources: Sources<'_, C, Z>,
+/// Who and why: labels of one scan.
+#[derive(Debug, Clone)]
+pub struct ScanLabel {
+    pub scan_id: String,
+    /// What started it: `schedule`, `aws.acm: ...`, `cli`, ...
+    pub trigger: String,
+}
+
+/// Runs `families` (concurrently: each paces its own services, and Route 53's
+/// budget is one limiter shared by all) and then the shared tail.
+pub async fn run<S, M, K>(
+    families: &[&dyn Family],
     sinks: Sinks<'_, S, M>,
     clock: &K,
-    cfg: &Config,
-    scan_id: String,
-    trigger: String,
+    usage: Option<&dyn ApiUsage>,
+    cfg: &CommonConfig,
+    label: ScanLabel,
 ) -> ScanReport
 where
-    C: CertificateSource,
-    Z: ZoneSource,
     S: FindingStore,
     M: MetricSink,
     K: Clock,
 {
     let started_at = clock.now();
-    let calls_before = sources.usage.map(ApiUsage::calls).unwrap_or_default();
-    let (certs_src, zones_src) = (sources.certificates, sources.zones);
-    let mut errors = Vec::new();
+    let calls_before = usage.map(ApiUsage::calls).unwrap_or_default();
+    let outcomes = join_all(families.iter().map(|f| f.run(started_at))).await;
+
     let mut coverage = Coverage::default();
-
-    // Collect: every region at once; each region's failure stays its own.
-    let results = join_all(cfg.regions.iter().map(|r| certs_src.certificates(r))).await;
-    let mut certs: Vec<Certificate> = Vec::new();
-    let mut collected_regions = Vec::new();
-    for (region, result) in cfg.regions.iter().zip(results) {
-        match result {
-            Ok(list) => {
-                coverage.insert(Check::Certificates, region.clone());
-                collected_regions.push(region.clone());
-                certs.extend(list);
-            }
-            Err(e) => errors.push(ScanError::new(region.clone(), e)),
-        }
+    let mut detections = Vec::new();
+    let mut counts = BTreeMap::new();
+    let mut family_metrics = Vec::new();
+    let mut errors = Vec::new();
+    for o in outcomes {
+        let FamilyOutcome {
+            coverage: c,
+            detections: mut d,
+            counts: n,
+            metrics: mut m,
+            errors: mut e,
+        } = o;
+        coverage.merge(c);
+        detections.append(&mut d);
+        counts.extend(n);
+        family_metrics.append(&mut m);
+        errors.append(&mut e);
     }
-
-    // Route 53, only when some certificate depends on a validation record.
-    let mut zones_checked = 0;
-    let mut validation = rules::validation::ValidationOutcome::default();
-    let needs_dns = certs
-        .iter()
-        .any(|c| c.renewal_validation_records().next().is_some());
-    let zones = if needs_dns {
-        match zones_src.hosted_zones().await {
-            Ok(z) => Some(z),
-            Err(e) => {
-                errors.push(ScanError::new(Region::global(), e));
-                None
-            }
-        }
-    } else {
-        Some(Vec::new())
-    };
-    if let Some(zones) = &zones {
-        let mut records = HashMap::new();
-        // Sequential on purpose: the Route 53 budget is per account and tiny.
-        for zone_id in rules::validation::zones_needed(&certs, zones) {
-            match zones_src.record_sets(&zone_id).await {
-                Ok(sets) => {
-                    zones_checked += 1;
-                    records.insert(zone_id, sets);
-                }
-                Err(e) => errors.push(ScanError::new(Region::global(), e)),
-            }
-        }
-        validation = rules::validation::evaluate(&certs, zones, &records);
-        for region in &collected_regions {
-            if !validation.incomplete_regions.contains(region) {
-                coverage.insert(Check::ValidationRecords, region.clone());
-            }
-        }
-    }
-
-    // Evaluate.
+    let collected_nothing = coverage.is_empty() && !errors.is_empty();
+    let names: Vec<&'static str> = families.iter().map(|f| f.name()).collect();
     let now = started_at;
-    let mut detections = rules::certificates::evaluate(&certs, &cfg.rules, now);
-    detections.append(&mut validation.detections);
 
-    // Reconcile with the store.
-    let (open, opened, resolved, stored) = match sinks.store {
-        Some(store) => match persist(store, &scan_id, &detections, &coverage, now, cfg).await {
-            Ok((open, opened, resolved)) => (open, opened, resolved, true),
+    let (all_open, opened, resolved, stored, store_failed) = match sinks.store {
+        Some(store) => match persist(store, &label.scan_id, &detections, &coverage, now, cfg).await
+        {
+            Ok((open, opened, resolved)) => (open, opened, resolved, true, false),
             Err(e) => {
                 errors.push(ScanError::new(Region::global(), e));
-                (fresh(&detections, now), 0, 0, false)
+                (fresh(&detections, now), 0, 0, false, true)
             }
         },
-        None => (fresh(&detections, now), 0, 0, false),
+        None => (fresh(&detections, now), 0, 0, false, false),
     };
 
-    let mut open = open;
-    open.sort_by(|a, b| {
+    let mut open_findings: BTreeMap<Severity, usize> =
+        Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
+    for f in &all_open {
+        *open_findings.entry(f.severity).or_default() += 1;
+    }
+    // The report shows this scan's families; metrics count every family.
+    let mut findings: Vec<Finding> = all_open
+        .iter()
+        .filter(|f| names.contains(&f.code.check().family()))
+        .cloned()
+        .collect();
+    findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
             .then(a.code.cmp(&b.code))
             .then(a.resource.id.cmp(&b.resource.id))
     });
-    let mut open_findings: BTreeMap<Severity, usize> =
-        Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
-    for f in &open {
-        *open_findings.entry(f.severity).or_default() += 1;
-    }
 
     let finished_at = clock.now();
     let mut scan = ScanRecord {
-        scan_id,
-        trigger,
+        scan_id: label.scan_id,
+        trigger: label.trigger,
         started_at,
         finished_at,
         duration_ms: u64::try_from((finished_at - started_at).num_milliseconds()).unwrap_or(0),
+        families: names.iter().map(|n| (*n).to_owned()).collect(),
         regions: cfg.regions.clone(),
-        certificates: certs.len(),
-        hosted_zones_checked: zones_checked,
+        counts,
         open_findings,
         opened,
         resolved,
@@ -239,22 +152,7 @@ where
         api_calls: BTreeMap::new(),
         errors,
     };
-
-    let metrics = scan_metrics(
-        &cfg.metrics_namespace,
-        &open,
-        &certs,
-        &scan,
-        cfg.per_certificate_metrics,
-        now,
-    );
-    if let Some(Err(e)) = match sinks.metrics {
-        Some(sink) => Some(sink.publish(&metrics).await),
-        None => None,
-    } {
-        scan.errors.push(ScanError::new(Region::global(), e));
-    }
-    if let Some(usage) = sources.usage {
+    if let Some(usage) = usage {
         scan.api_calls = usage
             .calls()
             .into_iter()
@@ -264,16 +162,37 @@ where
             })
             .collect();
     }
-    if let Some(Err(e)) = match sinks.store {
-        Some(store) => Some(store.record_scan(&scan).await),
-        None => None,
-    } {
+
+    // The record first, so that a failed write is counted by `ScanErrors`;
+    // then the metrics from the finished record; a failed publish is written
+    // into the record again (one more put, only then).
+    if let Some(store) = sinks.store
+        && let Err(e) = store.record_scan(&scan).await
+    {
         scan.errors.push(ScanError::new(Region::global(), e));
+    }
+    let metrics = scan_metrics(
+        &cfg.metrics_namespace,
+        cfg.metrics_detail,
+        &all_open,
+        &scan,
+        &family_metrics,
+    );
+    if let Some(sink) = sinks.metrics
+        && let Err(e) = sink.publish(&metrics).await
+    {
+        scan.errors.push(ScanError::new(Region::global(), e));
+        if let Some(store) = sinks.store
+            && let Err(e) = store.record_scan(&scan).await
+        {
+            scan.errors.push(ScanError::new(Region::global(), e));
+        }
     }
     ScanReport {
         scan,
-        findings: open,
+        findings,
         metrics,
+        could_not_run: collected_nothing || store_failed,
     }
 }
 
@@ -298,7 +217,7 @@ async fn persist<S: FindingStore>(
     detections: &[Detection],
     coverage: &Coverage,
     now: DateTime<Utc>,
-    cfg: &Config,
+    cfg: &CommonConfig,
 ) -> Result<(Vec<Finding>, usize, usize), PortError> {
     let previous = store.load_current().await?;
     let mut plan = reconcile::plan(
@@ -326,11 +245,11 @@ async fn persist<S: FindingStore>(
         }
         if attempt == COMMIT_ATTEMPTS {
             return Err(PortError::new(
-                "dynamodb",
-                "TransactWriteItems",
+                "store",
+                "commit",
                 ErrorKind::Transient,
                 format!(
-                    "{} finding(s) kept changing under concurrent scans",
+                    "{} finding(s) kept changing under concurrent scans; the next scan retries",
                     outcome.conflicts.len()
                 ),
             ));

@@ -15,7 +15,9 @@ use crate::ports::{
     ZoneSource,
 };
 use crate::reconcile::{Change, Transition};
-use crate::scan::{ScanRecord, ScanReport, Sinks, Sources, scan_certificates};
+use crate::families::certificates::CertificateFamily;
+use crate::record::ScanRecord;
+use crate::scan::{self, ScanLabel, ScanReport, Sinks};
 use crate::{FindingCode, Severity};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -159,6 +161,7 @@ fn config() -> Config {
     Config::from_vars([
         ("ZW_REGIONS", "eu-west-1,us-east-1"),
         ("ZW_TABLE_NAME", "zw-findings"),
+        ("ZW_METRICS_DETAIL", "full"),
     ])
     .expect("valid")
 }
@@ -239,40 +242,64 @@ async fn run(
     id: &str,
 ) -> ScanReport {
     let sink = RecordingSink::default();
-    scan_certificates(
-        Sources {
-            certificates: acm,
-            zones: r53,
-            usage: None,
-        },
+    certificate_scan(
+        acm,
+        r53,
         Sinks {
             store: Some(store),
             metrics: Some(&sink),
         },
-        &clock(at),
+        at,
         &config(),
-        id.into(),
-        "test".into(),
+        id,
+        "test",
+    )
+    .await
+}
+
+/// The certificate family through the spine, as the CLI and functions run it.
+async fn certificate_scan(
+    acm: &FakeAcm,
+    r53: &FakeRoute53,
+    sinks: Sinks<'_, MemoryStore, RecordingSink>,
+    at: DateTime<Utc>,
+    cfg: &Config,
+    id: &str,
+    trigger: &str,
+) -> ScanReport {
+    let family = CertificateFamily {
+        certificates: acm,
+        zones: r53,
+        regions: &cfg.common.regions,
+        config: &cfg.certificates,
+    };
+    scan::run(
+        &[&family],
+        sinks,
+        &clock(at),
+        None,
+        &cfg.common,
+        ScanLabel {
+            scan_id: id.into(),
+            trigger: trigger.into(),
+        },
     )
     .await
 }
 
 /// A scan with no store and no metric sink, as `--no-write` runs it.
 async fn read_only(acm: &FakeAcm, r53: &FakeRoute53, cfg: &Config) -> ScanReport {
-    scan_certificates(
-        Sources {
-            certificates: acm,
-            zones: r53,
-            usage: None,
-        },
-        Sinks::<MemoryStore, RecordingSink> {
+    certificate_scan(
+        acm,
+        r53,
+        Sinks {
             store: None,
             metrics: None,
         },
-        &clock(t0()),
+        t0(),
         cfg,
-        "read-only".into(),
-        "cli".into(),
+        "read-only",
+        "cli",
     )
     .await
 }
@@ -309,7 +336,8 @@ async fn a_scan_finds_each_problem_across_regions() {
             ),
         ]
     );
-    assert_eq!(r.scan.certificates, 4);
+    assert_eq!(r.scan.count("certificates"), 4);
+    assert_eq!(r.scan.families, ["certificates"]);
     assert_eq!(r.scan.opened, 3);
     assert!(r.scan.errors.is_empty());
     assert!(r.scan.stored);
@@ -377,7 +405,8 @@ async fn a_failing_region_is_recorded_and_hides_nothing_else() {
     let r = run(&acm, &r53, &store, t0() + Duration::hours(1), "s2").await;
     assert_eq!(r.scan.errors.len(), 1);
     assert_eq!(r.scan.errors[0].region.as_str(), "us-east-1");
-    assert!(r.scan.errors[0].message.contains("grant the permission"));
+    // The adapter's message (with its hint) is kept as it was written.
+    assert_eq!(r.scan.errors[0].message, "not authorized");
     // eu-west-1 results landed; the us-east-1 finding was neither lost nor resolved.
     assert_eq!(r.scan.resolved, 0);
     assert_eq!(codes(&r).len(), 3);
@@ -514,7 +543,7 @@ async fn severity_change_is_recorded_in_history() {
 async fn per_certificate_metrics_cover_only_certificates_with_open_findings() {
     let (acm, r53) = estate();
     let mut cfg = config();
-    cfg.per_certificate_metrics = true;
+    cfg.certificates.per_certificate_metrics = true;
     let r = read_only(&acm, &r53, &cfg).await;
     let mut per_cert: Vec<(String, f64)> = r
         .metrics

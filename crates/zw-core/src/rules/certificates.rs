@@ -53,6 +53,7 @@ fn detection(
         severity,
         resource: resource(cert),
         region: cert.region.clone(),
+        scope: cert.region.to_string(),
         message,
         evidence,
     }

@@ -117,6 +117,7 @@ pub fn evaluate(
                 severity: FindingCode::CertValidationRecordMissing.default_severity(),
                 resource: resource(cert),
                 region: cert.region.clone(),
+                scope: cert.region.to_string(),
                 message: format!(
                     "Validation CNAME {} {what} hosted zone {} ({}){more}: the next renewal of {} will fail",
                     first["record"].as_str().unwrap_or_default(),
@@ -133,6 +134,7 @@ pub fn evaluate(
                 severity: FindingCode::CertValidationZoneUnknown.default_severity(),
                 resource: resource(cert),
                 region: cert.region.clone(),
+                scope: cert.region.to_string(),
                 message: format!(
                     "No public hosted zone in this account covers the validation CNAME {} of {}",
                     unknown[0]["record"].as_str().unwrap_or_default(),
@@ -160,6 +162,7 @@ pub fn evaluate(
                 severity: FindingCode::CertValidationRecordShared.default_severity(),
                 resource: resource(cert),
                 region: cert.region.clone(),
+                scope: cert.region.to_string(),
                 message: format!(
                     "Validation CNAME {} of {} is also relied on by {n} other certificate(s); do not delete it with either",
                     shared[0]["record"].as_str().unwrap_or_default(),

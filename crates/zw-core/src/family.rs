@@ -1,0 +1,34 @@
+//! A check family: one module that collects into its own inventory and
+//! evaluates it purely. What it hands the shared tail is a `FamilyOutcome`;
+//! everything after evaluation (reconcile, store, metrics, scan record,
+//! report) is written once, in `scan`.
+
+use crate::finding::Detection;
+use crate::metrics::{Detail, MetricDatum};
+use crate::reconcile::Coverage;
+use crate::record::ScanError;
+use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
+use std::collections::BTreeMap;
+
+/// What one family's run produced.
+#[derive(Debug, Default)]
+pub struct FamilyOutcome {
+    /// The (check, scope) pairs it collected completely: only they resolve.
+    pub coverage: Coverage,
+    pub detections: Vec<Detection>,
+    /// For the scan record's `counts`.
+    pub counts: BTreeMap<String, u64>,
+    /// Its own metrics, each tagged with the detail level it belongs to.
+    pub metrics: Vec<(Detail, MetricDatum)>,
+    pub errors: Vec<ScanError>,
+}
+
+/// A family ready to run: its sources and settings are inside.
+pub trait Family: Send + Sync {
+    /// Stable name (`certificates`, `dns`): the scan record and metrics use it.
+    fn name(&self) -> &'static str;
+    /// Collects and evaluates at `now`. Failures are recorded in the outcome,
+    /// never thrown: a failed region or zone is missing from the coverage.
+    fn run(&self, now: DateTime<Utc>) -> BoxFuture<'_, FamilyOutcome>;
+}

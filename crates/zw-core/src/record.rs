@@ -1,0 +1,68 @@
+//! What a scan leaves behind: the scan record (stored, printed under `scan` in
+//! JSON output, logged once per scan) and its errors. Family-neutral: each
+//! family adds its counts under its own keys.
+
+use crate::model::Region;
+use crate::ports::{ErrorKind, PortError};
+use crate::severity::Severity;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanError {
+    /// A region, or `global` for Route 53, DNS, the store and metrics.
+    pub region: Region,
+    pub service: &'static str,
+    pub operation: &'static str,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl ScanError {
+    pub fn new(region: Region, e: PortError) -> Self {
+        Self {
+            region,
+            service: e.service,
+            operation: e.operation,
+            kind: e.kind,
+            message: e.message,
+        }
+    }
+}
+
+/// One scan, as stored and as printed under `scan` in JSON output.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanRecord {
+    pub scan_id: String,
+    /// What started it: `schedule`, `aws.acm: ACM Certificate Expired`, `cli`, ...
+    pub trigger: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    /// The check families this scan ran (`certificates`, `dns`).
+    pub families: Vec<String>,
+    /// The configured regions (certificate families scan each).
+    pub regions: Vec<Region>,
+    /// What the families looked at, under their own keys
+    /// (`certificates`, `hosted_zones`, `record_sets`, `dns_queries`, ...).
+    pub counts: BTreeMap<String, u64>,
+    /// Open findings after this scan (every family, as the store sees them),
+    /// by severity.
+    pub open_findings: BTreeMap<Severity, usize>,
+    /// Transitions this scan committed.
+    pub opened: usize,
+    pub resolved: usize,
+    /// Whether this scan's findings were written to the store.
+    pub stored: bool,
+    /// AWS API requests this scan sent, per `service:Operation`, retries
+    /// included (empty when the adapters do not count).
+    pub api_calls: BTreeMap<String, u64>,
+    pub errors: Vec<ScanError>,
+}
+
+impl ScanRecord {
+    pub fn count(&self, key: &str) -> u64 {
+        self.counts.get(key).copied().unwrap_or(0)
+    }
+}
