@@ -51,30 +51,42 @@ pub async fn load_sdk_config(opts: &AwsOptions) -> SdkConfig {
     loader.load().await
 }
 
-/// Every adapter a scan needs, built once per process (Lambda init or CLI
-/// start) from one `SdkConfig`. Cheap to clone: SDK clients are handles.
+/// The adapters every family and the shared tail use, built once per process
+/// (Lambda init or CLI start) from one `SdkConfig`. Cheap to clone: SDK
+/// clients are handles. Family-specific adapters (the DNS probe, AWS target
+/// look-ups) are built beside it only by what runs that family.
 #[derive(Debug, Clone)]
 pub struct Services {
     /// Counts every request the clients below send.
     pub calls: ApiCallCounter,
     pub acm: AcmCollector,
+    /// One account-wide Route 53 budget for every family of the process.
     pub route53: Route53Collector,
     pub store: Option<DynamoStore>,
-    pub cloudwatch: CloudWatchSink,
 }
 
 impl Services {
     pub fn new(sdk: &SdkConfig, cfg: &Config) -> Self {
         let calls = ApiCallCounter::default();
+        let (common, certs) = (&cfg.common, &cfg.certificates);
         Self {
-            acm: AcmCollector::new(sdk, &cfg.regions, cfg.acm_rps, cfg.acm_concurrency, &calls),
-            route53: Route53Collector::new(sdk, cfg.route53_rps, &calls),
-            store: cfg
-                .table_name
-                .as_ref()
-                .map(|t| DynamoStore::new(sdk, t.clone(), cfg.history_retention_days, &calls)),
-            cloudwatch: CloudWatchSink::new(sdk, &calls),
+            acm: AcmCollector::new(
+                sdk,
+                &common.regions,
+                certs.acm_rps,
+                certs.acm_concurrency,
+                &calls,
+            ),
+            route53: Route53Collector::new(sdk, common.route53_rps, &calls),
+            store: common.table_name.as_ref().map(|t| {
+                DynamoStore::new(sdk, t.clone(), common.history_retention_days, &calls)
+            }),
             calls,
         }
+    }
+
+    /// The PutMetricData sink (the CLI's; functions publish EMF instead).
+    pub fn cloudwatch(&self, sdk: &SdkConfig) -> CloudWatchSink {
+        CloudWatchSink::new(sdk, &self.calls)
     }
 }

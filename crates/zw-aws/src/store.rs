@@ -78,21 +78,16 @@ pub fn finding_sk(key: &FindingKey) -> String {
     format!("{}#{}", key.code.id(), key.resource_id)
 }
 
-fn resource_kind(k: ResourceKind) -> &'static str {
-    match k {
-        ResourceKind::AcmCertificate => "acm-certificate",
-    }
-}
-
 /// What a finding says, shared by current items and history entries.
 fn described(f: &Finding) -> Item {
     HashMap::from([
         ("code".into(), s(f.code.id())),
         ("severity".into(), s(f.severity.as_str())),
-        ("resource_kind".into(), s(resource_kind(f.resource.kind))),
+        ("resource_kind".into(), s(f.resource.kind.as_str())),
         ("resource_id".into(), s(&f.resource.id)),
         ("resource_name".into(), s(&f.resource.name)),
         ("region".into(), s(f.region.as_str())),
+        ("scope".into(), s(&f.scope)),
         ("message".into(), s(&f.message)),
         ("evidence".into(), s(f.evidence.to_string())),
     ])
@@ -184,7 +179,7 @@ pub fn scan_item(scan: &ScanRecord, retention_days: u32) -> Result<Item, PortErr
         ("started_at".into(), s(ts(scan.started_at))),
         ("finished_at".into(), s(ts(scan.finished_at))),
         ("duration_ms".into(), n(scan.duration_ms)),
-        ("certificates".into(), n(scan.certificates)),
+        ("families".into(), s(scan.families.join(","))),
         ("opened".into(), n(scan.opened)),
         ("resolved".into(), n(scan.resolved)),
         ("error_count".into(), n(scan.errors.len())),
@@ -237,10 +232,8 @@ pub fn parse_finding(item: &Item) -> Result<StoredFinding, PortError> {
         "resolved" => FindingState::Resolved,
         _ => return Err(bad("state", "is not open or resolved")),
     };
-    let kind = match text("resource_kind")? {
-        "acm-certificate" => ResourceKind::AcmCertificate,
-        _ => return Err(bad("resource_kind", "is not a known resource kind")),
-    };
+    let kind = ResourceKind::from_id(text("resource_kind")?)
+        .ok_or_else(|| bad("resource_kind", "is not a known resource kind"))?;
     let version = item
         .get("version")
         .and_then(|v| v.as_n().ok())
@@ -260,6 +253,11 @@ pub fn parse_finding(item: &Item) -> Result<StoredFinding, PortError> {
                 kind,
                 id: text("resource_id")?.to_owned(),
                 name: text("resource_name")?.to_owned(),
+            },
+            // Items written before scopes existed were scoped by region.
+            scope: match item.get("scope").and_then(|v| v.as_s().ok()) {
+                Some(scope) => scope.clone(),
+                None => region.to_string(),
             },
             region,
             message: text("message")?.to_owned(),
@@ -507,6 +505,7 @@ mod tests {
                     name: "api.example.com".into(),
                 },
                 region: zw_core::Region::parse("eu-west-1").expect("region"),
+                scope: "eu-west-1".into(),
                 message: "Validation CNAME missing".into(),
                 evidence: serde_json::json!({"records": [{"record": "_x.api.example.com."}]}),
             },
@@ -529,6 +528,16 @@ mod tests {
         let back = parse_finding(&item).expect("parses");
         assert_eq!(back.version, 7);
         assert_eq!(back.finding, f);
+    }
+
+    /// Items written by the certificate release have no `scope`: they were
+    /// scoped by their region, and must still resolve when it is collected.
+    #[test]
+    fn items_without_a_scope_read_as_scoped_by_region() {
+        let mut item = finding_item(&finding(), 3, "s", None);
+        item.remove("scope");
+        let back = parse_finding(&item).expect("parses");
+        assert_eq!(back.finding.scope, "eu-west-1");
     }
 
     #[test]

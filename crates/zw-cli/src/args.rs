@@ -1,14 +1,16 @@
-//! Command-line arguments. AWS flags behave like the AWS CLI's.
+//! Command-line arguments. AWS flags behave like the AWS CLI's. Flags are
+//! validated as flags (clap names the flag in its error); environment
+//! variables are validated by the configuration, under their own names.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use zw_core::Severity;
+use zw_core::{Region, Severity};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "zonewarden",
     version,
     about = "DNS and certificate monitoring for AWS, run from your own account",
-    long_about = "Scans ACM certificates (and, later, Route 53 DNS and health checks) with the standard AWS credential chain. \
+    long_about = "Scans ACM certificates and Route 53 DNS with the standard AWS credential chain. \
 Use --no-write for a read-only look at an account before deploying."
 )]
 pub struct Cli {
@@ -27,7 +29,7 @@ pub struct AwsArgs {
     #[arg(long, global = true, env = "AWS_PROFILE")]
     pub profile: Option<String>,
     /// Send every AWS call to this endpoint (e.g. a local moto server).
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", value_parser = parse_endpoint)]
     pub endpoint_url: Option<String>,
 }
 
@@ -44,14 +46,20 @@ pub enum Command {
 pub enum ScanTarget {
     /// ACM certificates: expiry, status, renewal eligibility and readiness.
     Certificates(ScanArgs),
+    /// Route 53 DNS: delegation, authoritative answers vs configuration,
+    /// dangling records, CAA, DNSSEC, expectations, quotas.
+    Dns(DnsArgs),
+    /// Every family in one scan record.
+    All(DnsArgs),
 }
 
+/// Flags every scan shares.
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// ACM region to scan; repeat for several. Default: ZW_REGIONS, else your
     /// home region plus us-east-1 (CloudFront's).
-    #[arg(long = "region", value_name = "REGION")]
-    pub regions: Vec<String>,
+    #[arg(long = "region", value_name = "REGION", value_parser = parse_region)]
+    pub regions: Vec<Region>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -59,11 +67,25 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_write: bool,
     /// DynamoDB table to keep findings in (default: ZW_TABLE_NAME).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
     pub table: Option<String>,
     /// Exit with status 3 when an open finding is at least this severe.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+}
+
+/// Flags of scans that include DNS.
+#[derive(Debug, Args)]
+pub struct DnsArgs {
+    #[command(flatten)]
+    pub common: ScanArgs,
+    /// Hosted zone to check, by name or id; repeat for several. Default:
+    /// ZW_DNS_ZONES, else every hosted zone.
+    #[arg(long = "zone", value_name = "NAME-OR-ID")]
+    pub zones: Vec<String>,
+    /// Expectations document (JSON or YAML); default ZW_DNS_EXPECTATIONS_FILE.
+    #[arg(long, value_name = "FILE")]
+    pub expectations: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -74,4 +96,51 @@ pub enum Format {
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
+}
+
+fn parse_region(s: &str) -> Result<Region, String> {
+    Region::parse(s)
+}
+
+fn parse_table(s: &str) -> Result<String, String> {
+    zw_core::config::check_table_name(s).map(|()| s.to_owned())
+}
+
+/// An endpoint must be an absolute http(s) URL with a host: the SDK would
+/// otherwise fail every call later with a less helpful message.
+fn parse_endpoint(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.starts_with('/') && !r.contains(char::is_whitespace) => {
+            Ok(s.to_owned())
+        }
+        _ => Err(format!(
+            "`{s}` is not an http(s) URL with a host (e.g. http://127.0.0.1:5000)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_must_be_urls() {
+        assert!(parse_endpoint("http://127.0.0.1:5000").is_ok());
+        assert!(parse_endpoint("https://r53.example.com").is_ok());
+        for bad in ["not-a-url", "http://", "ftp://x", "http:///x", "http://a b"] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_bad_region_flag_is_reported_as_the_flag() {
+        let err = Cli::try_parse_from(["zonewarden", "scan", "certificates", "--region", "Mars-1"])
+            .expect_err("bad region");
+        let text = err.to_string();
+        assert!(text.contains("--region"), "{text}");
+        assert!(!text.contains("ZW_REGIONS"), "{text}");
+    }
 }

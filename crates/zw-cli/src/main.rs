@@ -43,9 +43,7 @@ fn run(cli: args::Cli) -> anyhow::Result<u8> {
         .build()?;
     runtime.block_on(async {
         match &cli.command {
-            args::Command::Scan {
-                what: args::ScanTarget::Certificates(a),
-            } => Ok(scan::certificates(&cli.aws, a).await?),
+            args::Command::Scan { what } => Ok(scan::scan(&cli.aws, what).await?),
         }
     })
 }

@@ -101,12 +101,16 @@ pub fn table(report: &ScanReport, out: &mut dyn Write, tty: bool) -> io::Result<
         .iter()
         .map(|s| format!("{} {}", scan.open_findings.get(s).copied().unwrap_or(0), s))
         .collect();
+    let looked_at: Vec<String> = scan
+        .counts
+        .iter()
+        .map(|(k, n)| format!("{n} {}", k.replace('_', " ")))
+        .collect();
     writeln!(
         out,
-        "\n{} certificate(s) in {} region(s), {} hosted zone(s) checked in {} ms; open findings: {}{}",
-        scan.certificates,
-        scan.regions.len(),
-        scan.hosted_zones_checked,
+        "\n{} scan ({}) in {} ms; open findings: {}{}",
+        scan.families.join(" + "),
+        looked_at.join(", "),
         scan.duration_ms,
         counts.join(", "),
         if scan.stored {

@@ -1,11 +1,14 @@
-//! `zonewarden scan certificates`.
+//! `zonewarden scan certificates|dns|all`: one prepare path (configuration,
+//! SDK, adapters, sinks), one scan through the spine, one report path (output,
+//! errors, exit status) for every target.
 
-use crate::args::{AwsArgs, Format, ScanArgs};
+use crate::args::{AwsArgs, DnsArgs, Format, ScanArgs, ScanTarget};
 use crate::output;
 use std::io::{IsTerminal, Write};
-use zw_aws::{AwsOptions, Services, SystemClock, load_sdk_config};
+use zw_app::{App, FamilyKind, ScanOptions};
+use zw_aws::{AwsOptions, load_sdk_config};
 use zw_core::ports::Clock;
-use zw_core::{Config, Sinks, Sources};
+use zw_core::{Config, ScanLabel, ScanReport, Sinks};
 
 /// Exit statuses, as documented in the README.
 pub const EXIT_OK: u8 = 0;
@@ -22,40 +25,81 @@ pub enum CliError {
     Output(#[from] std::io::Error),
 }
 
-pub async fn certificates(aws: &AwsArgs, args: &ScanArgs) -> Result<u8, CliError> {
-    // Flags override the environment, which is otherwise read as the Lambda reads it.
-    let mut vars: Vec<(String, String)> = std::env::vars().collect();
-    if !args.regions.is_empty() {
-        vars.push(("ZW_REGIONS".into(), args.regions.join(",")));
+/// What a target selects, with its flags.
+struct Request<'a> {
+    kinds: Vec<FamilyKind>,
+    common: &'a ScanArgs,
+    dns: Option<&'a DnsArgs>,
+}
+
+fn request(target: &ScanTarget) -> Request<'_> {
+    match target {
+        ScanTarget::Certificates(a) => Request {
+            kinds: vec![FamilyKind::Certificates],
+            common: a,
+            dns: None,
+        },
+        ScanTarget::Dns(a) => Request {
+            kinds: vec![FamilyKind::Certificates],
+            common: &a.common,
+            dns: Some(a),
+        },
+        ScanTarget::All(a) => Request {
+            kinds: FamilyKind::ALL.to_vec(),
+            common: &a.common,
+            dns: Some(a),
+        },
     }
-    if let Some(t) = &args.table {
-        vars.push(("ZW_TABLE_NAME".into(), t.clone()));
-    }
+}
+
+pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
+    let req = request(target);
+    let args = req.common;
     let sdk = load_sdk_config(&AwsOptions {
         profile: aws.profile.clone(),
-        fallback_region: args.regions.first().cloned(),
+        fallback_region: args.regions.first().map(ToString::to_string),
         endpoint_url: aws.endpoint_url.clone(),
     })
     .await;
-    // The region the profile or environment resolved counts as AWS_REGION.
+    // The environment is read as the Lambda reads it; the region the profile
+    // or environment resolved counts as AWS_REGION; flags then override.
+    let mut vars: Vec<(String, String)> = std::env::vars().collect();
     if let Some(r) = sdk.region() {
         vars.push(("AWS_REGION".into(), r.to_string()));
     }
-    let cfg = Config::from_vars(vars).map_err(|e| CliError::Usage(e.to_string()))?;
-    if !args.no_write && cfg.table_name.is_none() {
+    let mut cfg = Config::from_vars(vars).map_err(|e| CliError::Usage(e.to_string()))?;
+    if !args.regions.is_empty() {
+        cfg.common.regions = args.regions.clone();
+        cfg.common.regions.dedup();
+    }
+    if let Some(t) = &args.table {
+        cfg.common.table_name = Some(t.clone());
+    }
+    if let Some(d) = req.dns {
+        if !d.zones.is_empty() {
+            cfg.dns.zones = d.zones.clone();
+        }
+        if let Some(f) = &d.expectations {
+            cfg.dns.expectations_file = Some(f.display().to_string());
+        }
+    }
+    if !args.no_write && cfg.common.table_name.is_none() {
         return Err(CliError::Usage(
             "no findings table: pass --table NAME (or set ZW_TABLE_NAME) to store findings, or --no-write for a read-only scan"
                 .into(),
         ));
     }
 
-    let services = Services::new(&sdk, &cfg);
-    let clock = SystemClock;
-    let scan_id = format!(
-        "cli-{}-{}",
-        clock.now().format("%Y%m%dT%H%M%SZ"),
-        std::process::id()
-    );
+    let app = App::new(cfg, &sdk, &req.kinds);
+    let cloudwatch = app.services.cloudwatch(&sdk);
+    let label = ScanLabel {
+        scan_id: format!(
+            "cli-{}-{}",
+            app.clock.now().format("%Y%m%dT%H%M%SZ"),
+            std::process::id()
+        ),
+        trigger: "cli".into(),
+    };
     let sinks = if args.no_write {
         Sinks {
             store: None,
@@ -63,37 +107,29 @@ pub async fn certificates(aws: &AwsArgs, args: &ScanArgs) -> Result<u8, CliError
         }
     } else {
         Sinks {
-            store: services.store.as_ref(),
-            metrics: Some(&services.cloudwatch),
+            store: app.services.store.as_ref(),
+            metrics: Some(&cloudwatch),
         }
     };
-    let report = zw_core::scan::scan_certificates(
-        Sources {
-            certificates: &services.acm,
-            zones: &services.route53,
-            usage: Some(&services.calls),
-        },
-        sinks,
-        &clock,
-        &cfg,
-        scan_id,
-        "cli".into(),
-    )
-    .await;
+    let report = app.scan(sinks, label, &ScanOptions::default()).await;
+    respond(&report, args)
+}
 
+/// Prints the report and decides the exit status.
+fn respond(report: &ScanReport, args: &ScanArgs) -> Result<u8, CliError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {
-        Format::Json => output::json(&report, &mut out)?,
+        Format::Json => output::json(report, &mut out)?,
         Format::Table => {
             let tty = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            output::table(&report, &mut out, tty)?
+            output::table(report, &mut out, tty)?
         }
     }
     out.flush()?;
 
     let mut err = std::io::stderr().lock();
-    output::errors(&report, &mut err)?;
+    output::errors(report, &mut err)?;
     if report.failed() {
         writeln!(
             err,

@@ -2,6 +2,5 @@
 //! case in `handler.rs`. A library too, so the integration tests drive the
 //! same handler with the samples in `events/`.
 
-pub mod deps;
 pub mod event;
 pub mod handler;

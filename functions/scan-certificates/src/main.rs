@@ -1,14 +1,17 @@
+#![recursion_limit = "256"]
 //! Lambda entry point: configuration and AWS clients are built once at init;
 //! each invocation runs `handler::handle`.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use scan_certificates::{deps::Deps, handler};
+use scan_certificates::handler;
+use zw_app::FamilyKind;
+use zw_lambda::Deps;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
     // A bad configuration fails init with every problem listed, before any event.
-    let deps = Deps::from_vars(std::env::vars()).await?;
+    let deps = Deps::from_vars(std::env::vars(), &[FamilyKind::Certificates]).await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let deps = deps.clone();
         async move { handler::handle(&deps, event).await }

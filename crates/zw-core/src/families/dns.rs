@@ -1,0 +1,572 @@
+//! The DNS family: Route 53's configuration of every hosted zone (the
+//! inventory, cached between listings) against what DNS on the internet
+//! answers: delegation from the parent, every record set asked of every
+//! server of the zone, dangling targets, CAA, DNSSEC and the user's
+//! expectations.
+//!
+//! collect (Route 53 through the account-wide budget, the cache, the DNS
+//! probe, AWS target look-ups) -> `DnsFacts` -> pure rules (`rules::dns`),
+//! which also say which (check, zone) pairs were fully collected.
+
+use crate::config::DnsConfig;
+use crate::family::{Family, FamilyOutcome};
+use crate::metrics::{
+    DNS_LATENCY_MS, DNS_QUERIES, Detail, HOSTED_ZONES_MONITORED, MetricDatum,
+    RECORD_SETS_MONITORED, ROUTE53_CALLS_SAVED, Unit,
+};
+use crate::model::dns::{
+    CaaLookup, CertificateNames, DnsFacts, Question, Resolution, ServerFacts, SubDelegation,
+    ZoneFacts, ZoneInventory,
+};
+use crate::model::{HostedZone, Region, normalize_dns_name};
+use crate::ports::{
+    AwsTargets, CertificateSource, DnsProbe, DocumentSource, ErrorKind, InventoryCache, PortError,
+    ZoneSource,
+};
+use crate::record::ScanError;
+use crate::rules::dns as rules;
+use chrono::{DateTime, Duration, Utc};
+use futures::StreamExt;
+use futures::future::{BoxFuture, join_all};
+use futures::stream;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const NAME: &str = "dns";
+
+/// Record sets per `ListResourceRecordSets` page.
+const PAGE: u64 = 300;
+/// Names resolved at once (CAA climbs, dangling targets, expectations).
+const RESOLVE_CONCURRENCY: usize = 16;
+/// Zones probed at once; each zone's servers are asked concurrently.
+const ZONE_CONCURRENCY: usize = 4;
+
+pub struct DnsFamily<'a, Z, I, P, T, C, D> {
+    pub zones: &'a Z,
+    /// None: no table, so every scan lists every zone.
+    pub cache: Option<&'a I>,
+    pub probe: &'a P,
+    pub targets: &'a T,
+    pub certificates: &'a C,
+    pub expectations: &'a D,
+    pub regions: &'a [Region],
+    pub config: &'a DnsConfig,
+    /// Zones a change event named: listed again whatever the cache says.
+    pub changed_zones: &'a BTreeSet<String>,
+}
+
+impl<Z, I, P, T, C, D> std::fmt::Debug for DnsFamily<'_, Z, I, P, T, C, D> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DnsFamily")
+            .field("zones", &self.config.zones)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Z, I, P, T, C, D> Family for DnsFamily<'_, Z, I, P, T, C, D>
+where
+    Z: ZoneSource,
+    I: InventoryCache,
+    P: DnsProbe,
+    T: AwsTargets,
+    C: CertificateSource,
+    D: DocumentSource,
+{
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn run(&self, now: DateTime<Utc>) -> BoxFuture<'_, FamilyOutcome> {
+        Box::pin(async move {
+            let mut c = Collected::default();
+            self.collect(now, &mut c).await;
+            let mut out = FamilyOutcome::default();
+            let evaluated = rules::evaluate(&c.facts, c.expectations.as_ref(), now);
+            for (check, scope) in evaluated.covered {
+                out.coverage.insert(check, scope);
+            }
+            out.detections = evaluated.detections;
+            out.counts = counts(&c);
+            out.metrics = metrics(&c);
+            out.errors = c.errors;
+            out
+        })
+    }
+}
+
+/// What collection brought back, with its bookkeeping.
+#[derive(Debug, Default)]
+struct Collected {
+    facts: DnsFacts,
+    expectations: Option<rules::expectations::Expectations>,
+    errors: Vec<ScanError>,
+    /// Route 53 calls a listing would have cost but the cache saved.
+    route53_calls_saved: u64,
+    zones_listed: u64,
+}
+
+fn global(e: PortError) -> ScanError {
+    ScanError::new(Region::global(), e)
+}
+
+impl<Z, I, P, T, C, D> DnsFamily<'_, Z, I, P, T, C, D>
+where
+    Z: ZoneSource,
+    I: InventoryCache,
+    P: DnsProbe,
+    T: AwsTargets,
+    C: CertificateSource,
+    D: DocumentSource,
+{
+    async fn collect(&self, now: DateTime<Utc>, c: &mut Collected) {
+        let zones = match self.zones.hosted_zones().await {
+            Ok(z) => z,
+            Err(e) => {
+                c.errors.push(global(e));
+                return;
+            }
+        };
+        let zones = self.selected(zones, c);
+
+        // Inventory: sequential, since Route 53's budget is per account.
+        let mut inventories = Vec::new();
+        for zone in zones {
+            if let Some(inv) = self.inventory(zone, now, c).await {
+                inventories.push(inv);
+            }
+        }
+
+        // The internet's view of each public zone, a few zones at a time.
+        let probed: Vec<ZoneFacts> = stream::iter(inventories)
+            .map(|inv| self.probe_zone(inv))
+            .buffered(ZONE_CONCURRENCY)
+            .collect()
+            .await;
+        c.facts.zones = probed;
+
+        self.certificate_names(c).await;
+        self.caa(c).await;
+        self.dangling(c).await;
+        self.expectations(c).await;
+    }
+
+    /// Zones named in `ZW_DNS_ZONES` / `--zone` (by name or id), or all.
+    fn selected(&self, zones: Vec<HostedZone>, c: &mut Collected) -> Vec<HostedZone> {
+        if self.config.zones.is_empty() {
+            return zones;
+        }
+        let mut out = Vec::new();
+        for wanted in &self.config.zones {
+            let name = normalize_dns_name(wanted);
+            let hits: Vec<&HostedZone> = zones
+                .iter()
+                .filter(|z| z.id == *wanted || z.name == name)
+                .collect();
+            if hits.is_empty() {
+                c.errors.push(global(PortError::new(
+                    "route53",
+                    "ListHostedZones",
+                    ErrorKind::NotFound,
+                    format!("no hosted zone named or with id `{wanted}` in this account; check --zone / ZW_DNS_ZONES"),
+                )));
+            }
+            for z in hits {
+                if !out.contains(z) {
+                    out.push(z.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The zone's inventory: from the cache when it is fresh and the zone's
+    /// record count did not move, else listed again and cached.
+    async fn inventory(
+        &self,
+        zone: HostedZone,
+        now: DateTime<Utc>,
+        c: &mut Collected,
+    ) -> Option<ZoneInventory> {
+        let max_age = Duration::minutes(i64::from(self.config.inventory_max_age_minutes));
+        if let Some(cache) = self.cache {
+            match cache.load(&zone.id).await {
+                Ok(Some(cached))
+                    if !self.changed_zones.contains(&zone.id)
+                        && cached.zone.record_set_count == zone.record_set_count
+                        && now - cached.listed_at < max_age =>
+                {
+                    // GetHostedZone + GetDNSSEC + the record pages.
+                    c.route53_calls_saved += 2 + zone.record_set_count.div_ceil(PAGE).max(1);
+                    return Some(ZoneInventory {
+                        zone,
+                        ..cached
+                    });
+                }
+                Ok(_) => {}
+                Err(e) => c.errors.push(global(e)),
+            }
+        }
+        let record_sets = match self.zones.record_sets(&zone.id).await {
+            Ok(r) => r,
+            Err(e) => {
+                c.errors.push(global(e));
+                return None;
+            }
+        };
+        let name_servers = if zone.private {
+            Vec::new()
+        } else {
+            match self.zones.name_servers(&zone.id).await {
+                Ok(n) => n,
+                Err(e) => {
+                    c.errors.push(global(e));
+                    Vec::new()
+                }
+            }
+        };
+        let dnssec = if zone.private {
+            None
+        } else {
+            match self.zones.dnssec(&zone.id).await {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    c.errors.push(global(e));
+                    None
+                }
+            }
+        };
+        c.zones_listed += 1;
+        let inv = ZoneInventory {
+            zone,
+            name_servers,
+            record_sets,
+            dnssec,
+            listed_at: now,
+        };
+        if let Some(cache) = self.cache
+            && let Err(e) = cache.save(&inv).await
+        {
+            c.errors.push(global(e));
+        }
+        Some(inv)
+    }
+
+    /// Delegation, every server asked every configured name and type, and the
+    /// servers of delegated subdomains. Private zones cannot be asked from
+    /// outside their VPCs: inventory only.
+    async fn probe_zone(&self, inventory: ZoneInventory) -> ZoneFacts {
+        let dnssec_read = inventory.dnssec.is_some();
+        if inventory.zone.private {
+            return ZoneFacts {
+                inventory,
+                delegation: None,
+                servers: Vec::new(),
+                sub_delegations: Vec::new(),
+                dnssec_read,
+            };
+        }
+        let apex = inventory.zone.name.clone();
+        let mut server_names: Vec<String> = inventory.name_servers.clone();
+        for rs in &inventory.record_sets {
+            if rs.name == apex && rs.record_type == "NS" {
+                for v in &rs.values {
+                    let n = normalize_dns_name(v);
+                    if !server_names.contains(&n) {
+                        server_names.push(n);
+                    }
+                }
+            }
+        }
+        let questions: Vec<Question> = inventory
+            .record_sets
+            .iter()
+            .filter(|rs| !(rs.record_type == "NS" && rs.name != apex))
+            .map(|rs| Question {
+                name: rs.name.clone(),
+                rtype: rs.record_type.clone(),
+            })
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let dnssec_ok = inventory.dnssec.as_ref().is_some_and(|d| d.is_signing());
+
+        let delegation = self.probe.delegation(&apex);
+        let servers = join_all(
+            server_names
+                .iter()
+                .map(|name| self.ask_server(name, &questions, dnssec_ok)),
+        );
+        let subs = join_all(
+            inventory
+                .record_sets
+                .iter()
+                .filter(|rs| rs.record_type == "NS" && rs.name != apex)
+                .map(|rs| self.sub_delegation(rs.name.clone(), &rs.values)),
+        );
+        let (delegation, servers, sub_delegations) = futures::join!(delegation, servers, subs);
+        ZoneFacts {
+            inventory,
+            delegation: Some(delegation),
+            servers,
+            sub_delegations,
+            dnssec_read,
+        }
+    }
+
+    async fn ask_server(&self, name: &str, questions: &[Question], dnssec_ok: bool) -> ServerFacts {
+        let addresses = self.probe.server_addresses(name).await;
+        let observations = match addresses.as_ref().ok().and_then(|a| a.first()) {
+            Some(addr) => self.probe.ask(*addr, questions, dnssec_ok).await,
+            None => Vec::new(),
+        };
+        ServerFacts {
+            name: name.to_owned(),
+            addresses,
+            observations,
+        }
+    }
+
+    async fn sub_delegation(&self, name: String, servers: &[String]) -> SubDelegation {
+        let question = [Question {
+            name: name.clone(),
+            rtype: "SOA".into(),
+        }];
+        let servers = join_all(servers.iter().map(|s| {
+            let s = normalize_dns_name(s);
+            let q = &question;
+            async move { self.ask_server(&s, q, false).await }
+        }))
+        .await;
+        SubDelegation { name, servers }
+    }
+
+    /// Certificate names, for CAA. A region that cannot be read makes no CAA
+    /// claim about its certificates (and resolves none).
+    async fn certificate_names(&self, c: &mut Collected) {
+        let results = join_all(self.regions.iter().map(|r| self.certificates.certificates(r))).await;
+        // A region that cannot be read only loses its own certificates.
+        let mut names = Vec::new();
+        for (region, result) in self.regions.iter().zip(results) {
+            match result {
+                Ok(certs) => names.extend(certs.into_iter().map(|cert| {
+                    let mut all = vec![cert.domain_name.clone()];
+                    for san in &cert.subject_alternative_names {
+                        if !all.contains(san) {
+                            all.push(san.clone());
+                        }
+                    }
+                    CertificateNames {
+                        arn: cert.arn,
+                        region: cert.region,
+                        domain_name: cert.domain_name,
+                        names: all,
+                    }
+                })),
+                Err(e) => c.errors.push(ScanError::new(region.clone(), e)),
+            }
+        }
+        c.facts.certificates = Some(names);
+    }
+
+    /// RFC 8659: the relevant CAA set is the first found climbing from the
+    /// name towards the root.
+    async fn caa(&self, c: &mut Collected) {
+        let names = rules::caa::caa_names(&c.facts);
+        let found: Vec<(String, CaaLookup)> = stream::iter(names)
+            .map(|name| async move {
+                let mut lookup = CaaLookup::None;
+                for at in rules::caa::climb(&name) {
+                    match self.probe.resolve(&at, "CAA").await {
+                        Resolution::Answer { records, .. } => {
+                            let caa: Vec<String> = records
+                                .into_iter()
+                                .filter(|r| r.rtype == "CAA")
+                                .map(|r| r.data)
+                                .collect();
+                            if !caa.is_empty() {
+                                lookup = CaaLookup::Found { at, records: caa };
+                                break;
+                            }
+                        }
+                        Resolution::NoData { .. } | Resolution::NxDomain { .. } => {}
+                        Resolution::Failed { reason } => {
+                            lookup = CaaLookup::Failed {
+                                reason: format!("{at} CAA: {reason}"),
+                            };
+                            break;
+                        }
+                    }
+                }
+                (name, lookup)
+            })
+            .buffer_unordered(RESOLVE_CONCURRENCY)
+            .collect()
+            .await;
+        c.facts.caa = found.into_iter().collect();
+    }
+
+    /// What dangling checks need: CNAME targets resolved, S3 buckets looked
+    /// up, the account's endpoints and AWS's IP ranges.
+    async fn dangling(&self, c: &mut Collected) {
+        let targets = rules::dangling::cname_targets(&c.facts.zones);
+        let resolved: Vec<(String, Resolution)> = stream::iter(targets)
+            .map(|t| async move {
+                let r = self.probe.resolve(&t, "A").await;
+                (t, r)
+            })
+            .buffer_unordered(RESOLVE_CONCURRENCY)
+            .collect()
+            .await;
+        c.facts.cname_targets = resolved.into_iter().collect();
+
+        let mut buckets = BTreeSet::new();
+        for z in &c.facts.zones {
+            for rs in &z.inventory.record_sets {
+                let targets = rs
+                    .values
+                    .iter()
+                    .map(String::as_str)
+                    .chain(rs.alias.as_ref().map(|a| a.dns_name.as_str()));
+                for t in targets {
+                    if let Some(b) = rules::dangling::s3_bucket_for(&rs.name, t) {
+                        buckets.insert(b);
+                    }
+                }
+            }
+        }
+        for b in buckets {
+            match self.targets.bucket_exists(&b).await {
+                Ok(exists) => {
+                    c.facts.buckets.insert(b, exists);
+                }
+                Err(e) => c.errors.push(global(e)),
+            }
+        }
+        let (endpoints, errors) = self.targets.account_endpoints(self.regions).await;
+        c.facts.endpoints = endpoints;
+        c.errors.extend(errors.into_iter().map(global));
+        match self.targets.ip_ranges().await {
+            Ok(r) => c.facts.ip_ranges = Some(r),
+            Err(e) => c.errors.push(global(e)),
+        }
+    }
+
+    /// The user's expectations, answered by iterative resolution. A malformed
+    /// document is a scan error naming the line; the rest of the scan goes on.
+    async fn expectations(&self, c: &mut Collected) {
+        let text = match self.expectations.fetch().await {
+            Ok(Some(t)) => t,
+            Ok(None) => return,
+            Err(e) => {
+                c.errors.push(global(e));
+                return;
+            }
+        };
+        let parsed = match rules::expectations::parse(&text) {
+            Ok(p) => p,
+            Err(e) => {
+                c.errors.push(global(PortError::new(
+                    "zonewarden",
+                    "expectations",
+                    ErrorKind::InvalidRequest,
+                    format!("the DNS expectations document was refused: {e}"),
+                )));
+                return;
+            }
+        };
+        let answers: Vec<(Question, Resolution)> =
+            stream::iter(rules::expectations::questions(&parsed))
+                .map(|q| async move {
+                    let r = self.probe.resolve(&q.name, &q.rtype).await;
+                    (q, r)
+                })
+                .buffer_unordered(RESOLVE_CONCURRENCY)
+                .collect()
+                .await;
+        c.facts.expectation_answers = answers.into_iter().collect();
+        c.expectations = Some(parsed);
+    }
+}
+
+fn counts(c: &Collected) -> BTreeMap<String, u64> {
+    let zones = &c.facts.zones;
+    let queries: usize = zones
+        .iter()
+        .flat_map(|z| {
+            z.servers
+                .iter()
+                .chain(z.sub_delegations.iter().flat_map(|s| s.servers.iter()))
+        })
+        .map(|s| s.observations.len())
+        .sum();
+    BTreeMap::from([
+        ("hosted_zones".to_owned(), zones.len() as u64),
+        (
+            "record_sets".to_owned(),
+            zones
+                .iter()
+                .map(|z| z.inventory.record_sets.len() as u64)
+                .sum(),
+        ),
+        ("dns_queries".to_owned(), queries as u64),
+        ("zones_listed".to_owned(), c.zones_listed),
+        ("route53_calls_saved".to_owned(), c.route53_calls_saved),
+    ])
+}
+
+fn metrics(c: &Collected) -> Vec<(Detail, MetricDatum)> {
+    let n = counts(c);
+    let get = |k: &str| n.get(k).copied().unwrap_or(0) as f64;
+    let mut out = vec![
+        (
+            Detail::Full,
+            MetricDatum::new(HOSTED_ZONES_MONITORED, Unit::Count, None, get("hosted_zones")),
+        ),
+        (
+            Detail::Full,
+            MetricDatum::new(RECORD_SETS_MONITORED, Unit::Count, None, get("record_sets")),
+        ),
+        (
+            Detail::Full,
+            MetricDatum::new(DNS_QUERIES, Unit::Count, None, get("dns_queries")),
+        ),
+        (
+            Detail::Full,
+            MetricDatum::new(
+                ROUTE53_CALLS_SAVED,
+                Unit::Count,
+                None,
+                get("route53_calls_saved"),
+            ),
+        ),
+    ];
+    // Median latency per server name: one series per server, full detail only.
+    let mut by_server: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+    for z in &c.facts.zones {
+        for s in &z.servers {
+            let lat = by_server.entry(s.name.as_str()).or_default();
+            lat.extend(
+                s.observations
+                    .iter()
+                    .filter(|o| o.outcome.is_ok())
+                    .map(|o| o.latency_us),
+            );
+        }
+    }
+    for (server, mut lat) in by_server {
+        if lat.is_empty() {
+            continue;
+        }
+        lat.sort_unstable();
+        let median = lat[lat.len() / 2] as f64 / 1000.0;
+        out.push((
+            Detail::Full,
+            MetricDatum::new(
+                DNS_LATENCY_MS,
+                Unit::Milliseconds,
+                Some(("Server", server.to_owned())),
+                median,
+            ),
+        ));
+    }
+    out
+}

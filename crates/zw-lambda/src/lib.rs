@@ -1,0 +1,147 @@
+//! What every zonewarden function shares: `Deps` (configuration and adapters
+//! built once at init, only for the function's families), the scan of one
+//! invocation with its one structured log line, the summary it returns and
+//! the errors it reports to Lambda. A function adds only its own event
+//! parsing (which events it accepts, and what they say changed).
+
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use zw_app::{App, FamilyKind, ScanOptions};
+use zw_aws::metrics::EmfSink;
+use zw_aws::{AwsOptions, SdkConfig, load_sdk_config};
+use zw_core::config::ConfigErrors;
+use zw_core::{Config, ScanLabel, Severity, Sinks};
+
+/// Everything the handler needs, built once at init and cloned per invocation.
+#[derive(Debug, Clone)]
+pub struct Deps {
+    pub app: App,
+    pub metrics: EmfSink,
+}
+
+impl Deps {
+    /// Reads `ZW_*` once. In Lambda the table is required: a function that
+    /// cannot remember findings would alert on every run.
+    pub async fn from_vars(
+        vars: impl IntoIterator<Item = (String, String)>,
+        kinds: &[FamilyKind],
+    ) -> Result<Self, ConfigErrors> {
+        let config = Config::from_vars(vars)?;
+        if config.common.table_name.is_none() {
+            return Err(ConfigErrors(vec![
+                "ZW_TABLE_NAME: required in Lambda (the SAM template sets it to the findings table)".into(),
+            ]));
+        }
+        let sdk = load_sdk_config(&AwsOptions::default()).await;
+        Ok(Self::with_sdk(config, &sdk, kinds, EmfSink::stdout()))
+    }
+
+    pub fn with_sdk(config: Config, sdk: &SdkConfig, kinds: &[FamilyKind], metrics: EmfSink) -> Self {
+        Self {
+            app: App::new(config, sdk, kinds),
+            metrics,
+        }
+    }
+}
+
+/// What the invocation returns (visible in the console and to `cargo lambda invoke`).
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub scan_id: String,
+    pub trigger: String,
+    pub families: Vec<String>,
+    pub counts: BTreeMap<String, u64>,
+    pub open_findings: BTreeMap<Severity, usize>,
+    pub opened: usize,
+    pub resolved: usize,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event is not one this function accepts; `error_type` says which way.
+    #[error("{message}")]
+    Event {
+        error_type: &'static str,
+        message: String,
+    },
+    /// Nothing could be collected or the store could not be written. Failing
+    /// the invocation lets Lambda retry and the Errors alarm fire.
+    #[error("scan {scan_id} failed: {errors}")]
+    ScanFailed { scan_id: String, errors: String },
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        let error_type = match &e {
+            HandlerError::Event { error_type, .. } => error_type,
+            HandlerError::ScanFailed { .. } => "ScanFailed",
+        };
+        Diagnostic {
+            error_type: (*error_type).into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+/// The scan id of an invocation: the request id is unique per invocation and
+/// repeats on Lambda's own retries, which is what a scan id should do.
+pub fn scan_id<T>(event: &LambdaEvent<T>) -> String {
+    format!("lambda-{}", event.context.request_id)
+}
+
+/// Runs the function's families once and logs the scan as one JSON line
+/// (`zonewarden_scan`), which the dashboard's Logs Insights widgets read.
+pub async fn scan(
+    deps: &Deps,
+    scan_id: String,
+    trigger: String,
+    changed_zones: BTreeSet<String>,
+) -> Result<Summary, HandlerError> {
+    let report = deps
+        .app
+        .scan(
+            Sinks {
+                store: deps.app.services.store.as_ref(),
+                metrics: Some(&deps.metrics),
+            },
+            ScanLabel { scan_id, trigger },
+            &ScanOptions { changed_zones },
+        )
+        .await;
+    let errors: Vec<String> = report
+        .scan
+        .errors
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} in {} ({}): {}",
+                e.service, e.operation, e.region, e.kind, e.message
+            )
+        })
+        .collect();
+    for e in &errors {
+        tracing::error!(error = %e, "scan error");
+    }
+    match serde_json::to_string(&report.scan) {
+        Ok(line) => tracing::info!(zonewarden_scan = %line, "scan finished"),
+        Err(e) => tracing::error!(error = %e, "cannot encode the scan record"),
+    }
+    if report.failed() {
+        return Err(HandlerError::ScanFailed {
+            scan_id: report.scan.scan_id,
+            errors: errors.join("; "),
+        });
+    }
+    Ok(Summary {
+        scan_id: report.scan.scan_id,
+        trigger: report.scan.trigger,
+        families: report.scan.families,
+        counts: report.scan.counts,
+        open_findings: report.scan.open_findings,
+        opened: report.scan.opened,
+        resolved: report.scan.resolved,
+        errors,
+    })
+}
