@@ -59,6 +59,12 @@ impl FromStr for Severity {
 #[serde(rename_all = "kebab-case")]
 pub enum ResourceKind {
     AcmCertificate,
+    /// A Route 53 hosted zone: id `Z123`, name the zone's name.
+    Route53HostedZone,
+    /// A record set of a hosted zone: id `Z123/www.example.com./A[/set id]`.
+    Route53RecordSet,
+    /// A DNS name and type outside Route 53's view (an expectation).
+    DnsName,
 }
 
 /// What a finding is about: `id` is the stable identity (an ARN), `name` what a
