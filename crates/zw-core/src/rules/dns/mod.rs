@@ -311,6 +311,109 @@ mod tests {
         assert_eq!(zone_checks, vec![Check::DnsInventory]);
     }
 
+    /// One scan where everything is broken reaches every DNS code through
+    /// the entry point, each with its catalogue severity.
+    #[test]
+    fn every_dns_code_is_reachable_through_evaluate() {
+        use crate::model::dns::*;
+        let mut facts = healthy_facts();
+        let ns3 = "ns-3.old-provider.net.";
+        {
+            let z = &mut facts.zones[0];
+            z.inventory.zone.record_set_count = 9_999;
+            z.inventory.dnssec = Some(DnssecStatus {
+                serve_signature: "ACTION_NEEDED".into(),
+                status_message: Some("KMS key disabled".into()),
+                key_signing_keys: vec![],
+            });
+            if let Some(d) = z.delegation.as_mut() {
+                d.outcome = DelegationOutcome::Delegated {
+                    name_servers: vec![NS1.into(), ns3.into()],
+                };
+                d.ds_records = vec!["1 13 2 AA".into()];
+            }
+            let soa = |serial: u32| {
+                rr(
+                    "example.com.",
+                    "SOA",
+                    &format!("ns-1.awsdns-01.com. h. {serial} 7200 900 1209600 86400"),
+                )
+            };
+            let sig = rr(
+                "example.com.",
+                "RRSIG",
+                "SOA 13 2 900 20261124000000 20261101000000 1 example.com. c2ln",
+            );
+            for (i, server) in z.servers.iter_mut().enumerate() {
+                for o in &mut server.observations {
+                    let Ok(a) = o.outcome.as_mut() else { continue };
+                    match (o.question.name.as_str(), o.question.rtype.as_str()) {
+                        ("example.com.", "SOA") => {
+                            a.answers = vec![soa(u32::try_from(i).unwrap_or(0) + 1), sig.clone()];
+                        }
+                        ("www.example.com.", "A") if i == 0 => {
+                            a.answers = vec![rr("www.example.com.", "A", "192.0.2.99")];
+                        }
+                        ("example.com.", "MX") if i == 0 => a.rcode = ResponseCode::NxDomain,
+                        ("example.com.", "TXT") if i == 1 => a.rcode = ResponseCode::Refused,
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let mut lone = zone_facts("Z9", "lonely.example.", vec![]);
+        if let Some(d) = lone.delegation.as_mut() {
+            d.outcome = DelegationOutcome::NotDelegated {
+                rcode: ResponseCode::NxDomain,
+            };
+        }
+        let mut stale = zone_facts("Z8", "stale.example.", vec![]);
+        if let Some(d) = stale.delegation.as_mut() {
+            d.outcome = DelegationOutcome::Delegated {
+                name_servers: vec![ns3.into()],
+            };
+        }
+        facts.zones.push(lone);
+        facts.zones.push(stale);
+        facts.cname_targets.insert(
+            "blog.example.org.".into(),
+            Resolution::NxDomain {
+                cname_chain: vec![],
+            },
+        );
+        facts.caa.insert(
+            "example.com.".into(),
+            CaaLookup::Found {
+                at: "example.com.".into(),
+                records: vec!["0 issue \";\"".into()],
+            },
+        );
+        let settings = DnsRuleSettings {
+            expectations: Some(
+                expectations::parse("- name: gone.example.com\n  must_not_exist: true\n")
+                    .expect("doc"),
+            ),
+            ..DnsRuleSettings::default()
+        };
+        facts.expectation_answers.insert(
+            expectations::questions(settings.expectations.as_ref().expect("doc"))[0].clone(),
+            Resolution::NoData {
+                cname_chain: vec![],
+            },
+        );
+        let out = evaluate(&facts, now(), &settings);
+        let got: std::collections::BTreeSet<FindingCode> =
+            out.detections.iter().map(|d| d.code).collect();
+        let want: std::collections::BTreeSet<FindingCode> = FindingCode::ALL
+            .into_iter()
+            .filter(|c| c.id().starts_with("dns."))
+            .collect();
+        assert_eq!(got, want, "{:#?}", out.detections);
+        for d in &out.detections {
+            assert_eq!(d.severity, d.code.default_severity(), "{}", d.code);
+        }
+    }
+
     #[test]
     fn dns_findings_are_global_and_use_the_zone_resources() {
         let mut facts = healthy_facts();
