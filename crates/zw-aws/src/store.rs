@@ -81,6 +81,9 @@ pub fn finding_sk(key: &FindingKey) -> String {
 fn resource_kind(k: ResourceKind) -> &'static str {
     match k {
         ResourceKind::AcmCertificate => "acm-certificate",
+        ResourceKind::Route53HostedZone => "route53-hosted-zone",
+        ResourceKind::Route53RecordSet => "route53-record-set",
+        ResourceKind::DnsName => "dns-name",
     }
 }
 
@@ -239,6 +242,9 @@ pub fn parse_finding(item: &Item) -> Result<StoredFinding, PortError> {
     };
     let kind = match text("resource_kind")? {
         "acm-certificate" => ResourceKind::AcmCertificate,
+        "route53-hosted-zone" => ResourceKind::Route53HostedZone,
+        "route53-record-set" => ResourceKind::Route53RecordSet,
+        "dns-name" => ResourceKind::DnsName,
         _ => return Err(bad("resource_kind", "is not a known resource kind")),
     };
     let version = item
