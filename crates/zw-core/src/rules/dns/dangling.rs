@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | CNAME | target resolves NXDOMAIN | `cname_targets[target]` |
 //! | CNAME / alias to an S3 website endpoint | the bucket does not exist | `buckets[bucket]` |
+//! | CNAME to an S3 bucket endpoint (`<bucket>.s3.<region>.amazonaws.com`) | the bucket does not exist | `buckets[bucket]` |
 //! | CNAME / alias to CloudFront | not a distribution (nor an API Gateway edge target) of the account | `endpoints.cloudfront` (+ `api_gateway`) |
 //! | CNAME / alias to Elastic Beanstalk | not an environment of the account | `endpoints.beanstalk` |
 //! | CNAME / alias to a load balancer | not a load balancer of the account | `endpoints.load_balancers` |
@@ -39,6 +40,8 @@ const CUSTOMER_SERVICES: [&str; 2] = ["EC2", "AMAZON"];
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetKind {
     S3Website,
+    /// A bucket's REST endpoint (`<bucket>.s3.<region>.amazonaws.com`).
+    S3Bucket,
     CloudFront,
     Beanstalk,
     LoadBalancer,
@@ -49,6 +52,7 @@ impl TargetKind {
     fn as_str(self) -> &'static str {
         match self {
             Self::S3Website => "s3-website",
+            Self::S3Bucket => "s3-bucket",
             Self::CloudFront => "cloudfront",
             Self::Beanstalk => "elastic-beanstalk",
             Self::LoadBalancer => "load-balancer",
@@ -58,7 +62,7 @@ impl TargetKind {
 
     fn exploitable(self) -> &'static str {
         match self {
-            Self::S3Website => {
+            Self::S3Website | Self::S3Bucket => {
                 "bucket names are global: anyone can create a bucket with this name and serve content under your name"
             }
             Self::CloudFront => {
@@ -91,6 +95,8 @@ pub fn classify(target: &str) -> Option<TargetKind> {
         Some(TargetKind::ApiGateway)
     } else if s3_website_host(t).is_some() {
         Some(TargetKind::S3Website)
+    } else if s3_rest_bucket(t).is_some() {
+        Some(TargetKind::S3Bucket)
     } else {
         None
     }
@@ -111,11 +117,35 @@ fn s3_website_host(target: &str) -> Option<&str> {
     (!region.is_empty() && !region.contains('.')).then_some(bucket)
 }
 
+/// For a virtual-hosted bucket endpoint (`<bucket>.s3.amazonaws.com.`,
+/// `<bucket>.s3.<region>.amazonaws.com.`, `<bucket>.s3-<region>...`,
+/// `<bucket>.s3.dualstack.<region>...`): the bucket. Bucket names may hold
+/// dots, so the last `s3` label decides.
+fn s3_rest_bucket(target: &str) -> Option<String> {
+    let t = target.strip_suffix(".amazonaws.com.")?;
+    let labels: Vec<&str> = t.split('.').collect();
+    let is_region = |l: &str| {
+        let parts: Vec<&str> = l.split('-').collect();
+        parts.len() >= 2
+            && parts.iter().all(|p| !p.is_empty())
+            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
+    };
+    let j = labels
+        .iter()
+        .rposition(|l| *l == "s3" || l.strip_prefix("s3-").is_some_and(|rest| is_region(rest)))?;
+    let rest_ok = labels[j + 1..]
+        .iter()
+        .all(|l| *l == "dualstack" || is_region(l));
+    (j > 0 && rest_ok).then(|| labels[..j].join("."))
+}
+
 /// The bucket an S3 website target serves: `<bucket>.s3-website-...` names it;
 /// an alias to the bare endpoint serves the bucket named like the record.
 pub fn s3_bucket_for(record_name: &str, target: &str) -> Option<String> {
     let target = normalize_dns_name(target);
-    let bucket = s3_website_host(&target)?;
+    let Some(bucket) = s3_website_host(&target) else {
+        return s3_rest_bucket(&target);
+    };
     if bucket.is_empty() {
         let name = normalize_dns_name(record_name);
         Some(name.trim_end_matches('.').to_owned())
@@ -225,7 +255,7 @@ impl Scan<'_> {
             TargetKind::Beanstalk => Self::listed(ep.beanstalk.as_ref(), bare),
             TargetKind::LoadBalancer => Self::listed(ep.load_balancers.as_ref(), bare),
             TargetKind::ApiGateway => Self::listed(ep.api_gateway.as_ref(), bare),
-            TargetKind::S3Website => None,
+            TargetKind::S3Website | TargetKind::S3Bucket => None,
         };
         match found {
             Some(found) => !found,
@@ -255,7 +285,7 @@ impl Scan<'_> {
             let Some(kind) = classify(&target) else {
                 continue;
             };
-            if kind == TargetKind::S3Website {
+            if matches!(kind, TargetKind::S3Website | TargetKind::S3Bucket) {
                 let Some(bucket) = s3_bucket_for(&set.name, &target) else {
                     continue;
                 };
@@ -488,6 +518,24 @@ mod tests {
                 Some(TargetKind::S3Website),
             ),
             ("s3.amazonaws.com.", None),
+            ("assets.s3.amazonaws.com.", Some(TargetKind::S3Bucket)),
+            (
+                "my.assets.s3.eu-west-1.amazonaws.com.",
+                Some(TargetKind::S3Bucket),
+            ),
+            (
+                "assets.s3-eu-west-1.amazonaws.com.",
+                Some(TargetKind::S3Bucket),
+            ),
+            (
+                "assets.s3.dualstack.eu-west-1.amazonaws.com.",
+                Some(TargetKind::S3Bucket),
+            ),
+            (
+                "ap-111122223333.s3-accesspoint.eu-west-1.amazonaws.com.",
+                None,
+            ),
+            ("ec2-1-2-3-4.eu-west-1.compute.amazonaws.com.", None),
             ("example.org.", None),
             ("mys3-website-x.amazonaws.com.", None),
         ];
@@ -516,6 +564,12 @@ mod tests {
                 Some("static.example.com"),
             ),
             ("x.example.com.", "d111.cloudfront.net.", None),
+            (
+                "x.example.com.",
+                "my.assets.s3.eu-west-1.amazonaws.com.",
+                Some("my.assets"),
+            ),
+            ("x.example.com.", "assets.s3.amazonaws.com", Some("assets")),
         ];
         for (name, target, bucket) in buckets {
             assert_eq!(
