@@ -132,7 +132,7 @@ fn s3_rest_bucket(target: &str) -> Option<String> {
     };
     let j = labels
         .iter()
-        .rposition(|l| *l == "s3" || l.strip_prefix("s3-").is_some_and(|rest| is_region(rest)))?;
+        .rposition(|l| *l == "s3" || l.strip_prefix("s3-").is_some_and(&is_region))?;
     let rest_ok = labels[j + 1..]
         .iter()
         .all(|l| *l == "dualstack" || is_region(l));
