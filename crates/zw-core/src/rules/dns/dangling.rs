@@ -188,73 +188,117 @@ fn targets(set: &RecordSet) -> Vec<String> {
     }
 }
 
+/// A parsed prefix of `ip-ranges.json`.
+#[derive(Debug, Clone, Copy)]
+struct Prefix {
+    net: IpAddr,
+    len: u32,
+    customer: bool,
+}
+
+impl Prefix {
+    fn parse(prefix: &str, service: &str) -> Option<Self> {
+        let (net, len) = prefix.trim().split_once('/')?;
+        let (net, len) = (net.parse::<IpAddr>().ok()?, len.parse::<u32>().ok()?);
+        let max = if net.is_ipv4() { 32 } else { 128 };
+        (len <= max).then_some(Self {
+            net,
+            len,
+            customer: CUSTOMER_SERVICES.contains(&service),
+        })
+    }
+
+    fn contains(self, addr: IpAddr) -> bool {
+        match (self.net, addr) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - self.len).unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - self.len).unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Whether `addr` is inside `prefix` (`a.b.c.d/n` or `x::/n`).
 pub fn prefix_contains(prefix: &str, addr: IpAddr) -> bool {
-    let Some((net, len)) = prefix.trim().split_once('/') else {
-        return false;
-    };
-    let (Ok(net), Ok(len)) = (net.parse::<IpAddr>(), len.parse::<u32>()) else {
-        return false;
-    };
-    match (net, addr) {
-        (IpAddr::V4(n), IpAddr::V4(a)) if len <= 32 => {
-            let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
-            u32::from(n) & mask == u32::from(a) & mask
-        }
-        (IpAddr::V6(n), IpAddr::V6(a)) if len <= 128 => {
-            let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
-            u128::from(n) & mask == u128::from(a) & mask
-        }
-        _ => false,
-    }
+    Prefix::parse(prefix, "").is_some_and(|p| p.contains(addr))
 }
 
 /// Whether an address is one a customer could have held and released: in a
 /// customer-holdable prefix and in no prefix of another service.
-fn in_customer_range(addr: IpAddr, ranges: &[AwsIpPrefix]) -> bool {
-    let containing: Vec<&AwsIpPrefix> = ranges
-        .iter()
-        .filter(|p| prefix_contains(&p.prefix, addr))
-        .collect();
-    containing
-        .iter()
-        .any(|p| CUSTOMER_SERVICES.contains(&p.service.as_str()))
-        && containing
-            .iter()
-            .all(|p| CUSTOMER_SERVICES.contains(&p.service.as_str()))
+fn in_customer_range(addr: IpAddr, prefixes: &[Prefix]) -> bool {
+    let mut customer = false;
+    for p in prefixes.iter().filter(|p| p.contains(addr)) {
+        if !p.customer {
+            return false;
+        }
+        customer = true;
+    }
+    customer
+}
+
+/// The account's endpoint names, normalised once; None where not listed.
+type Names = Option<BTreeSet<String>>;
+
+fn names(list: Option<&Vec<String>>) -> Names {
+    list.map(|l| l.iter().map(|n| normalize_dns_name(n)).collect())
 }
 
 /// Accumulates one zone's findings and completeness.
 struct Scan<'f> {
     facts: &'f DnsFacts,
+    cloudfront: Names,
+    load_balancers: Names,
+    beanstalk: Names,
+    api_gateway: Names,
+    prefixes: Option<Vec<Prefix>>,
     complete: bool,
 }
 
-impl Scan<'_> {
-    /// Whether `target` is among `list` (normalised); None when the list
-    /// could not be collected.
-    fn listed(list: Option<&Vec<String>>, target: &str) -> Option<bool> {
-        list.map(|l| l.iter().any(|e| normalize_dns_name(e) == target))
+impl<'f> Scan<'f> {
+    fn new(facts: &'f DnsFacts) -> Self {
+        let ep: &AccountEndpoints = &facts.endpoints;
+        Self {
+            facts,
+            cloudfront: names(ep.cloudfront.as_ref()),
+            load_balancers: names(ep.load_balancers.as_ref()),
+            beanstalk: names(ep.beanstalk.as_ref()),
+            api_gateway: names(ep.api_gateway.as_ref()),
+            prefixes: facts.ip_ranges.as_ref().map(|r| {
+                r.iter()
+                    .filter_map(|p| Prefix::parse(&p.prefix, &p.service))
+                    .collect()
+            }),
+            complete: true,
+        }
+    }
+
+    /// Whether `target` is listed; None when the list could not be collected.
+    fn listed(list: &Names, target: &str) -> Option<bool> {
+        list.as_ref().map(|l| l.contains(target))
     }
 
     fn endpoint_gone(&mut self, kind: TargetKind, target: &str) -> bool {
-        let ep: &AccountEndpoints = &self.facts.endpoints;
         let bare = target.strip_prefix("dualstack.").unwrap_or(target);
         let found = match kind {
             TargetKind::CloudFront => {
                 // API Gateway edge-optimised domains are CloudFront names too.
                 match (
-                    Self::listed(ep.cloudfront.as_ref(), bare),
-                    Self::listed(ep.api_gateway.as_ref(), bare),
+                    Self::listed(&self.cloudfront, bare),
+                    Self::listed(&self.api_gateway, bare),
                 ) {
                     (Some(true), _) | (_, Some(true)) => Some(true),
                     (Some(false), Some(false)) => Some(false),
                     _ => None,
                 }
             }
-            TargetKind::Beanstalk => Self::listed(ep.beanstalk.as_ref(), bare),
-            TargetKind::LoadBalancer => Self::listed(ep.load_balancers.as_ref(), bare),
-            TargetKind::ApiGateway => Self::listed(ep.api_gateway.as_ref(), bare),
+            TargetKind::Beanstalk => Self::listed(&self.beanstalk, bare),
+            TargetKind::LoadBalancer => Self::listed(&self.load_balancers, bare),
+            TargetKind::ApiGateway => Self::listed(&self.api_gateway, bare),
             TargetKind::S3Website | TargetKind::S3Bucket => None,
         };
         match found {
@@ -316,7 +360,7 @@ impl Scan<'_> {
     }
 
     fn released_addresses(&mut self, set: &RecordSet) -> Vec<Value> {
-        let Some(ranges) = &self.facts.ip_ranges else {
+        let Some(prefixes) = &self.prefixes else {
             if !set.values.is_empty() {
                 self.complete = false;
             }
@@ -327,7 +371,7 @@ impl Scan<'_> {
             let Ok(addr) = value.trim().parse::<IpAddr>() else {
                 continue;
             };
-            if !in_customer_range(addr, ranges) {
+            if !in_customer_range(addr, prefixes) {
                 continue;
             }
             match &self.facts.endpoints.addresses {
@@ -404,10 +448,7 @@ pub(crate) fn evaluate(
     out: &mut DnsOutcome,
 ) {
     let hz = &zone.inventory.zone;
-    let mut scan = Scan {
-        facts,
-        complete: true,
-    };
+    let mut scan = Scan::new(facts);
     let report = |resource: Resource, gone: Vec<Value>, out: &mut DnsOutcome| {
         let Some(first) = gone.first() else {
             return;

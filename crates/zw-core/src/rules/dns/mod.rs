@@ -97,13 +97,14 @@ impl DnsOutcome {
 /// Runs every DNS rule over `facts`.
 pub fn evaluate(facts: &DnsFacts, now: DateTime<Utc>, settings: &DnsRuleSettings) -> DnsOutcome {
     let mut out = DnsOutcome::default();
+    let sets = answers::SetIndex::new(&facts.zones);
     for zone in &facts.zones {
         quota::evaluate(zone, settings, &mut out);
         if zone.inventory.zone.private {
             continue;
         }
         delegation::evaluate(zone, &facts.zones, settings, &mut out);
-        answers::evaluate(zone, &facts.zones, settings, &mut out);
+        answers::evaluate(zone, &sets, settings, &mut out);
         dangling::evaluate(zone, facts, settings, &mut out);
         dnssec::evaluate(zone, now, settings, &mut out);
     }
