@@ -22,7 +22,7 @@ use super::{
 use crate::catalogue::{Check, FindingCode};
 use crate::finding::Resource;
 use crate::model::dns::{
-    AccountEndpoints, AwsIpPrefix, DnsFacts, Resolution, ResponseCode, SubDelegation, ZoneFacts,
+    AccountEndpoints, DnsFacts, Resolution, ResponseCode, SubDelegation, ZoneFacts,
 };
 use crate::model::{RecordSet, Region, normalize_dns_name};
 use serde_json::{Value, json};
@@ -496,7 +496,7 @@ pub(crate) fn evaluate(
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use crate::model::dns::{AliasTarget, DnsAnswer, QueryFailure, ServerFacts};
+    use crate::model::dns::{AliasTarget, AwsIpPrefix, DnsAnswer, QueryFailure, ServerFacts};
 
     fn run(facts: &DnsFacts) -> DnsOutcome {
         let mut out = DnsOutcome::default();
