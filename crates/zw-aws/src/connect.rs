@@ -78,9 +78,10 @@ impl Services {
                 &calls,
             ),
             route53: Route53Collector::new(sdk, common.route53_rps, &calls),
-            store: common.table_name.as_ref().map(|t| {
-                DynamoStore::new(sdk, t.clone(), common.history_retention_days, &calls)
-            }),
+            store: common
+                .table_name
+                .as_ref()
+                .map(|t| DynamoStore::new(sdk, t.clone(), common.history_retention_days, &calls)),
             calls,
         }
     }

@@ -112,7 +112,9 @@ pub fn hint(kind: ErrorKind) -> &'static str {
         }
         ErrorKind::NotFound => "check the name and region of the resource",
         ErrorKind::InvalidRequest => "check the region and parameters",
-        ErrorKind::InvalidResponse => "unexpected answer from AWS; report it with the message above",
+        ErrorKind::InvalidResponse => {
+            "unexpected answer from AWS; report it with the message above"
+        }
         ErrorKind::Other => "see the message above",
     }
 }

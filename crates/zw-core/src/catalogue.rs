@@ -18,13 +18,54 @@ pub enum Check {
     Certificates,
     /// The above plus Route 53 zone and record listings.
     ValidationRecords,
+    /// Route 53's configuration of one hosted zone (scope: the zone id).
+    DnsInventory,
+    /// The parent zone's delegation of one hosted zone (scope: the zone id).
+    DnsDelegation,
+    /// The zone's name servers' answers to its configured names and types
+    /// (scope: the zone id).
+    DnsAnswers,
+    /// Targets of the zone's records: resolution, the account's endpoints,
+    /// buckets, AWS address ranges, subdomain delegations (scope: the zone id).
+    DnsDangling,
+    /// CAA lookups for a certificate's names (scope: the certificate ARN) or a
+    /// zone apex (scope: the zone id).
+    DnsCaa,
+    /// `GetDNSSEC` of one zone (scope: the zone id).
+    DnsDnssec,
+    /// What the internet sees of a zone's DNSSEC chain: the parent's DS
+    /// records and the servers' signatures (scope: the zone id).
+    DnsDnssecChain,
+    /// The expectations document's answers (scope: `expectations`).
+    DnsExpectations,
 }
 
 impl Check {
+    pub const ALL: [Check; 10] = [
+        Self::Certificates,
+        Self::ValidationRecords,
+        Self::DnsInventory,
+        Self::DnsDelegation,
+        Self::DnsAnswers,
+        Self::DnsDangling,
+        Self::DnsCaa,
+        Self::DnsDnssec,
+        Self::DnsDnssecChain,
+        Self::DnsExpectations,
+    ];
+
     /// The check family that evaluates it (its `Family::name`).
     pub fn family(self) -> &'static str {
         match self {
             Self::Certificates | Self::ValidationRecords => "certificates",
+            Self::DnsInventory
+            | Self::DnsDelegation
+            | Self::DnsAnswers
+            | Self::DnsDangling
+            | Self::DnsCaa
+            | Self::DnsDnssec
+            | Self::DnsDnssecChain
+            | Self::DnsExpectations => "dns",
         }
     }
 }
@@ -44,6 +85,20 @@ pub enum FindingCode {
     CertFailed,
     CertRevoked,
     CertUnused,
+    DnsDelegationMismatch,
+    DnsDelegationPartial,
+    DnsZoneNotDelegated,
+    DnsNameserverUnreachable,
+    DnsRecordDrift,
+    DnsRecordMissing,
+    DnsSoaSerialMismatch,
+    DnsDanglingTarget,
+    DnsCaaBlocksAcm,
+    DnsDnssecActionNeeded,
+    DnsDnssecDsMismatch,
+    DnsDnssecSignatureExpiring,
+    DnsExpectationFailed,
+    DnsZoneNearRecordLimit,
 }
 
 /// Catalogue text for one code.
@@ -56,7 +111,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 13] = [
+    pub const ALL: [FindingCode; 27] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -70,6 +125,20 @@ impl FindingCode {
         Self::CertFailed,
         Self::CertRevoked,
         Self::CertUnused,
+        Self::DnsDelegationMismatch,
+        Self::DnsDelegationPartial,
+        Self::DnsZoneNotDelegated,
+        Self::DnsNameserverUnreachable,
+        Self::DnsRecordDrift,
+        Self::DnsRecordMissing,
+        Self::DnsSoaSerialMismatch,
+        Self::DnsDanglingTarget,
+        Self::DnsCaaBlocksAcm,
+        Self::DnsDnssecActionNeeded,
+        Self::DnsDnssecDsMismatch,
+        Self::DnsDnssecSignatureExpiring,
+        Self::DnsExpectationFailed,
+        Self::DnsZoneNearRecordLimit,
     ];
 
     pub fn id(self) -> &'static str {
@@ -87,6 +156,20 @@ impl FindingCode {
             Self::CertFailed => "cert.failed",
             Self::CertRevoked => "cert.revoked",
             Self::CertUnused => "cert.unused",
+            Self::DnsDelegationMismatch => "dns.delegation-mismatch",
+            Self::DnsDelegationPartial => "dns.delegation-partial",
+            Self::DnsZoneNotDelegated => "dns.zone-not-delegated",
+            Self::DnsNameserverUnreachable => "dns.nameserver-unreachable",
+            Self::DnsRecordDrift => "dns.record-drift",
+            Self::DnsRecordMissing => "dns.record-missing",
+            Self::DnsSoaSerialMismatch => "dns.soa-serial-mismatch",
+            Self::DnsDanglingTarget => "dns.dangling-target",
+            Self::DnsCaaBlocksAcm => "dns.caa-blocks-acm",
+            Self::DnsDnssecActionNeeded => "dns.dnssec-action-needed",
+            Self::DnsDnssecDsMismatch => "dns.dnssec-ds-mismatch",
+            Self::DnsDnssecSignatureExpiring => "dns.dnssec-signature-expiring",
+            Self::DnsExpectationFailed => "dns.expectation-failed",
+            Self::DnsZoneNearRecordLimit => "dns.zone-near-record-limit",
         }
     }
 
@@ -109,6 +192,19 @@ impl FindingCode {
             | Self::CertFailed
             | Self::CertRevoked
             | Self::CertUnused => Check::Certificates,
+            Self::DnsZoneNearRecordLimit => Check::DnsInventory,
+            Self::DnsDelegationMismatch
+            | Self::DnsDelegationPartial
+            | Self::DnsZoneNotDelegated => Check::DnsDelegation,
+            Self::DnsNameserverUnreachable
+            | Self::DnsRecordDrift
+            | Self::DnsRecordMissing
+            | Self::DnsSoaSerialMismatch => Check::DnsAnswers,
+            Self::DnsDanglingTarget => Check::DnsDangling,
+            Self::DnsCaaBlocksAcm => Check::DnsCaa,
+            Self::DnsDnssecActionNeeded => Check::DnsDnssec,
+            Self::DnsDnssecDsMismatch | Self::DnsDnssecSignatureExpiring => Check::DnsDnssecChain,
+            Self::DnsExpectationFailed => Check::DnsExpectations,
         }
     }
 
@@ -129,6 +225,20 @@ impl FindingCode {
             Self::CertValidationRecordShared => Severity::Low,
             Self::CertValidationZoneUnknown => Severity::Info,
             Self::CertUnused => Severity::Info,
+            Self::DnsDnssecDsMismatch => Severity::Critical,
+            Self::DnsDelegationMismatch
+            | Self::DnsZoneNotDelegated
+            | Self::DnsNameserverUnreachable
+            | Self::DnsRecordDrift
+            | Self::DnsRecordMissing
+            | Self::DnsDanglingTarget
+            | Self::DnsCaaBlocksAcm
+            | Self::DnsDnssecActionNeeded
+            | Self::DnsDnssecSignatureExpiring => Severity::High,
+            Self::DnsDelegationPartial
+            | Self::DnsSoaSerialMismatch
+            | Self::DnsExpectationFailed
+            | Self::DnsZoneNearRecordLimit => Severity::Medium,
         }
     }
 
@@ -211,6 +321,91 @@ impl FindingCode {
                 meaning: "An issued certificate has no `InUseBy` association.",
                 why: "ACM does not renew Amazon-issued certificates that are not in use, so it will expire; unused certificates also widen what an attacker can attach.",
                 fix: "Attach it to what should use it, or delete it.",
+            },
+
+            Self::DnsDelegationMismatch => CodeDoc {
+                title: "Parent zone delegates to other name servers",
+                meaning: "The parent zone (e.g. `com.`) delegates this public hosted zone to name servers none of which are in the zone's Route 53 delegation set. Evidence: `delegated_by_parent` (the parent's NS set), `delegation_set` (Route 53's four servers), `apex_ns` (the zone's own NS record), `parent` and `parent_servers` (who answered), and `live_zone_id` when another hosted zone of the account with the same name is the one delegated to.",
+                why: "Nobody on the internet asks Route 53 for this zone: every change made to it has no effect, and the names answer from whatever the parent points at (an old DNS provider, or a deleted hosted zone whose servers an attacker could claim).",
+                fix: "If this zone should be live, set the domain's name servers at the registrar (Route 53 Domains: *Edit name servers*) to the four servers in `delegation_set`. If `live_zone_id` is present, this zone is a leftover duplicate: move any records you need to the live zone and delete this one.",
+            },
+            Self::DnsDelegationPartial => CodeDoc {
+                title: "Delegation only partly matches the zone's name servers",
+                meaning: "The parent's NS set for this zone and the zone's Route 53 delegation set overlap but are not equal, or they are equal but the zone's apex NS record lists other servers. Evidence: `delegated_by_parent`, `delegation_set`, `apex_ns`, `missing_at_parent` (delegation-set servers the parent does not list), `unknown_at_parent` (parent servers outside the delegation set), `apex_ns_differs`.",
+                why: "Resolvers pick among the listed servers: the ones outside the delegation set do not serve this zone (answers become intermittent, or come from a stale copy), and a lame Route 53 server could be claimed by someone else's hosted zone.",
+                fix: "Make the registrar's name servers, the delegation set and the apex NS record the same four servers: update the name servers at the registrar to `delegation_set`, and set the apex NS record back to the delegation set.",
+            },
+            Self::DnsZoneNotDelegated => CodeDoc {
+                title: "Public zone is not delegated by its parent",
+                meaning: "The parent zone answers authoritatively that this public hosted zone's name has no delegation (NXDOMAIN, or no NS records). Evidence: `parent`, `parent_servers`, `rcode`, `delegation_set`.",
+                why: "No resolver on the internet reaches this zone: its records are invisible (a registration that lapsed, a domain never pointed at Route 53, or a zone created for a future migration). If the domain lapsed, someone else can register it.",
+                fix: "If the zone is meant to be public, check the domain's registration and set its name servers at the registrar to `delegation_set`. If it was never meant to serve (a placeholder or test zone), delete it or make it private; suppress the finding if neither applies.",
+            },
+            Self::DnsNameserverUnreachable => CodeDoc {
+                title: "A name server of the zone does not answer for it",
+                meaning: "A server of the zone (from the delegation set or the apex NS record) gave no usable answer: its address could not be found, it timed out on every question, or it answered REFUSED, SERVFAIL or without the authoritative (AA) bit. Evidence: `servers`, each with `server` and `reason`, plus `failed` and `asked` question counts. Isolated timeouts of a server that otherwise answers are not reported.",
+                why: "Resolvers that pick this server get failures or slow retries; a server that refuses or answers non-authoritatively usually means the apex NS record or the registrar points at a server that does not host the zone (a lame delegation).",
+                fix: "Compare `server` with the zone's delegation set: remove servers that are not in it from the apex NS record and the registrar. For Route 53 servers that time out, check connectivity from where zonewarden runs before suspecting Route 53.",
+            },
+            Self::DnsRecordDrift => CodeDoc {
+                title: "Name servers answer other values than Route 53 has",
+                meaning: "For a configured name and type, an authoritative server of the zone answered values that differ from the record set in Route 53 (after canonicalising both sides: case, trailing dots, IPv6 notation, TXT string splitting). For weighted, latency, geolocation, failover, multivalue and CIDR sets, any answered value outside the union of the sets is drift; for aliases to records of the account, the target's values are expected. Evidence: `name`, `type`, `expected`, and `servers` with `server`, `expected` and `seen` for each server that differed.",
+                why: "What users get is not what is configured: a server outside the delegation set still serves an old copy, a change has not propagated, or the name is answered by another zone (a delegated subdomain or a duplicate zone).",
+                fix: "Look at which `server` differs: if it is not in the zone's delegation set, fix the apex NS record or the registrar (see `dns.delegation-partial`). If every server differs, check for a more specific zone or a sub-delegation answering the name.",
+            },
+            Self::DnsRecordMissing => CodeDoc {
+                title: "Name servers say a configured record does not exist",
+                meaning: "For a name and type configured in Route 53, an authoritative server of the zone answered NXDOMAIN (the name does not exist) or NOERROR without a record of that type (NODATA). Evidence: `name`, `type`, `expected`, and `servers` with `server` and `rcode`.",
+                why: "Clients of that name fail to resolve it, although Route 53's console shows the record.",
+                fix: "Check whether the answering `server` is in the zone's delegation set; if it is not, the delegation is the problem (`dns.delegation-mismatch`). If it is, check for a sub-delegation or a more specific hosted zone covering the name.",
+            },
+            Self::DnsSoaSerialMismatch => CodeDoc {
+                title: "Name servers of one zone answer different SOA serials",
+                meaning: "The zone's servers that answered its SOA question did not agree on the serial. Route 53 keeps one serial on all four of its servers, so a difference means some servers are not Route 53's copy of this zone. Evidence: `serials`, each with `server` and `serial`.",
+                why: "Servers with another serial serve another copy of the zone (an old provider, a secondary that stopped transferring): answers depend on which server a resolver picks.",
+                fix: "Remove the servers with the odd serial from the apex NS record and the registrar, so that only the delegation set serves the zone.",
+            },
+            Self::DnsDanglingTarget => CodeDoc {
+                title: "Record points at something that no longer exists (takeover risk)",
+                meaning: "A record of a public zone points at a target that is gone: a CNAME whose target does not resolve (NXDOMAIN), an S3 website or bucket endpoint whose bucket does not exist, a CloudFront, Elastic Beanstalk, load balancer or API Gateway name that is not among this account's endpoints, an A/AAAA address inside AWS's EC2 ranges that is not an address of this account, or a delegated subdomain whose servers do not serve it. Evidence: `targets`, each with `target`, `kind`, `reason` and `exploitable`.",
+                why: "Whoever creates the missing resource gets your name: a bucket or Beanstalk environment with that name, a distribution with that alternate domain name, the released IP address, a hosted zone on the lame servers, or the expired target domain. They can then serve content, phish, set cookies for the parent domain and get certificates for the name.",
+                fix: "Delete the record, or recreate the resource it should point at in this account. If the target belongs to another account you control, suppress the finding for this resource.",
+            },
+            Self::DnsCaaBlocksAcm => CodeDoc {
+                title: "CAA records forbid Amazon from issuing the certificate",
+                meaning: "The CAA record set that applies to a certificate's name (the name's own, or the closest parent's) or to a zone apex has `issue` records (`issuewild` for wildcard names, when present) and none allows `amazon.com`, `amazontrust.com`, `awstrust.com` or `amazonaws.com`. Evidence: `names`, each with `name`, `caa_at` (where the records were found), `records` and `tag`.",
+                why: "ACM checks CAA before every issuance and renewal: the renewal will fail with `CAA_ERROR` and the certificate will expire.",
+                fix: "Add `0 issue \"amazon.com\"` (and `0 issuewild \"amazon.com\"` for wildcard names) to the CAA record set at `caa_at`, next to the other CAs you use.",
+            },
+            Self::DnsDnssecActionNeeded => CodeDoc {
+                title: "DNSSEC signing needs action",
+                meaning: "Route 53's `GetDNSSEC` reports the zone's signing status or one of its key-signing keys as `ACTION_NEEDED` or `INTERNAL_FAILURE` (typically the KMS key was disabled, deleted, or its policy no longer lets Route 53 use it). Evidence: `serve_signature`, `status_message`, and `keys` with `name`, `status`, `status_message`, `kms_arn`.",
+                why: "Route 53 cannot sign with that key: signatures stop being refreshed and expire, and validating resolvers then fail every name of the zone (SERVFAIL).",
+                fix: "Re-enable the KMS key in us-east-1 (or restore its key policy for `dnssec-route53.amazonaws.com`), then activate the key-signing key again. Follow the status message in the evidence.",
+            },
+            Self::DnsDnssecDsMismatch => CodeDoc {
+                title: "Parent's DS record matches no active signing key",
+                meaning: "The parent zone publishes DS records for this zone, and none matches (by key tag and digest) the DS record of an ACTIVE key-signing key in Route 53 (or the zone no longer signs). Evidence: `parent_ds`, `active_ksks` with their `ds_record`, `serve_signature`.",
+                why: "Validating resolvers (a large share of internet users, including Google and Cloudflare public DNS) cannot build a chain of trust and answer SERVFAIL for every name in the zone: an outage.",
+                fix: "Publish the DS record of the active key-signing key (Route 53 console: *View information to create DS record*) at the registrar or parent zone, and remove the stale DS. If signing was disabled on purpose, remove the DS at the parent first and wait for its TTL.",
+            },
+            Self::DnsDnssecSignatureExpiring => CodeDoc {
+                title: "DNSSEC signatures expire within 3 days",
+                meaning: "RRSIG records served by the zone's name servers expire within 3 days of the scan (or have expired). Route 53 refreshes its signatures long before that, so they are not being refreshed. Evidence: `signatures`, each with `server`, `name`, `type_covered`, `key_tag`, `expires`.",
+                why: "Once a signature expires, validating resolvers answer SERVFAIL for the names it covers.",
+                fix: "Check `dns.dnssec-action-needed` and the KMS key behind the zone's key-signing key. If the signatures come from servers outside the delegation set, remove those servers from the delegation.",
+            },
+            Self::DnsExpectationFailed => CodeDoc {
+                title: "DNS answer differs from the expectations document",
+                meaning: "Iterative resolution of a name from the expectations document does not satisfy its rule: `equals` (exactly these values), `contains` (at least these values) or `must_not_exist`. Evidence: `name`, `type`, `rule`, `expected`, `seen` and `result` (`answer`, `NODATA` or `NXDOMAIN`).",
+                why: "The document states what the internet must see for names that matter (mail, verification records, names hosted outside Route 53); this one does not hold.",
+                fix: "Correct the record where the name is hosted, or update the expectations document if the expectation is out of date.",
+            },
+            Self::DnsZoneNearRecordLimit => CodeDoc {
+                title: "Hosted zone is near Route 53's record-set quota",
+                meaning: "The zone holds at least 90% of the record sets Route 53 allows per hosted zone (10,000 by default). Evidence: `record_sets`, `quota`, `percent_used`.",
+                why: "At the quota, `ChangeResourceRecordSets` fails: deployments that add records (certificate validation, new services) break.",
+                fix: "Remove unused records, split the zone (delegate a subdomain to its own zone), or request a higher quota through Service Quotas (`Records per hosted zone`).",
             },
         }
     }

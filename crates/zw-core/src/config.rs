@@ -645,7 +645,10 @@ mod tests {
     #[test]
     fn an_empty_region_list_is_refused_not_scanned() {
         let err = cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_REGIONS", " , ")]).expect_err("empty");
-        assert!(err.to_string().contains("ZW_REGIONS: `,` lists nothing"), "{err}");
+        assert!(
+            err.to_string().contains("ZW_REGIONS: `,` lists nothing"),
+            "{err}"
+        );
         assert_eq!(err.0.len(), 1, "{err}");
     }
 
@@ -672,7 +675,14 @@ mod tests {
         assert_eq!(c.dns.nameserver_addresses["ns-1.awsdns-01.com."].len(), 2);
         assert_eq!(c.dns.timeout_ms, 300);
         assert_eq!(c.common.metrics_detail, Detail::Full);
-        assert_eq!(cfg(&[("AWS_REGION", "eu-west-1")]).expect("ok").dns.root_hints.len(), 13);
+        assert_eq!(
+            cfg(&[("AWS_REGION", "eu-west-1")])
+                .expect("ok")
+                .dns
+                .root_hints
+                .len(),
+            13
+        );
 
         let err = cfg(&[
             ("AWS_REGION", "eu-west-1"),

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 #[serde(rename_all = "kebab-case")]
 pub enum ResourceKind {
     AcmCertificate,
+    /// A Route 53 hosted zone: id `Z123`, name the zone's name.
     Route53HostedZone,
+    /// A record set of a hosted zone: id `Z123/www.example.com./A[/set id]`.
     Route53RecordSet,
-    /// A DNS name that need not be a record set (an expectation's subject).
+    /// A DNS name and type outside Route 53's view (an expectation).
     DnsName,
 }
 

@@ -28,8 +28,10 @@ mod scan_tests;
 pub use catalogue::{Check, FindingCode};
 pub use config::Config;
 pub use family::{Family, FamilyOutcome};
+pub use finding::{
+    Detection, Finding, FindingKey, FindingState, Resource, ResourceKind, StoredFinding,
+};
 pub use metrics::Detail;
-pub use finding::{Detection, Finding, FindingKey, FindingState, Resource, ResourceKind, StoredFinding};
 pub use model::Region;
 pub use ports::{ErrorKind, PortError};
 pub use record::{ScanError, ScanRecord};

@@ -308,7 +308,7 @@ mod tests {
             assert_eq!(ch.len(), 1, "{code}");
             assert_eq!(ch[0].transition, Some(Transition::Resolved), "{code}");
             let mut other = Coverage::default();
-            for check in [Check::Certificates, Check::ValidationRecords] {
+            for check in Check::ALL {
                 if check != code.check() {
                     other.insert(check, region());
                 }

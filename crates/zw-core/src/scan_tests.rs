@@ -3,6 +3,7 @@
 //! calls so that two scans really interleave.
 
 use crate::config::Config;
+use crate::families::certificates::CertificateFamily;
 use crate::finding::{FindingKey, FindingState, StoredFinding};
 use crate::metrics::{self, MetricBatch};
 use crate::model::dns::DnssecStatus;
@@ -15,7 +16,6 @@ use crate::ports::{
     ZoneSource,
 };
 use crate::reconcile::{Change, Transition};
-use crate::families::certificates::CertificateFamily;
 use crate::record::ScanRecord;
 use crate::scan::{self, ScanLabel, ScanReport, Sinks};
 use crate::{FindingCode, Severity};

@@ -37,7 +37,12 @@ impl Deps {
         Ok(Self::with_sdk(config, &sdk, kinds, EmfSink::stdout()))
     }
 
-    pub fn with_sdk(config: Config, sdk: &SdkConfig, kinds: &[FamilyKind], metrics: EmfSink) -> Self {
+    pub fn with_sdk(
+        config: Config,
+        sdk: &SdkConfig,
+        kinds: &[FamilyKind],
+        metrics: EmfSink,
+    ) -> Self {
         Self {
             app: App::new(config, sdk, kinds),
             metrics,

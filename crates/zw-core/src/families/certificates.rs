@@ -8,7 +8,9 @@
 use crate::catalogue::Check;
 use crate::config::CertificateConfig;
 use crate::family::{Family, FamilyOutcome};
-use crate::metrics::{Detail, CERTIFICATES_MONITORED, DAYS_TO_EXPIRY, MIN_DAYS_TO_EXPIRY, MetricDatum, Unit};
+use crate::metrics::{
+    CERTIFICATES_MONITORED, DAYS_TO_EXPIRY, Detail, MIN_DAYS_TO_EXPIRY, MetricDatum, Unit,
+};
 use crate::model::{Certificate, CertificateStatus, HostedZone, RecordSet, Region};
 use crate::ports::{CertificateSource, ZoneSource};
 use crate::record::ScanError;
@@ -70,7 +72,12 @@ impl<C: CertificateSource, Z: ZoneSource> CertificateFamily<'_, C, Z> {
     async fn collect(&self, errors: &mut Vec<ScanError>) -> CertificateInventory {
         let mut inv = CertificateInventory::default();
         // Every region at once; each region's failure stays its own.
-        let results = join_all(self.regions.iter().map(|r| self.certificates.certificates(r))).await;
+        let results = join_all(
+            self.regions
+                .iter()
+                .map(|r| self.certificates.certificates(r)),
+        )
+        .await;
         for (region, result) in self.regions.iter().zip(results) {
             match result {
                 Ok(list) => {
@@ -122,7 +129,11 @@ impl<C: CertificateSource, Z: ZoneSource> CertificateFamily<'_, C, Z> {
 }
 
 /// Coverage from what was collected, then the pure rules, counts and metrics.
-pub fn evaluate(inv: &CertificateInventory, cfg: &CertificateConfig, now: DateTime<Utc>) -> FamilyOutcome {
+pub fn evaluate(
+    inv: &CertificateInventory,
+    cfg: &CertificateConfig,
+    now: DateTime<Utc>,
+) -> FamilyOutcome {
     let mut out = FamilyOutcome::default();
     for region in &inv.collected_regions {
         out.coverage.insert(Check::Certificates, region);
@@ -151,11 +162,10 @@ pub fn evaluate(inv: &CertificateInventory, cfg: &CertificateConfig, now: DateTi
     let mut lifecycle = rules::certificates::evaluate(&inv.certificates, &cfg.rules, now);
     out.detections.append(&mut lifecycle);
 
-    out.counts.insert("certificates".into(), inv.certificates.len() as u64);
-    out.counts.insert(
-        "validation_zones_listed".into(),
-        inv.records.len() as u64,
-    );
+    out.counts
+        .insert("certificates".into(), inv.certificates.len() as u64);
+    out.counts
+        .insert("validation_zones_listed".into(), inv.records.len() as u64);
     out.metrics = metrics(inv, cfg, &out, now);
     out
 }
@@ -215,8 +225,11 @@ fn metrics(
     if cfg.per_certificate_metrics {
         // Opt-in and priced per series, so it counts as part of the minimal
         // set once the user asked for it.
-        let with_findings: BTreeSet<&str> =
-            out.detections.iter().map(|d| d.resource.id.as_str()).collect();
+        let with_findings: BTreeSet<&str> = out
+            .detections
+            .iter()
+            .map(|d| d.resource.id.as_str())
+            .collect();
         for (c, not_after) in dated(&inv.certificates) {
             if with_findings.contains(c.arn.as_str()) {
                 data.push((

@@ -80,7 +80,11 @@ where
             let mut c = Collected::default();
             self.collect(now, &mut c).await;
             let mut out = FamilyOutcome::default();
-            let evaluated = rules::evaluate(&c.facts, c.expectations.as_ref(), now);
+            let settings = rules::DnsRuleSettings {
+                expectations: c.expectations.take(),
+                ..rules::DnsRuleSettings::default()
+            };
+            let evaluated = rules::evaluate(&c.facts, now, &settings);
             for (check, scope) in evaluated.covered {
                 out.coverage.insert(check, scope);
             }
@@ -196,10 +200,7 @@ where
                 {
                     // GetHostedZone + GetDNSSEC + the record pages.
                     c.route53_calls_saved += 2 + zone.record_set_count.div_ceil(PAGE).max(1);
-                    return Some(ZoneInventory {
-                        zone,
-                        ..cached
-                    });
+                    return Some(ZoneInventory { zone, ..cached });
                 }
                 Ok(_) => {}
                 Err(e) => c.errors.push(global(e)),
@@ -342,7 +343,12 @@ where
     /// Certificate names, for CAA. A region that cannot be read makes no CAA
     /// claim about its certificates (and resolves none).
     async fn certificate_names(&self, c: &mut Collected) {
-        let results = join_all(self.regions.iter().map(|r| self.certificates.certificates(r))).await;
+        let results = join_all(
+            self.regions
+                .iter()
+                .map(|r| self.certificates.certificates(r)),
+        )
+        .await;
         // A region that cannot be read only loses its own certificates.
         let mut names = Vec::new();
         for (region, result) in self.regions.iter().zip(results) {
@@ -418,22 +424,7 @@ where
             .await;
         c.facts.cname_targets = resolved.into_iter().collect();
 
-        let mut buckets = BTreeSet::new();
-        for z in &c.facts.zones {
-            for rs in &z.inventory.record_sets {
-                let targets = rs
-                    .values
-                    .iter()
-                    .map(String::as_str)
-                    .chain(rs.alias.as_ref().map(|a| a.dns_name.as_str()));
-                for t in targets {
-                    if let Some(b) = rules::dangling::s3_bucket_for(&rs.name, t) {
-                        buckets.insert(b);
-                    }
-                }
-            }
-        }
-        for b in buckets {
+        for b in rules::dangling::buckets_to_check(&c.facts.zones) {
             match self.targets.bucket_exists(&b).await {
                 Ok(exists) => {
                     c.facts.buckets.insert(b, exists);
@@ -455,7 +446,12 @@ where
     async fn expectations(&self, c: &mut Collected) {
         let text = match self.expectations.fetch().await {
             Ok(Some(t)) => t,
-            Ok(None) => return,
+            // No document: nothing is expected, so earlier expectation
+            // findings resolve.
+            Ok(None) => {
+                c.expectations = Some(rules::expectations::Expectations::default());
+                return;
+            }
             Err(e) => {
                 c.errors.push(global(e));
                 return;
@@ -519,7 +515,12 @@ fn metrics(c: &Collected) -> Vec<(Detail, MetricDatum)> {
     let mut out = vec![
         (
             Detail::Full,
-            MetricDatum::new(HOSTED_ZONES_MONITORED, Unit::Count, None, get("hosted_zones")),
+            MetricDatum::new(
+                HOSTED_ZONES_MONITORED,
+                Unit::Count,
+                None,
+                get("hosted_zones"),
+            ),
         ),
         (
             Detail::Full,

@@ -3,3 +3,4 @@
 //! shared tail in `scan`.
 
 pub mod certificates;
+pub mod dns;

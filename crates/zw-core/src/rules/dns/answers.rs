@@ -1,0 +1,1057 @@
+//! The zone's own servers against Route 53: for every configured name and
+//! type, does each server answer (authoritatively) what the record sets say?
+//!
+//! - Simple record sets: the canonical answer values must equal the set's.
+//! - Weighted, latency, geolocation, geoproximity, failover, multivalue and
+//!   CIDR sets: the server picks among the sets of the name and type, so the
+//!   answer must be non-empty and inside their union.
+//! - Aliases to records of the account's public zones: the target's values
+//!   are expected (one alias level is followed; an alias to an alias to an
+//!   alias is skipped). Aliases to AWS services (CloudFront, load balancers,
+//!   S3...) are skipped: their addresses are AWS's to choose.
+//! - SOA is compared by serial across servers only; NS below the apex and
+//!   every name at or below a delegated subdomain are answered by referrals,
+//!   not by this zone, and are left to the dangling check.
+//!
+//! A server's answer counts only when it is authoritative and NOERROR or
+//! NXDOMAIN. Servers that time out on everything, have no address, refuse,
+//! fail or answer without the AA bit are reported by
+//! `dns.nameserver-unreachable`; isolated timeouts of a server that otherwise
+//! answers are not (they flap), its unanswered questions just go unjudged.
+//!
+//! Coverage (`DnsAnswers` for the zone id) needs every compared name and type
+//! to have been judged by at least one server: a finding about a record
+//! nobody answered for must not be resolved.
+
+use super::rdata::{canonical, soa_serial};
+use super::{
+    DnsOutcome, DnsRuleSettings, authoritative_answer, detection, is_apex, is_at_or_below,
+    put_list, record_resource, zone_resource,
+};
+use crate::catalogue::{Check, FindingCode};
+use crate::model::dns::{Observation, QueryFailure, ResponseCode, ServerFacts, ZoneFacts};
+use crate::model::{RecordSet, Region, normalize_dns_name};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What a name and type must answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expected {
+    /// Exactly these canonical values.
+    Exact(BTreeSet<String>),
+    /// A non-empty subset of these canonical values.
+    OneOf(BTreeSet<String>),
+}
+
+impl Expected {
+    fn values(&self) -> &BTreeSet<String> {
+        match self {
+            Self::Exact(v) | Self::OneOf(v) => v,
+        }
+    }
+
+    fn accepts(&self, seen: &BTreeSet<String>) -> bool {
+        match self {
+            Self::Exact(v) => v == seen,
+            Self::OneOf(v) => !seen.is_empty() && seen.is_subset(v),
+        }
+    }
+}
+
+/// The record sets sharing one name and type.
+#[derive(Debug, Clone)]
+pub struct Group<'a> {
+    pub name: String,
+    pub rtype: String,
+    pub sets: Vec<&'a RecordSet>,
+}
+
+/// The names and types of `zone` that its servers are compared on, in order.
+pub fn groups(zone: &ZoneFacts) -> Vec<Group<'_>> {
+    let delegated: Vec<String> = zone
+        .inventory
+        .record_sets
+        .iter()
+        .filter(|s| s.record_type == "NS" && !is_apex(zone, &s.name))
+        .map(|s| normalize_dns_name(&s.name))
+        .collect();
+    let mut by_key: BTreeMap<(String, String), Vec<&RecordSet>> = BTreeMap::new();
+    for set in &zone.inventory.record_sets {
+        let rtype = set.record_type.to_ascii_uppercase();
+        if rtype == "SOA" || delegated.iter().any(|d| is_at_or_below(&set.name, d)) {
+            continue;
+        }
+        by_key
+            .entry((normalize_dns_name(&set.name), rtype))
+            .or_default()
+            .push(set);
+    }
+    by_key
+        .into_iter()
+        .map(|((name, rtype), sets)| Group { name, rtype, sets })
+        .collect()
+}
+
+/// Every record set of the public zones by (normalised name, upper-case
+/// type), with its zone id: built once per scan so that following aliases
+/// costs a lookup, not a pass over every zone.
+#[derive(Debug, Default)]
+pub struct SetIndex<'a> {
+    by_key: HashMap<(String, String), Vec<(&'a str, &'a RecordSet)>>,
+}
+
+impl<'a> SetIndex<'a> {
+    pub fn new(zones: &'a [ZoneFacts]) -> Self {
+        let mut by_key: HashMap<(String, String), Vec<(&'a str, &'a RecordSet)>> = HashMap::new();
+        for z in zones.iter().filter(|z| !z.inventory.zone.private) {
+            for set in &z.inventory.record_sets {
+                by_key
+                    .entry((
+                        normalize_dns_name(&set.name),
+                        set.record_type.to_ascii_uppercase(),
+                    ))
+                    .or_default()
+                    .push((z.inventory.zone.id.as_str(), set));
+            }
+        }
+        Self { by_key }
+    }
+
+    /// The record sets named `name` of type `rtype`: those of zone `zone_id`
+    /// if it has any, else those of the first other zone that has some.
+    fn target_sets(&self, name: &str, rtype: &str, zone_id: &str) -> Vec<&'a RecordSet> {
+        let Some(all) = self
+            .by_key
+            .get(&(name.to_owned(), rtype.to_ascii_uppercase()))
+        else {
+            return vec![];
+        };
+        let own: Vec<&RecordSet> = all
+            .iter()
+            .filter(|(z, _)| *z == zone_id)
+            .map(|(_, s)| *s)
+            .collect();
+        if !own.is_empty() {
+            return own;
+        }
+        let Some((first, _)) = all.first() else {
+            return vec![];
+        };
+        all.iter()
+            .filter(|(z, _)| z == first)
+            .map(|(_, s)| *s)
+            .collect()
+    }
+}
+
+/// Canonical values of `sets` and whether they form one simple set, following
+/// aliases `depth` more levels; None when some alias cannot be followed.
+fn values_of(
+    sets: &[&RecordSet],
+    rtype: &str,
+    zone_id: &str,
+    index: &SetIndex<'_>,
+    depth: u8,
+) -> Option<(BTreeSet<String>, bool)> {
+    let mut values = BTreeSet::new();
+    let mut exact = sets.len() == 1;
+    for set in sets {
+        exact &= set.routing.is_simple();
+        match &set.alias {
+            None => values.extend(set.values.iter().map(|v| canonical(rtype, v))),
+            Some(alias) => {
+                let depth = depth.checked_sub(1)?;
+                let target = normalize_dns_name(&alias.dns_name);
+                let targets = index.target_sets(&target, rtype, zone_id);
+                if targets.is_empty() {
+                    return None;
+                }
+                let (v, e) = values_of(&targets, rtype, zone_id, index, depth)?;
+                values.extend(v);
+                exact &= e;
+            }
+        }
+    }
+    Some((values, exact))
+}
+
+/// What `group` must answer; None when it cannot be known (an alias to an AWS
+/// service or to a name outside the account's zones).
+pub fn expected(group: &Group<'_>, zone: &ZoneFacts, index: &SetIndex<'_>) -> Option<Expected> {
+    // The group's own sets are level 0; an alias among them may be followed
+    // to its target and, if that is an alias too, once more.
+    let (values, exact) = values_of(&group.sets, &group.rtype, &zone.inventory.zone.id, index, 2)?;
+    Some(if exact {
+        Expected::Exact(values)
+    } else {
+        Expected::OneOf(values)
+    })
+}
+
+/// Why a server's answer to one question does not count, if it does not.
+fn failure_reason(obs: &Observation) -> Option<String> {
+    match &obs.outcome {
+        Err(QueryFailure::Skipped) => None,
+        Err(QueryFailure::Timeout) => Some("timed out".into()),
+        Err(QueryFailure::Malformed(m)) => Some(format!("malformed answer: {m}")),
+        Err(QueryFailure::Network(m)) => Some(format!("network error: {m}")),
+        Ok(a) if !matches!(a.rcode, ResponseCode::NoError | ResponseCode::NxDomain) => {
+            Some(format!("answered {}", a.rcode.as_str()))
+        }
+        Ok(a) if !a.authoritative => Some("answered without the AA bit (not authoritative)".into()),
+        Ok(_) => None,
+    }
+}
+
+fn is_timeout_like(obs: &Observation) -> bool {
+    matches!(
+        obs.outcome,
+        Err(QueryFailure::Timeout | QueryFailure::Network(_))
+    )
+}
+
+/// One server's verdict on one name and type.
+enum Verdict {
+    Match,
+    Drift(BTreeSet<String>),
+    Missing(&'static str),
+}
+
+fn judge(obs: &Observation, group: &Group<'_>, expected: &Expected) -> Option<Verdict> {
+    let answer = authoritative_answer(obs)?;
+    if answer.rcode == ResponseCode::NxDomain {
+        return Some(Verdict::Missing("NXDOMAIN"));
+    }
+    let at_name = |rtype: &str| {
+        answer
+            .answers
+            .iter()
+            .filter(|r| {
+                normalize_dns_name(&r.name) == group.name && r.rtype.eq_ignore_ascii_case(rtype)
+            })
+            .map(|r| canonical(rtype, &r.data))
+            .collect::<BTreeSet<String>>()
+    };
+    let seen = at_name(&group.rtype);
+    if seen.is_empty() {
+        // A CNAME where another type is configured: the name is something else.
+        let cname = at_name("CNAME");
+        if group.rtype != "CNAME" && !cname.is_empty() {
+            return Some(Verdict::Drift(
+                cname.into_iter().map(|c| format!("CNAME {c}")).collect(),
+            ));
+        }
+        return Some(Verdict::Missing("NODATA"));
+    }
+    Some(if expected.accepts(&seen) {
+        Verdict::Match
+    } else {
+        Verdict::Drift(seen)
+    })
+}
+
+/// A server's observations by (normalised name, upper-case type).
+type ObsIndex<'s> = HashMap<(String, String), &'s Observation>;
+
+fn index_observations(server: &ServerFacts) -> ObsIndex<'_> {
+    let mut index = HashMap::new();
+    for o in &server.observations {
+        // The first observation of a question wins, as a linear search would.
+        index
+            .entry((
+                normalize_dns_name(&o.question.name),
+                o.question.rtype.to_ascii_uppercase(),
+            ))
+            .or_insert(o);
+    }
+    index
+}
+
+fn find_obs<'s>(index: &ObsIndex<'s>, name: &str, rtype: &str) -> Option<&'s Observation> {
+    index
+        .get(&(name.to_owned(), rtype.to_ascii_uppercase()))
+        .copied()
+}
+
+pub(crate) fn evaluate(
+    zone: &ZoneFacts,
+    index: &SetIndex<'_>,
+    settings: &DnsRuleSettings,
+    out: &mut DnsOutcome,
+) {
+    let hz = &zone.inventory.zone;
+    let cap = settings.evidence_cap;
+    let observed: Vec<(&ServerFacts, ObsIndex<'_>)> = zone
+        .servers
+        .iter()
+        .map(|s| (s, index_observations(s)))
+        .collect();
+    let mut every_group_judged = true;
+
+    for group in groups(zone) {
+        let Some(expected) = expected(&group, zone, index) else {
+            continue;
+        };
+        let want: Vec<&String> = expected.values().iter().collect();
+        let mut judged = false;
+        let mut drift = Vec::new();
+        let mut missing = Vec::new();
+        for (server, observations) in &observed {
+            let Some(obs) = find_obs(observations, &group.name, &group.rtype) else {
+                continue;
+            };
+            let Some(verdict) = judge(obs, &group, &expected) else {
+                continue;
+            };
+            judged = true;
+            match verdict {
+                Verdict::Match => {}
+                Verdict::Drift(seen) => drift.push(json!({
+                    "server": server.name,
+                    "expected": want,
+                    "seen": seen,
+                })),
+                Verdict::Missing(rcode) => missing.push(json!({
+                    "server": server.name,
+                    "rcode": rcode,
+                })),
+            }
+        }
+        every_group_judged &= judged;
+        let set_identifier = match group.sets.as_slice() {
+            [one] => one.set_identifier.as_deref(),
+            _ => None,
+        };
+        let resource = record_resource(hz, &group.name, &group.rtype, set_identifier);
+        for (code, servers, what) in [
+            (
+                FindingCode::DnsRecordDrift,
+                drift,
+                "answer other values than Route 53 has",
+            ),
+            (
+                FindingCode::DnsRecordMissing,
+                missing,
+                "say it does not exist",
+            ),
+        ] {
+            let Some(first) = servers.first() else {
+                continue;
+            };
+            let message = format!(
+                "{} {} in {} ({}): {} of {} server(s) {what} (first: {})",
+                group.name,
+                group.rtype,
+                hz.name,
+                hz.id,
+                servers.len(),
+                zone.servers.len(),
+                first["server"].as_str().unwrap_or_default()
+            );
+            let mut evidence = serde_json::Map::new();
+            evidence.insert("name".into(), json!(group.name));
+            evidence.insert("type".into(), json!(group.rtype));
+            evidence.insert("expected".into(), json!(want));
+            evidence.insert(
+                "rule".into(),
+                json!(match expected {
+                    Expected::Exact(_) => "exact",
+                    Expected::OneOf(_) => "one-of",
+                }),
+            );
+            put_list(&mut evidence, "servers", servers, cap);
+            out.detections.push(detection(
+                code,
+                resource.clone(),
+                Region::global(),
+                &hz.id,
+                message,
+                Value::Object(evidence),
+            ));
+        }
+    }
+
+    soa_serials(zone, &observed, settings, out);
+    let unreachable = unreachable_servers(zone);
+    if let Some(first) = unreachable.first() {
+        let message = format!(
+            "{} of the {} name server(s) of {} ({}) do not answer for it (first: {}, {})",
+            unreachable.len(),
+            zone.servers.len(),
+            hz.name,
+            hz.id,
+            first["server"].as_str().unwrap_or_default(),
+            first["reason"].as_str().unwrap_or_default()
+        );
+        let mut evidence = serde_json::Map::new();
+        put_list(&mut evidence, "servers", unreachable, cap);
+        out.detections.push(detection(
+            FindingCode::DnsNameserverUnreachable,
+            zone_resource(hz),
+            Region::global(),
+            &hz.id,
+            message,
+            Value::Object(evidence),
+        ));
+    }
+
+    let any_answered = zone.servers.iter().any(|s| {
+        s.observations
+            .iter()
+            .any(|o| authoritative_answer(o).is_some())
+    });
+    if any_answered && every_group_judged {
+        out.cover(Check::DnsAnswers, &hz.id);
+    }
+}
+
+/// Servers that gave no usable answer, with why.
+fn unreachable_servers(zone: &ZoneFacts) -> Vec<Value> {
+    let mut out = Vec::new();
+    for server in &zone.servers {
+        if let Err(failure) = &server.addresses {
+            if *failure != QueryFailure::Skipped {
+                out.push(json!({
+                    "server": server.name,
+                    "reason": format!("no address: {}", describe(failure)),
+                    "failed": 0,
+                    "asked": 0,
+                }));
+            }
+            continue;
+        }
+        let asked: Vec<&Observation> = server
+            .observations
+            .iter()
+            .filter(|o| o.outcome != Err(QueryFailure::Skipped))
+            .collect();
+        if asked.is_empty() {
+            continue;
+        }
+        let usable = asked
+            .iter()
+            .filter(|o| authoritative_answer(o).is_some())
+            .count();
+        // Refusals, SERVFAIL and non-authoritative answers are deterministic:
+        // one is enough. Timeouts only count when nothing came back at all.
+        let definite: Vec<String> = asked
+            .iter()
+            .filter(|o| !is_timeout_like(o))
+            .filter_map(|o| failure_reason(o))
+            .collect();
+        let failed = asked.iter().filter(|o| failure_reason(o).is_some()).count();
+        let reason = if let Some(r) = definite.first() {
+            Some(r.clone())
+        } else if usable == 0 {
+            asked.iter().find_map(|o| failure_reason(o))
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            out.push(json!({
+                "server": server.name,
+                "reason": reason,
+                "failed": failed,
+                "asked": asked.len(),
+            }));
+        }
+    }
+    out
+}
+
+fn describe(failure: &QueryFailure) -> String {
+    match failure {
+        QueryFailure::Timeout => "timed out".into(),
+        QueryFailure::Malformed(m) => format!("malformed answer: {m}"),
+        QueryFailure::Network(m) => format!("network error: {m}"),
+        QueryFailure::Skipped => "skipped".into(),
+    }
+}
+
+fn soa_serials(
+    zone: &ZoneFacts,
+    observed: &[(&ServerFacts, ObsIndex<'_>)],
+    settings: &DnsRuleSettings,
+    out: &mut DnsOutcome,
+) {
+    let hz = &zone.inventory.zone;
+    let apex = normalize_dns_name(&hz.name);
+    let mut serials: Vec<(String, u32)> = Vec::new();
+    for (server, observations) in observed {
+        let Some(answer) = find_obs(observations, &apex, "SOA").and_then(authoritative_answer)
+        else {
+            continue;
+        };
+        if let Some(serial) = answer
+            .answers
+            .iter()
+            .filter(|r| r.rtype.eq_ignore_ascii_case("SOA"))
+            .find_map(|r| soa_serial(&r.data))
+        {
+            serials.push((server.name.clone(), serial));
+        }
+    }
+    let distinct: BTreeSet<u32> = serials.iter().map(|(_, s)| *s).collect();
+    if distinct.len() < 2 {
+        return;
+    }
+    let message = format!(
+        "The name servers of {} ({}) answer {} different SOA serials ({}): some of them serve another copy of the zone",
+        hz.name,
+        hz.id,
+        distinct.len(),
+        distinct
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut evidence = serde_json::Map::new();
+    put_list(
+        &mut evidence,
+        "serials",
+        serials
+            .iter()
+            .map(|(server, serial)| json!({"server": server, "serial": serial}))
+            .collect(),
+        settings.evidence_cap,
+    );
+    out.detections.push(detection(
+        FindingCode::DnsSoaSerialMismatch,
+        zone_resource(hz),
+        Region::global(),
+        &hz.id,
+        message,
+        Value::Object(evidence),
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::*;
+    use super::*;
+    use crate::model::dns::{AliasTarget, DnsAnswer, RoutingPolicy};
+
+    /// Evaluates `zone`; aliases are followed within it and `others`.
+    fn run(zone: &ZoneFacts, others: &[ZoneFacts]) -> DnsOutcome {
+        let mut all = vec![zone.clone()];
+        all.extend(
+            others
+                .iter()
+                .filter(|z| z.inventory.zone.id != zone.inventory.zone.id)
+                .cloned(),
+        );
+        let index = SetIndex::new(&all);
+        let mut out = DnsOutcome::default();
+        evaluate(zone, &index, &DnsRuleSettings::default(), &mut out);
+        out
+    }
+
+    fn codes(out: &DnsOutcome) -> Vec<FindingCode> {
+        out.detections.iter().map(|d| d.code).collect()
+    }
+
+    /// Replaces server `i`'s answer to (name, type).
+    fn answer(
+        zone: &mut ZoneFacts,
+        i: usize,
+        name: &str,
+        rtype: &str,
+        outcome: Result<DnsAnswer, QueryFailure>,
+    ) {
+        let server = &mut zone.servers[i];
+        let a = addr(u8::try_from(i + 1).expect("small"));
+        server.observations.retain(|o| {
+            !(o.question.name == normalize_dns_name(name) && o.question.rtype == rtype)
+        });
+        server.observations.push(obs(a, name, rtype, outcome));
+    }
+
+    fn healthy() -> ZoneFacts {
+        zone_facts("Z1", "example.com.", healthy_records())
+    }
+
+    #[test]
+    fn truthful_servers_are_quiet_and_cover_the_zone() {
+        let z = healthy();
+        let out = run(&z, std::slice::from_ref(&z));
+        assert!(out.detections.is_empty(), "{:#?}", out.detections);
+        assert!(out.is_covered(Check::DnsAnswers, "Z1"));
+    }
+
+    #[test]
+    fn server_answers_map_to_codes() {
+        let www = "www.example.com.";
+        // (server 0's answer to www A, expected codes)
+        let cases: Vec<(Result<DnsAnswer, QueryFailure>, Vec<FindingCode>)> = vec![
+            // Same values in another order and notation: fine.
+            (
+                Ok(aa(
+                    ResponseCode::NoError,
+                    vec![rr(www, "A", "192.0.2.11"), rr(www, "A", "192.0.2.10")],
+                )),
+                vec![],
+            ),
+            (
+                Ok(aa(ResponseCode::NoError, vec![rr(www, "A", "192.0.2.99")])),
+                vec![FindingCode::DnsRecordDrift],
+            ),
+            // A subset is drift for a simple record set.
+            (
+                Ok(aa(ResponseCode::NoError, vec![rr(www, "A", "192.0.2.10")])),
+                vec![FindingCode::DnsRecordDrift],
+            ),
+            // A CNAME where an A record is configured.
+            (
+                Ok(aa(
+                    ResponseCode::NoError,
+                    vec![rr(www, "CNAME", "elsewhere.example.net.")],
+                )),
+                vec![FindingCode::DnsRecordDrift],
+            ),
+            (
+                Ok(aa(ResponseCode::NxDomain, vec![])),
+                vec![FindingCode::DnsRecordMissing],
+            ),
+            (
+                Ok(aa(ResponseCode::NoError, vec![])),
+                vec![FindingCode::DnsRecordMissing],
+            ),
+            // Unusable answers are the server's problem, not the record's.
+            (
+                Ok(DnsAnswer {
+                    authoritative: false,
+                    ..aa(ResponseCode::NoError, vec![rr(www, "A", "192.0.2.99")])
+                }),
+                vec![FindingCode::DnsNameserverUnreachable],
+            ),
+            (
+                Ok(aa(ResponseCode::Refused, vec![])),
+                vec![FindingCode::DnsNameserverUnreachable],
+            ),
+            (
+                Ok(aa(ResponseCode::ServFail, vec![])),
+                vec![FindingCode::DnsNameserverUnreachable],
+            ),
+            // One timeout of a server that otherwise answers: not reported.
+            (Err(QueryFailure::Timeout), vec![]),
+        ];
+        for (outcome, want) in cases {
+            let label = format!("{outcome:?}");
+            let mut z = healthy();
+            answer(&mut z, 0, www, "A", outcome);
+            let out = run(&z, std::slice::from_ref(&z));
+            assert_eq!(codes(&out), want, "{label}");
+            assert!(out.is_covered(Check::DnsAnswers, "Z1"), "{label}");
+        }
+    }
+
+    #[test]
+    fn drift_evidence_has_expected_and_seen_per_server_and_resolves_once_fixed() {
+        let www = "www.example.com.";
+        let mut z = healthy();
+        for i in 0..2 {
+            answer(
+                &mut z,
+                i,
+                www,
+                "A",
+                Ok(aa(ResponseCode::NoError, vec![rr(www, "A", "192.0.2.99")])),
+            );
+        }
+        let out = run(&z, std::slice::from_ref(&z));
+        let d = &out.detections[0];
+        assert_eq!(d.code, FindingCode::DnsRecordDrift);
+        assert_eq!(d.resource.id, "Z1/www.example.com./A");
+        assert_eq!(d.evidence["servers"].as_array().map(Vec::len), Some(2));
+        assert_eq!(d.evidence["servers"][0]["server"], NS1);
+        assert_eq!(d.evidence["servers"][0]["seen"][0], "192.0.2.99");
+        assert_eq!(d.evidence["servers"][0]["expected"][0], "192.0.2.10");
+        assert!(d.message.contains("2 of 2 server(s)"), "{}", d.message);
+        // The servers answer the configured values again: quiet, and covered,
+        // so the stored finding resolves.
+        let z = healthy();
+        let out = run(&z, std::slice::from_ref(&z));
+        assert!(out.detections.is_empty());
+        assert!(out.is_covered(Check::DnsAnswers, "Z1"));
+    }
+
+    #[test]
+    fn txt_mx_and_ns_compare_canonically() {
+        let mut z = healthy();
+        answer(
+            &mut z,
+            0,
+            "example.com.",
+            "TXT",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr("example.com.", "TXT", "\"v=spf1\" \" -all\"")],
+            )),
+        );
+        answer(
+            &mut z,
+            0,
+            "example.com.",
+            "MX",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr("example.com.", "MX", "10 MAIL.EXAMPLE.COM")],
+            )),
+        );
+        answer(
+            &mut z,
+            1,
+            "example.com.",
+            "NS",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![
+                    rr("example.com.", "NS", "NS-2.awsdns-02.net"),
+                    rr("example.com.", "NS", NS1),
+                ],
+            )),
+        );
+        let out = run(&z, std::slice::from_ref(&z));
+        assert!(out.detections.is_empty(), "{:#?}", out.detections);
+        answer(
+            &mut z,
+            0,
+            "example.com.",
+            "TXT",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr("example.com.", "TXT", "\"V=SPF1 -all\"")],
+            )),
+        );
+        assert_eq!(codes(&run(&z, &[])), vec![FindingCode::DnsRecordDrift]);
+    }
+
+    #[test]
+    fn routing_policy_sets_accept_any_subset_of_their_union() {
+        let name = "api.example.com.";
+        let weighted = |id: &str, v: &str| RecordSet {
+            set_identifier: Some(id.into()),
+            routing: RoutingPolicy::Weighted,
+            ..RecordSet::simple(name, "A", &[v])
+        };
+        let mut records = healthy_records();
+        records.push(weighted("blue", "192.0.2.20"));
+        records.push(weighted("green", "192.0.2.21"));
+        let mut z = zone_facts("Z1", "example.com.", records);
+        for (i, v) in [(0, "192.0.2.20"), (1, "192.0.2.21")] {
+            answer(
+                &mut z,
+                i,
+                name,
+                "A",
+                Ok(aa(ResponseCode::NoError, vec![rr(name, "A", v)])),
+            );
+        }
+        assert!(run(&z, &[]).detections.is_empty());
+        answer(
+            &mut z,
+            1,
+            name,
+            "A",
+            Ok(aa(ResponseCode::NoError, vec![rr(name, "A", "192.0.2.22")])),
+        );
+        let out = run(&z, &[]);
+        assert_eq!(codes(&out), vec![FindingCode::DnsRecordDrift]);
+        // Several sets: one finding for the name and type, no set identifier.
+        assert_eq!(out.detections[0].resource.id, "Z1/api.example.com./A");
+        assert_eq!(out.detections[0].evidence["rule"], "one-of");
+        // An empty answer is not a subset that counts.
+        answer(&mut z, 1, name, "A", Ok(aa(ResponseCode::NoError, vec![])));
+        assert_eq!(codes(&run(&z, &[])), vec![FindingCode::DnsRecordMissing]);
+    }
+
+    #[test]
+    fn aliases_to_account_records_expect_the_targets_values() {
+        let alias = |name: &str, target: &str| RecordSet {
+            alias: Some(AliasTarget {
+                dns_name: target.into(),
+                hosted_zone_id: "Z1".into(),
+                evaluate_target_health: false,
+            }),
+            ..RecordSet::simple(name, "A", &[])
+        };
+        let mut records = healthy_records();
+        records.push(alias("example.com.", "www.example.com."));
+        records.push(alias("old.example.com.", "example.com."));
+        // Three levels: not followed.
+        records.push(alias("older.example.com.", "old.example.com."));
+        records.push(RecordSet {
+            alias: Some(AliasTarget {
+                dns_name: "d111.cloudfront.net.".into(),
+                hosted_zone_id: "Z2FDTNDATAQYW2".into(),
+                evaluate_target_health: false,
+            }),
+            ..RecordSet::simple("cdn.example.com.", "A", &[])
+        });
+        let mut z = zone_facts("Z1", "example.com.", records);
+        let www = [rr("x.", "A", "192.0.2.10"), rr("x.", "A", "192.0.2.11")];
+        for name in ["example.com.", "old.example.com.", "older.example.com."] {
+            let records: Vec<_> = www.iter().map(|r| rr(name, "A", &r.data)).collect();
+            for i in 0..2 {
+                answer(
+                    &mut z,
+                    i,
+                    name,
+                    "A",
+                    Ok(aa(ResponseCode::NoError, records.clone())),
+                );
+            }
+        }
+        // Whatever CloudFront answers is AWS's business.
+        answer(
+            &mut z,
+            0,
+            "cdn.example.com.",
+            "A",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr("cdn.example.com.", "A", "203.0.113.1")],
+            )),
+        );
+        let out = run(&z, &[]);
+        assert!(out.detections.is_empty(), "{:#?}", out.detections);
+        answer(
+            &mut z,
+            0,
+            "old.example.com.",
+            "A",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr("old.example.com.", "A", "192.0.2.10")],
+            )),
+        );
+        answer(
+            &mut z,
+            0,
+            "older.example.com.",
+            "A",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr("older.example.com.", "A", "192.0.2.10")],
+            )),
+        );
+        let out = run(&z, &[]);
+        assert_eq!(codes(&out), vec![FindingCode::DnsRecordDrift]);
+        assert_eq!(out.detections[0].resource.id, "Z1/old.example.com./A");
+    }
+
+    #[test]
+    fn aliases_follow_into_other_zones_of_the_account() {
+        let mut records = healthy_records();
+        records.push(RecordSet {
+            alias: Some(AliasTarget {
+                dns_name: "app.example.net.".into(),
+                hosted_zone_id: "Z2".into(),
+                evaluate_target_health: true,
+            }),
+            ..RecordSet::simple("app.example.com.", "A", &[])
+        });
+        let mut z = zone_facts("Z1", "example.com.", records);
+        let other = zone_facts(
+            "Z2",
+            "example.net.",
+            vec![RecordSet::simple(
+                "app.example.net.",
+                "A",
+                &["198.51.100.5"],
+            )],
+        );
+        let name = "app.example.com.";
+        for i in 0..2 {
+            answer(
+                &mut z,
+                i,
+                name,
+                "A",
+                Ok(aa(
+                    ResponseCode::NoError,
+                    vec![rr(name, "A", "198.51.100.5")],
+                )),
+            );
+        }
+        assert!(run(&z, std::slice::from_ref(&other)).detections.is_empty());
+        answer(
+            &mut z,
+            0,
+            name,
+            "A",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr(name, "A", "198.51.100.6")],
+            )),
+        );
+        let out = run(&z, std::slice::from_ref(&other));
+        assert_eq!(codes(&out), vec![FindingCode::DnsRecordDrift]);
+        assert_eq!(out.detections[0].evidence["expected"][0], "198.51.100.5");
+        // The other zone unknown (private, or not listed): skipped, no claim.
+        assert!(run(&z, &[]).detections.is_empty());
+    }
+
+    /// Route 53's default quota of record sets, four servers: evaluation
+    /// stays linear (indexes, not scans per record).
+    #[test]
+    fn a_zone_at_the_record_quota_evaluates_quickly() {
+        let mut records = healthy_records();
+        records.extend((0..10_000).map(|i| {
+            RecordSet::simple(
+                &format!("host{i}.example.com."),
+                "A",
+                &[&format!("10.{}.{}.1", i / 250, i % 250)],
+            )
+        }));
+        let mut z = zone_facts("Z1", "example.com.", records);
+        let extra: Vec<ServerFacts> = z.servers.clone();
+        z.servers.extend(extra.into_iter().map(|s| ServerFacts {
+            name: format!("x{}", s.name),
+            ..s
+        }));
+        let started = std::time::Instant::now();
+        let out = run(&z, &[]);
+        assert!(out.detections.is_empty());
+        assert!(out.is_covered(Check::DnsAnswers, "Z1"));
+        // Generous even for a debug build on a slow machine (it takes well
+        // under a second); a search per record and server would be quadratic.
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn unreachable_servers_are_listed_with_reasons() {
+        let mut z = healthy();
+        z.servers[1].addresses = Err(QueryFailure::Timeout);
+        z.servers[1].observations.clear();
+        let out = run(&z, std::slice::from_ref(&z));
+        assert_eq!(codes(&out), vec![FindingCode::DnsNameserverUnreachable]);
+        let d = &out.detections[0];
+        assert_eq!(d.resource.id, "Z1");
+        assert_eq!(d.evidence["servers"][0]["server"], NS2);
+        assert_eq!(d.evidence["servers"][0]["reason"], "no address: timed out");
+        // Server 0 still answered everything: the zone is covered.
+        assert!(out.is_covered(Check::DnsAnswers, "Z1"));
+
+        let mut z = healthy();
+        for o in &mut z.servers[1].observations {
+            o.outcome = Err(QueryFailure::Timeout);
+        }
+        let out = run(&z, &[]);
+        assert_eq!(codes(&out), vec![FindingCode::DnsNameserverUnreachable]);
+        assert_eq!(
+            out.detections[0].evidence["servers"][0]["reason"],
+            "timed out"
+        );
+    }
+
+    #[test]
+    fn a_zone_whose_servers_all_timed_out_is_not_covered() {
+        let mut z = healthy();
+        for server in &mut z.servers {
+            for o in &mut server.observations {
+                o.outcome = Err(QueryFailure::Timeout);
+            }
+        }
+        let out = run(&z, &[]);
+        assert!(!out.is_covered(Check::DnsAnswers, "Z1"));
+        // No claim about any record.
+        assert_eq!(codes(&out), vec![FindingCode::DnsNameserverUnreachable]);
+    }
+
+    #[test]
+    fn a_record_no_server_answered_keeps_the_zone_uncovered() {
+        let mut z = healthy();
+        for i in 0..2 {
+            answer(
+                &mut z,
+                i,
+                "www.example.com.",
+                "A",
+                Err(QueryFailure::Skipped),
+            );
+        }
+        let out = run(&z, &[]);
+        assert!(out.detections.is_empty());
+        assert!(!out.is_covered(Check::DnsAnswers, "Z1"));
+    }
+
+    #[test]
+    fn soa_serials_must_agree() {
+        let soa_answer = |serial: u32| {
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr(
+                    "example.com.",
+                    "SOA",
+                    &format!(
+                        "ns-1.awsdns-01.com. awsdns-hostmaster.amazon.com. {serial} 7200 900 1209600 86400"
+                    ),
+                )],
+            ))
+        };
+        let mut z = healthy();
+        answer(&mut z, 1, "example.com.", "SOA", soa_answer(2024));
+        let out = run(&z, &[]);
+        assert_eq!(codes(&out), vec![FindingCode::DnsSoaSerialMismatch]);
+        assert_eq!(out.detections[0].evidence["serials"][1]["serial"], 2024);
+        answer(&mut z, 1, "example.com.", "SOA", soa_answer(1));
+        assert!(run(&z, &[]).detections.is_empty());
+    }
+
+    #[test]
+    fn names_under_a_sub_delegation_are_not_compared() {
+        let mut records = healthy_records();
+        records.push(RecordSet::simple(
+            "dev.example.com.",
+            "NS",
+            &["ns1.elsewhere.net."],
+        ));
+        records.push(RecordSet::simple(
+            "ns.dev.example.com.",
+            "A",
+            &["192.0.2.53"],
+        ));
+        let z = zone_facts("Z1", "example.com.", records);
+        let names: Vec<String> = groups(&z)
+            .iter()
+            .map(|g| format!("{} {}", g.name, g.rtype))
+            .collect();
+        assert!(
+            !names.iter().any(|n| n.contains("dev.example.com.")),
+            "{names:?}"
+        );
+        assert!(names.contains(&"example.com. NS".to_owned()));
+        assert!(!names.iter().any(|n| n.ends_with("SOA")));
+    }
+
+    #[test]
+    fn evidence_lists_are_capped() {
+        let mut z = healthy();
+        let template = z.servers[0].clone();
+        z.servers = (0..30)
+            .map(|i| ServerFacts {
+                name: format!("ns{i}.example.net."),
+                ..template.clone()
+            })
+            .collect();
+        for i in 0..30 {
+            answer(
+                &mut z,
+                i,
+                "www.example.com.",
+                "A",
+                Ok(aa(ResponseCode::NxDomain, vec![])),
+            );
+        }
+        let out = run(&z, &[]);
+        let d = &out.detections[0];
+        assert_eq!(d.evidence["servers"].as_array().map(Vec::len), Some(20));
+        assert_eq!(d.evidence["servers_truncated"], 10);
+    }
+}
