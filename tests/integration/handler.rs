@@ -5,8 +5,9 @@
 
 use crate::support::{Env, SharedBuf};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use scan_certificates::deps::Deps;
-use scan_certificates::handler::{HandlerError, handle};
+use scan_certificates::handler::handle;
+use zw_app::FamilyKind;
+use zw_lambda::{Deps, HandlerError};
 use zw_aws::metrics::EmfSink;
 
 fn event(name: &str) -> serde_json::Value {
@@ -28,6 +29,7 @@ async fn every_sample_event_runs_a_scan_and_prints_emf() {
     let deps = Deps::with_sdk(
         env.config.clone(),
         &env.sdk,
+        &[FamilyKind::Certificates],
         EmfSink::to_writer(Box::new(buf.clone())),
     );
     let samples = [
@@ -44,7 +46,7 @@ async fn every_sample_event_runs_a_scan_and_prints_emf() {
         )
         .await
         .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(summary.certificates >= 5, "{name}: {summary:?}");
+        assert!(summary.counts["certificates"] >= 5, "{name}: {summary:?}");
         assert!(summary.errors.is_empty(), "{name}: {summary:?}");
         assert_eq!(summary.scan_id, format!("lambda-req-{i}"));
         // Only the first scan opens findings; later triggers find them open.
@@ -81,6 +83,7 @@ async fn a_malformed_event_is_refused_with_a_typed_diagnostic() {
     let deps = Deps::with_sdk(
         env.config.clone(),
         &env.sdk,
+        &[FamilyKind::Certificates],
         EmfSink::to_writer(Box::new(SharedBuf::default())),
     );
     let err = handle(
@@ -104,10 +107,11 @@ async fn a_malformed_event_is_refused_with_a_typed_diagnostic() {
 async fn a_scan_that_cannot_reach_the_store_fails_the_invocation() {
     let env = Env::new().await;
     let mut cfg = env.config.clone();
-    cfg.table_name = Some("zonewarden-absent".into());
+    cfg.common.table_name = Some("zonewarden-absent".into());
     let deps = Deps::with_sdk(
         cfg,
         &env.sdk,
+        &[FamilyKind::Certificates],
         EmfSink::to_writer(Box::new(SharedBuf::default())),
     );
     let err = handle(
@@ -125,12 +129,15 @@ async fn lambda_init_refuses_a_bad_configuration_listing_every_problem() {
     let err = Deps::from_vars([
         ("AWS_REGION".to_string(), "eu-west-1".to_string()),
         ("ZW_EXPIRY_DAYS".to_string(), "soon".to_string()),
-    ])
+    ], &[FamilyKind::Certificates])
     .await
     .expect_err("invalid");
     assert!(err.to_string().contains("ZW_EXPIRY_DAYS"), "{err}");
-    let err = Deps::from_vars([("AWS_REGION".to_string(), "eu-west-1".to_string())])
-        .await
+    let err = Deps::from_vars(
+        [("AWS_REGION".to_string(), "eu-west-1".to_string())],
+        &[FamilyKind::Certificates],
+    )
+    .await
         .expect_err("no table");
     assert!(err.to_string().contains("ZW_TABLE_NAME"), "{err}");
 }

@@ -2,28 +2,30 @@
 
 use crate::support::{Env, TABLE, all_items, attr, config, items};
 use std::collections::BTreeSet;
-use zw_aws::SystemClock;
-use zw_core::scan::{ScanReport, scan_certificates};
-use zw_core::{FindingCode, Severity, Sinks, Sources};
+use zw_app::{App, FamilyKind, ScanOptions};
+use zw_core::scan::ScanReport;
+use zw_core::{FindingCode, ScanLabel, Severity, Sinks};
 use zw_testkit::seed::{self, labels};
 
-async fn scan(env: &Env, services: &zw_aws::Services, id: &str) -> ScanReport {
-    scan_certificates(
-        Sources {
-            certificates: &services.acm,
-            zones: &services.route53,
-            usage: Some(&services.calls),
-        },
+/// The certificate family through the application layer, as the CLI runs it.
+async fn scan(env: &Env, app: &App, id: &str) -> ScanReport {
+    let cloudwatch = app.services.cloudwatch(&env.sdk);
+    app.scan(
         Sinks {
-            store: services.store.as_ref(),
-            metrics: Some(&services.cloudwatch),
+            store: app.services.store.as_ref(),
+            metrics: Some(&cloudwatch),
         },
-        &SystemClock,
-        &env.config,
-        id.into(),
-        "test".into(),
+        ScanLabel {
+            scan_id: id.into(),
+            trigger: "test".into(),
+        },
+        &ScanOptions::default(),
     )
     .await
+}
+
+fn app(env: &Env, cfg: &zw_core::Config) -> App {
+    App::new(cfg.clone(), &env.sdk, &[FamilyKind::Certificates])
 }
 
 fn codes_for(report: &ScanReport, arn: &str) -> BTreeSet<FindingCode> {
@@ -38,10 +40,13 @@ fn codes_for(report: &ScanReport, arn: &str) -> BTreeSet<FindingCode> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_estate_shows_each_seeded_problem_and_lands_in_dynamodb() {
     let (env, estate) = Env::with_demo_estate().await;
-    let services = env.services();
+    let services = app(&env, &env.config);
     let report = scan(&env, &services, "it-1").await;
     assert!(report.scan.errors.is_empty(), "{:?}", report.scan.errors);
-    assert_eq!(report.scan.certificates, estate.certificates.len());
+    assert_eq!(
+        report.scan.count("certificates"),
+        estate.certificates.len() as u64
+    );
 
     let arn = |l: &str| {
         estate
@@ -98,13 +103,13 @@ async fn the_demo_estate_shows_each_seeded_problem_and_lands_in_dynamodb() {
     assert_eq!(calls.get("route53:ListHostedZones"), Some(&1), "{calls:?}");
     assert_eq!(
         calls.get("route53:ListResourceRecordSets"),
-        Some(&(report.scan.hosted_zones_checked as u64)),
+        Some(&report.scan.count("validation_zones_listed")),
         "{calls:?}"
     );
 
     // Privacy boundary: every request of the scan went to the AWS endpoint
     // (here moto) and nowhere else.
-    let endpoints = services.calls.endpoints();
+    let endpoints = services.services.calls.endpoints();
     assert_eq!(endpoints, BTreeSet::from([env.moto.endpoint.to_owned()]));
 
     // DynamoDB: one current item per finding, one "opened" history entry each, one scan record.
@@ -175,7 +180,7 @@ async fn the_demo_estate_shows_each_seeded_problem_and_lands_in_dynamodb() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rescans_alert_once_and_a_restored_record_resolves_its_finding() {
     let (env, estate) = Env::with_demo_estate().await;
-    let services = env.services();
+    let services = app(&env, &env.config);
     let first = scan(&env, &services, "it-a").await;
     let second = scan(&env, &services, "it-b").await;
     assert_eq!(second.scan.opened, 0, "nothing new on an unchanged estate");
@@ -233,7 +238,7 @@ async fn rescans_alert_once_and_a_restored_record_resolves_its_finding() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_scans_at_once_write_each_finding_and_transition_once() {
     let (env, _estate) = Env::with_demo_estate().await;
-    let (a, b) = (env.services(), env.services());
+    let (a, b) = (app(&env, &env.config), app(&env, &env.config));
     let (ra, rb) = tokio::join!(scan(&env, &a, "race-a"), scan(&env, &b, "race-b"));
     assert!(
         ra.scan.errors.is_empty() && rb.scan.errors.is_empty(),
@@ -261,24 +266,21 @@ async fn two_scans_at_once_write_each_finding_and_transition_once() {
 async fn a_missing_table_is_a_recorded_error_and_findings_are_still_reported() {
     let (env, _estate) = Env::with_demo_estate().await;
     let mut cfg = config(&[]);
-    cfg.table_name = Some(format!("{TABLE}-absent"));
-    let services = zw_aws::Services::new(&env.sdk, &cfg);
-    let report = scan_certificates(
-        Sources {
-            certificates: &services.acm,
-            zones: &services.route53,
-            usage: None,
-        },
-        Sinks {
-            store: services.store.as_ref(),
-            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
-        },
-        &SystemClock,
-        &cfg,
-        "no-table".into(),
-        "test".into(),
-    )
-    .await;
+    cfg.common.table_name = Some(format!("{TABLE}-absent"));
+    let app = app(&env, &cfg);
+    let report = app
+        .scan(
+            Sinks {
+                store: app.services.store.as_ref(),
+                metrics: None::<&zw_aws::metrics::CloudWatchSink>,
+            },
+            ScanLabel {
+                scan_id: "no-table".into(),
+                trigger: "test".into(),
+            },
+            &ScanOptions::default(),
+        )
+        .await;
     assert!(report.failed());
     assert!(!report.findings.is_empty());
     let e = report
