@@ -101,6 +101,10 @@ mod tests {
                 .and_then(|s| s.to_str())
                 .unwrap_or_default()
                 .to_owned();
+            // The DNS function's own samples are tested there.
+            if name.starts_with("dns-") {
+                continue;
+            }
             let text = std::fs::read_to_string(&path).expect("readable");
             let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
             let parsed = parse(&value);
