@@ -12,13 +12,14 @@
 //!
 //! Everything stops when its handle is dropped.
 
+mod handler;
 mod misbehaving;
 mod net;
 mod server;
 mod zone;
 
-pub use misbehaving::{Misbehaving, MisbehavingKind};
-pub use net::{bind_pair, loopback};
+pub use misbehaving::{ANSWER_ADDRESS, Misbehaving, MisbehavingKind};
+pub use net::{bind_pair, loopback, random_loopback_ip};
 pub use server::AuthServer;
 pub use zone::LabZone;
 

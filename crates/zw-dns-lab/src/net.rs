@@ -6,6 +6,13 @@ pub fn loopback() -> IpAddr {
     IpAddr::V4(Ipv4Addr::LOCALHOST)
 }
 
+/// A random address in 127.0.0.0/8 other than 127.0.0.x (where other
+/// services of the machine tend to live).
+pub fn random_loopback_ip() -> IpAddr {
+    let [b, c, d]: [u8; 3] = rand::random();
+    IpAddr::V4(Ipv4Addr::new(127, b.max(1), c, d.clamp(1, 254)))
+}
+
 /// Binds a UDP socket and a TCP listener to the same port on `addr`'s IP.
 ///
 /// With port 0 the kernel picks a free UDP port, and the TCP listener then

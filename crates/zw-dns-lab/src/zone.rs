@@ -1,5 +1,6 @@
 use crate::LabError;
-use hickory_proto::rr::{LowerName, Name, RecordSet, RrKey};
+use crate::handler::Cut;
+use hickory_proto::rr::{LowerName, Name, RData, Record, RecordSet, RecordType, RrKey};
 use hickory_proto::serialize::txt::Parser;
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, ZoneType};
@@ -95,7 +96,7 @@ impl LabZone {
         )
     }
 
-    pub(crate) fn handler(&self) -> Result<(LowerName, InMemoryZoneHandler), LabError> {
+    pub(crate) fn handler(&self) -> Result<(LowerName, InMemoryZoneHandler, Vec<Cut>), LabError> {
         let err = |message: String| LabError::Zone {
             origin: self.origin.clone(),
             message,
@@ -105,11 +106,42 @@ impl LabZone {
             .parse()
             .map_err(|e| err(e.to_string()))?;
         let records: BTreeMap<RrKey, RecordSet> = records;
+        let cuts = cuts(&origin, &records);
         let handler =
             InMemoryZoneHandler::new(origin.clone(), records, ZoneType::Primary, AxfrPolicy::Deny)
                 .map_err(err)?;
-        Ok((LowerName::new(&origin), handler))
+        Ok((LowerName::new(&origin), handler, cuts))
     }
+}
+
+/// The zone's delegations (NS sets below the apex) and their glue.
+fn cuts(origin: &Name, records: &BTreeMap<RrKey, RecordSet>) -> Vec<Cut> {
+    let origin = LowerName::new(origin);
+    records
+        .iter()
+        .filter(|(key, _)| key.record_type == RecordType::NS && key.name != origin)
+        .map(|(key, set)| {
+            let ns: Vec<Record> = set.records_without_rrsigs().cloned().collect();
+            let glue = ns
+                .iter()
+                .filter_map(|r| match &r.data {
+                    RData::NS(target) => Some(LowerName::new(&target.0)),
+                    _ => None,
+                })
+                .flat_map(|target| {
+                    [RecordType::A, RecordType::AAAA]
+                        .into_iter()
+                        .filter_map(move |t| records.get(&RrKey::new(target.clone(), t)))
+                })
+                .flat_map(|set| set.records_without_rrsigs().cloned())
+                .collect();
+            Cut {
+                name: key.name.clone(),
+                ns,
+                glue,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -130,8 +162,24 @@ mod tests {
             .record("child", "DS", "12345 13 2 ABCDEF0123");
         assert_eq!(zone.origin(), "example.test.");
         assert!(zone.text().contains("SOA"));
-        let (origin, _) = zone.handler().unwrap();
+        let (origin, _, cuts) = zone.handler().unwrap();
+        assert!(cuts.is_empty());
         assert_eq!(origin.to_string(), "example.test.");
+    }
+
+    #[test]
+    fn delegations_carry_their_glue() {
+        let zone = LabZone::new("test.")
+            .ns("example", "ns1.example.test.")
+            .record("ns1.example", "A", "127.0.0.9")
+            .ns("other", "ns.elsewhere.net.");
+        let (_, _, mut cuts) = zone.handler().unwrap();
+        cuts.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(cuts.len(), 2);
+        assert_eq!(cuts[0].name.to_string(), "example.test.");
+        assert_eq!(cuts[0].glue.len(), 1);
+        assert_eq!(cuts[1].name.to_string(), "other.test.");
+        assert!(cuts[1].glue.is_empty());
     }
 
     #[test]

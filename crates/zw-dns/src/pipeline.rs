@@ -47,6 +47,9 @@ pub(crate) struct Reply {
     pub latency: Duration,
 }
 
+/// Receive buffer asked for each UDP socket.
+const RECV_BUFFER: usize = 1 << 20;
+
 type Delivery = Result<Message, QueryFailure>;
 
 struct Waiter {
@@ -63,9 +66,15 @@ struct Channel {
     pending: Mutex<HashMap<u16, Waiter>>,
     seq: AtomicU64,
     counters: Arc<Counters>,
+    totals: Arc<Counters>,
 }
 
 impl Channel {
+    fn count_stray(&self) {
+        self.counters.stray.fetch_add(1, Ordering::Relaxed);
+        self.totals.stray.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn pending(&self) -> MutexGuard<'_, HashMap<u16, Waiter>> {
         // A panic while holding the map cannot leave it inconsistent (single
         // inserts and removes), so a poisoned lock is still usable.
@@ -110,11 +119,11 @@ impl Channel {
     /// no waiting question is dropped.
     fn deliver(&self, bytes: &[u8]) {
         let Some(id) = bytes.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
-            self.counters.stray.fetch_add(1, Ordering::Relaxed);
+            self.count_stray();
             return;
         };
         if !self.pending().contains_key(&id) {
-            self.counters.stray.fetch_add(1, Ordering::Relaxed);
+            self.count_stray();
             trace!(id, "answer for no waiting question");
             return;
         }
@@ -134,7 +143,7 @@ impl Channel {
             // Same ID, other question: a stray or spoofed packet. The real
             // answer may still come.
             drop(pending);
-            self.counters.stray.fetch_add(1, Ordering::Relaxed);
+            self.count_stray();
             return;
         }
         if let Some(waiter) = pending.remove(&id) {
@@ -248,11 +257,16 @@ impl ServerClient {
             // reports ICMP port unreachable as ECONNREFUSED.
             socket.connect(server)?;
             socket.set_nonblocking(true)?;
+            // Room for a full window of answers arriving at once (the
+            // default 208 KiB holds ~150 small datagrams); the kernel caps
+            // it at net.core.rmem_max, which is fine.
+            let _ = socket2::SockRef::from(&socket).set_recv_buffer_size(RECV_BUFFER);
             let channel = Arc::new(Channel {
                 socket: UdpSocket::from_std(socket)?,
                 pending: Mutex::new(HashMap::new()),
                 seq: AtomicU64::new(0),
                 counters: counters.clone(),
+                totals: totals.clone(),
             });
             receivers.push(tokio::spawn(receive(channel.clone(), server)));
             channels.push(channel);
@@ -503,6 +517,7 @@ pub(crate) fn deliver_for_test(bytes: &[u8]) -> Option<Result<Message, QueryFail
             pending: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(0),
             counters: Arc::new(Counters::default()),
+            totals: Arc::new(Counters::default()),
         };
         let name = Name::from_ascii("example.com.").ok()?;
         let (id, _, mut rx) = channel.register(&name, RecordType::A)?;
