@@ -7,8 +7,8 @@ use crate::support::{Env, SharedBuf};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use scan_certificates::handler::handle;
 use zw_app::FamilyKind;
-use zw_lambda::{Deps, HandlerError};
 use zw_aws::metrics::EmfSink;
+use zw_lambda::{Deps, HandlerError};
 
 fn event(name: &str) -> serde_json::Value {
     let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -31,7 +31,8 @@ async fn every_sample_event_runs_a_scan_and_prints_emf() {
         &env.sdk,
         &[FamilyKind::Certificates],
         EmfSink::to_writer(Box::new(buf.clone())),
-    );
+    )
+    .expect("deps");
     let samples = [
         "schedule.json",
         "acm-approaching-expiration.json",
@@ -85,7 +86,8 @@ async fn a_malformed_event_is_refused_with_a_typed_diagnostic() {
         &env.sdk,
         &[FamilyKind::Certificates],
         EmfSink::to_writer(Box::new(SharedBuf::default())),
-    );
+    )
+    .expect("deps");
     let err = handle(
         &deps,
         LambdaEvent::new(event("invalid-not-eventbridge.json"), ctx("bad")),
@@ -113,7 +115,8 @@ async fn a_scan_that_cannot_reach_the_store_fails_the_invocation() {
         &env.sdk,
         &[FamilyKind::Certificates],
         EmfSink::to_writer(Box::new(SharedBuf::default())),
-    );
+    )
+    .expect("deps");
     let err = handle(
         &deps,
         LambdaEvent::new(event("schedule.json"), ctx("nostore")),
@@ -126,10 +129,13 @@ async fn a_scan_that_cannot_reach_the_store_fails_the_invocation() {
 
 #[tokio::test]
 async fn lambda_init_refuses_a_bad_configuration_listing_every_problem() {
-    let err = Deps::from_vars([
-        ("AWS_REGION".to_string(), "eu-west-1".to_string()),
-        ("ZW_EXPIRY_DAYS".to_string(), "soon".to_string()),
-    ], &[FamilyKind::Certificates])
+    let err = Deps::from_vars(
+        [
+            ("AWS_REGION".to_string(), "eu-west-1".to_string()),
+            ("ZW_EXPIRY_DAYS".to_string(), "soon".to_string()),
+        ],
+        &[FamilyKind::Certificates],
+    )
     .await
     .expect_err("invalid");
     assert!(err.to_string().contains("ZW_EXPIRY_DAYS"), "{err}");
@@ -138,6 +144,6 @@ async fn lambda_init_refuses_a_bad_configuration_listing_every_problem() {
         &[FamilyKind::Certificates],
     )
     .await
-        .expect_err("no table");
+    .expect_err("no table");
     assert!(err.to_string().contains("ZW_TABLE_NAME"), "{err}");
 }

@@ -20,6 +20,7 @@
 
 mod cli;
 mod collect;
+mod dns_aws;
 mod handler;
 mod scan;
 mod support;

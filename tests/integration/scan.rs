@@ -25,7 +25,7 @@ async fn scan(env: &Env, app: &App, id: &str) -> ScanReport {
 }
 
 fn app(env: &Env, cfg: &zw_core::Config) -> App {
-    App::new(cfg.clone(), &env.sdk, &[FamilyKind::Certificates])
+    App::new(cfg.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app")
 }
 
 fn codes_for(report: &ScanReport, arn: &str) -> BTreeSet<FindingCode> {

@@ -6,26 +6,100 @@
 
 use serde::Serialize;
 use std::fmt;
+use std::time::Duration;
+use zw_aws::document::{FileDocument, NoDocument, SsmDocument};
+use zw_aws::inventory::DynamoInventoryCache;
+use zw_aws::targets::{AwsTargetsAdapter, TargetsSettings};
 use zw_aws::{SdkConfig, Services, SystemClock};
+use zw_core::PortError;
 use zw_core::families::certificates::CertificateFamily;
-use zw_core::ports::{FindingStore, MetricSink};
+use zw_core::families::dns::DnsFamily;
+use zw_core::ports::{DocumentSource, FindingStore, MetricSink};
 use zw_core::scan::{self, ScanLabel, ScanReport, Sinks};
 use zw_core::{Config, Family};
+use zw_dns::{Probe, ProbeSettings};
 
 /// A check family, as named on the command line and in the scan record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FamilyKind {
     Certificates,
+    Dns,
 }
 
 impl FamilyKind {
-    pub const ALL: [FamilyKind; 1] = [Self::Certificates];
+    pub const ALL: [FamilyKind; 2] = [Self::Certificates, Self::Dns];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Certificates => zw_core::families::certificates::NAME,
+            Self::Dns => zw_core::families::dns::NAME,
         }
+    }
+}
+
+/// Where the DNS expectations document comes from.
+#[derive(Debug, Clone)]
+pub enum Expectations {
+    None(NoDocument),
+    Parameter(SsmDocument),
+    File(FileDocument),
+}
+
+impl DocumentSource for Expectations {
+    async fn fetch(&self) -> Result<Option<String>, PortError> {
+        match self {
+            Self::None(d) => d.fetch().await,
+            Self::Parameter(d) => d.fetch().await,
+            Self::File(d) => d.fetch().await,
+        }
+    }
+}
+
+/// The DNS family's adapters, built only when the family runs.
+#[derive(Debug, Clone)]
+pub struct DnsAdapters {
+    pub targets: AwsTargetsAdapter,
+    pub cache: Option<DynamoInventoryCache>,
+    pub expectations: Expectations,
+    pub probe: ProbeSettings,
+}
+
+impl DnsAdapters {
+    fn new(config: &Config, sdk: &SdkConfig, services: &Services) -> Result<Self, PortError> {
+        let dns = &config.dns;
+        let targets = AwsTargetsAdapter::new(
+            sdk,
+            &services.calls,
+            &TargetsSettings {
+                ip_ranges_url: dns.ip_ranges_url.clone(),
+                regions: config.common.regions.clone(),
+                ..TargetsSettings::default()
+            },
+        )?;
+        let expectations = match (&dns.expectations_parameter, &dns.expectations_file) {
+            (Some(p), _) => {
+                Expectations::Parameter(SsmDocument::new(sdk, p.clone(), &services.calls))
+            }
+            (None, Some(f)) => Expectations::File(FileDocument::new(f)),
+            (None, None) => Expectations::None(NoDocument),
+        };
+        Ok(Self {
+            targets,
+            cache: config
+                .common
+                .table_name
+                .as_ref()
+                .map(|t| DynamoInventoryCache::new(sdk, t.clone(), &services.calls)),
+            expectations,
+            probe: ProbeSettings {
+                root_hints: dns.root_hints.clone(),
+                nameserver_addresses: dns.nameserver_addresses.clone(),
+                timeout: Duration::from_millis(u64::from(dns.timeout_ms)),
+                qps_per_server: dns.qps_per_server,
+                ..ProbeSettings::default()
+            },
+        })
     }
 }
 
@@ -48,19 +122,26 @@ pub struct App {
     pub config: std::sync::Arc<Config>,
     pub services: Services,
     pub clock: SystemClock,
+    pub dns: Option<DnsAdapters>,
     kinds: Vec<FamilyKind>,
 }
 
 impl App {
     /// Builds the adapters of `kinds` (and only those) from one `SdkConfig`.
-    pub fn new(config: Config, sdk: &SdkConfig, kinds: &[FamilyKind]) -> Self {
+    pub fn new(config: Config, sdk: &SdkConfig, kinds: &[FamilyKind]) -> Result<Self, PortError> {
         let services = Services::new(sdk, &config);
-        Self {
+        let dns = if kinds.contains(&FamilyKind::Dns) {
+            Some(DnsAdapters::new(&config, sdk, &services)?)
+        } else {
+            None
+        };
+        Ok(Self {
             config: std::sync::Arc::new(config),
             services,
             clock: SystemClock,
+            dns,
             kinds: kinds.to_vec(),
-        }
+        })
     }
 
     pub fn kinds(&self) -> &[FamilyKind] {
@@ -85,10 +166,35 @@ impl App {
             regions: &cfg.common.regions,
             config: &cfg.certificates,
         };
+        // One probe per scan: it caches the delegations it learns, and the
+        // whole DNS phase gets one deadline.
+        let probe = self.dns.as_ref().map(|d| {
+            Probe::new(d.probe.clone())
+                .with_budget(Duration::from_secs(u64::from(cfg.dns.deadline_seconds)))
+        });
+        let dns = match (&self.dns, &probe) {
+            (Some(d), Some(probe)) => Some(DnsFamily {
+                zones: &self.services.route53,
+                cache: d.cache.as_ref(),
+                probe,
+                targets: &d.targets,
+                certificates: &self.services.acm,
+                expectations: &d.expectations,
+                regions: &cfg.common.regions,
+                config: &cfg.dns,
+                changed_zones: &options.changed_zones,
+            }),
+            _ => None,
+        };
         let mut families: Vec<&dyn Family> = Vec::new();
         for kind in &self.kinds {
             match kind {
                 FamilyKind::Certificates => families.push(&certificates),
+                FamilyKind::Dns => {
+                    if let Some(d) = &dns {
+                        families.push(d);
+                    }
+                }
             }
         }
         scan::run(

@@ -1,6 +1,9 @@
 //! AWS adapters for zonewarden's ports: ACM and Route 53 collectors, the
-//! DynamoDB finding store, CloudWatch metric sinks (EMF and PutMetricData),
-//! and the rate limiting that keeps us inside shared account quotas.
+//! DynamoDB finding store and DNS inventory cache, CloudWatch metric sinks
+//! (EMF and PutMetricData), the account's DNS targets (S3, CloudFront, load
+//! balancers, Beanstalk, API Gateway, EC2 addresses, `ip-ranges.json`), the
+//! expectations document (SSM or a file), and the rate limiting that keeps us
+//! inside shared account quotas.
 //!
 //! Adapters do paging, conversion and error classification once; they never
 //! decide severity (that is `zw-core`'s rules).
@@ -8,11 +11,15 @@
 pub mod acm;
 pub mod clock;
 pub mod connect;
+pub mod document;
 pub mod error;
+pub mod inventory;
+pub mod ip_ranges;
 pub mod limiter;
 pub mod metrics;
 pub mod route53;
 pub mod store;
+pub mod targets;
 pub mod usage;
 
 pub use aws_config::SdkConfig;

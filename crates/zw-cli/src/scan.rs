@@ -40,7 +40,7 @@ fn request(target: &ScanTarget) -> Request<'_> {
             dns: None,
         },
         ScanTarget::Dns(a) => Request {
-            kinds: vec![FamilyKind::Certificates],
+            kinds: vec![FamilyKind::Dns],
             common: &a.common,
             dns: Some(a),
         },
@@ -90,7 +90,7 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
         ));
     }
 
-    let app = App::new(cfg, &sdk, &req.kinds);
+    let app = App::new(cfg, &sdk, &req.kinds).map_err(|e| CliError::Usage(e.to_string()))?;
     let cloudwatch = app.services.cloudwatch(&sdk);
     let label = ScanLabel {
         scan_id: format!(

@@ -34,7 +34,8 @@ impl Deps {
             ]));
         }
         let sdk = load_sdk_config(&AwsOptions::default()).await;
-        Ok(Self::with_sdk(config, &sdk, kinds, EmfSink::stdout()))
+        Self::with_sdk(config, &sdk, kinds, EmfSink::stdout())
+            .map_err(|e| ConfigErrors(vec![e.to_string()]))
     }
 
     pub fn with_sdk(
@@ -42,11 +43,11 @@ impl Deps {
         sdk: &SdkConfig,
         kinds: &[FamilyKind],
         metrics: EmfSink,
-    ) -> Self {
-        Self {
-            app: App::new(config, sdk, kinds),
+    ) -> Result<Self, zw_core::PortError> {
+        Ok(Self {
+            app: App::new(config, sdk, kinds)?,
             metrics,
-        }
+        })
     }
 }
 
