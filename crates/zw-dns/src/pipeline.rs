@@ -530,3 +530,73 @@ pub(crate) fn deliver_for_test(bytes: &[u8]) -> Option<Result<Message, QueryFail
         rx.try_recv().ok()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_carry_edns_payload_and_the_do_bit_and_no_rd() {
+        let name = Name::from_ascii("www.example.com.").unwrap();
+        for dnssec_ok in [false, true] {
+            let bytes = encode(0x1234, &name, RecordType::AAAA, dnssec_ok, 1232).unwrap();
+            let message = Message::from_vec(&bytes).unwrap();
+            assert_eq!(message.metadata.id, 0x1234);
+            assert!(!message.metadata.recursion_desired);
+            assert_eq!(message.queries[0].query_type(), RecordType::AAAA);
+            let edns = message.edns.unwrap();
+            assert_eq!(edns.max_payload(), 1232);
+            assert_eq!(edns.flags().dnssec_ok, dnssec_ok);
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_to_another_question_under_the_same_id_are_ignored() {
+        let channel = Channel {
+            socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            pending: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(0),
+            counters: Arc::new(Counters::default()),
+            totals: Arc::new(Counters::default()),
+        };
+        let asked = Name::from_ascii("asked.example.").unwrap();
+        let other = Name::from_ascii("other.example.").unwrap();
+        let (id, seq, mut rx) = channel.register(&asked, RecordType::A).unwrap();
+
+        let reply = |name: &Name, rtype| {
+            let mut m = Message::new(id, MessageType::Response, OpCode::Query);
+            m.add_query(Query::query(name.clone(), rtype));
+            m.to_vec().unwrap()
+        };
+        channel.deliver(&reply(&other, RecordType::A));
+        channel.deliver(&reply(&asked, RecordType::AAAA));
+        // A query (QR clear) echoing the question is no answer either.
+        channel.deliver(&encode(id, &asked, RecordType::A, false, 1232).unwrap());
+        assert!(rx.try_recv().is_err());
+        assert_eq!(channel.counters.stray.load(Ordering::Relaxed), 3);
+
+        // Case differs (0x20 style): still the same question.
+        let upper = Name::from_ascii("ASKED.Example.").unwrap();
+        channel.deliver(&reply(&upper, RecordType::A));
+        assert!(rx.try_recv().unwrap().is_ok());
+        assert!(channel.pending().is_empty());
+        channel.unregister(id, seq);
+    }
+
+    #[tokio::test]
+    async fn a_stale_guard_does_not_remove_a_newer_registration() {
+        let channel = Channel {
+            socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            pending: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(0),
+            counters: Arc::new(Counters::default()),
+            totals: Arc::new(Counters::default()),
+        };
+        let name = Name::from_ascii("a.example.").unwrap();
+        let (id, seq, _rx) = channel.register(&name, RecordType::A).unwrap();
+        channel.unregister(id, seq + 1);
+        assert!(channel.pending().contains_key(&id));
+        channel.unregister(id, seq);
+        assert!(channel.pending().is_empty());
+    }
+}

@@ -758,3 +758,66 @@ impl Probe {
         self.with_deadline(std::time::Instant::now() + budget)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_is_cheap_to_clone_and_shareable() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<Probe>();
+        let a = Probe::new(ProbeSettings::default());
+        let b = a.clone();
+        assert!(Arc::ptr_eq(&a.inner, &b.inner));
+    }
+
+    #[test]
+    fn subdomains_are_label_wise() {
+        assert!(is_subdomain("a.example.com.", "example.com."));
+        assert!(is_subdomain("example.com.", "example.com."));
+        assert!(is_subdomain("example.com.", "."));
+        assert!(!is_subdomain("badexample.com.", "example.com."));
+        assert!(!is_subdomain("com.", "example.com."));
+    }
+
+    fn rr(name: &str, rtype: &str, data: &str) -> ResourceRecord {
+        ResourceRecord {
+            name: name.into(),
+            rtype: rtype.into(),
+            ttl: 300,
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn referrals_must_lead_down_toward_the_name_and_glue_must_be_in_bailiwick() {
+        let answer = DnsAnswer {
+            rcode: ResponseCode::NoError,
+            authoritative: false,
+            answers: vec![],
+            authority: vec![
+                rr("example.com.", "NS", "ns1.example.com."),
+                rr("example.com.", "NS", "ns.other.net."),
+            ],
+            additional: vec![
+                rr("ns1.example.com.", "A", "192.0.2.53"),
+                rr("ns.other.net.", "A", "192.0.2.66"),
+            ],
+        };
+        let overrides = std::collections::BTreeMap::new();
+        let next = referral(&answer, "com.", "www.example.com.", &overrides).unwrap();
+        assert_eq!(next.zone, "example.com.");
+        assert_eq!(next.servers[0].label, "ns1.example.com.");
+        assert_eq!(
+            next.servers[0].addrs,
+            Some(vec!["192.0.2.53:53".parse().unwrap()])
+        );
+        // net. glue from a com. server is not trusted.
+        assert_eq!(next.servers[1].label, "ns.other.net.");
+        assert_eq!(next.servers[1].addrs, None);
+        // Sideways or upward: no referral (a lame server).
+        assert!(referral(&answer, "com.", "www.example.org.", &overrides).is_none());
+        assert!(referral(&answer, "example.com.", "www.example.com.", &overrides).is_none());
+    }
+}

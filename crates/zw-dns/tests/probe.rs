@@ -458,14 +458,15 @@ async fn wrong_id_is_ignored_and_times_out() {
 #[tokio::test]
 async fn garbage_and_pointer_loops_are_malformed() {
     for kind in [MisbehavingKind::Garbage, MisbehavingKind::PointerLoop] {
-        let (_server, _p, obs, elapsed) = ask_misbehaving(kind, 500).await;
+        let (_server, _p, obs, elapsed) = ask_misbehaving(kind, 2000).await;
         assert!(
             matches!(obs.outcome, Err(QueryFailure::Malformed(_))),
             "{kind:?}: {:?}",
             obs.outcome
         );
+        // Failed on the first answer, not by waiting out the timeout.
         assert!(
-            elapsed < Duration::from_millis(400),
+            elapsed < Duration::from_millis(1500),
             "{kind:?}: {elapsed:?}"
         );
     }
@@ -500,13 +501,13 @@ async fn tcp_that_never_answers_or_stalls_costs_its_timeout() {
 
 #[tokio::test]
 async fn refused_tcp_connection_is_a_network_failure() {
-    let (_server, _p, obs, elapsed) = ask_misbehaving(MisbehavingKind::TcpRefused, 500).await;
+    let (_server, _p, obs, elapsed) = ask_misbehaving(MisbehavingKind::TcpRefused, 2000).await;
     assert!(
         matches!(&obs.outcome, Err(QueryFailure::Network(m)) if m.contains("TCP connect")),
         "{:?}",
         obs.outcome
     );
-    assert!(elapsed < Duration::from_millis(400), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
 }
 
 #[tokio::test]
@@ -516,7 +517,7 @@ async fn closed_udp_port_fails_fast_as_network() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let p = Probe::new(settings(vec![], 1000));
+    let p = Probe::new(settings(vec![], 2000));
     let started = Instant::now();
     let obs = p.ask(addr, &[q("www.example.test.", "A")], false).await;
     assert!(
@@ -524,7 +525,11 @@ async fn closed_udp_port_fails_fast_as_network() {
         "{:?}",
         obs[0].outcome
     );
-    assert!(started.elapsed() < Duration::from_millis(900));
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
