@@ -30,6 +30,8 @@ const MAX_REFERRALS: usize = 24;
 const MAX_CNAMES: usize = 8;
 /// Nesting of "resolve a glue-less name server's address while walking".
 const MAX_NESTING: u8 = 4;
+/// Zone cuts remembered per probe; past this the memory starts over.
+const MAX_CACHED_ZONES: usize = 10_000;
 /// Queries one public call may send, across nesting: a backstop against
 /// delegation loops that the depth limit alone would let grow.
 const QUERY_BUDGET: u32 = 200;
@@ -46,6 +48,10 @@ pub struct Probe {
 #[derive(Debug)]
 struct Inner {
     settings: ProbeSettings,
+    /// Zone cuts learned from referrals (zone -> its servers), so that
+    /// walks start at the closest known zone instead of the root. Lives as
+    /// long as the probe: make one probe per scan.
+    referrals: Mutex<HashMap<String, ZoneServers>>,
     clients: Mutex<HashMap<SocketAddr, Arc<ServerClient>>>,
     per_server: Mutex<HashMap<SocketAddr, Arc<Counters>>>,
     totals: Arc<Counters>,
@@ -174,6 +180,7 @@ impl Probe {
         Self {
             inner: Arc::new(Inner {
                 settings,
+                referrals: Mutex::new(HashMap::new()),
                 clients: Mutex::new(HashMap::new()),
                 per_server: Mutex::new(HashMap::new()),
                 totals: Arc::new(Counters::default()),
@@ -313,6 +320,41 @@ impl Probe {
         }
     }
 
+    /// Where a walk toward `name` starts: the servers of the closest
+    /// remembered zone that is `name` or above it (only strictly above it
+    /// when `strict`), else the root hints.
+    fn start_for(&self, name: &str, strict: bool) -> ZoneServers {
+        let cache = self
+            .inner
+            .referrals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut at = name;
+        if strict {
+            at = parent_of(at);
+        }
+        while at != "." {
+            if let Some(zs) = cache.get(at) {
+                return zs.clone();
+            }
+            at = parent_of(at);
+        }
+        drop(cache);
+        self.root()
+    }
+
+    fn remember(&self, zs: &ZoneServers) {
+        let mut cache = self
+            .inner
+            .referrals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= MAX_CACHED_ZONES {
+            cache.clear();
+        }
+        cache.insert(zs.zone.clone(), zs.clone());
+    }
+
     /// Runs a whole call under the step timeout.
     async fn bounded<T>(
         &self,
@@ -406,7 +448,7 @@ impl Probe {
         rtype: &str,
         depth: u8,
     ) -> Result<DnsAnswer, WalkError> {
-        let mut zs = self.root();
+        let mut zs = self.start_for(qname, false);
         for _ in 0..MAX_REFERRALS {
             let (answer, _) = self
                 .query_zone(walk, &zs, qname, rtype, depth, authoritative_or_referral)
@@ -417,7 +459,10 @@ impl Probe {
                 qname,
                 &self.inner.settings.nameserver_addresses,
             ) {
-                Some(next) => zs = next,
+                Some(next) => {
+                    self.remember(&next);
+                    zs = next;
+                }
                 None if answer.authoritative => return Ok(answer),
                 None => {
                     return Err(WalkError::Other(format!(
@@ -551,7 +596,8 @@ impl Probe {
     }
 
     async fn delegation_in(&self, walk: &Walk, zone: &str) -> Result<Delegation, WalkError> {
-        let mut zs = self.root();
+        // The parent's servers are wanted: start strictly above the zone.
+        let mut zs = self.start_for(zone, true);
         for _ in 0..MAX_REFERRALS {
             let (answer, server) = match self
                 .query_zone(walk, &zs, zone, "NS", 0, authoritative_or_referral)
@@ -577,6 +623,7 @@ impl Probe {
                     name_servers: sorted(next.servers.iter().map(|s| s.label.clone())),
                 },
                 Some(next) => {
+                    self.remember(&next);
                     zs = next;
                     continue;
                 }
@@ -655,6 +702,14 @@ impl Probe {
             outcome,
             latency_us,
         }
+    }
+}
+
+/// `b.c.` for `a.b.c.`; the root for a top-level name and for the root.
+fn parent_of(name: &str) -> &str {
+    match name.split_once('.') {
+        Some((_, rest)) if !rest.is_empty() => rest,
+        _ => ".",
     }
 }
 
@@ -770,6 +825,13 @@ mod tests {
         let a = Probe::new(ProbeSettings::default());
         let b = a.clone();
         assert!(Arc::ptr_eq(&a.inner, &b.inner));
+    }
+
+    #[test]
+    fn parents_step_up_one_label() {
+        assert_eq!(parent_of("a.example.com."), "example.com.");
+        assert_eq!(parent_of("com."), ".");
+        assert_eq!(parent_of("."), ".");
     }
 
     #[test]

@@ -69,9 +69,15 @@ fn world() -> World {
     .unwrap();
     let hosting_zone = |hosting_ip: IpAddr| {
         vec![
-            LabZone::new("hosting.test.")
-                .ns("@", "ns.hosting.test.")
-                .record("ns", "A", &hosting_ip.to_string()),
+            LabZone::from_text(
+                "hosting.test.",
+                &format!(
+                    "$TTL 600\n\
+                     @  IN SOA ns hostmaster 1 7200 3600 1209600 300\n\
+                     @  IN NS  ns\n\
+                     ns IN A   {hosting_ip}\n"
+                ),
+            ),
             LabZone::new("glueless.test.")
                 .ns("@", "ns.hosting.test.")
                 .record("www", "A", "192.0.2.20"),
@@ -134,6 +140,31 @@ async fn delegation_found_at_the_parent_with_ds() {
         }
     );
     assert_eq!(d.ds_records, vec![DS.to_owned()]);
+}
+
+#[tokio::test]
+async fn walks_start_at_the_closest_zone_already_known() {
+    let w = world();
+    let p = probe(&w);
+    assert!(matches!(
+        p.resolve("www.example.test.", "A").await,
+        Resolution::Answer { .. }
+    ));
+    let root_queries = |p: &Probe| p.stats().per_server[&w.root.addr()].queries_sent;
+    assert_eq!(root_queries(&p), 1);
+    // Same zone, another name and a delegation below test.: no root query.
+    assert!(matches!(
+        p.resolve("alias.example.test.", "A").await,
+        Resolution::Answer { .. }
+    ));
+
+    let d = p.delegation("example.test.").await;
+    assert_eq!(d.parent, "test.");
+    assert!(matches!(d.outcome, DelegationOutcome::Delegated { .. }));
+    assert_eq!(root_queries(&p), 1);
+    // Clones share what was learned.
+    let _ = p.clone().resolve("www.glueless.test.", "A").await;
+    assert_eq!(root_queries(&p), 1);
 }
 
 #[tokio::test]
