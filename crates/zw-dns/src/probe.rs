@@ -218,6 +218,18 @@ impl Probe {
         }
     }
 
+    /// UDP sockets open across all servers (they grow with the load on a
+    /// server, up to `sockets_per_server`, and live as long as the probe).
+    pub fn open_sockets(&self) -> usize {
+        self.inner
+            .clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .map(|c| c.sockets())
+            .sum()
+    }
+
     /// The server's client, made on first use and kept for the probe's life.
     fn client(&self, server: SocketAddr) -> Result<Arc<ServerClient>, QueryFailure> {
         let mut clients = self

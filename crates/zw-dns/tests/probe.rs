@@ -385,6 +385,8 @@ async fn ask_returns_presentation_format_in_question_order() {
     );
     assert!(matches!(obs[8].outcome, Err(QueryFailure::Malformed(_))));
     assert_eq!(obs[8].latency_us, 0);
+    // A handful of questions needs one socket.
+    assert_eq!(p.open_sockets(), 1);
     let stats = p.stats();
     assert_eq!(stats.per_server[&w.zone.addr()].queries_sent, 8);
     assert_eq!(stats.per_server[&w.zone.addr()].answers, 8);
@@ -409,6 +411,8 @@ async fn ten_thousand_questions_pipelined_to_one_server() {
     // Debug build on 2 shared cores: generous; the release bench measures.
     assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
     assert_eq!(p.stats().total.queries_sent, 10_000);
+    // A full window of questions spread over the configured sockets.
+    assert_eq!(p.open_sockets(), 4);
 }
 
 #[tokio::test]
