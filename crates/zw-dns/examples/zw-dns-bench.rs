@@ -38,6 +38,18 @@ fn peak_rss_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+/// CPU time of the whole process so far (user + system), milliseconds:
+/// on a shared 2-core machine the wall time alone hides contention.
+fn cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the line, in clock ticks (100 per second).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks * 10)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let servers: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(4);
@@ -79,6 +91,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .await;
         }
         let before = probe.stats().total;
+        let cpu_before = cpu_ms();
         let started = Instant::now();
         let tasks: Vec<_> = addrs
             .iter()
@@ -101,6 +114,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         let wall = started.elapsed();
+        let cpu = cpu_ms()
+            .zip(cpu_before)
+            .map(|(after, before)| after - before);
         let after = probe.stats().total;
         drop(lab);
         let asked = (servers * questions.len()) as u64;
@@ -114,6 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "timeouts": timeouts,
             "other_failures": other_failures,
             "truncated_tcp": after.truncated - before.truncated,
+            "cpu_ms": cpu,
             "peak_rss_kib": peak_rss_kib(),
         }))
     })?;
