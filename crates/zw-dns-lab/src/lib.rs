@@ -12,12 +12,14 @@
 //!
 //! Everything stops when its handle is dropped.
 
+mod bench;
 mod handler;
 mod misbehaving;
 mod net;
 mod server;
 mod zone;
 
+pub use bench::bench_zone;
 pub use misbehaving::{ANSWER_ADDRESS, Misbehaving, MisbehavingKind};
 pub use net::{bind_pair, loopback, random_loopback_ip};
 pub use server::AuthServer;

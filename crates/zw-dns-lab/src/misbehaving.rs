@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// The address every well-formed answer of a misbehaving server carries for
 /// an `A` question.
@@ -174,13 +174,15 @@ fn answer(request: &Message, authoritative: bool) -> Message {
 }
 
 async fn serve_tcp(listener: TcpListener, kind: MisbehavingKind, received: Arc<AtomicU64>) {
+    // Owned here, so that aborting this task (on drop) also ends the
+    // silent and stalling connections, which never end by themselves.
+    let mut connections = JoinSet::new();
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        // Connection tasks end with the runtime or when the client leaves;
-        // the silent and stalling ones are meant to hold the socket open.
-        tokio::spawn(serve_tcp_connection(stream, kind, received.clone()));
+        while connections.try_join_next().is_some() {}
+        connections.spawn(serve_tcp_connection(stream, kind, received.clone()));
     }
 }
 

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
@@ -206,82 +206,152 @@ impl Pacer {
     }
 }
 
+/// Outstanding questions per socket before another socket is opened.
+const QUESTIONS_PER_SOCKET: usize = 64;
+
 /// Everything needed to ask one server.
+///
+/// Sockets are opened as the load asks for them: a server asked a question
+/// or two during a walk holds one socket (a scan touches hundreds of
+/// servers, and Lambda allows 1,024 descriptors), a server asked thousands
+/// of questions gets up to `config.sockets`.
 pub(crate) struct ServerClient {
     server: SocketAddr,
     config: ClientConfig,
-    channels: Vec<Arc<Channel>>,
+    channels: RwLock<Vec<Arc<Channel>>>,
     next_channel: AtomicUsize,
     in_flight: Semaphore,
     pacer: Pacer,
     counters: Arc<Counters>,
     totals: Arc<Counters>,
-    receivers: Vec<JoinHandle<()>>,
+    receivers: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for ServerClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ServerClient")
             .field("server", &self.server)
-            .field("sockets", &self.channels.len())
+            .field("sockets", &self.sockets())
             .finish_non_exhaustive()
     }
 }
 
 impl Drop for ServerClient {
     fn drop(&mut self) {
-        for receiver in &self.receivers {
+        let receivers = self
+            .receivers
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        for receiver in receivers.iter() {
             receiver.abort();
         }
     }
 }
 
 impl ServerClient {
-    /// Opens the sockets; must run inside a tokio runtime.
+    /// Opens the first socket (so that an unusable address fails here);
+    /// must run inside a tokio runtime.
     pub fn connect(
         server: SocketAddr,
         config: ClientConfig,
         counters: Arc<Counters>,
         totals: Arc<Counters>,
     ) -> io::Result<Self> {
-        let mut channels = Vec::new();
-        let mut receivers = Vec::new();
-        for _ in 0..config.sockets.max(1) {
-            let local: SocketAddr = if server.is_ipv4() {
-                (Ipv4Addr::UNSPECIFIED, 0).into()
-            } else {
-                (Ipv6Addr::UNSPECIFIED, 0).into()
-            };
-            let socket = std::net::UdpSocket::bind(local)?;
-            // Connected: the kernel drops datagrams from other addresses and
-            // reports ICMP port unreachable as ECONNREFUSED.
-            socket.connect(server)?;
-            socket.set_nonblocking(true)?;
-            // Room for a full window of answers arriving at once (the
-            // default 208 KiB holds ~150 small datagrams); the kernel caps
-            // it at net.core.rmem_max, which is fine.
-            let _ = socket2::SockRef::from(&socket).set_recv_buffer_size(RECV_BUFFER);
-            let channel = Arc::new(Channel {
-                socket: UdpSocket::from_std(socket)?,
-                pending: Mutex::new(HashMap::new()),
-                seq: AtomicU64::new(0),
-                counters: counters.clone(),
-                totals: totals.clone(),
-            });
-            receivers.push(tokio::spawn(receive(channel.clone(), server)));
-            channels.push(channel);
-        }
-        Ok(Self {
+        let client = Self {
             server,
             config,
-            channels,
+            channels: RwLock::new(Vec::new()),
             next_channel: AtomicUsize::new(0),
             in_flight: Semaphore::new(config.max_in_flight.max(1)),
             pacer: Pacer::new(config.qps),
             counters,
             totals,
-            receivers,
-        })
+            receivers: Mutex::new(Vec::new()),
+        };
+        {
+            let mut channels = client
+                .channels
+                .write()
+                .unwrap_or_else(PoisonError::into_inner);
+            client.open_channel(&mut channels)?;
+        }
+        Ok(client)
+    }
+
+    /// Sockets open now.
+    pub fn sockets(&self) -> usize {
+        self.channels
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Opens one more socket into `channels` (the write-locked list, so
+    /// that two questions cannot both open "the one more").
+    fn open_channel(&self, channels: &mut Vec<Arc<Channel>>) -> io::Result<Arc<Channel>> {
+        let local: SocketAddr = if self.server.is_ipv4() {
+            (Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let socket = std::net::UdpSocket::bind(local)?;
+        // Connected: the kernel drops datagrams from other addresses and
+        // reports ICMP port unreachable as ECONNREFUSED.
+        socket.connect(self.server)?;
+        socket.set_nonblocking(true)?;
+        // Room for a full window of answers arriving at once (the default
+        // 208 KiB holds ~150 small datagrams); the kernel caps it at
+        // net.core.rmem_max, which is fine.
+        let _ = socket2::SockRef::from(&socket).set_recv_buffer_size(RECV_BUFFER);
+        let channel = Arc::new(Channel {
+            socket: UdpSocket::from_std(socket)?,
+            pending: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(0),
+            counters: self.counters.clone(),
+            totals: self.totals.clone(),
+        });
+        let receiver = tokio::spawn(receive(channel.clone(), self.server));
+        self.receivers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(receiver);
+        channels.push(channel.clone());
+        Ok(channel)
+    }
+
+    /// A socket for the next question, round robin over as many sockets as
+    /// the questions outstanding call for.
+    fn channel(&self) -> Result<Arc<Channel>, QueryFailure> {
+        let outstanding = self
+            .config
+            .max_in_flight
+            .max(1)
+            .saturating_sub(self.in_flight.available_permits());
+        let wanted = (outstanding / QUESTIONS_PER_SOCKET + 1).clamp(1, self.config.sockets.max(1));
+        let turn = self.next_channel.fetch_add(1, Ordering::Relaxed);
+        {
+            let channels = self.channels.read().unwrap_or_else(PoisonError::into_inner);
+            if channels.len() >= wanted
+                && let Some(channel) = channels.get(turn % wanted)
+            {
+                return Ok(channel.clone());
+            }
+        }
+        let mut channels = self
+            .channels
+            .write()
+            .unwrap_or_else(PoisonError::into_inner);
+        if channels.len() < wanted
+            && let Err(e) = self.open_channel(&mut channels)
+        {
+            // Out of descriptors or the like: make do with what is open.
+            debug!(server = %self.server, error = %e, "no extra socket");
+        }
+        let open = channels.len().max(1);
+        channels
+            .get(turn % open)
+            .cloned()
+            .ok_or_else(|| QueryFailure::Network(format!("no socket to {}", self.server)))
     }
 
     fn count(&self, pick: impl Fn(&Counters) -> &AtomicU64) {
@@ -363,11 +433,8 @@ impl ServerClient {
         dnssec_ok: bool,
         timeout: Duration,
     ) -> Result<Reply, QueryFailure> {
-        let index = self.next_channel.fetch_add(1, Ordering::Relaxed) % self.channels.len();
-        let channel = self
-            .channels
-            .get(index)
-            .ok_or_else(|| QueryFailure::Network("no socket".into()))?;
+        let channel = self.channel()?;
+        let channel = channel.as_ref();
         let (id, seq, rx) = channel
             .register(name, rtype)
             .ok_or_else(|| QueryFailure::Network("no free message ID".into()))?;
@@ -529,4 +596,74 @@ pub(crate) fn deliver_for_test(bytes: &[u8]) -> Option<Result<Message, QueryFail
         channel.deliver(&bytes);
         rx.try_recv().ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queries_carry_edns_payload_and_the_do_bit_and_no_rd() {
+        let name = Name::from_ascii("www.example.com.").unwrap();
+        for dnssec_ok in [false, true] {
+            let bytes = encode(0x1234, &name, RecordType::AAAA, dnssec_ok, 1232).unwrap();
+            let message = Message::from_vec(&bytes).unwrap();
+            assert_eq!(message.metadata.id, 0x1234);
+            assert!(!message.metadata.recursion_desired);
+            assert_eq!(message.queries[0].query_type(), RecordType::AAAA);
+            let edns = message.edns.unwrap();
+            assert_eq!(edns.max_payload(), 1232);
+            assert_eq!(edns.flags().dnssec_ok, dnssec_ok);
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_to_another_question_under_the_same_id_are_ignored() {
+        let channel = Channel {
+            socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            pending: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(0),
+            counters: Arc::new(Counters::default()),
+            totals: Arc::new(Counters::default()),
+        };
+        let asked = Name::from_ascii("asked.example.").unwrap();
+        let other = Name::from_ascii("other.example.").unwrap();
+        let (id, seq, mut rx) = channel.register(&asked, RecordType::A).unwrap();
+
+        let reply = |name: &Name, rtype| {
+            let mut m = Message::new(id, MessageType::Response, OpCode::Query);
+            m.add_query(Query::query(name.clone(), rtype));
+            m.to_vec().unwrap()
+        };
+        channel.deliver(&reply(&other, RecordType::A));
+        channel.deliver(&reply(&asked, RecordType::AAAA));
+        // A query (QR clear) echoing the question is no answer either.
+        channel.deliver(&encode(id, &asked, RecordType::A, false, 1232).unwrap());
+        assert!(rx.try_recv().is_err());
+        assert_eq!(channel.counters.stray.load(Ordering::Relaxed), 3);
+
+        // Case differs (0x20 style): still the same question.
+        let upper = Name::from_ascii("ASKED.Example.").unwrap();
+        channel.deliver(&reply(&upper, RecordType::A));
+        assert!(rx.try_recv().unwrap().is_ok());
+        assert!(channel.pending().is_empty());
+        channel.unregister(id, seq);
+    }
+
+    #[tokio::test]
+    async fn a_stale_guard_does_not_remove_a_newer_registration() {
+        let channel = Channel {
+            socket: UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+            pending: Mutex::new(HashMap::new()),
+            seq: AtomicU64::new(0),
+            counters: Arc::new(Counters::default()),
+            totals: Arc::new(Counters::default()),
+        };
+        let name = Name::from_ascii("a.example.").unwrap();
+        let (id, seq, _rx) = channel.register(&name, RecordType::A).unwrap();
+        channel.unregister(id, seq + 1);
+        assert!(channel.pending().contains_key(&id));
+        channel.unregister(id, seq);
+        assert!(channel.pending().is_empty());
+    }
 }

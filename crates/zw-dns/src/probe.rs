@@ -30,6 +30,8 @@ const MAX_REFERRALS: usize = 24;
 const MAX_CNAMES: usize = 8;
 /// Nesting of "resolve a glue-less name server's address while walking".
 const MAX_NESTING: u8 = 4;
+/// Zone cuts remembered per probe; past this the memory starts over.
+const MAX_CACHED_ZONES: usize = 10_000;
 /// Queries one public call may send, across nesting: a backstop against
 /// delegation loops that the depth limit alone would let grow.
 const QUERY_BUDGET: u32 = 200;
@@ -46,6 +48,10 @@ pub struct Probe {
 #[derive(Debug)]
 struct Inner {
     settings: ProbeSettings,
+    /// Zone cuts learned from referrals (zone -> its servers), so that
+    /// walks start at the closest known zone instead of the root. Lives as
+    /// long as the probe: make one probe per scan.
+    referrals: Mutex<HashMap<String, ZoneServers>>,
     clients: Mutex<HashMap<SocketAddr, Arc<ServerClient>>>,
     per_server: Mutex<HashMap<SocketAddr, Arc<Counters>>>,
     totals: Arc<Counters>,
@@ -174,6 +180,7 @@ impl Probe {
         Self {
             inner: Arc::new(Inner {
                 settings,
+                referrals: Mutex::new(HashMap::new()),
                 clients: Mutex::new(HashMap::new()),
                 per_server: Mutex::new(HashMap::new()),
                 totals: Arc::new(Counters::default()),
@@ -209,6 +216,18 @@ impl Probe {
             total: self.inner.totals.snapshot(),
             per_server,
         }
+    }
+
+    /// UDP sockets open across all servers (they grow with the load on a
+    /// server, up to `sockets_per_server`, and live as long as the probe).
+    pub fn open_sockets(&self) -> usize {
+        self.inner
+            .clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values()
+            .map(|c| c.sockets())
+            .sum()
     }
 
     /// The server's client, made on first use and kept for the probe's life.
@@ -313,6 +332,41 @@ impl Probe {
         }
     }
 
+    /// Where a walk toward `name` starts: the servers of the closest
+    /// remembered zone that is `name` or above it (only strictly above it
+    /// when `strict`), else the root hints.
+    fn start_for(&self, name: &str, strict: bool) -> ZoneServers {
+        let cache = self
+            .inner
+            .referrals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut at = name;
+        if strict {
+            at = parent_of(at);
+        }
+        while at != "." {
+            if let Some(zs) = cache.get(at) {
+                return zs.clone();
+            }
+            at = parent_of(at);
+        }
+        drop(cache);
+        self.root()
+    }
+
+    fn remember(&self, zs: &ZoneServers) {
+        let mut cache = self
+            .inner
+            .referrals
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= MAX_CACHED_ZONES {
+            cache.clear();
+        }
+        cache.insert(zs.zone.clone(), zs.clone());
+    }
+
     /// Runs a whole call under the step timeout.
     async fn bounded<T>(
         &self,
@@ -406,7 +460,7 @@ impl Probe {
         rtype: &str,
         depth: u8,
     ) -> Result<DnsAnswer, WalkError> {
-        let mut zs = self.root();
+        let mut zs = self.start_for(qname, false);
         for _ in 0..MAX_REFERRALS {
             let (answer, _) = self
                 .query_zone(walk, &zs, qname, rtype, depth, authoritative_or_referral)
@@ -417,7 +471,10 @@ impl Probe {
                 qname,
                 &self.inner.settings.nameserver_addresses,
             ) {
-                Some(next) => zs = next,
+                Some(next) => {
+                    self.remember(&next);
+                    zs = next;
+                }
                 None if answer.authoritative => return Ok(answer),
                 None => {
                     return Err(WalkError::Other(format!(
@@ -551,7 +608,8 @@ impl Probe {
     }
 
     async fn delegation_in(&self, walk: &Walk, zone: &str) -> Result<Delegation, WalkError> {
-        let mut zs = self.root();
+        // The parent's servers are wanted: start strictly above the zone.
+        let mut zs = self.start_for(zone, true);
         for _ in 0..MAX_REFERRALS {
             let (answer, server) = match self
                 .query_zone(walk, &zs, zone, "NS", 0, authoritative_or_referral)
@@ -577,6 +635,7 @@ impl Probe {
                     name_servers: sorted(next.servers.iter().map(|s| s.label.clone())),
                 },
                 Some(next) => {
+                    self.remember(&next);
                     zs = next;
                     continue;
                 }
@@ -655,6 +714,14 @@ impl Probe {
             outcome,
             latency_us,
         }
+    }
+}
+
+/// `b.c.` for `a.b.c.`; the root for a top-level name and for the root.
+fn parent_of(name: &str) -> &str {
+    match name.split_once('.') {
+        Some((_, rest)) if !rest.is_empty() => rest,
+        _ => ".",
     }
 }
 
@@ -756,5 +823,75 @@ impl DnsProbe for Probe {
 impl Probe {
     pub fn with_budget(&self, budget: Duration) -> Self {
         self.with_deadline(std::time::Instant::now() + budget)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_is_cheap_to_clone_and_shareable() {
+        fn shareable<T: Clone + Send + Sync + 'static>() {}
+        shareable::<Probe>();
+        let a = Probe::new(ProbeSettings::default());
+        let b = a.clone();
+        assert!(Arc::ptr_eq(&a.inner, &b.inner));
+    }
+
+    #[test]
+    fn parents_step_up_one_label() {
+        assert_eq!(parent_of("a.example.com."), "example.com.");
+        assert_eq!(parent_of("com."), ".");
+        assert_eq!(parent_of("."), ".");
+    }
+
+    #[test]
+    fn subdomains_are_label_wise() {
+        assert!(is_subdomain("a.example.com.", "example.com."));
+        assert!(is_subdomain("example.com.", "example.com."));
+        assert!(is_subdomain("example.com.", "."));
+        assert!(!is_subdomain("badexample.com.", "example.com."));
+        assert!(!is_subdomain("com.", "example.com."));
+    }
+
+    fn rr(name: &str, rtype: &str, data: &str) -> ResourceRecord {
+        ResourceRecord {
+            name: name.into(),
+            rtype: rtype.into(),
+            ttl: 300,
+            data: data.into(),
+        }
+    }
+
+    #[test]
+    fn referrals_must_lead_down_toward_the_name_and_glue_must_be_in_bailiwick() {
+        let answer = DnsAnswer {
+            rcode: ResponseCode::NoError,
+            authoritative: false,
+            answers: vec![],
+            authority: vec![
+                rr("example.com.", "NS", "ns1.example.com."),
+                rr("example.com.", "NS", "ns.other.net."),
+            ],
+            additional: vec![
+                rr("ns1.example.com.", "A", "192.0.2.53"),
+                rr("ns.other.net.", "A", "192.0.2.66"),
+            ],
+        };
+        let overrides = std::collections::BTreeMap::new();
+        let next = referral(&answer, "com.", "www.example.com.", &overrides).unwrap();
+        assert_eq!(next.zone, "example.com.");
+        assert_eq!(next.servers[0].label, "ns1.example.com.");
+        assert_eq!(
+            next.servers[0].addrs,
+            Some(vec!["192.0.2.53:53".parse().unwrap()])
+        );
+        // net. glue from a com. server is not trusted.
+        assert_eq!(next.servers[1].label, "ns.other.net.");
+        assert_eq!(next.servers[1].addrs, None);
+        // Sideways or upward: no referral (a lame server).
+        assert!(referral(&answer, "com.", "www.example.org.", &overrides).is_none());
+        assert!(referral(&answer, "example.com.", "www.example.com.", &overrides).is_none());
     }
 }

@@ -69,9 +69,15 @@ fn world() -> World {
     .unwrap();
     let hosting_zone = |hosting_ip: IpAddr| {
         vec![
-            LabZone::new("hosting.test.")
-                .ns("@", "ns.hosting.test.")
-                .record("ns", "A", &hosting_ip.to_string()),
+            LabZone::from_text(
+                "hosting.test.",
+                &format!(
+                    "$TTL 600\n\
+                     @  IN SOA ns hostmaster 1 7200 3600 1209600 300\n\
+                     @  IN NS  ns\n\
+                     ns IN A   {hosting_ip}\n"
+                ),
+            ),
             LabZone::new("glueless.test.")
                 .ns("@", "ns.hosting.test.")
                 .record("www", "A", "192.0.2.20"),
@@ -134,6 +140,31 @@ async fn delegation_found_at_the_parent_with_ds() {
         }
     );
     assert_eq!(d.ds_records, vec![DS.to_owned()]);
+}
+
+#[tokio::test]
+async fn walks_start_at_the_closest_zone_already_known() {
+    let w = world();
+    let p = probe(&w);
+    assert!(matches!(
+        p.resolve("www.example.test.", "A").await,
+        Resolution::Answer { .. }
+    ));
+    let root_queries = |p: &Probe| p.stats().per_server[&w.root.addr()].queries_sent;
+    assert_eq!(root_queries(&p), 1);
+    // Same zone, another name and a delegation below test.: no root query.
+    assert!(matches!(
+        p.resolve("alias.example.test.", "A").await,
+        Resolution::Answer { .. }
+    ));
+
+    let d = p.delegation("example.test.").await;
+    assert_eq!(d.parent, "test.");
+    assert!(matches!(d.outcome, DelegationOutcome::Delegated { .. }));
+    assert_eq!(root_queries(&p), 1);
+    // Clones share what was learned.
+    let _ = p.clone().resolve("www.glueless.test.", "A").await;
+    assert_eq!(root_queries(&p), 1);
 }
 
 #[tokio::test]
@@ -354,6 +385,8 @@ async fn ask_returns_presentation_format_in_question_order() {
     );
     assert!(matches!(obs[8].outcome, Err(QueryFailure::Malformed(_))));
     assert_eq!(obs[8].latency_us, 0);
+    // A handful of questions needs one socket.
+    assert_eq!(p.open_sockets(), 1);
     let stats = p.stats();
     assert_eq!(stats.per_server[&w.zone.addr()].queries_sent, 8);
     assert_eq!(stats.per_server[&w.zone.addr()].answers, 8);
@@ -378,6 +411,8 @@ async fn ten_thousand_questions_pipelined_to_one_server() {
     // Debug build on 2 shared cores: generous; the release bench measures.
     assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
     assert_eq!(p.stats().total.queries_sent, 10_000);
+    // A full window of questions spread over the configured sockets.
+    assert_eq!(p.open_sockets(), 4);
 }
 
 #[tokio::test]
@@ -458,14 +493,15 @@ async fn wrong_id_is_ignored_and_times_out() {
 #[tokio::test]
 async fn garbage_and_pointer_loops_are_malformed() {
     for kind in [MisbehavingKind::Garbage, MisbehavingKind::PointerLoop] {
-        let (_server, _p, obs, elapsed) = ask_misbehaving(kind, 500).await;
+        let (_server, _p, obs, elapsed) = ask_misbehaving(kind, 2000).await;
         assert!(
             matches!(obs.outcome, Err(QueryFailure::Malformed(_))),
             "{kind:?}: {:?}",
             obs.outcome
         );
+        // Failed on the first answer, not by waiting out the timeout.
         assert!(
-            elapsed < Duration::from_millis(400),
+            elapsed < Duration::from_millis(1500),
             "{kind:?}: {elapsed:?}"
         );
     }
@@ -500,13 +536,13 @@ async fn tcp_that_never_answers_or_stalls_costs_its_timeout() {
 
 #[tokio::test]
 async fn refused_tcp_connection_is_a_network_failure() {
-    let (_server, _p, obs, elapsed) = ask_misbehaving(MisbehavingKind::TcpRefused, 500).await;
+    let (_server, _p, obs, elapsed) = ask_misbehaving(MisbehavingKind::TcpRefused, 2000).await;
     assert!(
         matches!(&obs.outcome, Err(QueryFailure::Network(m)) if m.contains("TCP connect")),
         "{:?}",
         obs.outcome
     );
-    assert!(elapsed < Duration::from_millis(400), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
 }
 
 #[tokio::test]
@@ -516,7 +552,7 @@ async fn closed_udp_port_fails_fast_as_network() {
         .unwrap()
         .local_addr()
         .unwrap();
-    let p = Probe::new(settings(vec![], 1000));
+    let p = Probe::new(settings(vec![], 2000));
     let started = Instant::now();
     let obs = p.ask(addr, &[q("www.example.test.", "A")], false).await;
     assert!(
@@ -524,7 +560,11 @@ async fn closed_udp_port_fails_fast_as_network() {
         "{:?}",
         obs[0].outcome
     );
-    assert!(started.elapsed() < Duration::from_millis(900));
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
