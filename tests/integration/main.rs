@@ -20,7 +20,6 @@
 
 mod cli;
 mod collect;
-mod dns;
 mod dns_aws;
 mod handler;
 mod scan;
