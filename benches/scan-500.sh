@@ -212,7 +212,7 @@ print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for name, desc, t, r, moto in runs:
     s = r["scan"]
     print(f"| {name} | {desc} | {t['wall_s']:.2f} | {s['duration_ms']} | {t['rss_mib']:.1f} | "
-          f"{t['cpu_s']:.2f} | {moto:.1f} | {s['certificates']} | {s['hosted_zones_checked']} | "
+          f"{t['cpu_s']:.2f} | {moto:.1f} | {s['counts']['certificates']} | {s['counts']['validation_zones_listed']} | "
           f"{len(r['findings'])} | {s['opened']} | {len(s['errors'])} |")
 
 ops = sorted({op for _, _, _, r, _ in runs for op in r["scan"]["api_calls"]})
