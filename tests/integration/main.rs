@@ -20,6 +20,7 @@
 
 mod cli;
 mod collect;
+mod dns;
 mod dns_aws;
 mod handler;
 mod scan;

@@ -24,6 +24,7 @@
 //! ```
 
 pub mod certs;
+pub mod dns_world;
 mod error;
 mod moto;
 pub mod seed;
