@@ -53,15 +53,8 @@ fn has(report: &ScanReport, resource: &str, code: FindingCode) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_seeded_dns_problem_is_found_and_a_fix_resolves_it() {
     let env = Env::new().await;
-    let acm = aws_sdk_acm::Client::new(&env.sdk);
-    let cert = zw_testkit::seed::import_certificate(
-        &acm,
-        dns_world::DEMO_CAA_NAME,
-        chrono::Duration::days(200),
-    )
-    .await
-    .expect("certificate");
     let world = dns_world::demo_world(&env.sdk).await.expect("world");
+    let cert = world.certificate_arn.clone().expect("certificate");
     let dir = std::env::temp_dir().join(format!("zw-dns-it-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("dir");
     let doc = dir.join("expectations.yaml");

@@ -36,6 +36,8 @@ pub struct DnsWorld {
     pub nameserver_addresses: String,
     /// Zone name -> hosted zone id in moto.
     pub zones: Vec<(String, String)>,
+    /// The ACM certificate whose name a CAA record forbids (demo world).
+    pub certificate_arn: Option<String>,
 }
 
 impl DnsWorld {
@@ -188,13 +190,19 @@ fn parents(delegations: &[(&str, Vec<String>)]) -> Result<(AuthServer, AuthServe
 /// | mail.shop.test. MX         | 10 mx.shop.test.                  | absent                          | dns.record-missing |
 /// | old.shop.test. CNAME       | nothere.shop.test.                | NXDOMAIN target                 | dns.dangling-target |
 /// | assets.shop.test. CNAME    | S3 website endpoint               | bucket does not exist           | dns.dangling-target |
-/// | shop.test. CAA             | 0 issue "letsencrypt.org"         | same                            | dns.caa-blocks-acm (zone and certificate www.shop.test) |
+/// | shop.test. CAA             | 0 issue "letsencrypt.org"         | same                            | dns.caa-blocks-acm (zone, and the imported certificate www.shop.test) |
 /// | w.shop.test. A (weighted)  | 192.0.2.21 / 192.0.2.22           | 192.0.2.21                      | none: answers from the union |
 /// | www.shop.test. A           | 192.0.2.10                        | 192.0.2.10 (expected .50)       | dns.expectation-failed (with DEMO_EXPECTATIONS) |
 /// | elsewhere.test.            | its own delegation set            | parent delegates to other names | dns.delegation-mismatch |
 /// | orphan.test.               | a hosted zone                     | parent has no delegation        | dns.zone-not-delegated |
 pub async fn demo_world(sdk: &aws_config::SdkConfig) -> Result<DnsWorld> {
     let r53 = aws_sdk_route53::Client::new(sdk);
+    let certificate_arn = seed::import_certificate(
+        &aws_sdk_acm::Client::new(sdk),
+        DEMO_CAA_NAME,
+        chrono::Duration::days(200),
+    )
+    .await?;
     let shop = seed::create_zone(&r53, DEMO_ZONE).await?;
     let elsewhere = seed::create_zone(&r53, DEMO_MISDELEGATED).await?;
     let orphan = seed::create_zone(&r53, DEMO_UNDELEGATED).await?;
@@ -288,6 +296,7 @@ pub async fn demo_world(sdk: &aws_config::SdkConfig) -> Result<DnsWorld> {
             (DEMO_MISDELEGATED.into(), elsewhere),
             (DEMO_UNDELEGATED.into(), orphan),
         ],
+        certificate_arn: Some(certificate_arn),
     })
 }
 
@@ -355,5 +364,6 @@ pub async fn bench_world(
         nameserver_addresses: addresses.join(","),
         servers: all,
         zones: vec![("bench.test.".into(), zone)],
+        certificate_arn: None,
     })
 }
