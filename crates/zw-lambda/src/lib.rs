@@ -4,6 +4,8 @@
 //! the errors it reports to Lambda. A function adds only its own event
 //! parsing (which events it accepts, and what they say changed).
 
+pub mod event;
+
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,16 +1,7 @@
 //! The events that start a scan, parsed once into a `Trigger`.
 
-use serde::Deserialize;
-
-/// The EventBridge envelope, reduced to what decides and labels a scan.
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    source: String,
-    #[serde(rename = "detail-type")]
-    detail_type: String,
-    #[serde(default)]
-    detail: serde_json::Value,
-}
+use zw_lambda::event::Envelope;
+pub use zw_lambda::event::EventError;
 
 /// Why this scan runs. Every trigger scans every configured region: an ACM
 /// event for one certificate is a good moment to re-check them all, and a
@@ -38,28 +29,19 @@ impl Trigger {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum EventError {
-    #[error(
-        "the event is not an EventBridge event ({0}); expected an object with `source` and `detail-type`, like the samples in events/"
-    )]
-    Malformed(String),
-    #[error(
-        "events from `{event_source}` ({detail_type}) do not start a certificate scan; send aws.events (schedule), aws.acm, aws.health (service ACM) or zonewarden (manual)"
-    )]
-    Unsupported {
-        event_source: String,
-        detail_type: String,
-    },
-}
+/// What this function accepts, for the error of anything else.
+const ACCEPTED: &str =
+    "aws.events (schedule), aws.acm, aws.health (service ACM) or zonewarden (manual)";
 
 pub fn parse(event: &serde_json::Value) -> Result<Trigger, EventError> {
-    let env: Envelope =
-        serde_json::from_value(event.clone()).map_err(|e| EventError::Malformed(e.to_string()))?;
+    let env = Envelope::parse(event)?;
+    if env.is_schedule() {
+        return Ok(Trigger::Schedule);
+    }
+    if env.is_manual() {
+        return Ok(Trigger::Manual);
+    }
     match env.source.as_str() {
-        "aws.events" | "aws.scheduler" if env.detail_type == "Scheduled Event" => {
-            Ok(Trigger::Schedule)
-        }
         "aws.acm" => Ok(Trigger::Acm {
             detail_type: env.detail_type,
         }),
@@ -70,14 +52,12 @@ pub fn parse(event: &serde_json::Value) -> Result<Trigger, EventError> {
                     .get("eventTypeCode")
                     .and_then(|s| s.as_str())
                     .unwrap_or("unknown")
-                    .to_owned(),
+                    .chars()
+                    .take(64)
+                    .collect(),
             })
         }
-        "zonewarden" => Ok(Trigger::Manual),
-        _ => Err(EventError::Unsupported {
-            event_source: env.source,
-            detail_type: env.detail_type,
-        }),
+        _ => Err(env.unsupported(ACCEPTED)),
     }
 }
 

@@ -1,17 +1,8 @@
 //! The events that start a DNS scan, parsed once into a `Trigger`.
 
-use serde::Deserialize;
 use std::collections::BTreeSet;
-
-/// The EventBridge envelope, reduced to what decides and labels a scan.
-#[derive(Debug, Deserialize)]
-struct Envelope {
-    source: String,
-    #[serde(rename = "detail-type")]
-    detail_type: String,
-    #[serde(default)]
-    detail: serde_json::Value,
-}
+use zw_lambda::event::Envelope;
+pub use zw_lambda::event::EventError;
 
 /// Why this scan runs. Every trigger checks every zone; a change event also
 /// makes the zone it names list its record sets again, whatever the cache.
@@ -45,20 +36,9 @@ impl Trigger {
     }
 }
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum EventError {
-    #[error(
-        "the event is not an EventBridge event ({0}); expected an object with `source` and `detail-type`, like the samples in events/"
-    )]
-    Malformed(String),
-    #[error(
-        "events from `{event_source}` ({detail_type}) do not start a DNS scan; send aws.events (schedule), aws.route53 CloudTrail API calls or zonewarden (manual)"
-    )]
-    Unsupported {
-        event_source: String,
-        detail_type: String,
-    },
-}
+/// What this function accepts, for the error of anything else.
+const ACCEPTED: &str =
+    "aws.events (schedule), aws.route53 CloudTrail API calls or zonewarden (manual)";
 
 /// `/hostedzone/Z123` or `Z123` -> `Z123`; anything else is not a zone id.
 fn zone_id(raw: &str) -> Option<String> {
@@ -68,41 +48,33 @@ fn zone_id(raw: &str) -> Option<String> {
 }
 
 pub fn parse(event: &serde_json::Value) -> Result<Trigger, EventError> {
-    let env: Envelope = serde_json::from_value(event.clone()).map_err(|e| {
-        // serde's message quotes the offending value; keep it short.
-        let mut m = e.to_string();
-        m.truncate(200);
-        EventError::Malformed(m)
-    })?;
-    match env.source.as_str() {
-        "aws.events" | "aws.scheduler" if env.detail_type == "Scheduled Event" => {
-            Ok(Trigger::Schedule)
-        }
-        "aws.route53" if env.detail_type == "AWS API Call via CloudTrail" => {
-            let d = &env.detail;
-            let zone = [
-                &d["requestParameters"]["hostedZoneId"],
-                &d["requestParameters"]["id"],
-                &d["responseElements"]["hostedZone"]["id"],
-            ]
-            .into_iter()
-            .find_map(|v| v.as_str().and_then(zone_id));
-            Ok(Trigger::Route53Change {
-                event_name: d["eventName"]
-                    .as_str()
-                    .unwrap_or("unknown")
-                    .chars()
-                    .take(64)
-                    .collect(),
-                zone_id: zone,
-            })
-        }
-        "zonewarden" => Ok(Trigger::Manual),
-        _ => Err(EventError::Unsupported {
-            event_source: env.source.chars().take(64).collect(),
-            detail_type: env.detail_type.chars().take(64).collect(),
-        }),
+    let env = Envelope::parse(event)?;
+    if env.is_schedule() {
+        return Ok(Trigger::Schedule);
     }
+    if env.is_manual() {
+        return Ok(Trigger::Manual);
+    }
+    if env.source == "aws.route53" && env.detail_type == "AWS API Call via CloudTrail" {
+        let d = &env.detail;
+        let zone = [
+            &d["requestParameters"]["hostedZoneId"],
+            &d["requestParameters"]["id"],
+            &d["responseElements"]["hostedZone"]["id"],
+        ]
+        .into_iter()
+        .find_map(|v| v.as_str().and_then(zone_id));
+        return Ok(Trigger::Route53Change {
+            event_name: d["eventName"]
+                .as_str()
+                .unwrap_or("unknown")
+                .chars()
+                .take(64)
+                .collect(),
+            zone_id: zone,
+        });
+    }
+    Err(env.unsupported(ACCEPTED))
 }
 
 #[cfg(test)]

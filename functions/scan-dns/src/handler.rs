@@ -1,21 +1,8 @@
 //! Event -> scan of the DNS family -> summary.
 
-use crate::event::{self, EventError};
+use crate::event;
 use lambda_runtime::LambdaEvent;
 use zw_lambda::{Deps, HandlerError, Summary};
-
-impl From<EventError> for HandlerError {
-    fn from(e: EventError) -> Self {
-        let error_type = match &e {
-            EventError::Malformed(_) => "InvalidEvent",
-            EventError::Unsupported { .. } => "UnsupportedEvent",
-        };
-        HandlerError::Event {
-            error_type,
-            message: e.to_string(),
-        }
-    }
-}
 
 pub async fn handle(
     deps: &Deps,
