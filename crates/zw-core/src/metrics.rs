@@ -30,6 +30,8 @@ pub const OPEN_FINDINGS: &str = "OpenFindings";
 pub const OPEN_FINDINGS_BY_CODE: &str = "OpenFindingsByCode";
 pub const SCAN_ERRORS: &str = "ScanErrors";
 pub const SCAN_DURATION_MS: &str = "ScanDurationMs";
+/// AWS API requests a scan sent, per service (`route53`, `acm`, ...).
+pub const API_CALLS: &str = "ApiCalls";
 // Certificates family.
 pub const CERTIFICATES_MONITORED: &str = "CertificatesMonitored";
 pub const MIN_DAYS_TO_EXPIRY: &str = "MinDaysToExpiry";
@@ -39,7 +41,6 @@ pub const HOSTED_ZONES_MONITORED: &str = "HostedZonesMonitored";
 pub const RECORD_SETS_MONITORED: &str = "RecordSetsMonitored";
 pub const DNS_QUERIES: &str = "DnsQueries";
 pub const DNS_LATENCY_MS: &str = "DnsLatencyMs";
-pub const ROUTE53_CALLS: &str = "Route53Calls";
 pub const ROUTE53_CALLS_SAVED: &str = "Route53CallsSaved";
 
 /// Whether a family metric is part of the default budget or only published
@@ -155,6 +156,19 @@ pub fn scan_metrics(
             Some(("Family", scan.families.join("+"))),
             scan.duration_ms as f64,
         ));
+        let mut by_service: BTreeMap<&str, u64> = BTreeMap::new();
+        for (call, n) in &scan.api_calls {
+            let service = call.split_once(':').map_or(call.as_str(), |(s, _)| s);
+            *by_service.entry(service).or_default() += n;
+        }
+        for (service, n) in by_service {
+            data.push(MetricDatum::new(
+                API_CALLS,
+                Unit::Count,
+                Some(("Service", service.to_owned())),
+                n as f64,
+            ));
+        }
     }
     data.extend(
         family_metrics
@@ -230,7 +244,17 @@ mod tests {
         assert_eq!(series.len(), 7);
         let errors = batch.data.iter().find(|d| d.name == SCAN_ERRORS);
         assert_eq!(errors.map(|d| d.value), Some(2.0));
-        let full = scan_metrics("Zw", Detail::Full, &[], &record(0), &family);
+        let mut calls = record(0);
+        calls.api_calls = BTreeMap::from([
+            ("route53:ListResourceRecordSets".to_owned(), 34),
+            ("route53:ListHostedZones".to_owned(), 1),
+            ("acm:ListCertificates".to_owned(), 2),
+        ]);
+        let full = scan_metrics("Zw", Detail::Full, &[], &calls, &family);
         assert!(full.data.len() > 50);
+        let route53 = full.data.iter().find(|d| {
+            d.name == API_CALLS && d.dimension == Some(("Service", "route53".to_owned()))
+        });
+        assert_eq!(route53.map(|d| d.value), Some(35.0));
     }
 }
