@@ -454,7 +454,7 @@ pub(crate) fn evaluate(
             return;
         };
         let message = format!(
-            "{} points at {}, which {}: whoever recreates it can take the name over",
+            "{} points at {}: {}; whoever creates that can take the name over",
             resource.name,
             first["target"].as_str().unwrap_or_default(),
             first["reason"].as_str().unwrap_or_default()
