@@ -25,6 +25,7 @@ command -v /usr/bin/time >/dev/null || apt-get install -y -qq time
 scripts/moto stop "$port" >/dev/null 2>&1 || true
 scripts/moto start "$port"
 eval "$(scripts/moto env "$port")"
+export AWS_DEFAULT_REGION=${AWS_REGION:-us-east-1}
 trap 'kill "${world_pid:-0}" 2>/dev/null || true; scripts/moto stop "$port" >/dev/null 2>&1 || true' EXIT
 .venv/bin/python - "$table" <<'PY'
 import boto3, sys
