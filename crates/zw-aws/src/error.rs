@@ -95,6 +95,24 @@ where
     )
 }
 
+/// Classifies a DynamoDB error on `table`; a missing table gets a message
+/// that says so and how to fix it. The findings store and the inventory cache
+/// share the table, and so this message.
+pub fn table_error<E, R>(table: &str, operation: &'static str, err: SdkError<E, R>) -> PortError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let mut e = classify("dynamodb", operation, err);
+    if e.kind == ErrorKind::NotFound {
+        e.message = format!(
+            "table `{table}` does not exist in this account and region ({}); deploy the stack, or pass --table / set ZW_TABLE_NAME",
+            e.message
+        );
+    }
+    e
+}
+
 /// What a person should do about an error of this kind, appended to its
 /// message. Here, at the edge, because it names settings and files.
 pub fn hint(kind: ErrorKind) -> &'static str {

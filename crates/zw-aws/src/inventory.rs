@@ -27,7 +27,6 @@
 //! deletes its own chunks (or, when it listed later, retries on top).
 
 use crate::clock::SystemClock;
-use crate::error::classify;
 use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
@@ -235,14 +234,7 @@ impl DynamoInventoryCache {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + 'static,
     {
-        let mut e = classify("dynamodb", operation, e);
-        if e.kind == ErrorKind::NotFound {
-            e.message = format!(
-                "table `{}` does not exist in this account and region ({})",
-                self.table, e.message
-            );
-        }
-        e
+        crate::error::table_error(&self.table, operation, e)
     }
 
     async fn read_head(&self, zone_id: &str) -> Result<Option<Item>, PortError> {

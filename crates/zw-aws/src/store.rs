@@ -14,7 +14,6 @@
 //! DynamoDB cancels a whole transaction when one condition fails; the
 //! cancellation reasons say which, and the rest is sent again without them.
 
-use crate::error::classify;
 use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
@@ -276,7 +275,6 @@ pub fn parse_finding(item: &Item) -> Result<StoredFinding, PortError> {
 }
 
 impl DynamoStore {
-    /// Classifies a DynamoDB error; a missing table gets a message that says so.
     fn error<E, R>(
         &self,
         operation: &'static str,
@@ -286,14 +284,7 @@ impl DynamoStore {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + 'static,
     {
-        let mut e = classify("dynamodb", operation, e);
-        if e.kind == ErrorKind::NotFound {
-            e.message = format!(
-                "table `{}` does not exist in this account and region ({}); deploy the stack, or pass --table / set ZW_TABLE_NAME",
-                self.table, e.message
-            );
-        }
-        e
+        crate::error::table_error(&self.table, operation, e)
     }
 
     fn actions(&self, scan_id: &str, c: &Change) -> Vec<TransactWriteItem> {
