@@ -258,9 +258,68 @@ pub fn normalize_dns_name(name: &str) -> String {
     n
 }
 
+/// `normalize_dns_name` without a copy when `name` already is normalised,
+/// as names from Route 53 and the probe nearly always are: indexes over a
+/// whole zone's answers key on these.
+pub fn normalized_dns_name(name: &str) -> std::borrow::Cow<'_, str> {
+    let already = name.ends_with('.')
+        && (name == "." || !name.ends_with(".."))
+        && !name.contains("\\052")
+        && name.trim() == name
+        && !name.bytes().any(|b| b.is_ascii_uppercase());
+    if already {
+        std::borrow::Cow::Borrowed(name)
+    } else {
+        std::borrow::Cow::Owned(normalize_dns_name(name))
+    }
+}
+
+/// An upper-case record type, borrowed when it already is one.
+pub fn upper_case_type(rtype: &str) -> std::borrow::Cow<'_, str> {
+    if rtype.bytes().any(|b| b.is_ascii_lowercase()) {
+        std::borrow::Cow::Owned(rtype.to_ascii_uppercase())
+    } else {
+        std::borrow::Cow::Borrowed(rtype)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalized_names_borrow_only_what_is_already_normal() {
+        for name in [
+            "Example.com",
+            "example.com",
+            "example.com..",
+            " example.com. ",
+            "\\052.example.com.",
+            "A.example.com.",
+            "",
+            "..",
+        ] {
+            let cow = normalized_dns_name(name);
+            assert_eq!(cow, normalize_dns_name(name), "{name:?}");
+            assert!(
+                matches!(cow, std::borrow::Cow::Owned(_)),
+                "{name:?} must be copied"
+            );
+        }
+        for name in ["example.com.", ".", "*.example.com.", "_x.b-c.example."] {
+            let cow = normalized_dns_name(name);
+            assert_eq!(cow, normalize_dns_name(name), "{name:?}");
+            assert!(
+                matches!(cow, std::borrow::Cow::Borrowed(_)),
+                "{name:?} needs no copy"
+            );
+        }
+        assert!(matches!(
+            upper_case_type("TXT"),
+            std::borrow::Cow::Borrowed("TXT")
+        ));
+        assert_eq!(upper_case_type("txt"), "TXT");
+    }
 
     #[test]
     fn region_accepts_real_shapes_and_refuses_typos() {

@@ -154,7 +154,9 @@ pub trait DnsProbe: Send + Sync {
     ) -> impl Future<Output = Result<Vec<SocketAddr>, QueryFailure>> + Send;
     /// Asks one server every question (pipelined), one observation per
     /// question in the same order. `dnssec_ok` sets the DO bit so that RRSIGs
-    /// come back.
+    /// come back. Of each answer, only the answer section and the signatures
+    /// of the authority section are kept (referral NS and glue are dropped):
+    /// a whole zone's answers are held at once, and nothing reads the rest.
     fn ask(
         &self,
         server: SocketAddr,

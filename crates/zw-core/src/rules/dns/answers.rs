@@ -30,9 +30,14 @@ use super::{
 };
 use crate::catalogue::{Check, FindingCode};
 use crate::model::dns::{Observation, QueryFailure, ResponseCode, ServerFacts, ZoneFacts};
-use crate::model::{RecordSet, Region, normalize_dns_name};
+use crate::model::{RecordSet, Region, normalize_dns_name, normalized_dns_name, upper_case_type};
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// (normalised name, upper-case type), borrowed from the inventory or the
+/// answers where they already are in that form.
+type Key<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 /// What a name and type must answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,18 +102,18 @@ pub fn groups(zone: &ZoneFacts) -> Vec<Group<'_>> {
 /// costs a lookup, not a pass over every zone.
 #[derive(Debug, Default)]
 pub struct SetIndex<'a> {
-    by_key: HashMap<(String, String), Vec<(&'a str, &'a RecordSet)>>,
+    by_key: HashMap<Key<'a>, Vec<(&'a str, &'a RecordSet)>>,
 }
 
 impl<'a> SetIndex<'a> {
     pub fn new(zones: &'a [ZoneFacts]) -> Self {
-        let mut by_key: HashMap<(String, String), Vec<(&'a str, &'a RecordSet)>> = HashMap::new();
+        let mut by_key: HashMap<Key<'a>, Vec<(&'a str, &'a RecordSet)>> = HashMap::new();
         for z in zones.iter().filter(|z| !z.inventory.zone.private) {
             for set in &z.inventory.record_sets {
                 by_key
                     .entry((
-                        normalize_dns_name(&set.name),
-                        set.record_type.to_ascii_uppercase(),
+                        normalized_dns_name(&set.name),
+                        upper_case_type(&set.record_type),
                     ))
                     .or_default()
                     .push((z.inventory.zone.id.as_str(), set));
@@ -122,7 +127,7 @@ impl<'a> SetIndex<'a> {
     fn target_sets(&self, name: &str, rtype: &str, zone_id: &str) -> Vec<&'a RecordSet> {
         let Some(all) = self
             .by_key
-            .get(&(name.to_owned(), rtype.to_ascii_uppercase()))
+            .get(&(Cow::Borrowed(name), upper_case_type(rtype)))
         else {
             return vec![];
         };
@@ -251,16 +256,16 @@ fn judge(obs: &Observation, group: &Group<'_>, expected: &Expected) -> Option<Ve
 }
 
 /// A server's observations by (normalised name, upper-case type).
-type ObsIndex<'s> = HashMap<(String, String), &'s Observation>;
+type ObsIndex<'s> = HashMap<Key<'s>, &'s Observation>;
 
 fn index_observations(server: &ServerFacts) -> ObsIndex<'_> {
-    let mut index = HashMap::new();
+    let mut index = HashMap::with_capacity(server.observations.len());
     for o in &server.observations {
         // The first observation of a question wins, as a linear search would.
         index
             .entry((
-                normalize_dns_name(&o.question.name),
-                o.question.rtype.to_ascii_uppercase(),
+                normalized_dns_name(&o.question.name),
+                upper_case_type(&o.question.rtype),
             ))
             .or_insert(o);
     }
@@ -269,7 +274,7 @@ fn index_observations(server: &ServerFacts) -> ObsIndex<'_> {
 
 fn find_obs<'s>(index: &ObsIndex<'s>, name: &str, rtype: &str) -> Option<&'s Observation> {
     index
-        .get(&(name.to_owned(), rtype.to_ascii_uppercase()))
+        .get(&(Cow::Borrowed(name), upper_case_type(rtype)))
         .copied()
 }
 
