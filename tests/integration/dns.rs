@@ -3,13 +3,22 @@
 //! `test.` TLD and the zones' servers; see `zw_testkit::dns_world`), through
 //! the application layer the CLI and scan-dns use.
 
-use crate::support::{Env, config};
+use crate::support::{Env, config, items};
 use std::collections::BTreeSet;
 use zw_app::{App, FamilyKind, ScanOptions};
 use zw_core::{FindingCode, ScanLabel, ScanReport, Sinks};
 use zw_testkit::dns_world::{self, DnsWorld, rec};
 
 fn app(env: &Env, world: &DnsWorld, expectations: Option<&str>) -> App {
+    app_with(env, world, expectations, &[])
+}
+
+fn app_with(
+    env: &Env,
+    world: &DnsWorld,
+    expectations: Option<&str>,
+    extra: &[(&'static str, &'static str)],
+) -> App {
     let mut vars = vec![
         ("ZW_DNS_ROOT_HINTS", world.root_hints.as_str()),
         (
@@ -23,6 +32,7 @@ fn app(env: &Env, world: &DnsWorld, expectations: Option<&str>) -> App {
     if let Some(f) = expectations {
         vars.push(("ZW_DNS_EXPECTATIONS_FILE", f));
     }
+    vars.extend_from_slice(extra);
     App::new(config(&vars), &env.sdk, &[FamilyKind::Dns]).expect("app")
 }
 
@@ -145,5 +155,109 @@ async fn each_seeded_dns_problem_is_found_and_a_fix_resolves_it() {
     assert!(fixed.scan.resolved >= 1, "{:?}", fixed.scan);
     assert!(!has(&fixed, &rs("api.shop.test.", "A"), DnsRecordDrift));
     assert!(has(&fixed, &rs("mail.shop.test.", "MX"), DnsRecordMissing));
+    drop(world);
+}
+
+/// The inventory head of a zone: (generation, listed_at, compared_at).
+async fn head(env: &Env, zone_id: &str) -> (String, String, Option<String>) {
+    let ddb = aws_sdk_dynamodb::Client::new(&env.sdk);
+    let all = items(&ddb, &format!("INVENTORY#{zone_id}")).await;
+    let head = all
+        .iter()
+        .find(|i| i.get("sk").and_then(|v| v.as_s().ok()).map(String::as_str) == Some("HEAD"))
+        .unwrap_or_else(|| panic!("no inventory head for {zone_id}: {all:?}"));
+    let text = |k: &str| head.get(k).and_then(|v| v.as_s().ok()).cloned();
+    (
+        text("generation").expect("generation"),
+        text("listed_at").expect("listed_at"),
+        text("compared_at"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comparisons_are_spaced_out_and_unchanged_listings_rewrite_only_the_head() {
+    let env = Env::new().await;
+    let world = dns_world::demo_world(&env.sdk).await.expect("world");
+    // Every scan lists Route 53 again (maximum age 0); full comparisons at
+    // most every 6 hours, as the template's default.
+    let app = app_with(
+        &env,
+        &world,
+        None,
+        &[
+            ("ZW_DNS_COMPARE_INTERVAL_MINUTES", "360"),
+            ("ZW_DNS_INVENTORY_MAX_AGE_MINUTES", "0"),
+        ],
+    );
+    let shop = world
+        .zone_id(dns_world::DEMO_ZONE)
+        .expect("shop")
+        .to_owned();
+    let drift = format!("{shop}/api.shop.test./A");
+
+    let first = scan(&app, "cmp-1", BTreeSet::new()).await;
+    assert!(!first.failed(), "{:?}", first.scan.errors);
+    assert_eq!(
+        first.scan.count("zones_compared"),
+        3,
+        "{:?}",
+        first.scan.counts
+    );
+    assert!(has(&first, &drift, FindingCode::DnsRecordDrift));
+    let (generation, listed_first, compared) = head(&env, &shop).await;
+    assert!(compared.is_some(), "the comparison time is cached");
+
+    // Within the interval: each server is asked the apex SOA and NS only,
+    // nothing is resolved for lack of evidence, the apex checks still run.
+    let second = scan(&app, "cmp-2", BTreeSet::new()).await;
+    assert_eq!(
+        second.scan.count("zones_compared"),
+        0,
+        "{:?}",
+        second.scan.counts
+    );
+    assert_eq!(
+        second.scan.count("zones_listed"),
+        3,
+        "{:?}",
+        second.scan.counts
+    );
+    assert!(
+        second.scan.count("dns_queries") < first.scan.count("dns_queries"),
+        "{:?} vs {:?}",
+        second.scan.counts,
+        first.scan.counts
+    );
+    assert_eq!(second.scan.resolved, 0, "{:?}", second.scan);
+    assert!(has(&second, &drift, FindingCode::DnsRecordDrift));
+    assert!(has(&second, &shop, FindingCode::DnsSoaSerialMismatch));
+    // The listing found the same record sets: same chunks, newer head.
+    let (generation_after, listed_after, compared_after) = head(&env, &shop).await;
+    assert_eq!(generation_after, generation, "chunks were rewritten");
+    assert!(
+        listed_after > listed_first,
+        "{listed_after} <= {listed_first}"
+    );
+    assert_eq!(compared_after, compared);
+
+    // A change event for the zone: compared again at once, and the fix
+    // resolves the drift; the other zones wait for their interval.
+    let r53 = aws_sdk_route53::Client::new(&env.sdk);
+    dns_world::upsert(&r53, &shop, &[rec("api.shop.test.", "A", &["192.0.2.98"])])
+        .await
+        .expect("fix");
+    let third = scan(&app, "cmp-3", BTreeSet::from([shop.clone()])).await;
+    assert_eq!(
+        third.scan.count("zones_compared"),
+        1,
+        "{:?}",
+        third.scan.counts
+    );
+    assert!(!has(&third, &drift, FindingCode::DnsRecordDrift));
+    let (generation_changed, _, _) = head(&env, &shop).await;
+    assert_ne!(
+        generation_changed, generation,
+        "new record sets, new chunks"
+    );
     drop(world);
 }

@@ -380,6 +380,7 @@ fn inventory(zone_id: &str, count: usize, tag: &str) -> ZoneInventory {
             ..DnssecStatus::default()
         }),
         listed_at: chrono::DateTime::from_timestamp(1_790_000_000 + count as i64, 0).expect("time"),
+        compared_at: None,
     }
 }
 

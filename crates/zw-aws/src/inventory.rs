@@ -160,6 +160,7 @@ struct Head {
     zone: HostedZone,
     name_servers: Vec<String>,
     dnssec: Option<DnssecStatus>,
+    compared_at: Option<DateTime<Utc>>,
 }
 
 fn head_item(inv: &ZoneInventory, generation: &str, chunks: usize) -> Result<Item, PortError> {
@@ -167,7 +168,7 @@ fn head_item(inv: &ZoneInventory, generation: &str, chunks: usize) -> Result<Ite
     let name_servers =
         serde_json::to_string(&inv.name_servers).map_err(|e| encode_error("name servers", &e))?;
     let dnssec = serde_json::to_string(&inv.dnssec).map_err(|e| encode_error("DNSSEC", &e))?;
-    Ok(HashMap::from([
+    let mut item = HashMap::from([
         ("pk".into(), s(inventory_pk(&inv.zone.id))),
         ("sk".into(), s(HEAD_SK)),
         ("item_type".into(), s("inventory-head")),
@@ -182,7 +183,14 @@ fn head_item(inv: &ZoneInventory, generation: &str, chunks: usize) -> Result<Ite
         ("zone".into(), s(zone)),
         ("name_servers".into(), s(name_servers)),
         ("dnssec".into(), s(dnssec)),
-    ]))
+    ]);
+    if let Some(at) = inv.compared_at {
+        item.insert(
+            "compared_at".into(),
+            s(at.to_rfc3339_opts(SecondsFormat::Millis, true)),
+        );
+    }
+    Ok(item)
 }
 
 /// Reads a head item; the reason it cannot be used otherwise.
@@ -212,6 +220,15 @@ fn parse_head(item: &Item) -> Result<Head, String> {
         name_servers: serde_json::from_str(text("name_servers")?)
             .map_err(json_err("name_servers"))?,
         dnssec: serde_json::from_str(text("dnssec")?).map_err(json_err("dnssec"))?,
+        // Absent in heads written before comparisons were spaced out.
+        compared_at: match item.get("compared_at") {
+            None => None,
+            Some(_) => Some(
+                DateTime::parse_from_rfc3339(text("compared_at")?)
+                    .map_err(|e| format!("attribute `compared_at`: {e}"))?
+                    .with_timezone(&Utc),
+            ),
+        },
     })
 }
 
@@ -492,7 +509,40 @@ impl InventoryCache for DynamoInventoryCache {
             record_sets,
             dnssec: head.dnssec,
             listed_at: head.listed_at,
+            compared_at: head.compared_at,
         }))
+    }
+
+    async fn touch(&self, inventory: &ZoneInventory) -> Result<(), PortError> {
+        let zone_id = &inventory.zone.id;
+        let current = self.read_head(zone_id).await?;
+        let head = match current.as_ref().map(parse_head) {
+            Some(Ok(h)) if h.record_sets == inventory.record_sets.len() => h,
+            // Nothing (usable) cached: the whole inventory it is.
+            _ => return self.save(inventory).await,
+        };
+        let item = head_item(inventory, &head.generation, head.chunks)?;
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("generation = :current")
+            .expression_attribute_values(":current", s(&head.generation))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            // Another scan saved other record sets meanwhile: its head stays.
+            Err(e) if e.code() == Some("ConditionalCheckFailedException") => {
+                tracing::info!(
+                    zone = zone_id.as_str(),
+                    "another scan replaced this zone's inventory; its head stays"
+                );
+                Ok(())
+            }
+            Err(e) => Err(self.error("PutItem", e)),
+        }
     }
 
     async fn save(&self, inventory: &ZoneInventory) -> Result<(), PortError> {
@@ -620,8 +670,16 @@ mod tests {
                 ..DnssecStatus::default()
             }),
             listed_at: DateTime::from_timestamp(1_790_000_000, 0).expect("ts"),
+            compared_at: None,
         };
         let head = parse_head(&head_item(&inv, "g1", 2).expect("item")).expect("parses");
+        assert_eq!(head.compared_at, None);
+        let compared = ZoneInventory {
+            compared_at: DateTime::from_timestamp(1_790_000_600, 0),
+            ..inv.clone()
+        };
+        let back = parse_head(&head_item(&compared, "g1", 2).expect("item")).expect("parses");
+        assert_eq!(back.compared_at, compared.compared_at);
         assert_eq!(head.generation, "g1");
         assert_eq!((head.chunks, head.record_sets), (2, 3));
         assert_eq!(head.zone, inv.zone);

@@ -133,6 +133,13 @@ pub struct DnsConfig {
     /// are listed again when the cached copy is older (or the zone's record
     /// count changed, or a change event named it).
     pub inventory_max_age_minutes: u32,
+    /// `ZW_DNS_COMPARE_INTERVAL_MINUTES`, default 0 (every scan): every
+    /// record set of a zone is asked of every server of the zone when the
+    /// zone's last full comparison is older than this, or the zone changed.
+    /// Scans in between ask each server the apex SOA and NS only (and still
+    /// check delegation, dangling targets, CAA and DNSSEC). Route 53 bills
+    /// the zone's owner for every query (docs/cost.md); the template sets 360.
+    pub compare_interval_minutes: u32,
     /// `ZW_AWS_IP_RANGES_URL`, default AWS's `ip-ranges.json`.
     pub ip_ranges_url: String,
     /// `ZW_DNS_EXPECTATIONS_PARAMETER`: SSM parameter holding the
@@ -158,6 +165,7 @@ impl Default for DnsConfig {
             qps_per_server: 20_000,
             deadline_seconds: 240,
             inventory_max_age_minutes: 60,
+            compare_interval_minutes: 0,
             ip_ranges_url: AWS_IP_RANGES_URL.to_owned(),
             expectations_parameter: None,
             expectations_file: None,
@@ -408,13 +416,14 @@ impl CertificateConfig {
 }
 
 impl DnsConfig {
-    const KNOWN: [&'static str; 10] = [
+    const KNOWN: [&'static str; 11] = [
         "ZW_DNS_ROOT_HINTS",
         "ZW_DNS_NAMESERVER_ADDRESSES",
         "ZW_DNS_TIMEOUT_MS",
         "ZW_DNS_QPS_PER_SERVER",
         "ZW_DNS_DEADLINE_SECONDS",
         "ZW_DNS_INVENTORY_MAX_AGE_MINUTES",
+        "ZW_DNS_COMPARE_INTERVAL_MINUTES",
         "ZW_AWS_IP_RANGES_URL",
         "ZW_DNS_EXPECTATIONS_PARAMETER",
         "ZW_DNS_EXPECTATIONS_FILE",
@@ -458,6 +467,12 @@ impl DnsConfig {
         c.inventory_max_age_minutes = v.number(
             "ZW_DNS_INVENTORY_MAX_AGE_MINUTES",
             c.inventory_max_age_minutes,
+            0,
+            10_080,
+        );
+        c.compare_interval_minutes = v.number(
+            "ZW_DNS_COMPARE_INTERVAL_MINUTES",
+            c.compare_interval_minutes,
             0,
             10_080,
         );

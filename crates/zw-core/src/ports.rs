@@ -137,6 +137,15 @@ pub trait InventoryCache: Send + Sync {
     /// half of an old and half of a new listing).
     fn save(&self, inventory: &ZoneInventory)
     -> impl Future<Output = Result<(), PortError>> + Send;
+    /// The cached record sets are still the zone's: rewrites only what is
+    /// kept beside them (`listed_at`, `compared_at`, the zone, its name
+    /// servers and DNSSEC status), one small write instead of the whole
+    /// inventory again. Saves the whole inventory when nothing usable is
+    /// cached.
+    fn touch(
+        &self,
+        inventory: &ZoneInventory,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 /// Real DNS: iterative resolution from the root, and questions to named

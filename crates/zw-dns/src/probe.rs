@@ -875,7 +875,10 @@ mod tests {
             authority: vec![
                 rr("NS", "ns-1.awsdns-01.org."),
                 rr("RRSIG", "NS 13 2 172800 ..."),
-                rr("SOA", "ns-1.awsdns-01.org. hostmaster. 1 7200 900 1209600 86400"),
+                rr(
+                    "SOA",
+                    "ns-1.awsdns-01.org. hostmaster. 1 7200 900 1209600 86400",
+                ),
             ],
             additional: vec![rr("A", "198.51.100.1")],
         };
@@ -883,7 +886,10 @@ mod tests {
         assert_eq!(kept.answers, answer.answers);
         assert_eq!(kept.authority, vec![rr("RRSIG", "NS 13 2 172800 ...")]);
         assert!(kept.additional.is_empty());
-        assert_eq!((kept.rcode, kept.authoritative), (ResponseCode::NoError, true));
+        assert_eq!(
+            (kept.rcode, kept.authoritative),
+            (ResponseCode::NoError, true)
+        );
     }
 
     #[test]

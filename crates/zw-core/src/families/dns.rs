@@ -106,6 +106,26 @@ struct Collected {
     /// Route 53 calls a listing would have cost but the cache saved.
     route53_calls_saved: u64,
     zones_listed: u64,
+    zones_compared: u64,
+}
+
+/// What the inventory cache needs once a zone is probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CacheWrite {
+    Nothing,
+    /// New record sets: the whole inventory.
+    Save,
+    /// Same record sets: the head (listing and comparison times) only.
+    Touch,
+}
+
+/// Some server of the zone answered something authoritatively.
+fn any_authoritative(facts: &ZoneFacts) -> bool {
+    facts.servers.iter().any(|s| {
+        s.observations
+            .iter()
+            .any(|o| o.outcome.as_ref().is_ok_and(|a| a.authoritative))
+    })
 }
 
 fn global(e: PortError) -> ScanError {
@@ -134,18 +154,42 @@ where
         // Inventory: sequential, since Route 53's budget is per account.
         let mut inventories = Vec::new();
         for zone in zones {
-            if let Some(inv) = self.inventory(zone, now, c).await {
-                inventories.push(inv);
+            if let Some(listed) = self.inventory(zone, now, c).await {
+                inventories.push(listed);
             }
         }
 
         // The internet's view of each public zone, a few zones at a time.
-        let probed: Vec<ZoneFacts> = stream::iter(inventories)
-            .map(|inv| self.probe_zone(inv))
+        let probed: Vec<(ZoneFacts, CacheWrite)> = stream::iter(inventories)
+            .map(|(inv, write)| async move {
+                let compare = self.comparison_due(&inv, now);
+                let mut facts = self.probe_zone(inv, compare).await;
+                let mut write = write;
+                if facts.compared && any_authoritative(&facts) {
+                    facts.inventory.compared_at = Some(now);
+                    if write == CacheWrite::Nothing {
+                        write = CacheWrite::Touch;
+                    }
+                }
+                (facts, write)
+            })
             .buffered(ZONE_CONCURRENCY)
             .collect()
             .await;
-        c.facts.zones = probed;
+        // Written after probing, so that the comparison time goes with it.
+        for (facts, write) in &probed {
+            c.zones_compared += u64::from(facts.compared);
+            let Some(cache) = self.cache else { continue };
+            let written = match write {
+                CacheWrite::Nothing => Ok(()),
+                CacheWrite::Save => cache.save(&facts.inventory).await,
+                CacheWrite::Touch => cache.touch(&facts.inventory).await,
+            };
+            if let Err(e) = written {
+                c.errors.push(global(e));
+            }
+        }
+        c.facts.zones = probed.into_iter().map(|(facts, _)| facts).collect();
 
         self.certificate_names(c).await;
         self.caa(c).await;
@@ -182,27 +226,38 @@ where
         out
     }
 
+    /// Whether every record set of the zone is asked this scan: always
+    /// without a cache (nothing remembers the last comparison), else when
+    /// the last one is older than `ZW_DNS_COMPARE_INTERVAL_MINUTES`.
+    fn comparison_due(&self, inv: &ZoneInventory, now: DateTime<Utc>) -> bool {
+        let interval = Duration::minutes(i64::from(self.config.compare_interval_minutes));
+        self.cache.is_none() || inv.compared_at.is_none_or(|last| now - last >= interval)
+    }
+
     /// The zone's inventory: from the cache when it is fresh and the zone's
-    /// record count did not move, else listed again and cached.
+    /// record count did not move, else listed again. With what the cache
+    /// needs written once the zone is probed.
     async fn inventory(
         &self,
         zone: HostedZone,
         now: DateTime<Utc>,
         c: &mut Collected,
-    ) -> Option<ZoneInventory> {
+    ) -> Option<(ZoneInventory, CacheWrite)> {
         let max_age = Duration::minutes(i64::from(self.config.inventory_max_age_minutes));
+        let changed = self.changed_zones.contains(&zone.id);
+        let mut previous = None;
         if let Some(cache) = self.cache {
             match cache.load(&zone.id).await {
                 Ok(Some(cached))
-                    if !self.changed_zones.contains(&zone.id)
+                    if !changed
                         && cached.zone.record_set_count == zone.record_set_count
                         && now - cached.listed_at < max_age =>
                 {
                     // GetHostedZone + GetDNSSEC + the record pages.
                     c.route53_calls_saved += 2 + zone.record_set_count.div_ceil(PAGE).max(1);
-                    return Some(ZoneInventory { zone, ..cached });
+                    return Some((ZoneInventory { zone, ..cached }, CacheWrite::Nothing));
                 }
-                Ok(_) => {}
+                Ok(cached) => previous = cached,
                 Err(e) => c.errors.push(global(e)),
             }
         }
@@ -236,25 +291,39 @@ where
             }
         };
         c.zones_listed += 1;
-        let inv = ZoneInventory {
-            zone,
-            name_servers,
-            record_sets,
-            dnssec,
-            listed_at: now,
+        // A listing that found the same record sets rewrites the cache's head
+        // only, and keeps the last comparison unless a change event named the
+        // zone: most relistings find nothing new, and rewriting megabytes of
+        // chunks each time was the cache's whole cost (docs/cost.md).
+        let unchanged = previous
+            .as_ref()
+            .is_some_and(|p| p.record_sets == record_sets);
+        let (write, compared_at) = match previous {
+            Some(p) if unchanged => (
+                CacheWrite::Touch,
+                if changed { None } else { p.compared_at },
+            ),
+            _ if self.cache.is_some() => (CacheWrite::Save, None),
+            _ => (CacheWrite::Nothing, None),
         };
-        if let Some(cache) = self.cache
-            && let Err(e) = cache.save(&inv).await
-        {
-            c.errors.push(global(e));
-        }
-        Some(inv)
+        Some((
+            ZoneInventory {
+                zone,
+                name_servers,
+                record_sets,
+                dnssec,
+                listed_at: now,
+                compared_at,
+            },
+            write,
+        ))
     }
 
-    /// Delegation, every server asked every configured name and type, and the
-    /// servers of delegated subdomains. Private zones cannot be asked from
-    /// outside their VPCs: inventory only.
-    async fn probe_zone(&self, inventory: ZoneInventory) -> ZoneFacts {
+    /// Delegation, every server asked every configured name and type (or,
+    /// between comparisons, the apex SOA and NS), and the servers of
+    /// delegated subdomains. Private zones cannot be asked from outside
+    /// their VPCs: inventory only.
+    async fn probe_zone(&self, inventory: ZoneInventory, compare: bool) -> ZoneFacts {
         let dnssec_read = inventory.dnssec.is_some();
         if inventory.zone.private {
             return ZoneFacts {
@@ -263,6 +332,7 @@ where
                 servers: Vec::new(),
                 sub_delegations: Vec::new(),
                 dnssec_read,
+                compared: false,
             };
         }
         let apex = inventory.zone.name.clone();
@@ -281,6 +351,9 @@ where
             .record_sets
             .iter()
             .filter(|rs| !(rs.record_type == "NS" && rs.name != apex))
+            .filter(|rs| {
+                compare || (rs.name == apex && ["SOA", "NS"].contains(&rs.record_type.as_str()))
+            })
             .map(|rs| Question {
                 name: rs.name.clone(),
                 rtype: rs.record_type.clone(),
@@ -310,6 +383,7 @@ where
             servers,
             sub_delegations,
             dnssec_read,
+            compared: compare,
         }
     }
 
@@ -505,6 +579,7 @@ fn counts(c: &Collected) -> BTreeMap<String, u64> {
         ),
         ("dns_queries".to_owned(), queries as u64),
         ("zones_listed".to_owned(), c.zones_listed),
+        ("zones_compared".to_owned(), c.zones_compared),
         ("route53_calls_saved".to_owned(), c.route53_calls_saved),
     ])
 }

@@ -91,6 +91,10 @@ pub struct ZoneInventory {
     pub dnssec: Option<DnssecStatus>,
     /// When the record sets were listed (the cache's age).
     pub listed_at: DateTime<Utc>,
+    /// When every record set was last asked of every server; None: never,
+    /// or the record sets changed since.
+    #[serde(default)]
+    pub compared_at: Option<DateTime<Utc>>,
 }
 
 /// A DNS response code, as far as the rules care.
@@ -277,8 +281,13 @@ pub struct ZoneFacts {
     /// From the parent's servers; None for private zones, or when not walked.
     pub delegation: Option<Delegation>,
     /// The zone's servers (delegation set plus apex NS values), each asked
-    /// every configured name and type of the zone; empty for private zones.
+    /// every configured name and type of the zone (`compared`) or only the
+    /// apex SOA and NS; empty for private zones.
     pub servers: Vec<ServerFacts>,
+    /// Every record set was asked of every server (a full comparison). Off
+    /// between comparisons (`ZW_DNS_COMPARE_INTERVAL_MINUTES`): the answers
+    /// check then covers nothing, so its findings stay as they are.
+    pub compared: bool,
     pub sub_delegations: Vec<SubDelegation>,
     /// Whether `GetDNSSEC` could be read (`inventory.dnssec` is then Some).
     pub dnssec_read: bool,

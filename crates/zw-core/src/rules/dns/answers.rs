@@ -405,7 +405,7 @@ pub(crate) fn evaluate(
             .iter()
             .any(|o| authoritative_answer(o).is_some())
     });
-    if any_answered && every_group_judged {
+    if zone.compared && any_answered && every_group_judged {
         out.cover(Check::DnsAnswers, &hz.id);
     }
 }
@@ -574,6 +574,36 @@ mod tests {
 
     fn healthy() -> ZoneFacts {
         zone_facts("Z1", "example.com.", healthy_records())
+    }
+
+    #[test]
+    fn between_comparisons_the_apex_is_checked_and_nothing_is_covered() {
+        // Only the apex SOA and NS were asked; one server refuses them.
+        let mut z = healthy();
+        z.compared = false;
+        for server in &mut z.servers {
+            server.observations.retain(|o| {
+                o.question.name == "example.com."
+                    && ["SOA", "NS"].contains(&o.question.rtype.as_str())
+            });
+        }
+        for o in &mut z.servers[1].observations {
+            if let Ok(a) = o.outcome.as_mut() {
+                a.rcode = ResponseCode::Refused;
+            }
+        }
+        let out = run(&z, std::slice::from_ref(&z));
+        assert_eq!(codes(&out), vec![FindingCode::DnsNameserverUnreachable]);
+        assert!(
+            !out.covered.contains(&(Check::DnsAnswers, "Z1".to_owned())),
+            "a drift finding of a record not asked must not be resolved: {:?}",
+            out.covered
+        );
+        // The same answers in a full comparison cover the zone.
+        let mut full = healthy();
+        full.servers[1].observations.clear();
+        let out = run(&full, std::slice::from_ref(&full));
+        assert!(out.covered.contains(&(Check::DnsAnswers, "Z1".to_owned())));
     }
 
     #[test]

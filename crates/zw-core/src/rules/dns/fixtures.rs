@@ -114,6 +114,7 @@ pub fn inventory(zone: HostedZone, record_sets: Vec<RecordSet>) -> ZoneInventory
             key_signing_keys: vec![],
         }),
         listed_at: now(),
+        compared_at: None,
     }
 }
 
@@ -138,6 +139,7 @@ pub fn zone_facts(id: &str, name: &str, record_sets: Vec<RecordSet>) -> ZoneFact
         inventory: inv,
         sub_delegations: vec![],
         dnssec_read: true,
+        compared: true,
     }
 }
 
