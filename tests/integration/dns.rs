@@ -79,7 +79,7 @@ async fn each_seeded_dns_problem_is_found_and_a_fix_resolves_it() {
     let r = scan(&app, "dns-1", BTreeSet::new()).await;
     assert!(!r.failed(), "{:?}", r.scan.errors);
     assert_eq!(r.scan.families, ["dns"]);
-    assert_eq!(r.scan.count("hosted_zones"), 3);
+    assert_eq!(r.scan.count("hosted_zones"), 4);
     assert!(r.scan.count("dns_queries") > 20, "{:?}", r.scan.counts);
     let all: BTreeSet<(String, FindingCode)> = r
         .findings
@@ -109,6 +109,13 @@ async fn each_seeded_dns_problem_is_found_and_a_fix_resolves_it() {
                 .expect("z")
                 .to_owned(),
             DnsZoneNotDelegated,
+        ),
+        (
+            world
+                .zone_id(dns_world::DEMO_PARTIAL)
+                .expect("z")
+                .to_owned(),
+            DnsDelegationPartial,
         ),
         (
             "expectation/www.shop.test./A".to_owned(),
@@ -199,7 +206,7 @@ async fn comparisons_are_spaced_out_and_unchanged_listings_rewrite_only_the_head
     assert!(!first.failed(), "{:?}", first.scan.errors);
     assert_eq!(
         first.scan.count("zones_compared"),
-        3,
+        4,
         "{:?}",
         first.scan.counts
     );
@@ -218,7 +225,7 @@ async fn comparisons_are_spaced_out_and_unchanged_listings_rewrite_only_the_head
     );
     assert_eq!(
         second.scan.count("zones_listed"),
-        3,
+        4,
         "{:?}",
         second.scan.counts
     );

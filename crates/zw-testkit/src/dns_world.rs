@@ -19,6 +19,7 @@ use zw_dns_lab::{AuthServer, LabZone, random_loopback_ip};
 pub const DEMO_ZONE: &str = "shop.test.";
 pub const DEMO_MISDELEGATED: &str = "elsewhere.test.";
 pub const DEMO_UNDELEGATED: &str = "orphan.test.";
+pub const DEMO_PARTIAL: &str = "partial.test.";
 /// The certificate name the CAA record of the demo zone forbids Amazon to issue.
 pub const DEMO_CAA_NAME: &str = "www.shop.test";
 /// An expectations document the demo zone fails (`www` is expected elsewhere).
@@ -195,6 +196,7 @@ fn parents(delegations: &[(&str, Vec<String>)]) -> Result<(AuthServer, AuthServe
 /// | www.shop.test. A           | 192.0.2.10                        | 192.0.2.10 (expected .50)       | dns.expectation-failed (with DEMO_EXPECTATIONS) |
 /// | elsewhere.test.            | its own delegation set            | parent delegates to other names | dns.delegation-mismatch |
 /// | orphan.test.               | a hosted zone                     | parent has no delegation        | dns.zone-not-delegated |
+/// | partial.test.              | its own delegation set            | parent lists one of them and another server | dns.delegation-partial |
 pub async fn demo_world(sdk: &aws_config::SdkConfig) -> Result<DnsWorld> {
     let r53 = aws_sdk_route53::Client::new(sdk);
     let certificate_arn = seed::import_certificate(
@@ -206,6 +208,7 @@ pub async fn demo_world(sdk: &aws_config::SdkConfig) -> Result<DnsWorld> {
     let shop = seed::create_zone(&r53, DEMO_ZONE).await?;
     let elsewhere = seed::create_zone(&r53, DEMO_MISDELEGATED).await?;
     let orphan = seed::create_zone(&r53, DEMO_UNDELEGATED).await?;
+    let partial = seed::create_zone(&r53, DEMO_PARTIAL).await?;
     let s3_target = "assets.shop.test.s3-website-us-east-1.amazonaws.com";
     let mut recs = vec![
         rec("www.shop.test.", "A", &["192.0.2.10"]),
@@ -231,6 +234,12 @@ pub async fn demo_world(sdk: &aws_config::SdkConfig) -> Result<DnsWorld> {
         &r53,
         &orphan,
         &[rec("www.orphan.test.", "A", &["192.0.2.40"])],
+    )
+    .await?;
+    upsert(
+        &r53,
+        &partial,
+        &[rec("www.partial.test.", "A", &["192.0.2.60"])],
     )
     .await?;
 
@@ -261,12 +270,14 @@ pub async fn demo_world(sdk: &aws_config::SdkConfig) -> Result<DnsWorld> {
         shop_records(1),
         others(DEMO_MISDELEGATED, "192.0.2.30"),
         others(DEMO_UNDELEGATED, "192.0.2.40"),
+        others(DEMO_PARTIAL, "192.0.2.60"),
     ])
     .map_err(lab)?;
     let second = AuthServer::start_on_port_53(vec![
         shop_records(2),
         others(DEMO_MISDELEGATED, "192.0.2.30"),
         others(DEMO_UNDELEGATED, "192.0.2.40"),
+        others(DEMO_PARTIAL, "192.0.2.60"),
     ])
     .map_err(lab)?;
     // elsewhere.test. is delegated to servers that are not its Route 53 ones;
@@ -275,7 +286,14 @@ pub async fn demo_world(sdk: &aws_config::SdkConfig) -> Result<DnsWorld> {
         "ns1.other-dns.test.".to_owned(),
         "ns2.other-dns.test.".to_owned(),
     ];
-    let (root, tld) = parents(&[(DEMO_ZONE, ns.clone()), (DEMO_MISDELEGATED, other)])?;
+    // partial.test.'s parent keeps one of its Route 53 servers beside a
+    // server of another provider (a migration left half done).
+    let half = vec![ns[0].clone(), other[0].clone()];
+    let (root, tld) = parents(&[
+        (DEMO_ZONE, ns.clone()),
+        (DEMO_MISDELEGATED, other),
+        (DEMO_PARTIAL, half),
+    ])?;
     // Nothing listens on the last server's address: it is unreachable.
     let silent = SocketAddr::new(random_loopback_ip(), 53);
     let mut addresses = Vec::new();
@@ -295,6 +313,7 @@ pub async fn demo_world(sdk: &aws_config::SdkConfig) -> Result<DnsWorld> {
             (DEMO_ZONE.into(), shop),
             (DEMO_MISDELEGATED.into(), elsewhere),
             (DEMO_UNDELEGATED.into(), orphan),
+            (DEMO_PARTIAL.into(), partial),
         ],
         certificate_arn: Some(certificate_arn),
     })
