@@ -178,6 +178,61 @@ fn endpoint_down_exits_1_naming_the_problem_once_for_all_regions() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// An endpoint that accepts connections and never says a word: every
+/// request must end at its timeout, and the scan with it.
+#[test]
+fn a_stalled_endpoint_ends_the_scan_at_the_configured_timeouts() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    // Accepted connections are kept open, unanswered, until the test ends.
+    let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = held.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            keep.lock().expect("lock").push(conn);
+        }
+    });
+    let endpoint = format!("http://{addr}");
+    let mut cmd = Command::new(binary());
+    cmd.env_clear()
+        .args(["scan", "certificates", "--no-write"])
+        .env("NO_COLOR", "1")
+        .env("HOME", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "y")
+        .env("ZW_AWS_ATTEMPT_TIMEOUT_MS", "300")
+        .env("ZW_AWS_OPERATION_TIMEOUT_MS", "1500")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("runs");
+    // Not a timing test: without timeouts the scan never ends, so the test
+    // stops it after a bound generous enough for a loaded machine.
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().expect("kill");
+            panic!("the scan hung on a stalled endpoint");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("acm ListCertificates"), "{err}");
+    assert!(
+        err.to_lowercase().contains("timeout") || err.contains("timed out"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        !held.lock().expect("lock").is_empty(),
+        "the endpoint was reached"
+    );
+}
+
 #[test]
 fn no_credentials_exits_1_and_says_how_to_configure_them() {
     let out = run(

@@ -9,9 +9,11 @@ use crate::route53::Route53Collector;
 use crate::store::DynamoStore;
 use crate::usage::ApiCallCounter;
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::time::Duration;
 use zw_core::Config;
+use zw_core::config::AwsTimeouts;
 
 /// Overrides of the standard AWS settings, from CLI flags.
 #[derive(Debug, Clone, Default)]
@@ -49,6 +51,22 @@ pub async fn load_sdk_config(opts: &AwsOptions) -> SdkConfig {
         loader = loader.endpoint_url(e);
     }
     loader.load().await
+}
+
+/// The SDK configuration with `timeouts` on every request of every client
+/// built from it. Applied after loading, because the CLI reads the settings
+/// only once the SDK has resolved the region.
+pub fn with_timeouts(sdk: &SdkConfig, timeouts: &AwsTimeouts) -> SdkConfig {
+    let ms = |n: u32| Duration::from_millis(u64::from(n));
+    sdk.to_builder()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(ms(timeouts.connect_ms))
+                .operation_attempt_timeout(ms(timeouts.attempt_ms))
+                .operation_timeout(ms(timeouts.operation_ms))
+                .build(),
+        )
+        .build()
 }
 
 /// The adapters every family and the shared tail use, built once per process

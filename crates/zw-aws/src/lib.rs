@@ -24,4 +24,4 @@ pub mod usage;
 
 pub use aws_config::SdkConfig;
 pub use clock::SystemClock;
-pub use connect::{AwsOptions, Services, load_sdk_config};
+pub use connect::{AwsOptions, Services, load_sdk_config, with_timeouts};

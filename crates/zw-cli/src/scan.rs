@@ -6,7 +6,7 @@ use crate::args::{AwsArgs, DnsArgs, Format, ScanArgs, ScanTarget};
 use crate::output;
 use std::io::{IsTerminal, Write};
 use zw_app::{App, FamilyKind, ScanOptions};
-use zw_aws::{AwsOptions, load_sdk_config};
+use zw_aws::{AwsOptions, load_sdk_config, with_timeouts};
 use zw_core::ports::Clock;
 use zw_core::{Config, ScanLabel, ScanReport, Sinks};
 
@@ -90,6 +90,7 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
         ));
     }
 
+    let sdk = with_timeouts(&sdk, &cfg.common.aws_timeouts);
     let app = App::new(cfg, &sdk, &req.kinds).map_err(|e| CliError::Usage(e.to_string()))?;
     let cloudwatch = app.services.cloudwatch(&sdk);
     let label = ScanLabel {

@@ -77,6 +77,32 @@ pub struct CommonConfig {
     /// `ZW_ROUTE53_RPS`, default 2 requests/s. Route 53 allows 5/s per account,
     /// shared with the customer's own tooling.
     pub route53_rps: f64,
+    /// How long any one AWS request may take (every adapter's client).
+    pub aws_timeouts: AwsTimeouts,
+}
+
+/// Bounds on every AWS request, so that an endpoint that accepts a
+/// connection and never answers costs seconds, not the whole scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwsTimeouts {
+    /// `ZW_AWS_CONNECT_TIMEOUT_MS`, default 3100 (the SDK's own default).
+    pub connect_ms: u32,
+    /// `ZW_AWS_ATTEMPT_TIMEOUT_MS`, default 20000: one attempt, sending the
+    /// request to reading the whole response.
+    pub attempt_ms: u32,
+    /// `ZW_AWS_OPERATION_TIMEOUT_MS`, default 60000: one call, all its
+    /// retries and back-off included.
+    pub operation_ms: u32,
+}
+
+impl Default for AwsTimeouts {
+    fn default() -> Self {
+        Self {
+            connect_ms: 3_100,
+            attempt_ms: 20_000,
+            operation_ms: 60_000,
+        }
+    }
 }
 
 /// The certificate family's settings.
@@ -285,13 +311,16 @@ impl Vars {
 }
 
 impl CommonConfig {
-    const KNOWN: [&'static str; 6] = [
+    const KNOWN: [&'static str; 9] = [
         "ZW_REGIONS",
         "ZW_TABLE_NAME",
         "ZW_HISTORY_RETENTION_DAYS",
         "ZW_METRICS_NAMESPACE",
         "ZW_METRICS_DETAIL",
         "ZW_ROUTE53_RPS",
+        "ZW_AWS_CONNECT_TIMEOUT_MS",
+        "ZW_AWS_ATTEMPT_TIMEOUT_MS",
+        "ZW_AWS_OPERATION_TIMEOUT_MS",
     ];
 
     fn parse(v: &mut Vars) -> Self {
@@ -335,6 +364,18 @@ impl CommonConfig {
         };
         let history_retention_days = v.number("ZW_HISTORY_RETENTION_DAYS", 90, 1, 3650);
         let route53_rps = v.rate("ZW_ROUTE53_RPS", 2.0, 5.0);
+        let d = AwsTimeouts::default();
+        let aws_timeouts = AwsTimeouts {
+            connect_ms: v.number("ZW_AWS_CONNECT_TIMEOUT_MS", d.connect_ms, 100, 60_000),
+            attempt_ms: v.number("ZW_AWS_ATTEMPT_TIMEOUT_MS", d.attempt_ms, 100, 300_000),
+            operation_ms: v.number("ZW_AWS_OPERATION_TIMEOUT_MS", d.operation_ms, 100, 900_000),
+        };
+        if aws_timeouts.operation_ms < aws_timeouts.attempt_ms {
+            v.error(format!(
+                "ZW_AWS_OPERATION_TIMEOUT_MS: {} ms is shorter than one attempt (ZW_AWS_ATTEMPT_TIMEOUT_MS, {} ms); make it at least as long",
+                aws_timeouts.operation_ms, aws_timeouts.attempt_ms
+            ));
+        }
 
         let metrics_namespace = v
             .get("ZW_METRICS_NAMESPACE")
@@ -368,6 +409,7 @@ impl CommonConfig {
             metrics_namespace,
             metrics_detail,
             route53_rps,
+            aws_timeouts,
         }
     }
 }
@@ -635,6 +677,41 @@ mod tests {
             assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
         }
         assert_eq!(err.0.len(), 6, "{text}");
+    }
+
+    #[test]
+    fn aws_timeouts_default_parse_and_must_fit_each_other() {
+        let c = cfg(&[("AWS_REGION", "eu-west-1")]).expect("valid");
+        assert_eq!(c.common.aws_timeouts, AwsTimeouts::default());
+        let c = cfg(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("ZW_AWS_CONNECT_TIMEOUT_MS", "500"),
+            ("ZW_AWS_ATTEMPT_TIMEOUT_MS", "1000"),
+            ("ZW_AWS_OPERATION_TIMEOUT_MS", "4000"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.common.aws_timeouts,
+            AwsTimeouts {
+                connect_ms: 500,
+                attempt_ms: 1000,
+                operation_ms: 4000
+            }
+        );
+        let err = cfg(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("ZW_AWS_CONNECT_TIMEOUT_MS", "0"),
+            ("ZW_AWS_ATTEMPT_TIMEOUT_MS", "5000"),
+            ("ZW_AWS_OPERATION_TIMEOUT_MS", "2000"),
+        ])
+        .expect_err("invalid");
+        let text = err.to_string();
+        assert!(text.contains("ZW_AWS_CONNECT_TIMEOUT_MS: `0`"), "{text}");
+        assert!(
+            text.contains("ZW_AWS_OPERATION_TIMEOUT_MS: 2000 ms is shorter than one attempt"),
+            "{text}"
+        );
+        assert_eq!(err.0.len(), 2, "{text}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use zw_app::{App, FamilyKind, ScanOptions};
 use zw_aws::metrics::EmfSink;
-use zw_aws::{AwsOptions, SdkConfig, load_sdk_config};
+use zw_aws::{AwsOptions, SdkConfig, load_sdk_config, with_timeouts};
 use zw_core::config::ConfigErrors;
 use zw_core::{Config, ScanLabel, Severity, Sinks};
 
@@ -35,7 +35,10 @@ impl Deps {
                 "ZW_TABLE_NAME: required in Lambda (the SAM template sets it to the findings table)".into(),
             ]));
         }
-        let sdk = load_sdk_config(&AwsOptions::default()).await;
+        let sdk = with_timeouts(
+            &load_sdk_config(&AwsOptions::default()).await,
+            &config.common.aws_timeouts,
+        );
         Self::with_sdk(config, &sdk, kinds, EmfSink::stdout())
             .map_err(|e| ConfigErrors(vec![e.to_string()]))
     }
