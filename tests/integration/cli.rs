@@ -216,6 +216,8 @@ fn a_stalled_endpoint_ends_the_scan_at_the_configured_timeouts() {
             child.kill().expect("kill");
             panic!("the scan hung on a stalled endpoint");
         }
+        // A plain #[test] thread polling a child process: no runtime to block.
+        #[allow(clippy::disallowed_methods)]
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let out = child.wait_with_output().expect("output");
