@@ -48,6 +48,7 @@ async fn scan(app: &App, id: &str, changed: BTreeSet<String>) -> ScanReport {
         },
         &ScanOptions {
             changed_zones: changed,
+            retire_unmonitored: true,
         },
     )
     .await
@@ -162,7 +163,80 @@ async fn each_seeded_dns_problem_is_found_and_a_fix_resolves_it() {
     assert!(fixed.scan.resolved >= 1, "{:?}", fixed.scan);
     assert!(!has(&fixed, &rs("api.shop.test.", "A"), DnsRecordDrift));
     assert!(has(&fixed, &rs("mail.shop.test.", "MX"), DnsRecordMissing));
+
+    // A hosted zone deleted from the account: its findings do not stay open
+    // for ever, they resolve as no longer monitored.
+    let orphan = world
+        .zone_id(dns_world::DEMO_UNDELEGATED)
+        .expect("orphan")
+        .to_owned();
+    assert!(has(&fixed, &orphan, DnsZoneNotDelegated));
+    delete_zone(&r53, &orphan).await;
+    let deleted = scan(&app, "dns-4", BTreeSet::new()).await;
+    assert_eq!(
+        deleted.scan.count("hosted_zones"),
+        3,
+        "{:?}",
+        deleted.scan.counts
+    );
+    assert!(!deleted.findings.iter().any(|f| f.resource.id == orphan));
+    let ddb = aws_sdk_dynamodb::Client::new(&env.sdk);
+    let stored = items(&ddb, "FINDING").await;
+    let retired: Vec<_> = stored
+        .iter()
+        .filter(|i| i.get("resource_id").and_then(|v| v.as_s().ok()) == Some(&orphan))
+        .collect();
+    assert!(!retired.is_empty(), "no stored finding of {orphan}");
+    for item in retired {
+        assert_eq!(
+            item["state"].as_s().ok().map(String::as_str),
+            Some("resolved")
+        );
+        let evidence = item["evidence"].as_s().expect("evidence");
+        assert!(evidence.contains("no longer monitored"), "{evidence}");
+    }
     drop(world);
+}
+
+/// Deletes a hosted zone the way a user must: its record sets first.
+async fn delete_zone(r53: &aws_sdk_route53::Client, zone_id: &str) {
+    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .send()
+        .await
+        .expect("list");
+    let changes: Vec<Change> = sets
+        .resource_record_sets()
+        .iter()
+        .filter(|s| !matches!(s.r#type(), RrType::Soa | RrType::Ns))
+        .map(|s| {
+            Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set(s.clone())
+                .build()
+                .expect("change")
+        })
+        .collect();
+    if !changes.is_empty() {
+        r53.change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(
+                ChangeBatch::builder()
+                    .set_changes(Some(changes))
+                    .build()
+                    .expect("batch"),
+            )
+            .send()
+            .await
+            .expect("delete records");
+    }
+    r53.delete_hosted_zone()
+        .id(zone_id)
+        .send()
+        .await
+        .expect("delete zone");
 }
 
 /// The inventory head of a zone: (generation, listed_at, compared_at).

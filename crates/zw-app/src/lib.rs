@@ -114,6 +114,11 @@ impl fmt::Display for FamilyKind {
 pub struct ScanOptions {
     /// Hosted zones a change event named: their inventory is listed again.
     pub changed_zones: std::collections::BTreeSet<String>,
+    /// Resolve open findings of regions, zones and certificates that are no
+    /// longer monitored. The functions do, since their configuration is the
+    /// stack's; the CLI does not, since a run narrowed with `--region` or
+    /// `--zone` against the stack's table is not a new configuration.
+    pub retire_unmonitored: bool,
 }
 
 /// Everything a process needs to scan, built once (Lambda init, CLI start).
@@ -165,6 +170,7 @@ impl App {
             zones: &self.services.route53,
             regions: &cfg.common.regions,
             config: &cfg.certificates,
+            retire_unmonitored: options.retire_unmonitored,
         };
         // One probe per scan: it caches the delegations it learns, and the
         // whole DNS phase gets one deadline.
@@ -183,6 +189,7 @@ impl App {
                 regions: &cfg.common.regions,
                 config: &cfg.dns,
                 changed_zones: &options.changed_zones,
+                retire_unmonitored: options.retire_unmonitored,
             }),
             _ => None,
         };

@@ -9,7 +9,7 @@ use crate::reconcile::Coverage;
 use crate::record::ScanError;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What one family's run produced.
 #[derive(Debug, Default)]
@@ -22,6 +22,13 @@ pub struct FamilyOutcome {
     /// Its own metrics, each tagged with the detail level it belongs to.
     pub metrics: Vec<(Detail, MetricDatum)>,
     pub errors: Vec<ScanError>,
+    /// Every scope the family monitors under the current configuration and
+    /// account (regions, hosted zones, certificates...), when it could list
+    /// them all; None when it could not (a listing failed, or the run was
+    /// narrowed to some zones). Open findings of the family whose scope is
+    /// not among them are resolved as no longer monitored, so a region taken
+    /// out of the configuration or a deleted zone strands nothing.
+    pub monitored: Option<BTreeSet<String>>,
 }
 
 /// A family ready to run: its sources and settings are inside.

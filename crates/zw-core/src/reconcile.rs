@@ -11,6 +11,8 @@
 //!  open vN               not detected,
 //!                        family+region covered put vN+1      resolved (item gets a TTL)
 //!  open vN               region not covered    nothing       -
+//!  open vN               not detected, scope
+//!                        no longer monitored   put vN+1      resolved (evidence says why)
 //!  any, last_seen > now  anything              nothing       -   (a newer scan already wrote it)
 //! ```
 //! Every put is conditional on the version it was planned from (or on the item
@@ -28,23 +30,46 @@ use std::collections::{BTreeMap, BTreeSet};
 /// (a region for certificates, a hosted zone id for DNS); see
 /// `Detection::scope`.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Coverage(BTreeSet<(Check, String)>);
+pub struct Coverage {
+    covered: BTreeSet<(Check, String)>,
+    /// Per family (`Check::family`): every scope it still monitors, when the
+    /// family could list them all.
+    monitored: BTreeMap<&'static str, BTreeSet<String>>,
+}
 
 impl Coverage {
     pub fn insert(&mut self, check: Check, scope: impl AsRef<str>) {
-        self.0.insert((check, scope.as_ref().to_owned()));
+        self.covered.insert((check, scope.as_ref().to_owned()));
     }
     pub fn covers(&self, check: Check, scope: &str) -> bool {
-        self.0.contains(&(check, scope.to_owned()))
+        self.covered.contains(&(check, scope.to_owned()))
     }
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.covered.is_empty()
     }
     /// Adds everything another family covered.
     pub fn merge(&mut self, other: Coverage) {
-        self.0.extend(other.0);
+        self.covered.extend(other.covered);
+        for (family, scopes) in other.monitored {
+            self.monitored.entry(family).or_default().extend(scopes);
+        }
+    }
+    /// `family` listed everything it monitors: these scopes.
+    pub fn set_monitored(&mut self, family: &'static str, scopes: BTreeSet<String>) {
+        self.monitored.insert(family, scopes);
+    }
+    /// The check's family listed what it monitors, and `scope` is not in it.
+    pub fn no_longer_monitored(&self, check: Check, scope: &str) -> bool {
+        self.monitored
+            .get(check.family())
+            .is_some_and(|scopes| !scopes.contains(scope))
     }
 }
+
+/// Why a finding resolved without the problem being seen fixed; kept in its
+/// evidence (`resolution`).
+pub const NO_LONGER_MONITORED: &str =
+    "no longer monitored: its region, zone or certificate left the configuration or the account";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "transition", rename_all = "kebab-case")]
@@ -141,12 +166,17 @@ pub fn plan(
     }
     for (key, p) in &previous {
         let f = &p.finding;
+        let retired = coverage.no_longer_monitored(f.code.check(), &f.scope);
         if current.contains_key(key)
             || f.state != FindingState::Open
             || f.last_seen > now
-            || !coverage.covers(f.code.check(), &f.scope)
+            || !(retired || coverage.covers(f.code.check(), &f.scope))
         {
             continue;
+        }
+        let mut evidence = f.evidence.clone();
+        if retired && let Some(map) = evidence.as_object_mut() {
+            map.insert("resolution".into(), NO_LONGER_MONITORED.into());
         }
         changes.push(Change {
             expected_version: Some(p.version),
@@ -154,6 +184,7 @@ pub fn plan(
             finding: Finding {
                 state: FindingState::Resolved,
                 resolved_at: Some(now),
+                evidence,
                 ..f.clone()
             },
             transition: Some(Transition::Resolved),

@@ -87,15 +87,19 @@ where
     let mut counts = BTreeMap::new();
     let mut family_metrics = Vec::new();
     let mut errors = Vec::new();
-    for o in outcomes {
+    for (family, o) in families.iter().zip(outcomes) {
         let FamilyOutcome {
             coverage: c,
             detections: mut d,
             counts: n,
             metrics: mut m,
             errors: mut e,
+            monitored,
         } = o;
         coverage.merge(c);
+        if let Some(scopes) = monitored {
+            coverage.set_monitored(family.name(), scopes);
+        }
         detections.append(&mut d);
         counts.extend(n);
         family_metrics.append(&mut m);

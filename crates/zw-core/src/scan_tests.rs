@@ -272,6 +272,7 @@ async fn certificate_scan(
         zones: r53,
         regions: &cfg.common.regions,
         config: &cfg.certificates,
+        retire_unmonitored: true,
     };
     scan::run(
         &[&family],
@@ -578,5 +579,96 @@ async fn per_certificate_metrics_cover_only_certificates_with_open_findings() {
                 10.0
             ),
         ]
+    );
+}
+
+/// The scan as the functions run it (`retire`) or as the CLI does.
+async fn scan_regions(
+    acm: &FakeAcm,
+    r53: &FakeRoute53,
+    store: &MemoryStore,
+    regions: &str,
+    retire: bool,
+    at: DateTime<Utc>,
+) -> ScanReport {
+    let cfg = Config::from_vars([("ZW_REGIONS", regions), ("ZW_TABLE_NAME", "zw-findings")])
+        .expect("valid");
+    let family = CertificateFamily {
+        certificates: acm,
+        zones: r53,
+        regions: &cfg.common.regions,
+        config: &cfg.certificates,
+        retire_unmonitored: retire,
+    };
+    scan::run(
+        &[&family],
+        Sinks {
+            store: Some(store),
+            metrics: None::<&RecordingSink>,
+        },
+        &clock(at),
+        None,
+        &cfg.common,
+        ScanLabel {
+            scan_id: format!("{regions}-{retire}"),
+            trigger: "test".into(),
+        },
+    )
+    .await
+}
+
+#[tokio::test]
+async fn findings_of_a_region_taken_out_of_the_configuration_resolve_as_no_longer_monitored() {
+    let (acm, r53) = estate();
+    let store = MemoryStore::default();
+    let both = scan_regions(&acm, &r53, &store, "eu-west-1,us-east-1", true, t0()).await;
+    let cf = "arn:aws:acm:us-east-1:111122223333:certificate/cf";
+    assert!(
+        both.findings.iter().any(|f| f.resource.id == cf),
+        "{:?}",
+        codes(&both)
+    );
+    // A CLI run narrowed to one region is not a new configuration.
+    let narrowed = scan_regions(
+        &acm,
+        &r53,
+        &store,
+        "eu-west-1",
+        false,
+        t0() + Duration::hours(1),
+    )
+    .await;
+    assert_eq!(narrowed.scan.resolved, 0, "{:?}", narrowed.scan);
+    // The stack's configuration drops us-east-1: its findings resolve, saying why.
+    let dropped = scan_regions(
+        &acm,
+        &r53,
+        &store,
+        "eu-west-1",
+        true,
+        t0() + Duration::hours(2),
+    )
+    .await;
+    assert!(dropped.scan.resolved >= 1, "{:?}", dropped.scan);
+    assert!(!dropped.findings.iter().any(|f| f.resource.id == cf));
+    let items = store.items.lock().expect("lock");
+    let gone: Vec<&StoredFinding> = items
+        .values()
+        .filter(|s| s.finding.resource.id == cf)
+        .collect();
+    assert!(!gone.is_empty());
+    for s in gone {
+        assert_eq!(s.finding.state, FindingState::Resolved);
+        assert_eq!(
+            s.finding.evidence["resolution"],
+            crate::reconcile::NO_LONGER_MONITORED
+        );
+    }
+    // eu-west-1's findings are untouched by the retirement.
+    assert!(
+        items
+            .values()
+            .any(|s| s.finding.region.as_str() == "eu-west-1"
+                && s.finding.state == FindingState::Open)
     );
 }

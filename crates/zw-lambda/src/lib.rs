@@ -118,7 +118,10 @@ pub async fn scan(
                 metrics: Some(&deps.metrics),
             },
             ScanLabel { scan_id, trigger },
-            &ScanOptions { changed_zones },
+            &ScanOptions {
+                changed_zones,
+                retire_unmonitored: true,
+            },
         )
         .await;
     let errors: Vec<String> = report

@@ -42,6 +42,9 @@ pub struct CertificateFamily<'a, C, Z> {
     pub zones: &'a Z,
     pub regions: &'a [Region],
     pub config: &'a CertificateConfig,
+    /// Report the configured regions as all that is monitored (see
+    /// `FamilyOutcome::monitored`).
+    pub retire_unmonitored: bool,
 }
 
 impl<C, Z> std::fmt::Debug for CertificateFamily<'_, C, Z> {
@@ -63,6 +66,10 @@ impl<C: CertificateSource, Z: ZoneSource> Family for CertificateFamily<'_, C, Z>
             let inventory = self.collect(&mut errors).await;
             let mut outcome = evaluate(&inventory, self.config, now);
             outcome.errors = errors;
+            // Certificate findings are scoped by region: the configured ones.
+            if self.retire_unmonitored {
+                outcome.monitored = Some(self.regions.iter().map(ToString::to_string).collect());
+            }
             outcome
         })
     }

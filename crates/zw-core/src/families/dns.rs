@@ -52,6 +52,9 @@ pub struct DnsFamily<'a, Z, I, P, T, C, D> {
     pub config: &'a DnsConfig,
     /// Zones a change event named: listed again whatever the cache says.
     pub changed_zones: &'a BTreeSet<String>,
+    /// Report every zone, certificate and the expectations as all that is
+    /// monitored, when they could all be listed (`FamilyOutcome::monitored`).
+    pub retire_unmonitored: bool,
 }
 
 impl<Z, I, P, T, C, D> std::fmt::Debug for DnsFamily<'_, Z, I, P, T, C, D> {
@@ -92,6 +95,7 @@ where
             out.counts = counts(&c);
             out.metrics = metrics(&c);
             out.errors = c.errors;
+            out.monitored = c.monitored.filter(|_| self.retire_unmonitored);
             out
         })
     }
@@ -107,6 +111,9 @@ struct Collected {
     route53_calls_saved: u64,
     zones_listed: u64,
     zones_compared: u64,
+    /// Every scope the family monitors (zone ids, certificate ARNs, the
+    /// expectations), while every listing behind it succeeded.
+    monitored: Option<BTreeSet<String>>,
 }
 
 /// What the inventory cache needs once a zone is probed.
@@ -149,6 +156,12 @@ where
                 return;
             }
         };
+        // Narrowed to some zones, the others are not "no longer monitored".
+        if self.config.zones.is_empty() {
+            let mut scopes: BTreeSet<String> = zones.iter().map(|z| z.id.clone()).collect();
+            scopes.insert(rules::EXPECTATIONS_SCOPE.to_owned());
+            c.monitored = Some(scopes);
+        }
         let zones = self.selected(zones, c);
 
         // Inventory: sequential, since Route 53's budget is per account.
@@ -426,6 +439,13 @@ where
         // A region that cannot be read only loses its own certificates.
         let mut names = Vec::new();
         for (region, result) in self.regions.iter().zip(results) {
+            if let (Ok(certs), Some(scopes)) = (&result, c.monitored.as_mut()) {
+                scopes.extend(certs.iter().map(|cert| cert.arn.clone()));
+            }
+            if result.is_err() {
+                // A region that cannot be read may still hold certificates.
+                c.monitored = None;
+            }
             match result {
                 Ok(certs) => names.extend(certs.into_iter().map(|cert| {
                     let mut all = vec![cert.domain_name.clone()];
