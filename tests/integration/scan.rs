@@ -289,3 +289,73 @@ async fn a_missing_table_is_a_recorded_error_and_findings_are_still_reported() {
         .expect("store error");
     assert!(e.message.contains("does not exist"), "{}", e.message);
 }
+
+/// After a rollback, the table may hold items a newer version wrote: an
+/// unknown code, or a known finding with a severity this version lacks.
+/// Each is a recorded error and stays exactly as it is; the scan goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_this_version_cannot_read_are_left_alone_and_block_nothing() {
+    let (env, estate) = Env::with_demo_estate().await;
+    let services = app(&env, &env.config);
+    let first = scan(&env, &services, "it-r1").await;
+    assert!(!first.failed(), "{:?}", first.scan.errors);
+    let ddb = env.ddb();
+    let current = items(&ddb, "FINDING").await;
+    // A known finding this scan will detect again, rewritten by "a newer
+    // version" with a severity this one does not know.
+    let mut newer = current
+        .iter()
+        .find(|i| attr(i, "state") == "open")
+        .expect("an open finding")
+        .clone();
+    let newer_sk = attr(&newer, "sk").to_owned();
+    newer.insert(
+        "severity".into(),
+        aws_sdk_dynamodb::types::AttributeValue::S("urgent".into()),
+    );
+    let mut future = newer.clone();
+    future.insert(
+        "sk".into(),
+        aws_sdk_dynamodb::types::AttributeValue::S("cert.quantum-unsafe#arn:aws:acm:x".into()),
+    );
+    future.insert(
+        "code".into(),
+        aws_sdk_dynamodb::types::AttributeValue::S("cert.quantum-unsafe".into()),
+    );
+    for item in [&newer, &future] {
+        ddb.put_item()
+            .table_name(TABLE)
+            .set_item(Some(item.clone()))
+            .send()
+            .await
+            .expect("put");
+    }
+
+    let second = scan(&env, &services, "it-r2").await;
+    assert!(!second.failed(), "{:?}", second.scan.errors);
+    assert!(second.scan.stored, "{:?}", second.scan);
+    let unreadable: Vec<&String> = second
+        .scan
+        .errors
+        .iter()
+        .map(|e| &e.message)
+        .filter(|m| m.contains("cannot be read by this version"))
+        .collect();
+    assert_eq!(unreadable.len(), 2, "{:?}", second.scan.errors);
+    assert!(
+        unreadable.iter().any(|m| m.contains(&newer_sk)),
+        "{unreadable:?}"
+    );
+    // Everything else was written as before; the two items are untouched.
+    assert_eq!(second.scan.opened, 0, "{:?}", second.scan);
+    let after = items(&ddb, "FINDING").await;
+    for item in [&newer, &future] {
+        let sk = attr(item, "sk");
+        let now = after
+            .iter()
+            .find(|i| attr(i, "sk") == sk)
+            .expect("still there");
+        assert_eq!(now, item, "{sk} was written over");
+    }
+    drop(estate);
+}

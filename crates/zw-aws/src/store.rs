@@ -23,7 +23,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::collections::HashMap;
 use zw_core::finding::{Finding, FindingKey, FindingState, Resource, ResourceKind, StoredFinding};
-use zw_core::ports::{CommitOutcome, ErrorKind, FindingStore, PortError};
+use zw_core::ports::{CommitOutcome, CurrentFindings, ErrorKind, FindingStore, PortError};
 use zw_core::reconcile::{Change, Transition};
 use zw_core::scan::ScanRecord;
 use zw_core::{FindingCode, Severity};
@@ -75,6 +75,15 @@ fn ts(t: DateTime<Utc>) -> String {
 
 pub fn finding_sk(key: &FindingKey) -> String {
     format!("{}#{}", key.code.id(), key.resource_id)
+}
+
+/// The key in a finding item's `sk`, when its code is one this version knows.
+pub fn parse_finding_sk(sk: &str) -> Option<FindingKey> {
+    let (code, resource_id) = sk.split_once('#')?;
+    Some(FindingKey {
+        code: FindingCode::from_id(code)?,
+        resource_id: resource_id.to_owned(),
+    })
 }
 
 /// What a finding says, shared by current items and history entries.
@@ -404,8 +413,8 @@ impl DynamoStore {
 }
 
 impl FindingStore for DynamoStore {
-    async fn load_current(&self) -> Result<Vec<StoredFinding>, PortError> {
-        let mut out = Vec::new();
+    async fn load_current(&self) -> Result<CurrentFindings, PortError> {
+        let mut out = CurrentFindings::default();
         let mut start: Option<Item> = None;
         loop {
             let page = self
@@ -420,7 +429,26 @@ impl FindingStore for DynamoStore {
                 .await
                 .map_err(|e| self.error("Query", e))?;
             for item in page.items() {
-                out.push(parse_finding(item)?);
+                match parse_finding(item) {
+                    Ok(f) => out.findings.push(f),
+                    Err(e) => {
+                        let sk = item.get("sk").and_then(|v| v.as_s().ok());
+                        let key = sk.and_then(|sk| parse_finding_sk(sk));
+                        let at = sk.map_or("(no sk)", String::as_str);
+                        out.unreadable.push((
+                            key,
+                            PortError::new(
+                                "dynamodb",
+                                "Query",
+                                ErrorKind::Other,
+                                format!(
+                                    "finding item `{at}` cannot be read by this version and is left as it is: {}",
+                                    e.message
+                                ),
+                            ),
+                        ));
+                    }
+                }
             }
             match page.last_evaluated_key() {
                 Some(k) if !k.is_empty() => start = Some(k.clone()),
@@ -483,6 +511,17 @@ impl FindingStore for DynamoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finding_keys_read_back_from_sk_when_the_code_is_known() {
+        let key = FindingKey {
+            code: FindingCode::CertExpiring,
+            resource_id: "arn:aws:acm:eu-west-1:1:certificate/a#b".into(),
+        };
+        assert_eq!(parse_finding_sk(&finding_sk(&key)), Some(key));
+        assert_eq!(parse_finding_sk("cert.from-the-future#arn"), None);
+        assert_eq!(parse_finding_sk("no-separator"), None);
+    }
     use zw_core::finding::Detection;
 
     fn finding() -> Finding {

@@ -209,9 +209,21 @@ pub struct CommitOutcome {
 }
 
 /// Current findings, their history and scan records.
+/// What `FindingStore::load_current` read.
+#[derive(Debug, Default)]
+pub struct CurrentFindings {
+    pub findings: Vec<StoredFinding>,
+    /// Items this version cannot read (written by a newer version after a
+    /// rollback, or damaged by hand), with their key when that much could be
+    /// read. A scan records each as an error and leaves it exactly as it is.
+    pub unreadable: Vec<(Option<FindingKey>, PortError)>,
+}
+
 pub trait FindingStore: Send + Sync {
-    /// Every current finding item (open and recently resolved).
-    fn load_current(&self) -> impl Future<Output = Result<Vec<StoredFinding>, PortError>> + Send;
+    /// Every current finding item (open and recently resolved). One item
+    /// that cannot be read is reported in `unreadable`, not as a failure of
+    /// the whole load.
+    fn load_current(&self) -> impl Future<Output = Result<CurrentFindings, PortError>> + Send;
     fn load(
         &self,
         keys: &[FindingKey],

@@ -112,7 +112,14 @@ where
     let (all_open, opened, resolved, stored, store_failed) = match sinks.store {
         Some(store) => match persist(store, &label.scan_id, &detections, &coverage, now, cfg).await
         {
-            Ok((open, opened, resolved)) => (open, opened, resolved, true, false),
+            Ok(p) => {
+                errors.extend(
+                    p.unreadable
+                        .into_iter()
+                        .map(|e| ScanError::new(Region::global(), e)),
+                );
+                (p.open, p.opened, p.resolved, true, false)
+            }
             Err(e) => {
                 errors.push(ScanError::new(Region::global(), e));
                 (fresh(&detections, now), 0, 0, false, true)
@@ -214,6 +221,15 @@ fn fresh(detections: &[Detection], now: DateTime<Utc>) -> Vec<Finding> {
     by_key.into_values().collect()
 }
 
+/// What a store step did.
+struct Persisted {
+    open: Vec<Finding>,
+    opened: usize,
+    resolved: usize,
+    /// Stored items that could not be read: left alone, each a scan error.
+    unreadable: Vec<PortError>,
+}
+
 /// Plans, commits, and re-plans whatever lost a race to a concurrent scan.
 async fn persist<S: FindingStore>(
     store: &S,
@@ -222,8 +238,28 @@ async fn persist<S: FindingStore>(
     coverage: &Coverage,
     now: DateTime<Utc>,
     cfg: &CommonConfig,
-) -> Result<(Vec<Finding>, usize, usize), PortError> {
-    let previous = store.load_current().await?;
+) -> Result<Persisted, PortError> {
+    let loaded = store.load_current().await?;
+    let previous = loaded.findings;
+    // An item this version cannot read is never written over: a detection
+    // of the same finding waits until the item can be read again.
+    let untouchable: BTreeSet<FindingKey> = loaded
+        .unreadable
+        .iter()
+        .filter_map(|(key, _)| key.clone())
+        .collect();
+    let unreadable: Vec<PortError> = loaded.unreadable.into_iter().map(|(_, e)| e).collect();
+    let kept: Vec<Detection>;
+    let detections = if untouchable.is_empty() {
+        detections
+    } else {
+        kept = detections
+            .iter()
+            .filter(|d| !untouchable.contains(&d.key()))
+            .cloned()
+            .collect();
+        &kept
+    };
     let mut plan = reconcile::plan(
         &previous,
         detections,
@@ -289,5 +325,10 @@ async fn persist<S: FindingStore>(
         .iter()
         .filter(|c| c.transition == Some(Transition::Resolved))
         .count();
-    Ok((reconcile::open_after(&previous, &applied), opened, resolved))
+    Ok(Persisted {
+        open: reconcile::open_after(&previous, &applied),
+        opened,
+        resolved,
+        unreadable,
+    })
 }

@@ -12,8 +12,8 @@ use crate::model::{
     Region, RenewalEligibility, ValidationMethod, ValidationRecord,
 };
 use crate::ports::{
-    CertificateSource, Clock, CommitOutcome, ErrorKind, FindingStore, MetricSink, PortError,
-    ZoneSource,
+    CertificateSource, Clock, CommitOutcome, CurrentFindings, ErrorKind, FindingStore, MetricSink,
+    PortError, ZoneSource,
 };
 use crate::reconcile::{Change, Transition};
 use crate::record::ScanRecord;
@@ -92,7 +92,7 @@ struct MemoryStore {
     fail_load: bool,
 }
 impl FindingStore for MemoryStore {
-    async fn load_current(&self) -> Result<Vec<StoredFinding>, PortError> {
+    async fn load_current(&self) -> Result<CurrentFindings, PortError> {
         yield_now().await;
         if self.fail_load {
             return Err(PortError::new(
@@ -102,7 +102,10 @@ impl FindingStore for MemoryStore {
                 "connection refused",
             ));
         }
-        Ok(self.items.lock().expect("lock").values().cloned().collect())
+        Ok(CurrentFindings {
+            findings: self.items.lock().expect("lock").values().cloned().collect(),
+            unreadable: Vec::new(),
+        })
     }
     async fn load(&self, keys: &[FindingKey]) -> Result<Vec<StoredFinding>, PortError> {
         yield_now().await;
