@@ -76,11 +76,15 @@ async fn certificates_are_collected_per_region_with_every_key_type() {
         .certificates(&Region::parse("eu-west-1").expect("r"))
         .await
         .expect("eu-west-1");
+    assert!(eu.failed.is_empty(), "{:?}", eu.failed);
+    let eu = eu.certificates;
     let us = services
         .acm
         .certificates(&Region::parse("us-east-1").expect("r"))
         .await
         .expect("us-east-1");
+    assert!(us.failed.is_empty(), "{:?}", us.failed);
+    let us = us.certificates;
     let expected_eu = estate
         .certificates
         .iter()

@@ -8,14 +8,14 @@ use aws_config::SdkConfig;
 use aws_sdk_acm::Client;
 use aws_sdk_acm::types::{self as acm, CertificateDetail};
 use chrono::{DateTime, Utc};
-use futures::stream::{self, StreamExt, TryStreamExt};
+use futures::stream::{self, StreamExt};
 use std::collections::HashMap;
 use zw_core::Region;
 use zw_core::model::{
     Certificate, CertificateKind, CertificateStatus, DomainValidation, RenewalEligibility,
     RenewalStatus, RenewalSummary, ValidationMethod, ValidationRecord,
 };
-use zw_core::ports::{CertificateSource, ErrorKind, PortError};
+use zw_core::ports::{CertificateSource, ErrorKind, PortError, RegionCertificates};
 
 #[derive(Debug, Clone)]
 struct RegionClient {
@@ -62,7 +62,7 @@ impl AcmCollector {
 }
 
 impl CertificateSource for AcmCollector {
-    async fn certificates(&self, region: &Region) -> Result<Vec<Certificate>, PortError> {
+    async fn certificates(&self, region: &Region) -> Result<RegionCertificates, PortError> {
         let Some(rc) = self.regions.get(region) else {
             return Err(PortError::new(
                 "acm",
@@ -73,15 +73,47 @@ impl CertificateSource for AcmCollector {
         };
         let arns = list_arns(rc).await?;
         // Describe with bounded concurrency; the limiter paces the rate.
-        let described: Vec<Option<Certificate>> = stream::iter(arns)
-            .map(|arn| describe(rc, region, arn))
+        let described: Vec<(String, Result<Option<Certificate>, PortError>)> = stream::iter(arns)
+            .map(|arn| async move {
+                let got = describe(rc, region, arn.clone()).await;
+                (arn, got)
+            })
             .buffer_unordered(self.concurrency)
-            .try_collect()
-            .await?;
-        let mut certs: Vec<Certificate> = described.into_iter().flatten().collect();
-        certs.sort_by(|a, b| a.arn.cmp(&b.arn));
-        Ok(certs)
+            .collect()
+            .await;
+        gather(described)
     }
+}
+
+/// A region's describe results: each failure stays its own certificate's,
+/// unless every certificate failed (then the region failed: an access or
+/// service problem, reported once, not once per certificate).
+pub fn gather(
+    described: Vec<(String, Result<Option<Certificate>, PortError>)>,
+) -> Result<RegionCertificates, PortError> {
+    let total = described.len();
+    let mut out = RegionCertificates::default();
+    for (arn, got) in described {
+        match got {
+            Ok(Some(c)) => out.certificates.push(c),
+            // Deleted between listing and describing.
+            Ok(None) => {}
+            Err(e) => out.failed.push((arn, e)),
+        }
+    }
+    if total > 0 && out.failed.len() == total {
+        let (arn, first) = out.failed.swap_remove(0);
+        return Err(PortError {
+            message: format!(
+                "{} (and every other of the region's {total} certificate(s); first: {arn})",
+                first.message
+            ),
+            ..first
+        });
+    }
+    out.certificates.sort_by(|a, b| a.arn.cmp(&b.arn));
+    out.failed.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
 }
 
 async fn list_arns(rc: &RegionClient) -> Result<Vec<String>, PortError> {
@@ -253,6 +285,49 @@ pub fn convert(d: &CertificateDetail, region: &Region) -> Result<Certificate, Po
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn failure(arn: &str) -> PortError {
+        PortError::new(
+            "acm",
+            "DescribeCertificate",
+            ErrorKind::Throttled,
+            format!("{arn}: rate exceeded"),
+        )
+    }
+
+    fn certificate(arn: &str) -> Certificate {
+        let detail = CertificateDetail::builder().certificate_arn(arn).build();
+        convert(&detail, &Region::parse("eu-west-1").expect("region")).expect("converts")
+    }
+
+    #[test]
+    fn one_undescribable_certificate_is_its_own_error_not_the_regions() {
+        let got = gather(vec![
+            ("b".into(), Ok(Some(certificate("b")))),
+            ("a".into(), Err(failure("a"))),
+            ("gone".into(), Ok(None)),
+        ])
+        .expect("the region counts");
+        assert_eq!(got.certificates.len(), 1);
+        assert_eq!(got.failed.len(), 1);
+        assert_eq!(got.failed[0].0, "a");
+    }
+
+    #[test]
+    fn every_certificate_failing_is_the_region_failing_once() {
+        let e = gather(vec![
+            ("a".into(), Err(failure("a"))),
+            ("b".into(), Err(failure("b"))),
+        ])
+        .expect_err("the region failed");
+        assert_eq!(e.kind, ErrorKind::Throttled);
+        assert!(
+            e.message.contains("every other of the region's 2"),
+            "{}",
+            e.message
+        );
+        assert!(gather(Vec::new()).expect("empty").certificates.is_empty());
+    }
 
     #[test]
     fn converts_a_dns_validated_certificate() {

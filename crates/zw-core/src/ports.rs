@@ -97,12 +97,25 @@ impl PortError {
 }
 
 /// ACM, one region at a time.
+/// One region's certificates.
+#[derive(Debug, Default, Clone)]
+pub struct RegionCertificates {
+    /// Every certificate listed and described.
+    pub certificates: Vec<Certificate>,
+    /// Listed but not described (after retries), by ARN, with why: one
+    /// certificate failing is its own error, and its findings stay as they
+    /// are; the region's other certificates count.
+    pub failed: Vec<(String, PortError)>,
+}
+
 pub trait CertificateSource: Send + Sync {
-    /// Every certificate of the region, all statuses and key types, described.
+    /// Every certificate of the region, all statuses and key types,
+    /// described. Err only when the region itself cannot be read (listing
+    /// failed, or not one certificate could be described).
     fn certificates(
         &self,
         region: &Region,
-    ) -> impl Future<Output = Result<Vec<Certificate>, PortError>> + Send;
+    ) -> impl Future<Output = Result<RegionCertificates, PortError>> + Send;
 }
 
 /// Route 53 (a global service).

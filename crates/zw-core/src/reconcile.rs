@@ -35,6 +35,10 @@ pub struct Coverage {
     /// Per family (`Check::family`): every scope it still monitors, when the
     /// family could list them all.
     monitored: BTreeMap<&'static str, BTreeSet<String>>,
+    /// Resources that exist but could not be read this scan (a certificate
+    /// ACM would not describe): their findings stay exactly as they are,
+    /// whatever the coverage of their scope says.
+    held: BTreeSet<String>,
 }
 
 impl Coverage {
@@ -53,6 +57,11 @@ impl Coverage {
         for (family, scopes) in other.monitored {
             self.monitored.entry(family).or_default().extend(scopes);
         }
+        self.held.extend(other.held);
+    }
+    /// Leaves the findings of `resource_id` as they are this scan.
+    pub fn hold(&mut self, resource_id: impl AsRef<str>) {
+        self.held.insert(resource_id.as_ref().to_owned());
     }
     /// `family` listed everything it monitors: these scopes.
     pub fn set_monitored(&mut self, family: &'static str, scopes: BTreeSet<String>) {
@@ -170,6 +179,7 @@ pub fn plan(
         if current.contains_key(key)
             || f.state != FindingState::Open
             || f.last_seen > now
+            || coverage.held.contains(&f.resource.id)
             || !(retired || coverage.covers(f.code.check(), &f.scope))
         {
             continue;

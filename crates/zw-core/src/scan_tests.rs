@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::ports::{
     CertificateSource, Clock, CommitOutcome, CurrentFindings, ErrorKind, FindingStore, MetricSink,
-    PortError, ZoneSource,
+    PortError, RegionCertificates, ZoneSource,
 };
 use crate::reconcile::{Change, Transition};
 use crate::record::ScanRecord;
@@ -41,12 +41,33 @@ fn clock(at: DateTime<Utc>) -> FixedClock {
 #[derive(Default)]
 struct FakeAcm(HashMap<String, Result<Vec<Certificate>, PortError>>);
 impl CertificateSource for FakeAcm {
-    async fn certificates(&self, region: &Region) -> Result<Vec<Certificate>, PortError> {
+    async fn certificates(&self, region: &Region) -> Result<RegionCertificates, PortError> {
         yield_now().await;
-        self.0
+        let listed = self
+            .0
             .get(region.as_str())
             .cloned()
-            .unwrap_or_else(|| Ok(Vec::new()))
+            .unwrap_or_else(|| Ok(Vec::new()))?;
+        // A certificate whose name starts with `undescribable` is listed but
+        // fails to describe.
+        let (failed, certificates): (Vec<Certificate>, Vec<Certificate>) = listed
+            .into_iter()
+            .partition(|c| c.domain_name.starts_with("undescribable"));
+        Ok(RegionCertificates {
+            certificates,
+            failed: failed
+                .into_iter()
+                .map(|c| {
+                    let e = PortError::new(
+                        "acm",
+                        "DescribeCertificate",
+                        ErrorKind::Transient,
+                        format!("{}: still throttled after retries", c.arn),
+                    );
+                    (c.arn, e)
+                })
+                .collect(),
+        })
     }
 }
 
@@ -673,5 +694,52 @@ async fn findings_of_a_region_taken_out_of_the_configuration_resolve_as_no_longe
             .values()
             .any(|s| s.finding.region.as_str() == "eu-west-1"
                 && s.finding.state == FindingState::Open)
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_that_cannot_be_described_keeps_its_findings_and_fails_nothing_else() {
+    let (mut acm, r53) = estate();
+    let store = MemoryStore::default();
+    let first = run(&acm, &r53, &store, t0(), "d1").await;
+    let soon = "arn:aws:acm:eu-west-1:111122223333:certificate/soon";
+    let of_soon = |r: &ScanReport| -> Vec<(FindingCode, Severity, String)> {
+        r.findings
+            .iter()
+            .filter(|f| f.resource.id == soon)
+            .map(|f| (f.code, f.severity, f.message.clone()))
+            .collect()
+    };
+    let before = of_soon(&first);
+    assert!(!before.is_empty(), "{:?}", codes(&first));
+    // ACM stops describing `soon` (throttled after retries); the region's
+    // other certificates are described as before.
+    if let Some(Ok(certs)) = acm.0.get_mut("eu-west-1") {
+        for c in certs.iter_mut().filter(|c| c.arn == soon) {
+            c.domain_name = "undescribable.example.com".into();
+        }
+    }
+    let second = run(&acm, &r53, &store, t0() + Duration::hours(1), "d2").await;
+    assert!(!second.failed(), "{:?}", second.scan.errors);
+    assert_eq!(
+        second.scan.resolved, 0,
+        "nothing resolved for lack of evidence"
+    );
+    let errors: Vec<_> = second
+        .scan
+        .errors
+        .iter()
+        .filter(|e| e.operation == "DescribeCertificate")
+        .collect();
+    assert_eq!(errors.len(), 1, "{:?}", second.scan.errors);
+    assert!(errors[0].message.contains(soon));
+    assert_eq!(of_soon(&second), before, "its findings stay as they were");
+    // The region still counts: a fixed problem of another certificate of
+    // eu-west-1 would resolve (its coverage is intact).
+    assert!(
+        second
+            .findings
+            .iter()
+            .any(|f| f.region.as_str() == "eu-west-1" && f.resource.id != soon)
     );
 }

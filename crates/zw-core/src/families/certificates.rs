@@ -27,8 +27,11 @@ pub const NAME: &str = "certificates";
 #[derive(Debug, Default)]
 pub struct CertificateInventory {
     pub certificates: Vec<Certificate>,
-    /// Regions whose certificates were listed completely.
+    /// Regions whose certificates were listed (a certificate that could not
+    /// be described is in `undescribed`, the rest of its region counts).
     pub collected_regions: Vec<Region>,
+    /// Certificates listed but not described: their findings stay as they are.
+    pub undescribed: BTreeSet<String>,
     /// None when the hosted zones could not be listed.
     pub zones: Option<Vec<HostedZone>>,
     /// Record sets of the zones that cover a validation record.
@@ -87,9 +90,13 @@ impl<C: CertificateSource, Z: ZoneSource> CertificateFamily<'_, C, Z> {
         .await;
         for (region, result) in self.regions.iter().zip(results) {
             match result {
-                Ok(list) => {
+                Ok(listed) => {
                     inv.collected_regions.push(region.clone());
-                    inv.certificates.extend(list);
+                    inv.certificates.extend(listed.certificates);
+                    for (arn, e) in listed.failed {
+                        errors.push(ScanError::new(region.clone(), e));
+                        inv.undescribed.insert(arn);
+                    }
                 }
                 Err(e) => errors.push(ScanError::new(region.clone(), e)),
             }
@@ -144,6 +151,9 @@ pub fn evaluate(
     let mut out = FamilyOutcome::default();
     for region in &inv.collected_regions {
         out.coverage.insert(Check::Certificates, region);
+    }
+    for arn in &inv.undescribed {
+        out.coverage.hold(arn);
     }
     if let Some(zones) = &inv.zones {
         // A region's validation findings may resolve only when every zone its

@@ -439,28 +439,39 @@ where
         // A region that cannot be read only loses its own certificates.
         let mut names = Vec::new();
         for (region, result) in self.regions.iter().zip(results) {
-            if let (Ok(certs), Some(scopes)) = (&result, c.monitored.as_mut()) {
-                scopes.extend(certs.iter().map(|cert| cert.arn.clone()));
+            if let (Ok(listed), Some(scopes)) = (&result, c.monitored.as_mut()) {
+                scopes.extend(listed.certificates.iter().map(|cert| cert.arn.clone()));
+                // Not described this time, but they exist.
+                scopes.extend(listed.failed.iter().map(|(arn, _)| arn.clone()));
             }
             if result.is_err() {
                 // A region that cannot be read may still hold certificates.
                 c.monitored = None;
             }
             match result {
-                Ok(certs) => names.extend(certs.into_iter().map(|cert| {
-                    let mut all = vec![cert.domain_name.clone()];
-                    for san in &cert.subject_alternative_names {
-                        if !all.contains(san) {
-                            all.push(san.clone());
+                Ok(listed) => {
+                    // Not described: no CAA claim about them this scan.
+                    c.errors.extend(
+                        listed
+                            .failed
+                            .into_iter()
+                            .map(|(_, e)| ScanError::new(region.clone(), e)),
+                    );
+                    names.extend(listed.certificates.into_iter().map(|cert| {
+                        let mut all = vec![cert.domain_name.clone()];
+                        for san in &cert.subject_alternative_names {
+                            if !all.contains(san) {
+                                all.push(san.clone());
+                            }
                         }
-                    }
-                    CertificateNames {
-                        arn: cert.arn,
-                        region: cert.region,
-                        domain_name: cert.domain_name,
-                        names: all,
-                    }
-                })),
+                        CertificateNames {
+                            arn: cert.arn,
+                            region: cert.region,
+                            domain_name: cert.domain_name,
+                            names: all,
+                        }
+                    }));
+                }
                 Err(e) => c.errors.push(ScanError::new(region.clone(), e)),
             }
         }
