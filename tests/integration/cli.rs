@@ -178,13 +178,14 @@ fn endpoint_down_exits_1_naming_the_problem_once_for_all_regions() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
-/// An endpoint that accepts connections and never says a word: every
-/// request must end at its timeout, and the scan with it.
-#[test]
-fn a_stalled_endpoint_ends_the_scan_at_the_configured_timeouts() {
+/// A loopback endpoint that accepts connections and never says a word; the
+/// connections are held open until the returned guard is dropped.
+fn stalled_endpoint() -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
-    // Accepted connections are kept open, unanswered, until the test ends.
     let held = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let keep = held.clone();
     std::thread::spawn(move || {
@@ -192,7 +193,12 @@ fn a_stalled_endpoint_ends_the_scan_at_the_configured_timeouts() {
             keep.lock().expect("lock").push(conn);
         }
     });
-    let endpoint = format!("http://{addr}");
+    (format!("http://{addr}"), held)
+}
+
+/// Runs a read-only certificate scan against `endpoint`; fails the test if
+/// it has not ended after a minute (without bounds, it never would).
+fn scan_bounded(endpoint: &str, settings: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(binary());
     cmd.env_clear()
         .args(["scan", "certificates", "--no-write"])
@@ -200,16 +206,15 @@ fn a_stalled_endpoint_ends_the_scan_at_the_configured_timeouts() {
         .env("HOME", "/nonexistent")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("AWS_REGION", "eu-west-1")
-        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ENDPOINT_URL", endpoint)
         .env("AWS_ACCESS_KEY_ID", "x")
         .env("AWS_SECRET_ACCESS_KEY", "y")
-        .env("ZW_AWS_ATTEMPT_TIMEOUT_MS", "300")
-        .env("ZW_AWS_OPERATION_TIMEOUT_MS", "1500")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    for (k, v) in settings {
+        cmd.env(k, v);
+    }
     let mut child = cmd.spawn().expect("runs");
-    // Not a timing test: without timeouts the scan never ends, so the test
-    // stops it after a bound generous enough for a loaded machine.
     let started = std::time::Instant::now();
     while child.try_wait().expect("wait").is_none() {
         if started.elapsed() > std::time::Duration::from_secs(60) {
@@ -220,7 +225,19 @@ fn a_stalled_endpoint_ends_the_scan_at_the_configured_timeouts() {
         #[allow(clippy::disallowed_methods)]
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let out = child.wait_with_output().expect("output");
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn a_stalled_endpoint_ends_the_scan_at_the_configured_timeouts() {
+    let (endpoint, held) = stalled_endpoint();
+    let out = scan_bounded(
+        &endpoint,
+        &[
+            ("ZW_AWS_ATTEMPT_TIMEOUT_MS", "300"),
+            ("ZW_AWS_OPERATION_TIMEOUT_MS", "1500"),
+        ],
+    );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("acm ListCertificates"), "{err}");
@@ -233,6 +250,28 @@ fn a_stalled_endpoint_ends_the_scan_at_the_configured_timeouts() {
         !held.lock().expect("lock").is_empty(),
         "the endpoint was reached"
     );
+}
+
+/// AWS calls allowed to wait far longer than the scan may: the scan's own
+/// deadline ends collection, says so, and the report still comes out.
+#[test]
+fn the_scan_deadline_cuts_collection_short_and_still_reports() {
+    let (endpoint, _held) = stalled_endpoint();
+    let out = scan_bounded(
+        &endpoint,
+        &[
+            ("ZW_AWS_ATTEMPT_TIMEOUT_MS", "300000"),
+            ("ZW_AWS_OPERATION_TIMEOUT_MS", "900000"),
+            ("ZW_SCAN_DEADLINE_SECONDS", "10"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the certificates scan was cut short at its deadline"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
 }
 
 #[test]

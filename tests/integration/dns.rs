@@ -49,6 +49,7 @@ async fn scan(app: &App, id: &str, changed: BTreeSet<String>) -> ScanReport {
         &ScanOptions {
             changed_zones: changed,
             retire_unmonitored: true,
+            deadline: None,
         },
     )
     .await

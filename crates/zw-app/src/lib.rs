@@ -119,6 +119,51 @@ pub struct ScanOptions {
     /// stack's; the CLI does not, since a run narrowed with `--region` or
     /// `--zone` against the stack's table is not a new configuration.
     pub retire_unmonitored: bool,
+    /// When collection must stop at the latest (the Lambda invocation's end,
+    /// less time to store and report). `ZW_SCAN_DEADLINE_SECONDS` applies
+    /// either way; the earlier one wins.
+    pub deadline: Option<std::time::Instant>,
+}
+
+/// A family whose collection stops at a deadline. Cut short, it reports an
+/// error and nothing else: no coverage, so none of its findings is resolved
+/// or changed, and the shared tail still stores, records and reports the
+/// other families and the open findings already known.
+struct Bounded<'a> {
+    inner: &'a dyn Family,
+    deadline: tokio::time::Instant,
+}
+
+impl Family for Bounded<'_> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn run(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> futures::future::BoxFuture<'_, zw_core::FamilyOutcome> {
+        Box::pin(async move {
+            match tokio::time::timeout_at(self.deadline, self.inner.run(now)).await {
+                Ok(outcome) => outcome,
+                Err(_) => zw_core::FamilyOutcome {
+                    errors: vec![zw_core::ScanError::new(
+                        zw_core::Region::global(),
+                        PortError::new(
+                            "zonewarden",
+                            "deadline",
+                            zw_core::ErrorKind::Transient,
+                            format!(
+                                "the {} scan was cut short at its deadline (ZW_SCAN_DEADLINE_SECONDS, or the Lambda timeout less time to store): nothing of it was changed; raise the function's timeout or narrow its regions or zones",
+                                self.inner.name()
+                            ),
+                        ),
+                    )],
+                    ..zw_core::FamilyOutcome::default()
+                },
+            }
+        })
+    }
 }
 
 /// Everything a process needs to scan, built once (Lambda init, CLI start).
@@ -204,6 +249,19 @@ impl App {
                 }
             }
         }
+        let mut deadline = std::time::Instant::now()
+            + Duration::from_secs(u64::from(cfg.common.scan_deadline_seconds));
+        if let Some(d) = options.deadline {
+            deadline = deadline.min(d);
+        }
+        let bounded: Vec<Bounded<'_>> = families
+            .iter()
+            .map(|f| Bounded {
+                inner: *f,
+                deadline: tokio::time::Instant::from_std(deadline),
+            })
+            .collect();
+        let families: Vec<&dyn Family> = bounded.iter().map(|b| b as &dyn Family).collect();
         scan::run(
             &families,
             sinks,

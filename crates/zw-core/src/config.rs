@@ -79,6 +79,10 @@ pub struct CommonConfig {
     pub route53_rps: f64,
     /// How long any one AWS request may take (every adapter's client).
     pub aws_timeouts: AwsTimeouts,
+    /// `ZW_SCAN_DEADLINE_SECONDS`, default 840: collection stops this long
+    /// after a scan starts (in Lambda, earlier if the invocation ends
+    /// sooner), so that what was collected is still stored and reported.
+    pub scan_deadline_seconds: u32,
 }
 
 /// Bounds on every AWS request, so that an endpoint that accepts a
@@ -311,7 +315,7 @@ impl Vars {
 }
 
 impl CommonConfig {
-    const KNOWN: [&'static str; 9] = [
+    const KNOWN: [&'static str; 10] = [
         "ZW_REGIONS",
         "ZW_TABLE_NAME",
         "ZW_HISTORY_RETENTION_DAYS",
@@ -321,6 +325,7 @@ impl CommonConfig {
         "ZW_AWS_CONNECT_TIMEOUT_MS",
         "ZW_AWS_ATTEMPT_TIMEOUT_MS",
         "ZW_AWS_OPERATION_TIMEOUT_MS",
+        "ZW_SCAN_DEADLINE_SECONDS",
     ];
 
     fn parse(v: &mut Vars) -> Self {
@@ -410,6 +415,7 @@ impl CommonConfig {
             metrics_detail,
             route53_rps,
             aws_timeouts,
+            scan_deadline_seconds: v.number("ZW_SCAN_DEADLINE_SECONDS", 840, 10, 86_400),
         }
     }
 }

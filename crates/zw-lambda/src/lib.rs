@@ -96,6 +96,18 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
+/// Time kept back from the invocation's end to store, record and report what
+/// was collected.
+pub const TAIL_RESERVE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// When collection must stop for this invocation: its deadline less
+/// `TAIL_RESERVE` (but never in the past). None without a deadline.
+pub fn collection_deadline<T>(event: &LambdaEvent<T>) -> Option<std::time::Instant> {
+    let end = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
+    let left = end.duration_since(std::time::SystemTime::now()).ok()?;
+    Some(std::time::Instant::now() + left.saturating_sub(TAIL_RESERVE).max(left / 2))
+}
+
 /// The scan id of an invocation: the request id is unique per invocation and
 /// repeats on Lambda's own retries, which is what a scan id should do.
 pub fn scan_id<T>(event: &LambdaEvent<T>) -> String {
@@ -109,6 +121,7 @@ pub async fn scan(
     scan_id: String,
     trigger: String,
     changed_zones: BTreeSet<String>,
+    deadline: Option<std::time::Instant>,
 ) -> Result<Summary, HandlerError> {
     let report = deps
         .app
@@ -121,6 +134,7 @@ pub async fn scan(
             &ScanOptions {
                 changed_zones,
                 retire_unmonitored: true,
+                deadline,
             },
         )
         .await;
@@ -158,4 +172,38 @@ pub async fn scan(
         resolved: report.scan.resolved,
         errors,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+    fn event_ending_in(left: Duration) -> LambdaEvent<()> {
+        let mut context = lambda_runtime::Context::default();
+        let end = SystemTime::now() + left;
+        context.deadline = u64::try_from(
+            end.duration_since(UNIX_EPOCH)
+                .expect("after 1970")
+                .as_millis(),
+        )
+        .expect("fits");
+        LambdaEvent::new((), context)
+    }
+
+    #[test]
+    fn collection_stops_in_time_to_store_and_report() {
+        let now = Instant::now();
+        let d = collection_deadline(&event_ending_in(Duration::from_secs(300))).expect("some");
+        let left = d - now;
+        // 300 s less the 30 s reserve (a second of slack for the clock).
+        assert!(left <= Duration::from_secs(270), "{left:?}");
+        assert!(left >= Duration::from_secs(268), "{left:?}");
+        // A short invocation keeps at least half of its time for collection.
+        let d = collection_deadline(&event_ending_in(Duration::from_secs(40))).expect("some");
+        assert!(d - now >= Duration::from_secs(19), "{:?}", d - now);
+        // An invocation already past its end collects nothing more.
+        let past = collection_deadline(&event_ending_in(Duration::ZERO));
+        assert!(past.is_none_or(|d| d <= Instant::now()), "{past:?}");
+    }
 }

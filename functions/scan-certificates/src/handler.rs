@@ -15,6 +15,7 @@ pub async fn handle(
         zw_lambda::scan_id(&event),
         trigger.label(),
         BTreeSet::new(),
+        zw_lambda::collection_deadline(&event),
     )
     .await
 }

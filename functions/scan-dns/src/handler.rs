@@ -14,6 +14,7 @@ pub async fn handle(
         zw_lambda::scan_id(&event),
         trigger.label(),
         trigger.changed_zones(),
+        zw_lambda::collection_deadline(&event),
     )
     .await
 }
