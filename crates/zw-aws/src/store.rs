@@ -480,19 +480,37 @@ impl FindingStore for DynamoStore {
 
     async fn commit(&self, scan_id: &str, changes: &[Change]) -> Result<CommitOutcome, PortError> {
         let mut outcome = CommitOutcome::default();
-        let mut group: Vec<&Change> = Vec::new();
+        // Transactions of at most MAX_TRANSACT_ACTIONS actions each.
+        let mut groups: Vec<Vec<&Change>> = vec![Vec::new()];
         let mut actions = 0;
         for c in changes {
             let size = 1 + usize::from(c.transition.is_some());
             if actions + size > MAX_TRANSACT_ACTIONS {
-                self.commit_group(scan_id, std::mem::take(&mut group), &mut outcome)
-                    .await?;
+                groups.push(Vec::new());
                 actions = 0;
             }
-            group.push(c);
+            if let Some(g) = groups.last_mut() {
+                g.push(c);
+            }
             actions += size;
         }
-        self.commit_group(scan_id, group, &mut outcome).await?;
+        let mut groups = groups.into_iter();
+        while let Some(group) = groups.next() {
+            let keys: Vec<FindingKey> = group.iter().map(|c| c.key()).collect();
+            let conflicts_before = outcome.conflicts.len();
+            if let Err(e) = self.commit_group(scan_id, group, &mut outcome).await {
+                // Earlier groups are written: say exactly what was not.
+                let lost: std::collections::BTreeSet<FindingKey> =
+                    outcome.conflicts.drain(conflicts_before..).collect();
+                outcome.conflicts.extend(lost.iter().cloned());
+                outcome
+                    .unwritten
+                    .extend(keys.into_iter().filter(|k| !lost.contains(k)));
+                outcome.unwritten.extend(groups.flatten().map(|c| c.key()));
+                outcome.failed = Some(e);
+                break;
+            }
+        }
         Ok(outcome)
     }
 

@@ -219,6 +219,10 @@ pub struct CommitOutcome {
     pub applied: usize,
     /// Keys whose condition failed: re-read and re-plan them.
     pub conflicts: Vec<FindingKey>,
+    /// The commit stopped at this error: `unwritten` were not written,
+    /// everything else (but `conflicts`) was.
+    pub failed: Option<PortError>,
+    pub unwritten: Vec<FindingKey>,
 }
 
 /// Current findings, their history and scan records.

@@ -118,7 +118,13 @@ where
                         .into_iter()
                         .map(|e| ScanError::new(Region::global(), e)),
                 );
-                (p.open, p.opened, p.resolved, true, false)
+                match p.failure {
+                    None => (p.open, p.opened, p.resolved, true, false),
+                    Some(e) => {
+                        errors.push(ScanError::new(Region::global(), e));
+                        (p.open, p.opened, p.resolved, false, true)
+                    }
+                }
             }
             Err(e) => {
                 errors.push(ScanError::new(Region::global(), e));
@@ -228,6 +234,8 @@ struct Persisted {
     resolved: usize,
     /// Stored items that could not be read: left alone, each a scan error.
     unreadable: Vec<PortError>,
+    /// The commit stopped here; what it wrote before is in the counts.
+    failure: Option<PortError>,
 }
 
 /// Plans, commits, and re-plans whatever lost a race to a concurrent scan.
@@ -270,16 +278,23 @@ async fn persist<S: FindingStore>(
     let mut view: BTreeMap<FindingKey, StoredFinding> =
         previous.into_iter().map(|p| (p.finding.key(), p)).collect();
     let mut applied: Vec<Change> = Vec::new();
+    let mut failure = None;
 
     for attempt in 1..=COMMIT_ATTEMPTS {
         if plan.is_empty() {
             break;
         }
         let outcome = store.commit(scan_id, &plan).await?;
-        let lost: BTreeSet<&FindingKey> = outcome.conflicts.iter().collect();
+        let lost: BTreeSet<&FindingKey> =
+            outcome.conflicts.iter().chain(&outcome.unwritten).collect();
         let (won, _): (Vec<Change>, Vec<Change>) =
             plan.drain(..).partition(|c| !lost.contains(&c.key()));
         applied.extend(won);
+        if let Some(e) = outcome.failed {
+            // Part of the plan is written: report that part, and the error.
+            failure = Some(e);
+            break;
+        }
         if outcome.conflicts.is_empty() {
             break;
         }
@@ -330,5 +345,6 @@ async fn persist<S: FindingStore>(
         opened,
         resolved,
         unreadable,
+        failure,
     })
 }

@@ -111,6 +111,8 @@ struct MemoryStore {
     history: Mutex<Vec<(FindingKey, &'static str)>>,
     scans: Mutex<Vec<ScanRecord>>,
     fail_load: bool,
+    /// Commits stop with an error once this many changes were written.
+    fail_after: Option<usize>,
 }
 impl FindingStore for MemoryStore {
     async fn load_current(&self) -> Result<CurrentFindings, PortError> {
@@ -137,7 +139,17 @@ impl FindingStore for MemoryStore {
         yield_now().await;
         let mut items = self.items.lock().expect("lock");
         let mut out = CommitOutcome::default();
-        for c in changes {
+        for (i, c) in changes.iter().enumerate() {
+            if self.fail_after.is_some_and(|n| out.applied >= n) {
+                out.unwritten = changes[i..].iter().map(Change::key).collect();
+                out.failed = Some(PortError::new(
+                    "dynamodb",
+                    "TransactWriteItems",
+                    ErrorKind::Throttled,
+                    "throughput exceeded",
+                ));
+                break;
+            }
             let current = items.get(&c.key()).map(|s| s.version);
             if current != c.expected_version {
                 out.conflicts.push(c.key());
@@ -742,4 +754,41 @@ async fn a_certificate_that_cannot_be_described_keeps_its_findings_and_fails_not
             .iter()
             .any(|f| f.region.as_str() == "eu-west-1" && f.resource.id != soon)
     );
+}
+
+#[tokio::test]
+async fn a_commit_that_stops_halfway_reports_what_it_wrote() {
+    let (acm, r53) = estate();
+    let store = MemoryStore {
+        fail_after: Some(2),
+        ..MemoryStore::default()
+    };
+    let detected = codes(&run(&acm, &r53, &MemoryStore::default(), t0(), "all").await).len();
+    let r = run(&acm, &r53, &store, t0(), "half").await;
+    assert!(
+        detected > 2,
+        "the estate has more than two problems: {detected}"
+    );
+    // Two findings were written: the record says so, not "nothing".
+    assert_eq!(r.scan.opened, 2, "{:?}", r.scan);
+    assert!(!r.scan.stored);
+    assert!(r.failed(), "a store that failed fails the scan");
+    assert!(
+        r.scan
+            .errors
+            .iter()
+            .any(|e| e.operation == "TransactWriteItems"),
+        "{:?}",
+        r.scan.errors
+    );
+    // Open findings are the store's: what is written, not all detections.
+    let open: usize = r.scan.open_findings.values().sum();
+    assert_eq!(open, store.items.lock().expect("lock").len());
+    // The next scan writes the rest, once.
+    let store_ok = MemoryStore {
+        items: Mutex::new(store.items.lock().expect("lock").clone()),
+        ..MemoryStore::default()
+    };
+    let rest = run(&acm, &r53, &store_ok, t0() + Duration::hours(1), "rest").await;
+    assert_eq!(rest.scan.opened, detected - 2, "{:?}", rest.scan);
 }
