@@ -23,6 +23,8 @@ pub mod scan;
 pub mod severity;
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod scan_tests;
 
 pub use catalogue::{Check, FindingCode};

@@ -191,6 +191,32 @@ mod tests {
         LambdaEvent::new((), context)
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever arrives, the envelope parses or is refused briefly.
+        #[test]
+        fn any_event_parses_or_is_refused_briefly(
+            source in proptest::option::of(".{0,300}"),
+            detail_type in proptest::option::of(".{0,300}"),
+            detail in ".{0,300}",
+            junk in ".{0,300}",
+        ) {
+            let mut event = serde_json::Map::new();
+            if let Some(s) = source {
+                event.insert("source".into(), s.into());
+            }
+            if let Some(d) = detail_type {
+                event.insert("detail-type".into(), d.into());
+            }
+            event.insert("detail".into(), serde_json::Value::String(detail));
+            event.insert(junk.clone(), serde_json::Value::String(junk));
+            if let Err(e) = event::Envelope::parse(&serde_json::Value::Object(event)) {
+                proptest::prop_assert!(e.to_string().chars().count() < 600, "{e}");
+            }
+        }
+    }
+
     #[test]
     fn collection_stops_in_time_to_store_and_report() {
         let now = Instant::now();
