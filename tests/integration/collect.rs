@@ -107,3 +107,86 @@ async fn certificates_are_collected_per_region_with_every_key_type() {
     );
     assert!(c.not_after.is_some());
 }
+
+/// Three processes (three sets of adapters, as three concurrent invocations
+/// have) list the same zone at once, each allowed 2 requests/s. The budget in
+/// the table holds the rate for all of them together: no wall-clock second
+/// gets more than 2 Route 53 requests, where each process alone would have
+/// sent 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_scans_share_one_route53_budget() {
+    use zw_core::ports::ApiUsage;
+    let env = Env::new().await;
+    let r53 = aws_sdk_route53::Client::new(&env.sdk);
+    let zone = seed::create_zone(&r53, "budget.example")
+        .await
+        .expect("zone");
+    let changes: Vec<Change> = (0..650)
+        .map(|i| {
+            Change::builder()
+                .action(ChangeAction::Create)
+                .resource_record_set(
+                    ResourceRecordSet::builder()
+                        .name(format!("h{i:03}.budget.example."))
+                        .r#type(RrType::Txt)
+                        .ttl(60)
+                        .resource_records(
+                            ResourceRecord::builder()
+                                .value(format!("\"{i}\""))
+                                .build()
+                                .expect("rr"),
+                        )
+                        .build()
+                        .expect("rrset"),
+                )
+                .build()
+                .expect("change")
+        })
+        .collect();
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            ChangeBatch::builder()
+                .set_changes(Some(changes))
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("create records");
+
+    let cfg = crate::support::config(&[("ZW_ROUTE53_RPS", "2")]);
+    let processes: Vec<zw_aws::Services> = (0..3)
+        .map(|_| zw_aws::Services::new(&env.sdk, &cfg))
+        .collect();
+    let started = std::time::Instant::now();
+    let listings = futures::future::join_all(processes.iter().map(|s| async {
+        s.route53.hosted_zones().await.expect("zones");
+        s.route53.record_sets(&zone).await.expect("records").len()
+    }))
+    .await;
+    let took = started.elapsed();
+    assert!(listings.iter().all(|n| *n >= 650), "{listings:?}");
+
+    let sent: u64 = processes
+        .iter()
+        .flat_map(|s| s.calls.calls())
+        .filter(|(k, _)| k.starts_with("route53:"))
+        .map(|(_, n)| n)
+        .sum();
+    // 3 x (1 ListHostedZones + 3 pages of ListResourceRecordSets).
+    assert_eq!(sent, 12);
+    // What the budget granted, per wall-clock second, read back from the table.
+    let windows = crate::support::items(&env.ddb(), "BUDGET#route53").await;
+    let granted: Vec<u64> = windows
+        .iter()
+        .map(|w| w["granted"].as_n().expect("count").parse().expect("number"))
+        .collect();
+    assert_eq!(granted.iter().sum::<u64>(), sent, "{granted:?}");
+    assert!(granted.iter().all(|n| *n <= 2), "{granted:?}");
+    // 12 requests at 2 per wall-clock second for all need 6 windows, so at
+    // least 4 seconds even when the first window is nearly over; three
+    // processes pacing only themselves would take about 1.5.
+    assert!(granted.len() >= 6, "{granted:?}");
+    assert!(took >= std::time::Duration::from_secs(4), "{took:?}");
+}

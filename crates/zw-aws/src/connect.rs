@@ -4,6 +4,7 @@
 //! `--region` and `--endpoint-url` override them the way the AWS CLI does.
 
 use crate::acm::AcmCollector;
+use crate::budget::TableBudget;
 use crate::metrics::CloudWatchSink;
 use crate::route53::Route53Collector;
 use crate::store::DynamoStore;
@@ -95,7 +96,22 @@ impl Services {
                 certs.acm_concurrency,
                 &calls,
             ),
-            route53: Route53Collector::new(sdk, common.route53_rps, &calls),
+            route53: {
+                let r53 = Route53Collector::new(sdk, common.route53_rps, &calls);
+                match &common.table_name {
+                    Some(table) => r53.with_shared_budget(TableBudget::new(
+                        aws_sdk_dynamodb::Client::from_conf(
+                            aws_sdk_dynamodb::config::Builder::from(sdk)
+                                .interceptor(calls.clone())
+                                .build(),
+                        ),
+                        table.clone(),
+                        "route53",
+                        common.route53_rps,
+                    )),
+                    None => r53,
+                }
+            },
             store: common
                 .table_name
                 .as_ref()

@@ -9,6 +9,7 @@
 //! decide severity (that is `zw-core`'s rules).
 
 pub mod acm;
+pub mod budget;
 pub mod clock;
 pub mod connect;
 pub mod document;

@@ -3,6 +3,7 @@
 //! limiter (default 2/s) and pages are walked by hand (the SDK has no
 //! paginator for `ListResourceRecordSets`).
 
+use crate::budget::TableBudget;
 use crate::error::classify;
 use crate::limiter::RateLimiter;
 use crate::usage::ApiCallCounter;
@@ -17,6 +18,8 @@ use zw_core::ports::{PortError, ZoneSource};
 pub struct Route53Collector {
     client: Client,
     limiter: RateLimiter,
+    /// The account-wide budget in the findings table, when there is one.
+    shared: Option<TableBudget>,
 }
 
 impl Route53Collector {
@@ -27,6 +30,22 @@ impl Route53Collector {
         Self {
             client: Client::from_conf(conf),
             limiter: RateLimiter::per_second(rps),
+            shared: None,
+        }
+    }
+
+    /// Shares the budget with every other process using `table` (see
+    /// `budget`): the `rps` then holds for all of them together.
+    pub fn with_shared_budget(mut self, budget: TableBudget) -> Self {
+        self.shared = Some(budget);
+        self
+    }
+
+    /// This process's even spacing, then a slot of the account's budget.
+    async fn pace(&self) {
+        self.limiter.acquire().await;
+        if let Some(shared) = &self.shared {
+            shared.acquire().await;
         }
     }
 }
@@ -41,7 +60,7 @@ impl ZoneSource for Route53Collector {
         let mut zones = Vec::new();
         let mut marker: Option<String> = None;
         loop {
-            self.limiter.acquire().await;
+            self.pace().await;
             let page = self
                 .client
                 .list_hosted_zones()
@@ -72,7 +91,7 @@ impl ZoneSource for Route53Collector {
         let mut sets = Vec::new();
         let mut next: Option<(String, RrType, Option<String>)> = None;
         loop {
-            self.limiter.acquire().await;
+            self.pace().await;
             let mut req = self
                 .client
                 .list_resource_record_sets()
@@ -107,7 +126,7 @@ impl ZoneSource for Route53Collector {
     }
 
     async fn name_servers(&self, zone_id: &str) -> Result<Vec<String>, PortError> {
-        self.limiter.acquire().await;
+        self.pace().await;
         let out = self
             .client
             .get_hosted_zone()
@@ -127,7 +146,7 @@ impl ZoneSource for Route53Collector {
     }
 
     async fn dnssec(&self, zone_id: &str) -> Result<DnssecStatus, PortError> {
-        self.limiter.acquire().await;
+        self.pace().await;
         let out = self
             .client
             .get_dnssec()
