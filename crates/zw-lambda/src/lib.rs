@@ -96,6 +96,29 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
+/// Logging for the functions: one line per event without ANSI colour codes
+/// (CloudWatch stores them verbatim, and the dashboard's Logs Insights
+/// queries parse `zonewarden_scan=` out of the text), or JSON lines when the
+/// function's `LoggingConfig.LogFormat` is JSON. Level from
+/// `AWS_LAMBDA_LOG_LEVEL` or `RUST_LOG`, default info.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let json = std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let fmt = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false);
+    if json {
+        fmt.json().init();
+    } else {
+        fmt.init();
+    }
+}
+
 /// Time kept back from the invocation's end to store, record and report what
 /// was collected.
 pub const TAIL_RESERVE: std::time::Duration = std::time::Duration::from_secs(30);

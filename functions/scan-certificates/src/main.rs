@@ -9,7 +9,7 @@ use zw_lambda::Deps;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    zw_lambda::init_logging();
     // A bad configuration fails init with every problem listed, before any event.
     let deps = Deps::from_vars(std::env::vars(), &[FamilyKind::Certificates]).await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
