@@ -89,6 +89,41 @@ async fn read_only_json_scan_has_the_documented_shape_and_writes_nothing() {
         crate::support::all_items(&env.ddb()).await.is_empty(),
         "--no-write wrote to the table"
     );
+    // With a table named, both families: still nothing written (no DNS
+    // inventory cache, no Route 53 budget items, no findings). No internet
+    // here: DNS goes to a closed loopback port, quickly.
+    let mut offline = refs(&vars);
+    offline.extend([
+        ("ZW_DNS_ROOT_HINTS", "127.0.0.1:9"),
+        ("ZW_DNS_TIMEOUT_MS", "300"),
+        ("ZW_AWS_IP_RANGES_URL", "http://127.0.0.1:9/ip-ranges.json"),
+    ]);
+    let out = run(
+        &[
+            "scan",
+            "all",
+            "--no-write",
+            "--table",
+            TABLE,
+            "--format",
+            "json",
+        ],
+        &offline,
+    );
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(
+        v["scan"]["families"],
+        serde_json::json!(["certificates", "dns"])
+    );
+    assert!(
+        crate::support::all_items(&env.ddb()).await.is_empty(),
+        "--no-write --table wrote to the table"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -89,6 +89,11 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
                 .into(),
         ));
     }
+    if args.no_write {
+        // Read-only means the table too: no inventory cache, no shared
+        // Route 53 budget (this process paces itself), no findings.
+        cfg.common.table_name = None;
+    }
 
     let sdk = with_timeouts(&sdk, &cfg.common.aws_timeouts);
     let app = App::new(cfg, &sdk, &req.kinds).map_err(|e| CliError::Usage(e.to_string()))?;
