@@ -172,7 +172,9 @@ async fn each_seeded_dns_problem_is_found_and_a_fix_resolves_it() {
         .expect("orphan")
         .to_owned();
     assert!(has(&fixed, &orphan, DnsZoneNotDelegated));
-    delete_zone(&r53, &orphan).await;
+    dns_world::delete_zone(&r53, &orphan)
+        .await
+        .expect("delete zone");
     let deleted = scan(&app, "dns-4", BTreeSet::new()).await;
     assert_eq!(
         deleted.scan.count("hosted_zones"),
@@ -197,47 +199,6 @@ async fn each_seeded_dns_problem_is_found_and_a_fix_resolves_it() {
         assert!(evidence.contains("no longer monitored"), "{evidence}");
     }
     drop(world);
-}
-
-/// Deletes a hosted zone the way a user must: its record sets first.
-async fn delete_zone(r53: &aws_sdk_route53::Client, zone_id: &str) {
-    use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, RrType};
-    let sets = r53
-        .list_resource_record_sets()
-        .hosted_zone_id(zone_id)
-        .send()
-        .await
-        .expect("list");
-    let changes: Vec<Change> = sets
-        .resource_record_sets()
-        .iter()
-        .filter(|s| !matches!(s.r#type(), RrType::Soa | RrType::Ns))
-        .map(|s| {
-            Change::builder()
-                .action(ChangeAction::Delete)
-                .resource_record_set(s.clone())
-                .build()
-                .expect("change")
-        })
-        .collect();
-    if !changes.is_empty() {
-        r53.change_resource_record_sets()
-            .hosted_zone_id(zone_id)
-            .change_batch(
-                ChangeBatch::builder()
-                    .set_changes(Some(changes))
-                    .build()
-                    .expect("batch"),
-            )
-            .send()
-            .await
-            .expect("delete records");
-    }
-    r53.delete_hosted_zone()
-        .id(zone_id)
-        .send()
-        .await
-        .expect("delete zone");
 }
 
 /// The inventory head of a zone: (generation, listed_at, compared_at).

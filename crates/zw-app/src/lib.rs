@@ -86,11 +86,10 @@ impl DnsAdapters {
         };
         Ok(Self {
             targets,
-            cache: config
-                .common
-                .table_name
-                .as_ref()
-                .map(|t| DynamoInventoryCache::new(sdk, t.clone(), &services.calls)),
+            // The findings table's client: one DynamoDB client per process.
+            cache: services.store.as_ref().map(|s| {
+                DynamoInventoryCache::with_client(s.client().clone(), s.table().to_owned())
+            }),
             expectations,
             probe: ProbeSettings {
                 root_hints: dns.root_hints.clone(),

@@ -88,6 +88,19 @@ impl Services {
     pub fn new(sdk: &SdkConfig, cfg: &Config) -> Self {
         let calls = ApiCallCounter::default();
         let (common, certs) = (&cfg.common, &cfg.certificates);
+        let store = common
+            .table_name
+            .as_ref()
+            .map(|t| DynamoStore::new(sdk, t.clone(), common.history_retention_days, &calls));
+        let mut route53 = Route53Collector::new(sdk, common.route53_rps, &calls);
+        if let Some(store) = &store {
+            route53 = route53.with_shared_budget(TableBudget::new(
+                store.client().clone(),
+                store.table().to_owned(),
+                "route53",
+                common.route53_rps,
+            ));
+        }
         Self {
             acm: AcmCollector::new(
                 sdk,
@@ -96,26 +109,8 @@ impl Services {
                 certs.acm_concurrency,
                 &calls,
             ),
-            route53: {
-                let r53 = Route53Collector::new(sdk, common.route53_rps, &calls);
-                match &common.table_name {
-                    Some(table) => r53.with_shared_budget(TableBudget::new(
-                        aws_sdk_dynamodb::Client::from_conf(
-                            aws_sdk_dynamodb::config::Builder::from(sdk)
-                                .interceptor(calls.clone())
-                                .build(),
-                        ),
-                        table.clone(),
-                        "route53",
-                        common.route53_rps,
-                    )),
-                    None => r53,
-                }
-            },
-            store: common
-                .table_name
-                .as_ref()
-                .map(|t| DynamoStore::new(sdk, t.clone(), common.history_retention_days, &calls)),
+            route53,
+            store,
             calls,
         }
     }

@@ -76,8 +76,13 @@ impl DynamoInventoryCache {
         let conf = aws_sdk_dynamodb::config::Builder::from(sdk)
             .interceptor(calls.clone())
             .build();
+        Self::with_client(Client::from_conf(conf), table)
+    }
+
+    /// On a client the process already has (the findings store's).
+    pub fn with_client(client: Client, table: String) -> Self {
         Self {
-            client: Client::from_conf(conf),
+            client,
             table,
             clock: Arc::new(SystemClock),
         }

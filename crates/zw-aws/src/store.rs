@@ -58,6 +58,12 @@ impl DynamoStore {
         }
     }
 
+    /// The table's client, for the other adapters that keep items in it
+    /// (inventory cache, Route 53 budget): one DynamoDB client per process.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     pub fn table(&self) -> &str {
         &self.table
     }

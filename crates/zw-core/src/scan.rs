@@ -257,17 +257,12 @@ async fn persist<S: FindingStore>(
         .filter_map(|(key, _)| key.clone())
         .collect();
     let unreadable: Vec<PortError> = loaded.unreadable.into_iter().map(|(_, e)| e).collect();
-    let kept: Vec<Detection>;
-    let detections = if untouchable.is_empty() {
-        detections
-    } else {
-        kept = detections
-            .iter()
-            .filter(|d| !untouchable.contains(&d.key()))
-            .cloned()
-            .collect();
-        &kept
-    };
+    let detections: Vec<Detection> = detections
+        .iter()
+        .filter(|d| !untouchable.contains(&d.key()))
+        .cloned()
+        .collect();
+    let detections = detections.as_slice();
     let mut plan = reconcile::plan(
         &previous,
         detections,

@@ -77,6 +77,50 @@ pub fn rec<'a>(name: &str, rtype: &'a str, values: &[&str]) -> Rec<'a> {
     }
 }
 
+/// Deletes a hosted zone the way a user must: its record sets (but SOA and
+/// the apex NS) first.
+pub async fn delete_zone(r53: &aws_sdk_route53::Client, zone_id: &str) -> Result<()> {
+    let sets = r53
+        .list_resource_record_sets()
+        .hosted_zone_id(zone_id)
+        .send()
+        .await
+        .map_err(TestkitError::aws("route53:ListResourceRecordSets"))?;
+    let mut changes = Vec::new();
+    for set in sets
+        .resource_record_sets()
+        .iter()
+        .filter(|s| !matches!(s.r#type(), RrType::Soa | RrType::Ns))
+    {
+        changes.push(
+            Change::builder()
+                .action(ChangeAction::Delete)
+                .resource_record_set(set.clone())
+                .build()
+                .map_err(TestkitError::build("route53 Change"))?,
+        );
+    }
+    if !changes.is_empty() {
+        r53.change_resource_record_sets()
+            .hosted_zone_id(zone_id)
+            .change_batch(
+                ChangeBatch::builder()
+                    .set_changes(Some(changes))
+                    .build()
+                    .map_err(TestkitError::build("route53 ChangeBatch"))?,
+            )
+            .send()
+            .await
+            .map_err(TestkitError::aws("route53:ChangeResourceRecordSets"))?;
+    }
+    r53.delete_hosted_zone()
+        .id(zone_id)
+        .send()
+        .await
+        .map_err(TestkitError::aws("route53:DeleteHostedZone"))?;
+    Ok(())
+}
+
 /// Upserts record sets, up to 500 per `ChangeResourceRecordSets` call.
 pub async fn upsert(r53: &aws_sdk_route53::Client, zone_id: &str, recs: &[Rec<'_>]) -> Result<()> {
     for chunk in recs.chunks(500) {

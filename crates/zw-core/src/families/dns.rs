@@ -174,10 +174,9 @@ where
 
         // The internet's view of each public zone, a few zones at a time.
         let probed: Vec<(ZoneFacts, CacheWrite)> = stream::iter(inventories)
-            .map(|(inv, write)| async move {
+            .map(|(inv, mut write)| async move {
                 let compare = self.comparison_due(&inv, now);
                 let mut facts = self.probe_zone(inv, compare).await;
-                let mut write = write;
                 if facts.compared && any_authoritative(&facts) {
                     facts.inventory.compared_at = Some(now);
                     if write == CacheWrite::Nothing {
@@ -308,14 +307,10 @@ where
         // only, and keeps the last comparison unless a change event named the
         // zone: most relistings find nothing new, and rewriting megabytes of
         // chunks each time was the cache's whole cost (docs/cost.md).
-        let unchanged = previous
-            .as_ref()
-            .is_some_and(|p| p.record_sets == record_sets);
         let (write, compared_at) = match previous {
-            Some(p) if unchanged => (
-                CacheWrite::Touch,
-                if changed { None } else { p.compared_at },
-            ),
+            Some(p) if p.record_sets == record_sets => {
+                (CacheWrite::Touch, p.compared_at.filter(|_| !changed))
+            }
             _ if self.cache.is_some() => (CacheWrite::Save, None),
             _ => (CacheWrite::Nothing, None),
         };
@@ -439,24 +434,19 @@ where
         // A region that cannot be read only loses its own certificates.
         let mut names = Vec::new();
         for (region, result) in self.regions.iter().zip(results) {
-            if let (Ok(listed), Some(scopes)) = (&result, c.monitored.as_mut()) {
-                scopes.extend(listed.certificates.iter().map(|cert| cert.arn.clone()));
-                // Not described this time, but they exist.
-                scopes.extend(listed.failed.iter().map(|(arn, _)| arn.clone()));
-            }
-            if result.is_err() {
-                // A region that cannot be read may still hold certificates.
-                c.monitored = None;
-            }
             match result {
                 Ok(listed) => {
-                    // Not described: no CAA claim about them this scan.
-                    c.errors.extend(
-                        listed
-                            .failed
-                            .into_iter()
-                            .map(|(_, e)| ScanError::new(region.clone(), e)),
-                    );
+                    // Not described: no CAA claim about them this scan, but
+                    // they exist, so they are still monitored.
+                    for (arn, e) in listed.failed {
+                        c.errors.push(ScanError::new(region.clone(), e));
+                        if let Some(scopes) = c.monitored.as_mut() {
+                            scopes.insert(arn);
+                        }
+                    }
+                    if let Some(scopes) = c.monitored.as_mut() {
+                        scopes.extend(listed.certificates.iter().map(|cert| cert.arn.clone()));
+                    }
                     names.extend(listed.certificates.into_iter().map(|cert| {
                         let mut all = vec![cert.domain_name.clone()];
                         for san in &cert.subject_alternative_names {
@@ -472,7 +462,11 @@ where
                         }
                     }));
                 }
-                Err(e) => c.errors.push(ScanError::new(region.clone(), e)),
+                Err(e) => {
+                    c.errors.push(ScanError::new(region.clone(), e));
+                    // A region that cannot be read may still hold certificates.
+                    c.monitored = None;
+                }
             }
         }
         c.facts.certificates = Some(names);
