@@ -39,6 +39,8 @@ async fn every_sample_event_runs_a_scan_and_prints_emf() {
         "acm-renewal-action-required.json",
         "health-acm.json",
         "manual.json",
+        // Two ACM events from the event queue: one scan for both.
+        "sqs-acm-events.json",
     ];
     for (i, name) in samples.iter().enumerate() {
         let summary = handle(
@@ -50,6 +52,10 @@ async fn every_sample_event_runs_a_scan_and_prints_emf() {
         assert!(summary.counts["certificates"] >= 5, "{name}: {summary:?}");
         assert!(summary.errors.is_empty(), "{name}: {summary:?}");
         assert_eq!(summary.scan_id, format!("lambda-req-{i}"));
+        if name.starts_with("sqs-") {
+            assert!(summary.trigger.starts_with("2 events: aws.acm"), "{summary:?}");
+            assert!(summary.batch_item_failures.is_empty(), "{summary:?}");
+        }
         // Only the first scan opens findings; later triggers find them open.
         assert_eq!(summary.opened > 0, i == 0, "{name}: {summary:?}");
     }

@@ -158,6 +158,16 @@ async fn the_demo_estate_shows_each_seeded_problem_and_lands_in_dynamodb() {
         .map(str::to_owned)
         .into();
     assert_eq!(names, expected);
+    // Every series names its stack (`ZW_STACK_NAME`, `local` here): the
+    // alarms of a deployed stack read only their own stack's series.
+    for m in listed.metrics() {
+        let stack = m
+            .dimensions()
+            .iter()
+            .find(|d| d.name() == Some("Stack"))
+            .and_then(|d| d.value());
+        assert_eq!(stack, Some("local"), "{m:?}");
+    }
     assert!(
         listed.metrics().len() <= zw_core::metrics::MINIMAL_BUDGET,
         "{:?}",

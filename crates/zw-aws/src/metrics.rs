@@ -18,10 +18,13 @@ use zw_core::ports::{ErrorKind, MetricSink, PortError};
 const EMF_MAX_METRICS: usize = 100;
 /// PutMetricData accepts up to 1000 data points per request.
 const PUT_MAX_DATA: usize = 1000;
+/// The dimension that keeps each stack's (and the CLI's) series apart.
+pub const STACK: &str = "Stack";
 
 /// Renders a batch as EMF documents: one per dimension value (EMF carries a
 /// dimension's value as a top-level key, so `Severity=critical` and
 /// `Severity=high` cannot share a document), at most 100 metrics each.
+/// Every document carries the batch's `Stack` dimension first.
 pub fn emf_documents(batch: &MetricBatch) -> Vec<Value> {
     let mut groups: BTreeMap<Option<(&str, &str)>, Vec<&zw_core::metrics::MetricDatum>> =
         BTreeMap::new();
@@ -40,8 +43,8 @@ pub fn emf_documents(batch: &MetricBatch) -> Vec<Value> {
                 .map(|d| json!({"Name": d.name, "Unit": d.unit.as_str()}))
                 .collect();
             let dimensions: Vec<Vec<&str>> = match dim {
-                Some((k, _)) => vec![vec![k]],
-                None => vec![vec![]],
+                Some((k, _)) => vec![vec![STACK, k]],
+                None => vec![vec![STACK]],
             };
             doc.insert(
                 "_aws".into(),
@@ -54,6 +57,7 @@ pub fn emf_documents(batch: &MetricBatch) -> Vec<Value> {
                     }],
                 }),
             );
+            doc.insert(STACK.into(), Value::String(batch.stack.clone()));
             if let Some((k, v)) = dim {
                 doc.insert(k.into(), Value::String(v.to_owned()));
             }
@@ -145,9 +149,18 @@ impl MetricSink for CloudWatchSink {
                         .unit(unit(d.unit))
                         .value(d.value)
                         .timestamp(ts)
-                        .set_dimensions(d.dimension.as_ref().map(|(k, v)| {
-                            vec![Dimension::builder().name(*k).value(v.clone()).build()]
-                        }))
+                        .set_dimensions(Some(
+                            std::iter::once(
+                                Dimension::builder()
+                                    .name(STACK)
+                                    .value(batch.stack.clone())
+                                    .build(),
+                            )
+                            .chain(d.dimension.as_ref().map(|(k, v)| {
+                                Dimension::builder().name(*k).value(v.clone()).build()
+                            }))
+                            .collect(),
+                        ))
                         .build()
                 })
                 .collect();
@@ -172,6 +185,7 @@ mod tests {
     fn batch() -> MetricBatch {
         MetricBatch {
             namespace: "Zonewarden".into(),
+            stack: "prod-zw".into(),
             timestamp: chrono::DateTime::from_timestamp(1_790_000_000, 0).expect("ts"),
             data: vec![
                 MetricDatum {
@@ -217,8 +231,10 @@ mod tests {
         );
         assert_eq!(
             scalar["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([[]])
+            json!([["Stack"]])
         );
+        // Every document names its stack: another stack's alarms never read it.
+        assert!(docs.iter().all(|d| d["Stack"] == "prod-zw"), "{docs:?}");
         assert_eq!(scalar["_aws"]["Timestamp"], 1_790_000_000_000i64);
         let crit = docs
             .iter()
@@ -227,7 +243,7 @@ mod tests {
         assert_eq!(crit["OpenFindings"], 2.0);
         assert_eq!(
             crit["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
-            json!([["Severity"]])
+            json!([["Stack", "Severity"]])
         );
         assert_eq!(
             crit["_aws"]["CloudWatchMetrics"][0]["Metrics"][0],

@@ -72,6 +72,10 @@ pub struct CommonConfig {
     pub history_retention_days: u32,
     /// `ZW_METRICS_NAMESPACE`, default `Zonewarden`.
     pub metrics_namespace: String,
+    /// `ZW_STACK_NAME`, default `local`: the `Stack` dimension of every
+    /// metric, so that a second stack or a CLI run never feeds (or silences)
+    /// the alarms of another.
+    pub stack_name: String,
     /// `ZW_METRICS_DETAIL`, `minimal` (default, at most 8 series) or `full`.
     pub metrics_detail: Detail,
     /// `ZW_ROUTE53_RPS`, default 2 requests/s. Route 53 allows 5/s per account,
@@ -315,8 +319,9 @@ impl Vars {
 }
 
 impl CommonConfig {
-    const KNOWN: [&'static str; 10] = [
+    const KNOWN: [&'static str; 11] = [
         "ZW_REGIONS",
+        "ZW_STACK_NAME",
         "ZW_TABLE_NAME",
         "ZW_HISTORY_RETENTION_DAYS",
         "ZW_METRICS_NAMESPACE",
@@ -390,6 +395,18 @@ impl CommonConfig {
                 "ZW_METRICS_NAMESPACE: `{metrics_namespace}` is reserved or too long"
             ));
         }
+        let stack_name = v
+            .get("ZW_STACK_NAME")
+            .unwrap_or_else(|| "local".to_owned());
+        if stack_name.is_empty()
+            || stack_name.len() > 255
+            || stack_name.chars().any(char::is_control)
+        {
+            v.error(format!(
+                "ZW_STACK_NAME: `{}` must be 1 to 255 printable characters (the stack's name; default local)",
+                stack_name.escape_debug()
+            ));
+        }
         let metrics_detail = match v.get("ZW_METRICS_DETAIL").as_deref() {
             None | Some("minimal") => Detail::Minimal,
             Some("full") => Detail::Full,
@@ -412,6 +429,7 @@ impl CommonConfig {
             table_name,
             history_retention_days,
             metrics_namespace,
+            stack_name,
             metrics_detail,
             route53_rps,
             aws_timeouts,
@@ -608,16 +626,20 @@ impl Config {
 
 fn parse_thresholds(raw: &str) -> Result<ExpiryThresholds, String> {
     let parts: Result<Vec<u32>, _> = raw.split(',').map(|p| p.trim().parse::<u32>()).collect();
-    match parts.as_deref() {
-        Ok([medium, high, critical]) if medium >= high && high >= critical && *medium <= 3650 => {
+    match parts {
+        // The order they are written in does not matter (a template parameter
+        // `7,14,30` must not deploy into a permanent init failure): the
+        // largest is the medium threshold, the smallest the critical one.
+        Ok(mut days) if days.len() == 3 && days.iter().all(|d| (1..=3650).contains(d)) => {
+            days.sort_unstable_by(|a, b| b.cmp(a));
             Ok(ExpiryThresholds {
-                medium: *medium,
-                high: *high,
-                critical: *critical,
+                medium: days[0],
+                high: days[1],
+                critical: days[2],
             })
         }
         _ => Err(format!(
-            "`{raw}` must be three whole numbers of days, medium,high,critical, each no larger than the one before (default 30,14,7)"
+            "`{raw}` must be three whole numbers of days from 1 to 3650, e.g. 30,14,7 (the largest is the medium threshold, the smallest the critical one)"
         )),
     }
 }
@@ -664,7 +686,7 @@ mod tests {
     fn every_bad_variable_is_reported_at_once() {
         let err = cfg(&[
             ("ZW_REGIONS", "eu-west-1,Mars-1"),
-            ("ZW_EXPIRY_DAYS", "7,14,30"),
+            ("ZW_EXPIRY_DAYS", "7,0,30"),
             ("ZW_HISTORY_RETENTION_DAYS", "forever"),
             ("ZW_ROUTE53_RPS", "50"),
             ("ZW_PER_CERTIFICATE_METRICS", "maybe"),
@@ -738,6 +760,22 @@ mod tests {
             }
         );
         assert!(cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_EXPIRY_DAYS", "30,14")]).is_err());
+        // Any order: the template's `7,14,30` means the same as `30,14,7`.
+        let c = cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_EXPIRY_DAYS", "7,30,14")]).expect("valid");
+        assert_eq!(
+            c.certificates.rules.expiry,
+            ExpiryThresholds {
+                medium: 30,
+                high: 14,
+                critical: 7
+            }
+        );
+        for bad in ["0,14,7", "30,14,7,3", "3651,14,7", "30,,7"] {
+            let e = cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_EXPIRY_DAYS", bad)])
+                .expect_err(bad)
+                .to_string();
+            assert!(e.contains("from 1 to 3650"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -106,6 +106,9 @@ impl MetricDatum {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricBatch {
     pub namespace: String,
+    /// The `Stack` dimension every datum carries besides its own (if any):
+    /// the alarms of one stack read only that stack's series.
+    pub stack: String,
     pub timestamp: DateTime<Utc>,
     pub data: Vec<MetricDatum>,
 }
@@ -115,6 +118,7 @@ pub struct MetricBatch {
 /// findings of a family or region this scan did not collect.
 pub fn scan_metrics(
     namespace: &str,
+    stack: &str,
     detail: Detail,
     open: &[Finding],
     scan: &ScanRecord,
@@ -178,6 +182,7 @@ pub fn scan_metrics(
     );
     MetricBatch {
         namespace: namespace.to_owned(),
+        stack: stack.to_owned(),
         timestamp: scan.finished_at,
         data,
     }
@@ -238,7 +243,7 @@ mod tests {
                 MetricDatum::new(MIN_DAYS_TO_EXPIRY, Unit::None, None, 12.0),
             )])
             .collect();
-        let batch = scan_metrics("Zw", Detail::Minimal, &[], &record(2), &family);
+        let batch = scan_metrics("Zw", "s", Detail::Minimal, &[], &record(2), &family);
         let series: BTreeSet<_> = batch.data.iter().map(MetricDatum::series).collect();
         assert!(series.len() <= MINIMAL_BUDGET, "{series:?}");
         assert_eq!(series.len(), 7);
@@ -250,7 +255,7 @@ mod tests {
             ("route53:ListHostedZones".to_owned(), 1),
             ("acm:ListCertificates".to_owned(), 2),
         ]);
-        let full = scan_metrics("Zw", Detail::Full, &[], &calls, &family);
+        let full = scan_metrics("Zw", "s", Detail::Full, &[], &calls, &family);
         assert!(full.data.len() > 50);
         let route53 = full.data.iter().find(|d| {
             d.name == API_CALLS && d.dimension == Some(("Service", "route53".to_owned()))

@@ -190,6 +190,7 @@ where
     }
     let metrics = scan_metrics(
         &cfg.metrics_namespace,
+        &cfg.stack_name,
         cfg.metrics_detail,
         &all_open,
         &scan,

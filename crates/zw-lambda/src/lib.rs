@@ -67,6 +67,10 @@ pub struct Summary {
     pub opened: usize,
     pub resolved: usize,
     pub errors: Vec<String>,
+    /// SQS messages of the batch this function refused (Lambda's partial
+    /// batch response): they stay queued, then go to the dead-letter queue.
+    #[serde(rename = "batchItemFailures", skip_serializing_if = "Vec::is_empty")]
+    pub batch_item_failures: Vec<event::ItemFailure>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +198,7 @@ pub async fn scan(
         opened: report.scan.opened,
         resolved: report.scan.resolved,
         errors,
+        batch_item_failures: Vec::new(),
     })
 }
 

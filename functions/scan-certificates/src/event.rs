@@ -87,25 +87,33 @@ mod tests {
             }
             let text = std::fs::read_to_string(&path).expect("readable");
             let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
-            let parsed = parse(&value);
+            // What the handler does: one event, or an SQS batch of them.
+            let parsed = zw_lambda::event::Batch::parse(&value, parse);
             if name.starts_with("invalid-") {
                 assert!(parsed.is_err(), "{name} should be refused");
             } else {
-                let t = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
+                let batch = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(batch.refused.is_empty(), "{name}: {batch:?}");
                 let expected_prefix = name.split('-').next().unwrap_or_default();
-                let label = t.label();
+                let label = batch.label(Trigger::label);
+                let one = |want: &Trigger| batch.triggers == [want.clone()];
                 let matches = match expected_prefix {
-                    "schedule" => t == Trigger::Schedule,
-                    "acm" => label.starts_with("aws.acm"),
-                    "health" => label.starts_with("aws.health"),
-                    "manual" => t == Trigger::Manual,
+                    "schedule" => one(&Trigger::Schedule),
+                    "acm" => batch.triggers.len() == 1 && label.starts_with("aws.acm"),
+                    "health" => batch.triggers.len() == 1 && label.starts_with("aws.health"),
+                    "manual" => one(&Trigger::Manual),
+                    // The event queue's batch: ACM events coalesced into one scan.
+                    "sqs" => {
+                        batch.triggers.len() == 2
+                            && label.starts_with("2 events: aws.acm: ACM Certificate")
+                    }
                     _ => false,
                 };
                 assert!(matches, "{name} parsed as {label}");
             }
             seen += 1;
         }
-        assert!(seen >= 5, "expected the samples in events/, found {seen}");
+        assert!(seen >= 6, "expected the samples in events/, found {seen}");
     }
 
     #[test]

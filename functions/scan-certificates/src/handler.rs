@@ -1,21 +1,25 @@
-//! Event -> scan of the certificate family -> summary.
+//! Event (one, or an SQS batch of them) -> one scan of the certificate
+//! family -> summary.
 
 use crate::event;
 use lambda_runtime::LambdaEvent;
 use std::collections::BTreeSet;
+use zw_lambda::event::Batch;
 use zw_lambda::{Deps, HandlerError, Summary};
 
 pub async fn handle(
     deps: &Deps,
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<Summary, HandlerError> {
-    let trigger = event::parse(&event.payload)?;
-    zw_lambda::scan(
+    let batch = Batch::parse(&event.payload, event::parse)?;
+    let mut summary = zw_lambda::scan(
         deps,
         zw_lambda::scan_id(&event),
-        trigger.label(),
+        batch.label(event::Trigger::label),
         BTreeSet::new(),
         zw_lambda::collection_deadline(&event),
     )
-    .await
+    .await?;
+    summary.batch_item_failures = batch.refused;
+    Ok(summary)
 }

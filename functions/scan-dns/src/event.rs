@@ -102,6 +102,28 @@ mod tests {
             seen += 1;
         }
         assert_eq!(seen, 3);
+        // The event queue's batch: one scan re-lists every zone it names.
+        let text = std::fs::read_to_string(format!("{dir}/dns-sqs-route53-changes.json"))
+            .expect("readable");
+        let value: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        let batch = zw_lambda::event::Batch::parse(&value, parse).expect("a batch");
+        assert!(batch.refused.is_empty(), "{batch:?}");
+        let zones: BTreeSet<String> = batch
+            .triggers
+            .iter()
+            .flat_map(Trigger::changed_zones)
+            .collect();
+        assert_eq!(
+            zones,
+            BTreeSet::from([
+                "Z0123456789ABCDEFGHIJ".to_owned(),
+                "Z9876543210ZYXWVUTSRQ".to_owned()
+            ])
+        );
+        assert_eq!(
+            batch.label(Trigger::label),
+            "2 events: aws.route53: ChangeResourceRecordSets"
+        );
     }
 
     #[test]
