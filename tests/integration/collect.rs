@@ -73,14 +73,14 @@ async fn certificates_are_collected_per_region_with_every_key_type() {
     let services = env.services();
     let eu = services
         .acm
-        .certificates(&Region::parse("eu-west-1").expect("r"))
+        .certificates(&Region::parse("eu-west-1").expect("r"), None)
         .await
         .expect("eu-west-1");
     assert!(eu.failed.is_empty(), "{:?}", eu.failed);
     let eu = eu.certificates;
     let us = services
         .acm
-        .certificates(&Region::parse("us-east-1").expect("r"))
+        .certificates(&Region::parse("us-east-1").expect("r"), None)
         .await
         .expect("us-east-1");
     assert!(us.failed.is_empty(), "{:?}", us.failed);
@@ -207,4 +207,86 @@ async fn the_route53_budget_grants_at_most_its_rate_per_window() {
     assert!(granted.len() >= 3, "{granted:?}");
     // The fifth slot is in the third window: more than one second later.
     assert!(took >= std::time::Duration::from_secs(1), "{took:?}");
+}
+
+/// A region too large for one invocation: each scan describes until its stop
+/// and the next one continues where it stopped (the cursor in the table), so
+/// a few scans cover every certificate instead of the same first ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_short_region_continues_where_it_stopped() {
+    let env = Env::new().await;
+    let acm = aws_sdk_acm::Client::new(&env.sdk);
+    let mut all = std::collections::BTreeSet::new();
+    for i in 0..10 {
+        let arn = seed::import_certificate(
+            &acm,
+            &format!("host{i}.resume.example"),
+            chrono::Duration::days(200),
+        )
+        .await
+        .expect("import");
+        all.insert(arn);
+    }
+    // 5 describes a second, one at a time: about 7 fit in 1.5 s.
+    let config = crate::support::config(&[("ZW_ACM_RPS", "5"), ("ZW_ACM_CONCURRENCY", "1")]);
+    let services = zw_aws::Services::new(&env.sdk, &config);
+    let region = Region::parse("eu-west-1").expect("r");
+    let mut seen = std::collections::BTreeSet::new();
+    let mut scans = 0;
+    while seen != all {
+        scans += 1;
+        assert!(
+            scans <= 10,
+            "no progress: {} of 10 after 10 scans",
+            seen.len()
+        );
+        let stop = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+        let got = services
+            .acm
+            .certificates(&region, Some(stop))
+            .await
+            .expect("the region counts");
+        assert!(got.failed.is_empty(), "{:?}", got.failed);
+        assert_eq!(
+            got.certificates.len() + got.unvisited.len(),
+            all.len(),
+            "every listed certificate is described or named as not reached"
+        );
+        if scans == 1 {
+            assert!(
+                !got.unvisited.is_empty(),
+                "the first scan is cut short at its stop"
+            );
+        }
+        let before = seen.len();
+        seen.extend(got.certificates.into_iter().map(|c| c.arn));
+        assert!(
+            seen.len() > before || seen == all,
+            "scan {scans} described only certificates an earlier scan had"
+        );
+    }
+    let cursor = crate::support::all_items(&env.ddb())
+        .await
+        .into_iter()
+        .find(|i| {
+            i.get("pk").and_then(|v| v.as_s().ok()).map(String::as_str)
+                == Some("RESUME#certificates")
+        })
+        .expect("where the scan stopped is in the table");
+    assert_eq!(
+        cursor
+            .get("sk")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str),
+        Some("eu-west-1")
+    );
+    assert!(cursor.contains_key("expires_at"), "the cursor expires");
+    // Without a stop the region is described whole, from the cursor on.
+    let whole = services
+        .acm
+        .certificates(&region, None)
+        .await
+        .expect("whole");
+    assert_eq!(whole.certificates.len(), all.len());
+    assert!(whole.unvisited.is_empty());
 }

@@ -53,7 +53,10 @@ async fn every_sample_event_runs_a_scan_and_prints_emf() {
         assert!(summary.errors.is_empty(), "{name}: {summary:?}");
         assert_eq!(summary.scan_id, format!("lambda-req-{i}"));
         if name.starts_with("sqs-") {
-            assert!(summary.trigger.starts_with("2 events: aws.acm"), "{summary:?}");
+            assert!(
+                summary.trigger.starts_with("2 events: aws.acm"),
+                "{summary:?}"
+            );
             assert!(summary.batch_item_failures.is_empty(), "{summary:?}");
         }
         // Only the first scan opens findings; later triggers find them open.

@@ -165,6 +165,13 @@ impl Family for Bounded<'_> {
     }
 }
 
+/// When ACM describing stops: at 80% of the time to the family's deadline,
+/// so that the validation zones (Route 53, paced at 2/s) are still read and
+/// what was described is evaluated, not thrown away by the deadline.
+fn describe_stop(started: std::time::Instant, deadline: std::time::Instant) -> std::time::Instant {
+    started + deadline.saturating_duration_since(started).mul_f64(0.8)
+}
+
 /// Everything a process needs to scan, built once (Lambda init, CLI start).
 #[derive(Debug, Clone)]
 pub struct App {
@@ -209,12 +216,19 @@ impl App {
         M: MetricSink,
     {
         let cfg = &*self.config;
+        let started = std::time::Instant::now();
+        let mut deadline =
+            started + Duration::from_secs(u64::from(cfg.common.scan_deadline_seconds));
+        if let Some(d) = options.deadline {
+            deadline = deadline.min(d);
+        }
         let certificates = CertificateFamily {
             certificates: &self.services.acm,
             zones: &self.services.route53,
             regions: &cfg.common.regions,
             config: &cfg.certificates,
             retire_unmonitored: options.retire_unmonitored,
+            stop: Some(describe_stop(started, deadline)),
         };
         // One probe per scan: it caches the delegations it learns, and the
         // whole DNS phase gets one deadline.
@@ -247,11 +261,6 @@ impl App {
                     }
                 }
             }
-        }
-        let mut deadline = std::time::Instant::now()
-            + Duration::from_secs(u64::from(cfg.common.scan_deadline_seconds));
-        if let Some(d) = options.deadline {
-            deadline = deadline.min(d);
         }
         let bounded: Vec<Bounded<'_>> = families
             .iter()

@@ -1,8 +1,11 @@
 //! ACM collector: `ListCertificates` (every status, every key type) and one
-//! `DescribeCertificate` per certificate, paced and bounded per region.
+//! `DescribeCertificate` per certificate, paced and bounded per region, until
+//! the scan's stop; a cut-short region continues where it stopped next time
+//! (`resume`).
 
 use crate::error::classify;
 use crate::limiter::RateLimiter;
+use crate::resume::{ResumeCursor, resume_order};
 use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_acm::Client;
@@ -27,6 +30,7 @@ struct RegionClient {
 pub struct AcmCollector {
     regions: HashMap<Region, RegionClient>,
     concurrency: usize,
+    resume: Option<ResumeCursor>,
 }
 
 impl AcmCollector {
@@ -57,12 +61,23 @@ impl AcmCollector {
         Self {
             regions,
             concurrency: concurrency.max(1),
+            resume: None,
         }
+    }
+
+    /// Remembers where a cut-short region stopped (in the findings table).
+    pub fn with_resume(mut self, cursor: ResumeCursor) -> Self {
+        self.resume = Some(cursor);
+        self
     }
 }
 
 impl CertificateSource for AcmCollector {
-    async fn certificates(&self, region: &Region) -> Result<RegionCertificates, PortError> {
+    async fn certificates(
+        &self,
+        region: &Region,
+        stop: Option<std::time::Instant>,
+    ) -> Result<RegionCertificates, PortError> {
         let Some(rc) = self.regions.get(region) else {
             return Err(PortError::new(
                 "acm",
@@ -72,16 +87,43 @@ impl CertificateSource for AcmCollector {
             ));
         };
         let arns = list_arns(rc).await?;
-        // Describe with bounded concurrency; the limiter paces the rate.
-        let described: Vec<(String, Result<Option<Certificate>, PortError>)> = stream::iter(arns)
+        let after = match &self.resume {
+            Some(cursor) if !arns.is_empty() => cursor.load(region).await,
+            _ => None,
+        };
+        let order = resume_order(arns, after.as_deref());
+        // Describe with bounded concurrency (the limiter paces the rate), in
+        // order, so that what was described at the stop is a prefix of it.
+        let mut results = stream::iter(order.iter().cloned())
             .map(|arn| async move {
                 let got = describe(rc, region, arn.clone()).await;
                 (arn, got)
             })
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        gather(described)
+            .buffered(self.concurrency);
+        let stop = stop.map(tokio::time::Instant::from_std);
+        let mut described = Vec::with_capacity(order.len());
+        loop {
+            let next = match stop {
+                Some(at) => match tokio::time::timeout_at(at, results.next()).await {
+                    Ok(next) => next,
+                    Err(_) => break,
+                },
+                None => results.next().await,
+            };
+            match next {
+                Some(one) => described.push(one),
+                None => break,
+            }
+        }
+        let unvisited = order[described.len()..].to_vec();
+        if !unvisited.is_empty()
+            && let (Some(cursor), Some((last, _))) = (&self.resume, described.last())
+        {
+            cursor.save(region, last).await;
+        }
+        let mut out = gather(described)?;
+        out.unvisited = unvisited;
+        Ok(out)
     }
 }
 

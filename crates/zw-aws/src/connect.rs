@@ -6,6 +6,7 @@
 use crate::acm::AcmCollector;
 use crate::budget::TableBudget;
 use crate::metrics::CloudWatchSink;
+use crate::resume::ResumeCursor;
 use crate::route53::Route53Collector;
 use crate::store::DynamoStore;
 use crate::usage::ApiCallCounter;
@@ -101,14 +102,21 @@ impl Services {
                 common.route53_rps,
             ));
         }
+        let mut acm = AcmCollector::new(
+            sdk,
+            &common.regions,
+            certs.acm_rps,
+            certs.acm_concurrency,
+            &calls,
+        );
+        if let Some(store) = &store {
+            acm = acm.with_resume(ResumeCursor::new(
+                store.client().clone(),
+                store.table().to_owned(),
+            ));
+        }
         Self {
-            acm: AcmCollector::new(
-                sdk,
-                &common.regions,
-                certs.acm_rps,
-                certs.acm_concurrency,
-                &calls,
-            ),
+            acm,
             route53,
             store,
             calls,

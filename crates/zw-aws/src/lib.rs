@@ -18,6 +18,7 @@ pub mod inventory;
 pub mod ip_ranges;
 pub mod limiter;
 pub mod metrics;
+pub mod resume;
 pub mod route53;
 pub mod store;
 pub mod targets;

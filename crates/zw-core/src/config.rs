@@ -395,9 +395,7 @@ impl CommonConfig {
                 "ZW_METRICS_NAMESPACE: `{metrics_namespace}` is reserved or too long"
             ));
         }
-        let stack_name = v
-            .get("ZW_STACK_NAME")
-            .unwrap_or_else(|| "local".to_owned());
+        let stack_name = v.get("ZW_STACK_NAME").unwrap_or_else(|| "local".to_owned());
         if stack_name.is_empty()
             || stack_name.len() > 255
             || stack_name.chars().any(char::is_control)

@@ -106,15 +106,22 @@ pub struct RegionCertificates {
     /// certificate failing is its own error, and its findings stay as they
     /// are; the region's other certificates count.
     pub failed: Vec<(String, PortError)>,
+    /// Listed but not reached before `stop`: their findings stay as they
+    /// are, and the next scan describes them first (it continues where this
+    /// one stopped), so a region too large for one invocation is still
+    /// covered in a few.
+    pub unvisited: Vec<String>,
 }
 
 pub trait CertificateSource: Send + Sync {
     /// Every certificate of the region, all statuses and key types,
-    /// described. Err only when the region itself cannot be read (listing
-    /// failed, or not one certificate could be described).
+    /// described, until `stop` (then the rest are `unvisited`). Err only
+    /// when the region itself cannot be read (listing failed, or not one
+    /// certificate could be described).
     fn certificates(
         &self,
         region: &Region,
+        stop: Option<std::time::Instant>,
     ) -> impl Future<Output = Result<RegionCertificates, PortError>> + Send;
 }
 

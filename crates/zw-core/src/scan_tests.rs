@@ -41,7 +41,11 @@ fn clock(at: DateTime<Utc>) -> FixedClock {
 #[derive(Default)]
 struct FakeAcm(HashMap<String, Result<Vec<Certificate>, PortError>>);
 impl CertificateSource for FakeAcm {
-    async fn certificates(&self, region: &Region) -> Result<RegionCertificates, PortError> {
+    async fn certificates(
+        &self,
+        region: &Region,
+        _stop: Option<std::time::Instant>,
+    ) -> Result<RegionCertificates, PortError> {
         yield_now().await;
         let listed = self
             .0
@@ -49,12 +53,17 @@ impl CertificateSource for FakeAcm {
             .cloned()
             .unwrap_or_else(|| Ok(Vec::new()))?;
         // A certificate whose name starts with `undescribable` is listed but
-        // fails to describe.
+        // fails to describe; one starting with `unreached` is listed but not
+        // reached before the stop.
+        let (unvisited, listed): (Vec<Certificate>, Vec<Certificate>) = listed
+            .into_iter()
+            .partition(|c| c.domain_name.starts_with("unreached"));
         let (failed, certificates): (Vec<Certificate>, Vec<Certificate>) = listed
             .into_iter()
             .partition(|c| c.domain_name.starts_with("undescribable"));
         Ok(RegionCertificates {
             certificates,
+            unvisited: unvisited.into_iter().map(|c| c.arn).collect(),
             failed: failed
                 .into_iter()
                 .map(|c| {
@@ -309,6 +318,7 @@ async fn certificate_scan(
         regions: &cfg.common.regions,
         config: &cfg.certificates,
         retire_unmonitored: true,
+        stop: None,
     };
     scan::run(
         &[&family],
@@ -635,6 +645,7 @@ async fn scan_regions(
         regions: &cfg.common.regions,
         config: &cfg.certificates,
         retire_unmonitored: retire,
+        stop: None,
     };
     scan::run(
         &[&family],
@@ -754,6 +765,43 @@ async fn a_certificate_that_cannot_be_described_keeps_its_findings_and_fails_not
             .iter()
             .any(|f| f.region.as_str() == "eu-west-1" && f.resource.id != soon)
     );
+}
+
+#[tokio::test]
+async fn certificates_not_reached_before_the_stop_keep_their_findings_and_are_named() {
+    let (mut acm, r53) = estate();
+    let store = MemoryStore::default();
+    let first = run(&acm, &r53, &store, t0(), "c1").await;
+    let soon = "arn:aws:acm:eu-west-1:111122223333:certificate/soon";
+    let of_soon = |r: &ScanReport| -> Vec<(FindingCode, Severity)> {
+        r.findings
+            .iter()
+            .filter(|f| f.resource.id == soon)
+            .map(|f| (f.code, f.severity))
+            .collect()
+    };
+    let before = of_soon(&first);
+    assert!(!before.is_empty(), "{:?}", codes(&first));
+    // The scan's stop comes before `soon` is described (an estate larger
+    // than one invocation).
+    if let Some(Ok(certs)) = acm.0.get_mut("eu-west-1") {
+        for c in certs.iter_mut().filter(|c| c.arn == soon) {
+            c.domain_name = "unreached.example.com".into();
+        }
+    }
+    let second = run(&acm, &r53, &store, t0() + Duration::hours(1), "c2").await;
+    assert!(!second.failed(), "{:?}", second.scan.errors);
+    assert_eq!(second.scan.resolved, 0, "{:?}", second.scan);
+    assert_eq!(of_soon(&second), before, "its findings stay as they were");
+    assert_eq!(second.scan.counts.get("certificates_not_reached"), Some(&1));
+    let cut: Vec<_> = second
+        .scan
+        .errors
+        .iter()
+        .filter(|e| e.message.contains("cut short"))
+        .collect();
+    assert_eq!(cut.len(), 1, "the record says so: {:?}", second.scan.errors);
+    assert_eq!(cut[0].region.as_str(), "eu-west-1");
 }
 
 #[tokio::test]

@@ -209,7 +209,8 @@ mod tests {
 
     #[test]
     fn an_sqs_batch_is_one_scan_of_every_acceptable_event() {
-        let ok = r#"{"source": "aws.acm", "detail-type": "ACM Certificate Approaching Expiration"}"#;
+        let ok =
+            r#"{"source": "aws.acm", "detail-type": "ACM Certificate Approaching Expiration"}"#;
         let batch = Batch::parse(
             &json!({"Records": [
                 message("m1", ok),

@@ -12,7 +12,7 @@ use crate::metrics::{
     CERTIFICATES_MONITORED, DAYS_TO_EXPIRY, Detail, MIN_DAYS_TO_EXPIRY, MetricDatum, Unit,
 };
 use crate::model::{Certificate, CertificateStatus, HostedZone, RecordSet, Region};
-use crate::ports::{CertificateSource, ZoneSource};
+use crate::ports::{CertificateSource, ErrorKind, PortError, ZoneSource};
 use crate::record::ScanError;
 use crate::rules;
 use crate::rules::certificates::days_left;
@@ -30,7 +30,8 @@ pub struct CertificateInventory {
     /// Regions whose certificates were listed (a certificate that could not
     /// be described is in `undescribed`, the rest of its region counts).
     pub collected_regions: Vec<Region>,
-    /// Certificates listed but not described: their findings stay as they are.
+    /// Certificates listed but not described (failed, or not reached before
+    /// the stop): their findings stay as they are.
     pub undescribed: BTreeSet<String>,
     /// None when the hosted zones could not be listed.
     pub zones: Option<Vec<HostedZone>>,
@@ -38,6 +39,8 @@ pub struct CertificateInventory {
     pub records: HashMap<String, Vec<RecordSet>>,
     /// Zones whose record sets were needed but could not be listed.
     pub failed_zones: BTreeSet<String>,
+    /// How many certificates were not reached before the stop.
+    pub unvisited: u64,
 }
 
 pub struct CertificateFamily<'a, C, Z> {
@@ -48,6 +51,10 @@ pub struct CertificateFamily<'a, C, Z> {
     /// Report the configured regions as all that is monitored (see
     /// `FamilyOutcome::monitored`).
     pub retire_unmonitored: bool,
+    /// When describing must stop, leaving time to read the validation zones
+    /// and to store: what is not reached by then is described first by the
+    /// next scan.
+    pub stop: Option<std::time::Instant>,
 }
 
 impl<C, Z> std::fmt::Debug for CertificateFamily<'_, C, Z> {
@@ -85,17 +92,36 @@ impl<C: CertificateSource, Z: ZoneSource> CertificateFamily<'_, C, Z> {
         let results = join_all(
             self.regions
                 .iter()
-                .map(|r| self.certificates.certificates(r)),
+                .map(|r| self.certificates.certificates(r, self.stop)),
         )
         .await;
         for (region, result) in self.regions.iter().zip(results) {
             match result {
                 Ok(listed) => {
                     inv.collected_regions.push(region.clone());
+                    let described = listed.certificates.len();
                     inv.certificates.extend(listed.certificates);
                     for (arn, e) in listed.failed {
                         errors.push(ScanError::new(region.clone(), e));
                         inv.undescribed.insert(arn);
+                    }
+                    if !listed.unvisited.is_empty() {
+                        errors.push(ScanError::new(
+                            region.clone(),
+                            PortError::new(
+                                "acm",
+                                "DescribeCertificate",
+                                ErrorKind::Transient,
+                                format!(
+                                    "cut short at the scan's deadline: {} of {} certificate(s) described; the other {} keep their findings and are described first by the next scan (raise the function's timeout to cover the region in one scan)",
+                                    described,
+                                    described + listed.unvisited.len(),
+                                    listed.unvisited.len()
+                                ),
+                            ),
+                        ));
+                        inv.unvisited += listed.unvisited.len() as u64;
+                        inv.undescribed.extend(listed.unvisited);
                     }
                 }
                 Err(e) => errors.push(ScanError::new(region.clone(), e)),
@@ -183,6 +209,10 @@ pub fn evaluate(
         .insert("certificates".into(), inv.certificates.len() as u64);
     out.counts
         .insert("validation_zones_listed".into(), inv.records.len() as u64);
+    if inv.unvisited > 0 {
+        out.counts
+            .insert("certificates_not_reached".into(), inv.unvisited);
+    }
     out.metrics = metrics(inv, cfg, &out, now);
     out
 }

@@ -428,7 +428,8 @@ where
         let results = join_all(
             self.regions
                 .iter()
-                .map(|r| self.certificates.certificates(r)),
+                // No stop of its own: the family's deadline bounds it.
+                .map(|r| self.certificates.certificates(r, None)),
         )
         .await;
         // A region that cannot be read only loses its own certificates.
@@ -446,6 +447,7 @@ where
                     }
                     if let Some(scopes) = c.monitored.as_mut() {
                         scopes.extend(listed.certificates.iter().map(|cert| cert.arn.clone()));
+                        scopes.extend(listed.unvisited.iter().cloned());
                     }
                     names.extend(listed.certificates.into_iter().map(|cert| {
                         let mut all = vec![cert.domain_name.clone()];
