@@ -158,21 +158,22 @@ pub fn gather(
     Ok(out)
 }
 
-async fn list_arns(rc: &RegionClient) -> Result<Vec<String>, PortError> {
-    // ListCertificates returns only RSA_2048 keys unless asked for every type,
-    // and only some statuses unless asked for all.
-    let includes = acm::Filters::builder()
-        .set_key_types(Some(
-            acm::KeyAlgorithm::values()
-                .iter()
-                .map(|v| acm::KeyAlgorithm::from(*v))
-                .collect(),
-        ))
-        .build();
-    let statuses: Vec<acm::CertificateStatus> = acm::CertificateStatus::values()
+/// Every key type the SDK knows. ListCertificates returns only RSA_1024 and
+/// RSA_2048 certificates unless asked for other key types by name, so a key
+/// type AWS adds later is listed once the SDK (a dependency bump) knows it.
+fn key_types() -> Vec<acm::KeyAlgorithm> {
+    acm::KeyAlgorithm::values()
         .iter()
-        .map(|v| acm::CertificateStatus::from(*v))
-        .collect();
+        .map(|v| acm::KeyAlgorithm::from(*v))
+        .collect()
+}
+
+async fn list_arns(rc: &RegionClient) -> Result<Vec<String>, PortError> {
+    // No status filter: a status filter names only the statuses this SDK
+    // knows, and would hide a certificate in a status AWS adds later.
+    let includes = acm::Filters::builder()
+        .set_key_types(Some(key_types()))
+        .build();
     let mut arns = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -181,7 +182,6 @@ async fn list_arns(rc: &RegionClient) -> Result<Vec<String>, PortError> {
             .client
             .list_certificates()
             .includes(includes.clone())
-            .set_certificate_statuses(Some(statuses.clone()))
             .max_items(1000)
             .set_next_token(token.take())
             .send()
@@ -327,6 +327,63 @@ pub fn convert(d: &CertificateDetail, region: &Region) -> Result<Certificate, Po
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_sdk_acm::operation::describe_certificate::DescribeCertificateOutput;
+    use aws_sdk_acm::operation::list_certificates::ListCertificatesOutput;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    /// A status and a key type this SDK does not know (AWS added them
+    /// later) are listed, described and kept as they are, never skipped.
+    #[tokio::test]
+    async fn statuses_and_key_types_newer_than_the_sdk_are_still_listed() {
+        let arn = "arn:aws:acm:eu-west-1:111122223333:certificate/future";
+        let list = mock!(aws_sdk_acm::Client::list_certificates)
+            .match_requests(|r| {
+                r.certificate_statuses().is_empty()
+                    && r.includes().map(|i| i.key_types().len())
+                        == Some(acm::KeyAlgorithm::values().len())
+            })
+            .then_output(move || {
+                ListCertificatesOutput::builder()
+                    .certificate_summary_list(
+                        acm::CertificateSummary::builder()
+                            .certificate_arn(arn)
+                            .build(),
+                    )
+                    .build()
+            });
+        let describe = mock!(aws_sdk_acm::Client::describe_certificate)
+            .match_requests(move |r| r.certificate_arn() == Some(arn))
+            .then_output(move || {
+                DescribeCertificateOutput::builder()
+                    .certificate(
+                        CertificateDetail::builder()
+                            .certificate_arn(arn)
+                            .domain_name("future.example.com")
+                            .status(acm::CertificateStatus::from("QUARANTINED"))
+                            .key_algorithm(acm::KeyAlgorithm::from("ML_DSA_65"))
+                            .build(),
+                    )
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_acm, RuleMode::Sequential, &[&list, &describe]);
+        let region = Region::parse("eu-west-1").expect("region");
+        let collector = AcmCollector {
+            regions: HashMap::from([(
+                region.clone(),
+                RegionClient {
+                    client,
+                    limiter: RateLimiter::per_second(100.0),
+                },
+            )]),
+            concurrency: 1,
+            resume: None,
+        };
+        let got = collector.certificates(&region, None).await.expect("listed");
+        assert_eq!(got.certificates.len(), 1, "{got:?}");
+        let c = &got.certificates[0];
+        assert_eq!(c.status, CertificateStatus::Other("QUARANTINED".into()));
+        assert_eq!(c.key_algorithm.as_deref(), Some("ML_DSA_65"));
+    }
 
     fn failure(arn: &str) -> PortError {
         PortError::new(

@@ -217,12 +217,16 @@ pub fn evaluate(
     out
 }
 
-/// Certificates that have an end date worth tracking (issued, or past it).
+/// Certificates that have an end date worth tracking (issued, or past it, or
+/// in a status newer than this version).
 fn dated(certs: &[Certificate]) -> impl Iterator<Item = (&Certificate, DateTime<Utc>)> {
     certs.iter().filter_map(|c| {
         matches!(
             c.status,
-            CertificateStatus::Issued | CertificateStatus::Expired | CertificateStatus::Inactive
+            CertificateStatus::Issued
+                | CertificateStatus::Expired
+                | CertificateStatus::Inactive
+                | CertificateStatus::Other(_)
         )
         .then_some(c.not_after?)
         .map(|na| (c, na))

@@ -70,9 +70,14 @@ fn graded(not_after: DateTime<Utc>, now: DateTime<Utc>, cfg: &RuleConfig) -> Sev
 }
 
 fn expiry(cert: &Certificate, cfg: &RuleConfig, now: DateTime<Utc>, out: &mut Vec<Detection>) {
+    // A status newer than this version (`Other`) is checked like an issued
+    // certificate: an end date is an end date, whatever AWS calls the state.
     if !matches!(
         cert.status,
-        CertificateStatus::Issued | CertificateStatus::Expired | CertificateStatus::Inactive
+        CertificateStatus::Issued
+            | CertificateStatus::Expired
+            | CertificateStatus::Inactive
+            | CertificateStatus::Other(_)
     ) {
         return;
     }
@@ -322,6 +327,21 @@ mod tests {
 
     fn run(c: Certificate) -> Vec<(FindingCode, Severity)> {
         codes(&evaluate(&[c], &RuleConfig::default(), now()))
+    }
+
+    #[test]
+    fn a_status_newer_than_this_version_is_still_checked_for_expiry() {
+        let c = cert(
+            CertificateKind::AmazonIssued,
+            CertificateStatus::Other("QUARANTINED".into()),
+            now() + Duration::days(3),
+        );
+        let found = evaluate(&[c], &RuleConfig::default(), now());
+        assert_eq!(
+            codes(&found),
+            [(FindingCode::CertExpiring, Severity::Critical)]
+        );
+        assert_eq!(found[0].evidence["status"], "QUARANTINED");
     }
 
     #[test]
