@@ -41,6 +41,7 @@ async fn scan(app: &App, id: &str, changed: BTreeSet<String>) -> ScanReport {
         Sinks {
             store: app.services.store.as_ref(),
             metrics: None::<&zw_aws::metrics::CloudWatchSink>,
+            events: None,
         },
         ScanLabel {
             scan_id: id.into(),

@@ -23,5 +23,6 @@ mod collect;
 mod dns;
 mod dns_aws;
 mod handler;
+mod notify;
 mod scan;
 mod support;

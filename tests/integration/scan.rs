@@ -14,6 +14,7 @@ async fn scan(env: &Env, app: &App, id: &str) -> ScanReport {
         Sinks {
             store: app.services.store.as_ref(),
             metrics: Some(&cloudwatch),
+            events: None,
         },
         ScanLabel {
             scan_id: id.into(),
@@ -281,6 +282,7 @@ async fn a_missing_table_is_a_recorded_error_and_findings_are_still_reported() {
             Sinks {
                 store: app.services.store.as_ref(),
                 metrics: None::<&zw_aws::metrics::CloudWatchSink>,
+                events: None,
             },
             ScanLabel {
                 scan_id: "no-table".into(),

@@ -5,6 +5,7 @@
 
 use crate::acm::AcmCollector;
 use crate::budget::TableBudget;
+use crate::events::EventBridgeSink;
 use crate::metrics::CloudWatchSink;
 use crate::resume::ResumeCursor;
 use crate::route53::Route53Collector;
@@ -121,6 +122,11 @@ impl Services {
             store,
             calls,
         }
+    }
+
+    /// The finding events' sink (EventBridge `PutEvents`).
+    pub fn events(&self, sdk: &SdkConfig, cfg: &zw_core::config::CommonConfig) -> EventBridgeSink {
+        EventBridgeSink::new(sdk, cfg.event_bus_name.clone(), &self.calls)
     }
 
     /// The PutMetricData sink (the CLI's; functions publish EMF instead).

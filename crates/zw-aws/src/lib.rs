@@ -14,6 +14,7 @@ pub mod clock;
 pub mod connect;
 pub mod document;
 pub mod error;
+pub mod events;
 pub mod inventory;
 pub mod ip_ranges;
 pub mod limiter;

@@ -7,6 +7,7 @@
 //! | current finding | `FINDING`               | `<code>#<resource id>`               | only once resolved       |
 //! | history entry   | `HISTORY#<yyyy-mm-dd>`  | `<at>#<code>#<resource id>#<what>`   | at + retention           |
 //! | scan record     | `SCAN#<yyyy-mm-dd>`     | `<started_at>#<scan id>`             | started_at + retention   |
+//! | outbox event    | `OUTBOX`                | `<at>#<event key>`                   | at + 30 days             |
 //!
 //! Every change of a current finding is a `Put` conditional on the version it
 //! was planned from (`attribute_not_exists(pk)` for new ones), sent together
@@ -19,10 +20,13 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, DeleteRequest, Put, TransactWriteItem, WriteRequest,
+};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::collections::HashMap;
 use zw_core::finding::{Finding, FindingKey, FindingState, Resource, ResourceKind, StoredFinding};
+use zw_core::notify::{self, FindingEvent, PendingEvent};
 use zw_core::ports::{CommitOutcome, CurrentFindings, ErrorKind, FindingStore, PortError};
 use zw_core::reconcile::{Change, Transition};
 use zw_core::scan::ScanRecord;
@@ -31,6 +35,13 @@ use zw_core::{FindingCode, Severity};
 /// DynamoDB's limit of actions in one transaction.
 const MAX_TRANSACT_ACTIONS: usize = 100;
 pub const FINDING_PK: &str = "FINDING";
+/// Finding events not sent yet (`zw_core::notify`).
+pub const OUTBOX_PK: &str = "OUTBOX";
+/// An event EventBridge refused for a month is given up (TTL), so that a
+/// permanently broken route cannot grow the outbox for ever.
+const OUTBOX_DAYS: i64 = 30;
+/// BatchWriteItem takes at most 25 requests.
+const MAX_BATCH_WRITE: usize = 25;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -132,6 +143,44 @@ pub fn finding_item(
         item.insert("expires_at".into(), n(exp.timestamp()));
     }
     item
+}
+
+fn outbox_item(e: &FindingEvent, at: DateTime<Utc>) -> Item {
+    Item::from([
+        ("pk".into(), s(OUTBOX_PK)),
+        ("sk".into(), s(format!("{}#{}", ts(at), e.event_key))),
+        ("item_type".into(), s("event")),
+        ("detail_type".into(), s(e.detail_type)),
+        ("detail".into(), s(e.detail.clone())),
+        ("event_key".into(), s(e.event_key.clone())),
+        ("at".into(), s(ts(at))),
+        (
+            "expires_at".into(),
+            n((at + Duration::days(OUTBOX_DAYS)).timestamp()),
+        ),
+    ])
+}
+
+fn parse_outbox(item: &Item) -> Result<PendingEvent, String> {
+    let get = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| format!("no `{k}`"))
+    };
+    let detail_type = match get("detail_type")?.as_str() {
+        notify::OPENED => notify::OPENED,
+        notify::CHANGED => notify::CHANGED,
+        notify::RESOLVED => notify::RESOLVED,
+        other => return Err(format!("detail type `{other}` unknown to this version")),
+    };
+    Ok(PendingEvent {
+        id: get("sk")?.clone(),
+        event: FindingEvent {
+            detail_type,
+            detail: get("detail")?.clone(),
+            event_key: get("event_key")?.clone(),
+        },
+    })
 }
 
 fn history_item(c: &Change, t: Transition, scan_id: &str, retention_days: u32) -> Item {
@@ -302,7 +351,7 @@ impl DynamoStore {
         crate::error::table_error(&self.table, operation, e)
     }
 
-    fn actions(&self, scan_id: &str, c: &Change) -> Vec<TransactWriteItem> {
+    fn actions(&self, scan_id: &str, c: &Change, announce: bool) -> Vec<TransactWriteItem> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(finding_item(
@@ -332,6 +381,16 @@ impl DynamoStore {
                 out.push(TransactWriteItem::builder().put(h).build());
             }
         }
+        if announce && let Some(event) = notify::event_for(c, scan_id) {
+            let outbox = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(outbox_item(&event, c.finding.last_seen)))
+                .condition_expression("attribute_not_exists(pk)")
+                .build();
+            if let Ok(o) = outbox {
+                out.push(TransactWriteItem::builder().put(o).build());
+            }
+        }
         out
     }
 
@@ -341,6 +400,7 @@ impl DynamoStore {
         &self,
         scan_id: &str,
         mut group: Vec<&Change>,
+        announce: bool,
         outcome: &mut CommitOutcome,
     ) -> Result<(), PortError> {
         let mut transient_retries = 0;
@@ -348,7 +408,7 @@ impl DynamoStore {
             let mut owners = Vec::new();
             let mut items = Vec::new();
             for (i, c) in group.iter().enumerate() {
-                for a in self.actions(scan_id, c) {
+                for a in self.actions(scan_id, c, announce) {
                     owners.push(i);
                     items.push(a);
                 }
@@ -484,13 +544,18 @@ impl FindingStore for DynamoStore {
         Ok(out)
     }
 
-    async fn commit(&self, scan_id: &str, changes: &[Change]) -> Result<CommitOutcome, PortError> {
+    async fn commit(
+        &self,
+        scan_id: &str,
+        changes: &[Change],
+        announce: bool,
+    ) -> Result<CommitOutcome, PortError> {
         let mut outcome = CommitOutcome::default();
         // Transactions of at most MAX_TRANSACT_ACTIONS actions each.
         let mut groups: Vec<Vec<&Change>> = vec![Vec::new()];
         let mut actions = 0;
         for c in changes {
-            let size = 1 + usize::from(c.transition.is_some());
+            let size = 1 + usize::from(c.transition.is_some()) * (1 + usize::from(announce));
             if actions + size > MAX_TRANSACT_ACTIONS {
                 groups.push(Vec::new());
                 actions = 0;
@@ -504,7 +569,10 @@ impl FindingStore for DynamoStore {
         while let Some(group) = groups.next() {
             let keys: Vec<FindingKey> = group.iter().map(|c| c.key()).collect();
             let conflicts_before = outcome.conflicts.len();
-            if let Err(e) = self.commit_group(scan_id, group, &mut outcome).await {
+            if let Err(e) = self
+                .commit_group(scan_id, group, announce, &mut outcome)
+                .await
+            {
                 // Earlier groups are written: say exactly what was not.
                 let lost: std::collections::BTreeSet<FindingKey> =
                     outcome.conflicts.drain(conflicts_before..).collect();
@@ -518,6 +586,85 @@ impl FindingStore for DynamoStore {
             }
         }
         Ok(outcome)
+    }
+
+    async fn pending_events(&self) -> Result<Vec<PendingEvent>, PortError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(OUTBOX_PK))
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.error("Query", e))?;
+            for item in page.items() {
+                match parse_outbox(item) {
+                    Ok(p) => out.push(p),
+                    // Written by a newer version: left for it to send.
+                    Err(e) => tracing::warn!(error = %e, "outbox item skipped"),
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn events_sent(&self, ids: &[String]) -> Result<(), PortError> {
+        for chunk in ids.chunks(MAX_BATCH_WRITE) {
+            let mut requests: Vec<WriteRequest> = chunk
+                .iter()
+                .filter_map(|id| {
+                    let delete = DeleteRequest::builder()
+                        .key("pk", s(OUTBOX_PK))
+                        .key("sk", s(id.clone()))
+                        .build()
+                        .ok()?;
+                    Some(WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect();
+            let mut attempt = 0u64;
+            while !requests.is_empty() {
+                attempt += 1;
+                if attempt > 5 {
+                    return Err(PortError::new(
+                        "dynamodb",
+                        "BatchWriteItem",
+                        ErrorKind::Throttled,
+                        format!(
+                            "{} sent event(s) could not be taken out of the outbox; the next scan sends them again (same event_key)",
+                            requests.len()
+                        ),
+                    ));
+                }
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, requests)
+                    .send()
+                    .await
+                    .map_err(|e| self.error("BatchWriteItem", e))?;
+                requests = out
+                    .unprocessed_items()
+                    .and_then(|u| u.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default();
+                if !requests.is_empty() {
+                    let jitter = rand::random_range(0..100u64);
+                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt + jitter))
+                        .await;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn record_scan(&self, scan: &ScanRecord) -> Result<(), PortError> {

@@ -69,6 +69,11 @@ pub struct ScanArgs {
     /// DynamoDB table to keep findings in (default: ZW_TABLE_NAME).
     #[arg(long, value_name = "NAME", value_parser = parse_table)]
     pub table: Option<String>,
+    /// Send an EventBridge event per finding opened, changed or resolved (as
+    /// the functions do; needs the table, whose outbox keeps what is not
+    /// sent yet). Off unless given, and ZW_NOTIFY=off overrides it.
+    #[arg(long, conflicts_with = "no_write")]
+    pub notify: bool,
     /// Exit with status 3 when an open finding is at least this severe.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,

@@ -7,7 +7,7 @@ use crate::output;
 use std::io::{IsTerminal, Write};
 use zw_app::{App, FamilyKind, ScanOptions};
 use zw_aws::{AwsOptions, load_sdk_config, with_timeouts};
-use zw_core::ports::Clock;
+use zw_core::ports::{Clock, EventSink};
 use zw_core::{Config, ScanLabel, ScanReport, Sinks};
 
 /// Exit statuses, as documented in the README.
@@ -98,6 +98,8 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
     let sdk = with_timeouts(&sdk, &cfg.common.aws_timeouts);
     let app = App::new(cfg, &sdk, &req.kinds).map_err(|e| CliError::Usage(e.to_string()))?;
     let cloudwatch = app.services.cloudwatch(&sdk);
+    let events = (args.notify && app.config.common.notify)
+        .then(|| app.services.events(&sdk, &app.config.common));
     let label = ScanLabel {
         scan_id: format!(
             "cli-{}-{}",
@@ -110,11 +112,13 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
         Sinks {
             store: None,
             metrics: None,
+            events: None,
         }
     } else {
         Sinks {
             store: app.services.store.as_ref(),
             metrics: Some(&cloudwatch),
+            events: events.as_ref().map(|e| e as &dyn EventSink),
         }
     };
     let report = app.scan(sinks, label, &ScanOptions::default()).await;

@@ -72,6 +72,13 @@ pub struct CommonConfig {
     pub history_retention_days: u32,
     /// `ZW_METRICS_NAMESPACE`, default `Zonewarden`.
     pub metrics_namespace: String,
+    /// `ZW_NOTIFY` (`on`/`off`, default `on`): finding events to EventBridge.
+    /// Off is the maintenance switch: findings are kept, no event is sent,
+    /// and transitions made meanwhile are never announced. The CLI sends
+    /// events only with `--notify` (and this on).
+    pub notify: bool,
+    /// `ZW_EVENT_BUS_NAME`, default `default`: the bus finding events go to.
+    pub event_bus_name: String,
     /// `ZW_STACK_NAME`, default `local`: the `Stack` dimension of every
     /// metric, so that a second stack or a CLI run never feeds (or silences)
     /// the alarms of another.
@@ -319,8 +326,10 @@ impl Vars {
 }
 
 impl CommonConfig {
-    const KNOWN: [&'static str; 11] = [
+    const KNOWN: [&'static str; 13] = [
         "ZW_REGIONS",
+        "ZW_NOTIFY",
+        "ZW_EVENT_BUS_NAME",
         "ZW_STACK_NAME",
         "ZW_TABLE_NAME",
         "ZW_HISTORY_RETENTION_DAYS",
@@ -395,6 +404,31 @@ impl CommonConfig {
                 "ZW_METRICS_NAMESPACE: `{metrics_namespace}` is reserved or too long"
             ));
         }
+        let notify = match v.get("ZW_NOTIFY").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                v.error(format!(
+                    "ZW_NOTIFY: `{}` is not on or off (default on)",
+                    other.escape_debug()
+                ));
+                true
+            }
+        };
+        let event_bus_name = v
+            .get("ZW_EVENT_BUS_NAME")
+            .unwrap_or_else(|| "default".to_owned());
+        // A bus name or ARN: 1-256 of EventBridge's characters.
+        if event_bus_name.len() > 256
+            || !event_bus_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/._-:".contains(c))
+        {
+            v.error(format!(
+                "ZW_EVENT_BUS_NAME: `{}` is not an event bus name or ARN (default default)",
+                event_bus_name.escape_debug()
+            ));
+        }
         let stack_name = v.get("ZW_STACK_NAME").unwrap_or_else(|| "local".to_owned());
         if stack_name.is_empty()
             || stack_name.len() > 255
@@ -427,6 +461,8 @@ impl CommonConfig {
             table_name,
             history_retention_days,
             metrics_namespace,
+            notify,
+            event_bus_name,
             stack_name,
             metrics_detail,
             route53_rps,
@@ -744,6 +780,22 @@ mod tests {
     fn no_region_at_all_says_how_to_fix() {
         let err = cfg(&[]).expect_err("no region");
         assert!(err.to_string().contains("set AWS_REGION"), "{err}");
+    }
+
+    #[test]
+    fn notifications_default_on_and_refuse_anything_but_on_or_off() {
+        let c = cfg(&[("AWS_REGION", "eu-west-1")]).expect("valid");
+        assert!(c.common.notify);
+        assert_eq!(c.common.event_bus_name, "default");
+        let c = cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_NOTIFY", "off")]).expect("valid");
+        assert!(!c.common.notify);
+        let e = cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_NOTIFY", "yes")]).expect_err("bad");
+        assert!(
+            e.to_string().contains("ZW_NOTIFY: `yes` is not on or off"),
+            "{e}"
+        );
+        let e = cfg(&[("AWS_REGION", "eu-west-1"), ("ZW_EVENT_BUS_NAME", "a b")]).expect_err("bad");
+        assert!(e.to_string().contains("ZW_EVENT_BUS_NAME"), "{e}");
     }
 
     #[test]

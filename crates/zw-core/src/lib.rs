@@ -15,6 +15,7 @@ pub mod family;
 pub mod finding;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod ports;
 pub mod reconcile;
 pub mod record;

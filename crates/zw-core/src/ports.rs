@@ -8,9 +8,11 @@ use crate::model::dns::{
     Resolution, ZoneInventory,
 };
 use crate::model::{Certificate, HostedZone, RecordSet, Region};
+use crate::notify::{FindingEvent, PendingEvent};
 use crate::reconcile::Change;
 use crate::record::ScanRecord;
 use chrono::{DateTime, Utc};
+use futures::future::BoxFuture;
 use serde::Serialize;
 use std::fmt;
 use std::future::Future;
@@ -253,12 +255,27 @@ pub trait FindingStore: Send + Sync {
         keys: &[FindingKey],
     ) -> impl Future<Output = Result<Vec<StoredFinding>, PortError>> + Send;
     /// Applies changes, each conditional on the version it was planned from.
+    /// With `announce`, each transition's event goes into the outbox in the
+    /// same write as the finding (none is lost between the two).
     fn commit(
         &self,
         scan_id: &str,
         changes: &[Change],
+        announce: bool,
     ) -> impl Future<Output = Result<CommitOutcome, PortError>> + Send;
     fn record_scan(&self, scan: &ScanRecord) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Every event in the outbox, oldest first.
+    fn pending_events(&self) -> impl Future<Output = Result<Vec<PendingEvent>, PortError>> + Send;
+    /// Takes sent events out of the outbox.
+    fn events_sent(&self, ids: &[String]) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Where finding events go (EventBridge). Object-safe: the scan holds it as
+/// an optional `&dyn`.
+pub trait EventSink: Send + Sync {
+    /// Sends `events`; one result per event, in order. A failed event is
+    /// sent again by the next scan.
+    fn send<'a>(&'a self, events: &'a [FindingEvent]) -> BoxFuture<'a, Vec<Result<(), PortError>>>;
 }
 
 pub trait MetricSink: Send + Sync {

@@ -6,8 +6,10 @@ use crate::rules::dns::expectations;
 use proptest::prelude::*;
 
 /// Every setting the configuration reads, plus one it does not know.
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 16] = [
     "ZW_REGIONS",
+    "ZW_NOTIFY",
+    "ZW_EVENT_BUS_NAME",
     "ZW_TABLE_NAME",
     "ZW_EXPIRY_DAYS",
     "ZW_HISTORY_RETENTION_DAYS",

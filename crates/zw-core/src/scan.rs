@@ -11,7 +11,7 @@ use crate::family::{Family, FamilyOutcome};
 use crate::finding::{Detection, Finding, FindingKey, StoredFinding};
 use crate::metrics::{MetricBatch, scan_metrics};
 use crate::model::Region;
-use crate::ports::{ApiUsage, Clock, ErrorKind, FindingStore, MetricSink, PortError};
+use crate::ports::{ApiUsage, Clock, ErrorKind, EventSink, FindingStore, MetricSink, PortError};
 use crate::reconcile::{self, Change, Coverage, Transition};
 pub use crate::record::{ScanError, ScanRecord};
 use crate::severity::Severity;
@@ -49,10 +49,22 @@ impl ScanReport {
 }
 
 /// The sinks a scan writes to. `None` means read-only (`--no-write`).
-#[derive(Debug)]
 pub struct Sinks<'a, S, M> {
     pub store: Option<&'a S>,
     pub metrics: Option<&'a M>,
+    /// Finding events (`ZW_NOTIFY`, the CLI's `--notify`); they need the
+    /// store, whose outbox keeps what is not sent yet.
+    pub events: Option<&'a dyn EventSink>,
+}
+
+impl<S, M> std::fmt::Debug for Sinks<'_, S, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sinks")
+            .field("store", &self.store.is_some())
+            .field("metrics", &self.metrics.is_some())
+            .field("events", &self.events.is_some())
+            .finish()
+    }
 }
 
 /// Who and why: labels of one scan.
@@ -109,8 +121,18 @@ where
     let names: Vec<&'static str> = families.iter().map(|f| f.name()).collect();
     let now = started_at;
 
+    let announce = sinks.events.is_some();
     let (all_open, opened, resolved, stored, store_failed) = match sinks.store {
-        Some(store) => match persist(store, &label.scan_id, &detections, &coverage, now, cfg).await
+        Some(store) => match persist(
+            store,
+            &label.scan_id,
+            &detections,
+            &coverage,
+            now,
+            cfg,
+            announce,
+        )
+        .await
         {
             Ok(p) => {
                 errors.extend(
@@ -133,6 +155,13 @@ where
         },
         None => (fresh(&detections, now), 0, 0, false, false),
     };
+    if let (Some(store), Some(events)) = (sinks.store, sinks.events) {
+        let sent = send_events(store, events, &mut errors).await;
+        counts.insert("events_sent".into(), sent.sent);
+        if sent.pending > 0 {
+            counts.insert("events_pending".into(), sent.pending);
+        }
+    }
 
     let mut open_findings: BTreeMap<Severity, usize> =
         Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
@@ -239,6 +268,76 @@ struct Persisted {
     failure: Option<PortError>,
 }
 
+/// What the event step did.
+struct Sent {
+    sent: u64,
+    /// Still in the outbox: the next scan sends them.
+    pending: u64,
+}
+
+/// Sends every event in the outbox (this scan's transitions and any an
+/// earlier scan could not send), then takes the sent ones out. One error per
+/// step, not per event.
+async fn send_events<S: FindingStore>(
+    store: &S,
+    sink: &dyn EventSink,
+    errors: &mut Vec<ScanError>,
+) -> Sent {
+    let pending = match store.pending_events().await {
+        Ok(p) => p,
+        Err(e) => {
+            errors.push(ScanError::new(Region::global(), e));
+            return Sent {
+                sent: 0,
+                pending: 0,
+            };
+        }
+    };
+    if pending.is_empty() {
+        return Sent {
+            sent: 0,
+            pending: 0,
+        };
+    }
+    let events: Vec<_> = pending.iter().map(|p| p.event.clone()).collect();
+    let results = sink.send(&events).await;
+    let mut sent_ids = Vec::new();
+    let mut first_error = None;
+    let mut failed = 0u64;
+    for (p, r) in pending.iter().zip(results) {
+        match r {
+            Ok(()) => sent_ids.push(p.id.clone()),
+            Err(e) => {
+                failed += 1;
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        errors.push(ScanError::new(
+            Region::global(),
+            PortError {
+                message: format!(
+                    "{failed} of {} finding event(s) not sent ({}); they stay in the outbox and the next scan sends them",
+                    pending.len(),
+                    e.message
+                ),
+                ..e
+            },
+        ));
+    }
+    let sent = sent_ids.len() as u64;
+    if let Err(e) = store.events_sent(&sent_ids).await {
+        // Sent but still in the outbox: the next scan sends them again, with
+        // the same `event_key` (consumers deduplicate on it).
+        errors.push(ScanError::new(Region::global(), e));
+    }
+    Sent {
+        sent,
+        pending: failed,
+    }
+}
+
 /// Plans, commits, and re-plans whatever lost a race to a concurrent scan.
 async fn persist<S: FindingStore>(
     store: &S,
@@ -247,6 +346,7 @@ async fn persist<S: FindingStore>(
     coverage: &Coverage,
     now: DateTime<Utc>,
     cfg: &CommonConfig,
+    announce: bool,
 ) -> Result<Persisted, PortError> {
     let loaded = store.load_current().await?;
     let previous = loaded.findings;
@@ -280,7 +380,7 @@ async fn persist<S: FindingStore>(
         if plan.is_empty() {
             break;
         }
-        let outcome = store.commit(scan_id, &plan).await?;
+        let outcome = store.commit(scan_id, &plan, announce).await?;
         let lost: BTreeSet<&FindingKey> =
             outcome.conflicts.iter().chain(&outcome.unwritten).collect();
         let (won, _): (Vec<Change>, Vec<Change>) =

@@ -11,9 +11,10 @@ use crate::model::{
     Certificate, CertificateKind, CertificateStatus, DomainValidation, HostedZone, RecordSet,
     Region, RenewalEligibility, ValidationMethod, ValidationRecord,
 };
+use crate::notify::{self, FindingEvent, PendingEvent};
 use crate::ports::{
-    CertificateSource, Clock, CommitOutcome, CurrentFindings, ErrorKind, FindingStore, MetricSink,
-    PortError, RegionCertificates, ZoneSource,
+    CertificateSource, Clock, CommitOutcome, CurrentFindings, ErrorKind, EventSink, FindingStore,
+    MetricSink, PortError, RegionCertificates, ZoneSource,
 };
 use crate::reconcile::{Change, Transition};
 use crate::record::ScanRecord;
@@ -122,6 +123,7 @@ struct MemoryStore {
     fail_load: bool,
     /// Commits stop with an error once this many changes were written.
     fail_after: Option<usize>,
+    outbox: Mutex<BTreeMap<String, FindingEvent>>,
 }
 impl FindingStore for MemoryStore {
     async fn load_current(&self) -> Result<CurrentFindings, PortError> {
@@ -144,7 +146,12 @@ impl FindingStore for MemoryStore {
         let items = self.items.lock().expect("lock");
         Ok(keys.iter().filter_map(|k| items.get(k).cloned()).collect())
     }
-    async fn commit(&self, _scan_id: &str, changes: &[Change]) -> Result<CommitOutcome, PortError> {
+    async fn commit(
+        &self,
+        scan_id: &str,
+        changes: &[Change],
+        announce: bool,
+    ) -> Result<CommitOutcome, PortError> {
         yield_now().await;
         let mut items = self.items.lock().expect("lock");
         let mut out = CommitOutcome::default();
@@ -177,6 +184,12 @@ impl FindingStore for MemoryStore {
                     .expect("lock")
                     .push((c.key(), t.as_str()));
             }
+            if announce && let Some(e) = notify::event_for(c, scan_id) {
+                self.outbox
+                    .lock()
+                    .expect("lock")
+                    .insert(e.event_key.clone(), e);
+            }
             out.applied += 1;
         }
         Ok(out)
@@ -184,6 +197,59 @@ impl FindingStore for MemoryStore {
     async fn record_scan(&self, scan: &ScanRecord) -> Result<(), PortError> {
         self.scans.lock().expect("lock").push(scan.clone());
         Ok(())
+    }
+    async fn pending_events(&self) -> Result<Vec<PendingEvent>, PortError> {
+        Ok(self
+            .outbox
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(id, event)| PendingEvent {
+                id: id.clone(),
+                event: event.clone(),
+            })
+            .collect())
+    }
+    async fn events_sent(&self, ids: &[String]) -> Result<(), PortError> {
+        let mut outbox = self.outbox.lock().expect("lock");
+        for id in ids {
+            outbox.remove(id);
+        }
+        Ok(())
+    }
+}
+
+/// EventBridge as a list; `fail` makes every send fail (an outage).
+#[derive(Default)]
+struct RecordingEvents {
+    sent: Mutex<Vec<FindingEvent>>,
+    fail: std::sync::atomic::AtomicBool,
+}
+impl EventSink for RecordingEvents {
+    fn send<'a>(
+        &'a self,
+        events: &'a [FindingEvent],
+    ) -> futures::future::BoxFuture<'a, Vec<Result<(), PortError>>> {
+        Box::pin(async move {
+            if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+                return events
+                    .iter()
+                    .map(|_| {
+                        Err(PortError::new(
+                            "events",
+                            "PutEvents",
+                            ErrorKind::Throttled,
+                            "rate exceeded",
+                        ))
+                    })
+                    .collect();
+            }
+            self.sent
+                .lock()
+                .expect("lock")
+                .extend(events.iter().cloned());
+            events.iter().map(|_| Ok(())).collect()
+        })
     }
 }
 
@@ -293,6 +359,7 @@ async fn run(
         Sinks {
             store: Some(store),
             metrics: Some(&sink),
+            events: None,
         },
         at,
         &config(),
@@ -300,6 +367,90 @@ async fn run(
         "test",
     )
     .await
+}
+
+async fn run_notifying(
+    acm: &FakeAcm,
+    r53: &FakeRoute53,
+    store: &MemoryStore,
+    events: &RecordingEvents,
+    at: DateTime<Utc>,
+    id: &str,
+) -> ScanReport {
+    certificate_scan(
+        acm,
+        r53,
+        Sinks {
+            store: Some(store),
+            metrics: None,
+            events: Some(events),
+        },
+        at,
+        &config(),
+        id,
+        "test",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn one_event_per_transition_none_for_a_rescan_and_an_outage_loses_none() {
+    let (mut acm, r53) = estate();
+    let store = MemoryStore::default();
+    let events = RecordingEvents::default();
+    let first = run_notifying(&acm, &r53, &store, &events, t0(), "n1").await;
+    assert!(first.scan.errors.is_empty(), "{:?}", first.scan.errors);
+    let opened: Vec<FindingEvent> = events.sent.lock().expect("lock").clone();
+    assert_eq!(opened.len(), first.scan.opened, "{opened:?}");
+    assert!(opened.len() >= 2, "the estate has problems: {opened:?}");
+    assert!(opened.iter().all(|e| e.detail_type == notify::OPENED));
+    assert_eq!(
+        first.scan.counts.get("events_sent"),
+        Some(&(opened.len() as u64))
+    );
+
+    // Nothing changed: nothing to say.
+    let again = run_notifying(&acm, &r53, &store, &events, t0() + Duration::hours(1), "n2").await;
+    assert_eq!(again.scan.counts.get("events_sent"), Some(&0));
+    assert_eq!(events.sent.lock().expect("lock").len(), opened.len());
+
+    // `soon` is fixed while EventBridge is down: the resolve waits in the
+    // outbox, the scan says so, and the next scan sends it once.
+    let soon = "arn:aws:acm:eu-west-1:111122223333:certificate/soon";
+    if let Some(Ok(certs)) = acm.0.get_mut("eu-west-1") {
+        certs.retain(|c| c.arn != soon);
+    }
+    events.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let down = run_notifying(&acm, &r53, &store, &events, t0() + Duration::hours(2), "n3").await;
+    assert!(down.scan.resolved >= 1, "{:?}", down.scan);
+    assert_eq!(
+        down.scan.counts.get("events_pending"),
+        Some(&(down.scan.resolved as u64))
+    );
+    assert!(
+        down.scan
+            .errors
+            .iter()
+            .any(|e| e.message.contains("next scan sends them")),
+        "{:?}",
+        down.scan.errors
+    );
+    events
+        .fail
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let up = run_notifying(&acm, &r53, &store, &events, t0() + Duration::hours(3), "n4").await;
+    assert!(up.scan.errors.is_empty(), "{:?}", up.scan.errors);
+    let sent = events.sent.lock().expect("lock").clone();
+    let resolves: Vec<&FindingEvent> = sent
+        .iter()
+        .filter(|e| e.detail_type == notify::RESOLVED)
+        .collect();
+    assert_eq!(resolves.len(), down.scan.resolved, "{sent:?}");
+    assert!(resolves.iter().all(|e| e.event_key.contains(soon)));
+    let keys: std::collections::BTreeSet<&str> =
+        sent.iter().map(|e| e.event_key.as_str()).collect();
+    assert_eq!(keys.len(), sent.len(), "none sent twice");
+    assert!(store.outbox.lock().expect("lock").is_empty());
 }
 
 /// The certificate family through the spine, as the CLI and functions run it.
@@ -342,6 +493,7 @@ async fn read_only(acm: &FakeAcm, r53: &FakeRoute53, cfg: &Config) -> ScanReport
         Sinks {
             store: None,
             metrics: None,
+            events: None,
         },
         t0(),
         cfg,
@@ -652,6 +804,7 @@ async fn scan_regions(
         Sinks {
             store: Some(store),
             metrics: None::<&RecordingSink>,
+            events: None,
         },
         &clock(at),
         None,

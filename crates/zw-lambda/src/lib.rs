@@ -10,9 +10,11 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use zw_app::{App, FamilyKind, ScanOptions};
+use zw_aws::events::EventBridgeSink;
 use zw_aws::metrics::EmfSink;
 use zw_aws::{AwsOptions, SdkConfig, load_sdk_config, with_timeouts};
 use zw_core::config::ConfigErrors;
+use zw_core::ports::EventSink;
 use zw_core::{Config, ScanLabel, Severity, Sinks};
 
 /// Everything the handler needs, built once at init and cloned per invocation.
@@ -20,6 +22,8 @@ use zw_core::{Config, ScanLabel, Severity, Sinks};
 pub struct Deps {
     pub app: App,
     pub metrics: EmfSink,
+    /// Finding events, unless `ZW_NOTIFY=off`.
+    pub events: Option<EventBridgeSink>,
 }
 
 impl Deps {
@@ -49,9 +53,16 @@ impl Deps {
         kinds: &[FamilyKind],
         metrics: EmfSink,
     ) -> Result<Self, zw_core::PortError> {
+        let app = App::new(config, sdk, kinds)?;
+        let events = app
+            .config
+            .common
+            .notify
+            .then(|| app.services.events(sdk, &app.config.common));
         Ok(Self {
-            app: App::new(config, sdk, kinds)?,
+            app,
             metrics,
+            events,
         })
     }
 }
@@ -156,6 +167,7 @@ pub async fn scan(
             Sinks {
                 store: deps.app.services.store.as_ref(),
                 metrics: Some(&deps.metrics),
+                events: deps.events.as_ref().map(|e| e as &dyn EventSink),
             },
             ScanLabel { scan_id, trigger },
             &ScanOptions {

@@ -1,0 +1,229 @@
+//! Finding events against moto: `PutEvents` on the default bus, a rule that
+//! sends `source: zonewarden` to an SQS queue, the events read back from it.
+
+use crate::support::{Env, items};
+use std::collections::BTreeSet;
+use zw_app::{App, FamilyKind, ScanOptions};
+use zw_aws::events::EventBridgeSink;
+use zw_core::ScanLabel;
+use zw_core::notify;
+use zw_core::ports::EventSink;
+use zw_core::scan::{ScanReport, Sinks};
+use zw_testkit::seed::{self, labels};
+
+async fn scan(app: &App, events: &dyn EventSink, id: &str) -> ScanReport {
+    app.scan(
+        Sinks {
+            store: app.services.store.as_ref(),
+            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
+            events: Some(events),
+        },
+        ScanLabel {
+            scan_id: id.into(),
+            trigger: "test".into(),
+        },
+        &ScanOptions::default(),
+    )
+    .await
+}
+
+/// A queue that receives every zonewarden event of the default bus.
+async fn subscribe(env: &Env) -> (aws_sdk_sqs::Client, String) {
+    let sqs = aws_sdk_sqs::Client::new(&env.sdk);
+    let url = sqs
+        .create_queue()
+        .queue_name("zonewarden-findings")
+        .send()
+        .await
+        .expect("create_queue")
+        .queue_url()
+        .expect("url")
+        .to_owned();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("attributes")
+        .attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn))
+        .expect("arn")
+        .clone();
+    let eb = aws_sdk_eventbridge::Client::new(&env.sdk);
+    eb.put_rule()
+        .name("zonewarden-findings")
+        .event_pattern(r#"{"source": ["zonewarden"]}"#)
+        .send()
+        .await
+        .expect("put_rule");
+    eb.put_targets()
+        .rule("zonewarden-findings")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(arn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("put_targets");
+    (sqs, url)
+}
+
+/// Every event waiting in the queue (bodies parsed), deleting as it reads.
+async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive");
+        if got.messages().is_empty() {
+            return out;
+        }
+        for m in got.messages() {
+            out.push(serde_json::from_str(m.body().unwrap_or_default()).expect("JSON event"));
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+    }
+}
+
+fn event_keys(events: &[serde_json::Value]) -> BTreeSet<String> {
+    events
+        .iter()
+        .filter_map(|e| e["detail"]["event_key"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_transition_is_one_event_on_the_bus_and_a_fix_is_a_resolve() {
+    let (env, estate) = Env::with_demo_estate().await;
+    let (sqs, url) = subscribe(&env).await;
+    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let sink = app.services.events(&env.sdk, &app.config.common);
+
+    let first = scan(&app, &sink, "ev-1").await;
+    assert!(first.scan.errors.is_empty(), "{:?}", first.scan.errors);
+    let opened = drain(&sqs, &url).await;
+    assert_eq!(
+        opened.len(),
+        first.scan.opened,
+        "one event per finding opened"
+    );
+    assert!(
+        opened.len() >= 5,
+        "the demo estate has problems: {}",
+        opened.len()
+    );
+    assert_eq!(
+        event_keys(&opened).len(),
+        opened.len(),
+        "event keys are unique"
+    );
+    for e in &opened {
+        assert_eq!(e["source"], "zonewarden");
+        assert_eq!(e["detail-type"], notify::OPENED);
+        assert_eq!(e["detail"]["transition"], "opened");
+        assert_eq!(e["detail"]["scan_id"], "ev-1");
+        assert!(
+            e["detail"]["code"]
+                .as_str()
+                .is_some_and(|c| c.contains('.')),
+            "{e}"
+        );
+        assert!(e["detail"]["resource"]["id"].is_string(), "{e}");
+    }
+    assert!(
+        items(&env.ddb(), "OUTBOX").await.is_empty(),
+        "sent events leave the outbox"
+    );
+
+    // Nothing changed: nothing is said.
+    let second = scan(&app, &sink, "ev-2").await;
+    assert_eq!(second.scan.counts.get("events_sent"), Some(&0));
+    assert!(drain(&sqs, &url).await.is_empty());
+
+    // The deleted validation CNAME is restored: one resolve event.
+    let r53 = aws_sdk_route53::Client::new(&env.sdk);
+    let acm = aws_sdk_acm::Client::from_conf(
+        aws_sdk_acm::config::Builder::from(&env.sdk)
+            .region(aws_sdk_acm::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let arn = estate
+        .arn(labels::VALIDATION_RECORD_DELETED)
+        .expect("arn")
+        .to_owned();
+    seed::upsert_validation_records(&r53, &estate.zone_id, &acm, &arn)
+        .await
+        .expect("restore");
+    let third = scan(&app, &sink, "ev-3").await;
+    assert_eq!(third.scan.resolved, 1);
+    let resolved = drain(&sqs, &url).await;
+    assert_eq!(resolved.len(), 1, "{resolved:?}");
+    assert_eq!(resolved[0]["detail-type"], notify::RESOLVED);
+    assert_eq!(
+        resolved[0]["detail"]["code"],
+        "cert.validation-record-missing"
+    );
+    assert_eq!(resolved[0]["detail"]["resource"]["id"], arn.as_str());
+    assert_eq!(resolved[0]["detail"]["state"], "resolved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_eventbridge_did_not_take_are_sent_by_the_next_scan_once() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let (sqs, url) = subscribe(&env).await;
+    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    // EventBridge unreachable (nothing listens on port 9): every send fails.
+    let down_sdk = env
+        .sdk
+        .to_builder()
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    let down = EventBridgeSink::new(&down_sdk, "default".into(), &app.services.calls);
+    let first = scan(&app, &down, "down-1").await;
+    assert!(first.scan.opened >= 5, "{:?}", first.scan);
+    assert_eq!(
+        first.scan.counts.get("events_pending"),
+        Some(&(first.scan.opened as u64))
+    );
+    assert!(
+        first
+            .scan
+            .errors
+            .iter()
+            .any(|e| e.operation == "PutEvents" && e.message.contains("next scan sends them")),
+        "{:?}",
+        first.scan.errors
+    );
+    assert_eq!(
+        items(&env.ddb(), "OUTBOX").await.len(),
+        first.scan.opened,
+        "kept in the outbox"
+    );
+    assert!(drain(&sqs, &url).await.is_empty());
+
+    // EventBridge is back: the next scan (no new transition) sends them all.
+    let up = app.services.events(&env.sdk, &app.config.common);
+    let second = scan(&app, &up, "up-2").await;
+    assert_eq!(second.scan.opened, 0);
+    assert!(second.scan.errors.is_empty(), "{:?}", second.scan.errors);
+    let late = drain(&sqs, &url).await;
+    assert_eq!(late.len(), first.scan.opened);
+    assert!(late.iter().all(|e| e["detail"]["scan_id"] == "down-1"));
+    let third = scan(&app, &up, "up-3").await;
+    assert_eq!(third.scan.counts.get("events_sent"), Some(&0));
+    assert!(drain(&sqs, &url).await.is_empty(), "none sent twice");
+    assert!(items(&env.ddb(), "OUTBOX").await.is_empty());
+}
