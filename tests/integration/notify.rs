@@ -227,3 +227,71 @@ async fn events_eventbridge_did_not_take_are_sent_by_the_next_scan_once() {
     assert!(drain(&sqs, &url).await.is_empty(), "none sent twice");
     assert!(items(&env.ddb(), "OUTBOX").await.is_empty());
 }
+
+fn sample(name: &str) -> serde_json::Value {
+    let path = format!(
+        "{}/../events/zonewarden-finding-{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("sample")).expect("JSON")
+}
+
+/// The Security Hub route: the function imports the sample events into
+/// moto's Security Hub (BatchImportFindings), and GetFindings shows the one
+/// finding opened, then archived and resolved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finding_events_become_security_hub_findings_and_resolve_there() {
+    use import_security_hub::handler::{Deps, handle};
+    use lambda_runtime::{Context, LambdaEvent};
+    let env = Env::new().await;
+    let hub = aws_sdk_securityhub::Client::new(&env.sdk);
+    hub.enable_security_hub().send().await.expect("enable");
+    let deps = Deps {
+        client: hub.clone(),
+        partition: "aws".into(),
+        docs_base_url: Some("https://docs.example.com/zonewarden".into()),
+    };
+    let opened = handle(
+        &deps,
+        LambdaEvent::new(sample("opened"), Context::default()),
+    )
+    .await
+    .expect("imported");
+    assert_eq!(opened.record_state, "ACTIVE");
+    let got = hub.get_findings().send().await.expect("get_findings");
+    assert_eq!(got.findings().len(), 1, "{:?}", got.findings());
+    let f = &got.findings()[0];
+    assert_eq!(f.id(), Some(opened.id.as_str()));
+    assert_eq!(
+        f.severity().and_then(|s| s.label()).map(|l| l.as_str()),
+        Some("CRITICAL")
+    );
+    assert_eq!(
+        f.resources().first().and_then(|r| r.r#type()),
+        Some("AwsCertificateManagerCertificate")
+    );
+
+    let resolved = handle(
+        &deps,
+        LambdaEvent::new(sample("resolved"), Context::default()),
+    )
+    .await
+    .expect("imported");
+    assert_eq!(resolved.id, opened.id, "the same finding, updated");
+    let got = hub.get_findings().send().await.expect("get_findings");
+    assert_eq!(got.findings().len(), 1, "updated, not duplicated");
+    let f = &got.findings()[0];
+    assert_eq!(f.record_state().map(|s| s.as_str()), Some("ARCHIVED"));
+    assert_eq!(
+        f.workflow().and_then(|w| w.status()).map(|s| s.as_str()),
+        Some("RESOLVED")
+    );
+
+    // Anything but a zonewarden finding event is refused, and nothing imported.
+    let mut foreign = sample("opened");
+    foreign["source"] = "aws.acm".into();
+    let e = handle(&deps, LambdaEvent::new(foreign, Context::default()))
+        .await
+        .expect_err("refused");
+    assert!(e.to_string().contains("zonewarden finding events"), "{e}");
+}

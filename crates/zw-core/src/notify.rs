@@ -232,6 +232,61 @@ mod tests {
         );
     }
 
+    /// `events/zonewarden-finding-*.json` are what EventBridge delivers for
+    /// these events (the envelope around our detail); a stale sample fails
+    /// here: `ZW_BLESS=1 cargo test -p zw-core notify` rewrites them.
+    #[test]
+    fn the_sample_events_match_the_code() {
+        let mut imported = change(
+            Some(Transition::Opened),
+            json!({"not_after": "2026-11-28T10:00:00Z", "days_left": 5, "type": "imported", "status": "ISSUED", "in_use_by": []}),
+        );
+        imported.version = 1;
+        imported.expected_version = None;
+        imported.finding.code = FindingCode::CertImportedExpiring;
+        imported.finding.severity = Severity::Critical;
+        imported.finding.message = "Imported certificate for shop.example.com expires in 5 days (2026-11-28); ACM never renews imported certificates".into();
+        let mut changed = imported.clone();
+        changed.version = 2;
+        changed.transition = Some(Transition::SeverityChanged {
+            from: Severity::High,
+        });
+        let mut resolved = imported.clone();
+        resolved.version = 3;
+        resolved.transition = Some(Transition::Resolved);
+        resolved.finding.state = FindingState::Resolved;
+        resolved.finding.resolved_at = Some(resolved.finding.last_seen);
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events");
+        for (name, c, id) in [
+            ("opened", imported, "0d1f6c4e-0000-4000-8000-000000000001"),
+            ("changed", changed, "0d1f6c4e-0000-4000-8000-000000000002"),
+            ("resolved", resolved, "0d1f6c4e-0000-4000-8000-000000000003"),
+        ] {
+            let e = event_for(&c, "lambda-8f0c2a51-0c0e-4b43-9c3e-1f2a3b4c5d6e").expect("event");
+            let delivered = json!({
+                "version": "0",
+                "id": id,
+                "detail-type": e.detail_type,
+                "source": SOURCE,
+                "account": "111122223333",
+                "time": "2026-11-23T10:00:05Z",
+                "region": "eu-west-1",
+                "resources": [],
+                "detail": serde_json::from_str::<Value>(&e.detail).expect("JSON"),
+            });
+            let text = serde_json::to_string_pretty(&delivered).expect("JSON") + "\n";
+            let path = format!("{dir}/zonewarden-finding-{name}.json");
+            if std::env::var_os("ZW_BLESS").is_some() {
+                std::fs::write(&path, &text).expect("write sample");
+            }
+            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                on_disk == text,
+                "{path} is stale: run `ZW_BLESS=1 cargo test -p zw-core notify`"
+            );
+        }
+    }
+
     #[test]
     fn oversized_evidence_is_replaced_by_a_marker_within_the_limit() {
         let huge = json!({"records": "x".repeat(400 * 1024)});

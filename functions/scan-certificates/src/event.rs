@@ -81,8 +81,10 @@ mod tests {
                 .and_then(|s| s.to_str())
                 .unwrap_or_default()
                 .to_owned();
-            // The DNS function's own samples are tested there.
-            if name.starts_with("dns-") {
+            // The DNS function's own samples are tested there; the finding
+            // events are what zonewarden emits, not what starts it (tested in
+            // zw-core's notify module).
+            if name.starts_with("dns-") || name.starts_with("zonewarden-") {
                 continue;
             }
             let text = std::fs::read_to_string(&path).expect("readable");

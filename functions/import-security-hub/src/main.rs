@@ -1,0 +1,28 @@
+//! Lambda entry point: the Security Hub client is built once at init; each
+//! invocation runs `handler::handle` on one finding event.
+
+use import_security_hub::handler::{self, Deps};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use zw_aws::{AwsOptions, load_sdk_config, with_timeouts};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    zw_lambda::init_logging();
+    let sdk = with_timeouts(
+        &load_sdk_config(&AwsOptions::default()).await,
+        &zw_core::config::AwsTimeouts::default(),
+    );
+    let deps = Deps {
+        client: aws_sdk_securityhub::Client::new(&sdk),
+        // aws, aws-cn or aws-us-gov: the template passes ${AWS::Partition}.
+        partition: std::env::var("ZW_PARTITION").unwrap_or_else(|_| "aws".into()),
+        docs_base_url: std::env::var("ZW_DOCS_BASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty()),
+    };
+    lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
+        let deps = deps.clone();
+        async move { handler::handle(&deps, event).await }
+    }))
+    .await
+}
