@@ -295,3 +295,96 @@ async fn finding_events_become_security_hub_findings_and_resolve_there() {
         .expect_err("refused");
     assert!(e.to_string().contains("zonewarden finding events"), "{e}");
 }
+
+/// A value at a JSONPath of the simple form EventBridge input paths use
+/// (`$.detail.resource.name`).
+fn at_path<'a>(event: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    path.trim_start_matches("$.")
+        .split('.')
+        .fold(event, |v, k| &v[k])
+}
+
+/// What EventBridge makes of an input template with one quoted string per
+/// line (the SNS text form): each line unquoted, `<name>` replaced.
+fn render(template: &str, paths: &serde_norway::Mapping, event: &serde_json::Value) -> String {
+    template
+        .lines()
+        .map(|line| {
+            let mut text = line.trim().trim_matches('"').to_owned();
+            for (k, v) in paths {
+                let (Some(k), Some(path)) = (k.as_str(), v.as_str()) else {
+                    continue;
+                };
+                let value = match at_path(event, path) {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                text = text.replace(&format!("<{k}>"), &value);
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The e-mail route's input transformer, rendered from the sample events as
+/// EventBridge renders it: one readable message, what, where and how to fix.
+#[test]
+fn the_email_route_renders_one_readable_message_per_finding_event() {
+    use serde_norway::Value;
+    let path = format!("{}/../template.yaml", env!("CARGO_MANIFEST_DIR"));
+    let template: Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).expect("template")).expect("YAML");
+    let transformer = &template["Resources"]["FindingEventsEmailRule"]["Properties"]["Targets"][0]
+        ["InputTransformer"];
+    let paths = transformer["InputPathsMap"]
+        .as_mapping()
+        .expect("InputPathsMap")
+        .clone();
+    // !If [HasDocsBaseUrl, !Sub with the link, !Sub without]
+    let Value::Tagged(branches) = &transformer["InputTemplate"] else {
+        panic!(
+            "InputTemplate is an !If: {:?}",
+            transformer["InputTemplate"]
+        );
+    };
+    let branch = |i: usize| -> String {
+        match &branches.value[i] {
+            Value::Tagged(sub) => sub.value.as_str().expect("!Sub text").to_owned(),
+            other => panic!("not a !Sub: {other:?}"),
+        }
+    };
+    let with_link = branch(1)
+        .replace("${AWS::StackName}", "prod-zw")
+        .replace("${DocsBaseUrl}", "https://docs.example.com/zonewarden");
+    let opened = sample("opened");
+    let text = render(&with_link, &paths, &opened);
+    assert_eq!(
+        text,
+        "zonewarden (prod-zw): critical finding opened: cert.imported-expiring\n\
+         Imported certificate for shop.example.com expires in 5 days (2026-11-28); ACM never renews imported certificates\n\
+         Resource: shop.example.com (arn:aws:acm:eu-west-1:111122223333:certificate/abc) in eu-west-1, account 111122223333.\n\
+         How to fix: https://docs.example.com/zonewarden/docs/findings.md#certimported-expiring"
+    );
+    let resolved = render(
+        &branch(2).replace("${AWS::StackName}", "prod-zw"),
+        &paths,
+        &sample("resolved"),
+    );
+    assert!(
+        resolved.starts_with(
+            "zonewarden (prod-zw): critical finding resolved: cert.imported-expiring\n"
+        ),
+        "{resolved}"
+    );
+    assert!(
+        resolved.ends_with(
+            "How to fix: see docs/findings.md#certimported-expiring in zonewarden's documentation."
+        ),
+        "{resolved}"
+    );
+    assert!(
+        !resolved.contains('<'),
+        "every placeholder is filled: {resolved}"
+    );
+}
