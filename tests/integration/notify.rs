@@ -388,3 +388,41 @@ fn the_email_route_renders_one_readable_message_per_finding_event() {
         "every placeholder is filled: {resolved}"
     );
 }
+
+/// CloudFormation refuses a parameter value its AllowedPattern does not
+/// match (whole value): a plain-http webhook cannot be deployed.
+#[test]
+fn the_template_refuses_a_webhook_that_is_not_https() {
+    let path = format!("{}/../template.yaml", env!("CARGO_MANIFEST_DIR"));
+    let template: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).expect("template")).expect("YAML");
+    let pattern = template["Parameters"]["WebhookUrl"]["AllowedPattern"]
+        .as_str()
+        .expect("AllowedPattern");
+    let re = regex_lite::Regex::new(&format!("^(?:{pattern})$")).expect("regex");
+    for ok in ["", "https://hooks.example.com/zonewarden?team=sre"] {
+        assert!(re.is_match(ok), "{ok:?} should deploy");
+    }
+    for bad in [
+        "http://hooks.example.com/zonewarden",
+        "hooks.example.com",
+        "https://hooks.example.com/a b",
+        "ftp://x",
+    ] {
+        assert!(!re.is_match(bad), "{bad:?} must be refused");
+    }
+    // Every NotifyMinSeverity value has its list of severities, each at least it.
+    let levels = template["Mappings"]["SeverityAtLeast"]
+        .as_mapping()
+        .expect("mapping");
+    let order = ["critical", "high", "medium", "low", "info"];
+    for (i, sev) in order.iter().enumerate() {
+        let got: Vec<&str> = levels[*sev]["Levels"]
+            .as_sequence()
+            .expect("levels")
+            .iter()
+            .filter_map(serde_norway::Value::as_str)
+            .collect();
+        assert_eq!(got, order[..=i], "{sev}");
+    }
+}
