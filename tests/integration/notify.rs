@@ -426,3 +426,75 @@ fn the_template_refuses_a_webhook_that_is_not_https() {
         assert_eq!(got, order[..=i], "{sev}");
     }
 }
+
+/// The digest schedule's event: no scan, one event listing what is open at
+/// ZW_NOTIFY_MIN_SEVERITY or above (the template routes it to e-mail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_digest_lists_open_findings_in_one_event() {
+    use lambda_runtime::{Context, LambdaEvent};
+    use scan_certificates::handler::{Response, run};
+    let (env, _estate) = Env::with_demo_estate().await;
+    let (sqs, url) = subscribe(&env).await;
+    let deps = zw_lambda::Deps::with_sdk(
+        env.config.clone(),
+        &env.sdk,
+        &[FamilyKind::Certificates],
+        zw_aws::metrics::EmfSink::to_writer(Box::new(std::io::sink())),
+    )
+    .expect("deps");
+    let scanned = run(
+        &deps,
+        LambdaEvent::new(
+            serde_json::json!({"source": "aws.events", "detail-type": "Scheduled Event"}),
+            Context::default(),
+        ),
+    )
+    .await
+    .expect("scan");
+    let Response::Scan(summary) = scanned else {
+        panic!("a schedule scans");
+    };
+    let at_least_high = summary.open_findings[&zw_core::Severity::Critical]
+        + summary.open_findings[&zw_core::Severity::High];
+    drain(&sqs, &url).await;
+    let path = format!("{}/../events/digest.json", env!("CARGO_MANIFEST_DIR"));
+    let event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("JSON");
+    let Response::Digest(d) = run(&deps, LambdaEvent::new(event, Context::default()))
+        .await
+        .expect("digest")
+    else {
+        panic!("the digest event sends a digest");
+    };
+    assert!(d.sent);
+    assert_eq!(d.total, at_least_high as u64);
+    let got = drain(&sqs, &url).await;
+    assert_eq!(got.len(), 1, "one digest event: {got:?}");
+    assert_eq!(got[0]["detail-type"], notify::DIGEST);
+    assert_eq!(got[0]["detail"]["total"], at_least_high);
+    assert_eq!(
+        got[0]["detail"]["findings"].as_array().map(Vec::len),
+        Some(at_least_high)
+    );
+    assert!(
+        got[0]["detail"]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("cert.imported-expiring")),
+        "{}",
+        got[0]["detail"]
+    );
+    assert_eq!(scan_records(&env).await, 1, "the digest is not a scan");
+}
+
+async fn scan_records(env: &Env) -> usize {
+    crate::support::all_items(&env.ddb())
+        .await
+        .iter()
+        .filter(|i| {
+            i.get("item_type")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                == Some("scan")
+        })
+        .count()
+}

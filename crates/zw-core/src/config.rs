@@ -79,6 +79,9 @@ pub struct CommonConfig {
     pub notify: bool,
     /// `ZW_EVENT_BUS_NAME`, default `default`: the bus finding events go to.
     pub event_bus_name: String,
+    /// `ZW_NOTIFY_MIN_SEVERITY`, default `high`: what the daily digest lists
+    /// (per-change routes filter with EventBridge rule patterns instead).
+    pub notify_min_severity: crate::Severity,
     /// `ZW_STACK_NAME`, default `local`: the `Stack` dimension of every
     /// metric, so that a second stack or a CLI run never feeds (or silences)
     /// the alarms of another.
@@ -326,8 +329,9 @@ impl Vars {
 }
 
 impl CommonConfig {
-    const KNOWN: [&'static str; 13] = [
+    const KNOWN: [&'static str; 14] = [
         "ZW_REGIONS",
+        "ZW_NOTIFY_MIN_SEVERITY",
         "ZW_NOTIFY",
         "ZW_EVENT_BUS_NAME",
         "ZW_STACK_NAME",
@@ -415,6 +419,16 @@ impl CommonConfig {
                 true
             }
         };
+        let notify_min_severity = match v.get("ZW_NOTIFY_MIN_SEVERITY") {
+            None => crate::Severity::High,
+            Some(raw) => raw.parse().unwrap_or_else(|_| {
+                v.error(format!(
+                    "ZW_NOTIFY_MIN_SEVERITY: `{}` is not critical, high, medium, low or info (default high)",
+                    raw.escape_debug()
+                ));
+                crate::Severity::High
+            }),
+        };
         let event_bus_name = v
             .get("ZW_EVENT_BUS_NAME")
             .unwrap_or_else(|| "default".to_owned());
@@ -462,6 +476,7 @@ impl CommonConfig {
             history_retention_days,
             metrics_namespace,
             notify,
+            notify_min_severity,
             event_bus_name,
             stack_name,
             metrics_detail,

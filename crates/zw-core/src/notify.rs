@@ -11,6 +11,7 @@
 
 use crate::finding::Finding;
 use crate::reconcile::{Change, Transition};
+use crate::severity::Severity;
 use serde_json::{Value, json};
 
 /// The `source` of every event.
@@ -25,6 +26,11 @@ const MESSAGE_CHARS: usize = 2_000;
 pub const OPENED: &str = "Zonewarden Finding Opened";
 pub const CHANGED: &str = "Zonewarden Finding Changed";
 pub const RESOLVED: &str = "Zonewarden Finding Resolved";
+/// The daily digest: every open finding at or above a severity, in one event.
+pub const DIGEST: &str = "Zonewarden Findings Digest";
+/// A digest lists at most this many findings (most severe first); the rest
+/// are counted.
+const DIGEST_MAX_LISTED: usize = 200;
 
 /// One event, ready for `PutEvents`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,6 +92,79 @@ pub fn event_for(change: &Change, scan_id: &str) -> Option<FindingEvent> {
         detail: fit(detail),
         event_key,
     })
+}
+
+/// One event listing every open finding at `min` or above (most severe and
+/// oldest first), with counts per severity and a plain-text rendering for
+/// e-mail. Sent even when nothing is open: silence would look like a dead
+/// scanner.
+pub fn digest(open: &[Finding], min: Severity, stack: &str, day: &str) -> FindingEvent {
+    let mut listed: Vec<&Finding> = open.iter().filter(|f| f.severity >= min).collect();
+    listed.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.first_seen.cmp(&b.first_seen))
+            .then(a.code.cmp(&b.code))
+    });
+    let mut counts = serde_json::Map::new();
+    for sev in Severity::ALL_DESC.iter().filter(|s| **s >= min) {
+        let n = listed.iter().filter(|f| f.severity == *sev).count();
+        counts.insert(sev.to_string(), json!(n));
+    }
+    let total = listed.len();
+    let mut lines = vec![format!(
+        "zonewarden ({stack}) daily digest {day}: {total} open finding(s) at {min} or above"
+    )];
+    let mut rows = Vec::new();
+    let mut bytes = 0;
+    for f in listed.iter().take(DIGEST_MAX_LISTED) {
+        let line = format!(
+            "{:8} {} {} ({}) since {}: {}",
+            f.severity.to_string(),
+            f.code.id(),
+            f.resource.name,
+            f.region,
+            f.first_seen.format("%Y-%m-%d"),
+            f.message
+        );
+        // Keep the whole event well inside EventBridge's 256 KB.
+        bytes += 2 * line.len() + 512;
+        if bytes > MAX_DETAIL_BYTES / 2 {
+            break;
+        }
+        rows.push(json!({
+            "severity": f.severity,
+            "code": f.code,
+            "resource": f.resource,
+            "region": f.region,
+            "first_seen": f.first_seen,
+            "message": f.message,
+        }));
+        lines.push(line);
+    }
+    let omitted = total - rows.len();
+    if omitted > 0 {
+        lines.push(format!(
+            "... and {omitted} more (zonewarden findings, or the findings table)"
+        ));
+    }
+    let event_key = format!("digest#{stack}#{day}#{}", min.as_str());
+    let detail = json!({
+        "stack": stack,
+        "day": day,
+        "min_severity": min,
+        "open": counts,
+        "total": total,
+        "findings": rows,
+        "omitted": omitted,
+        "text": lines.join("\n"),
+        "event_key": event_key,
+    });
+    FindingEvent {
+        detail_type: DIGEST,
+        detail: fit(detail),
+        event_key,
+    }
 }
 
 /// The finding as in the JSON output.
@@ -285,6 +364,59 @@ mod tests {
                 "{path} is stale: run `ZW_BLESS=1 cargo test -p zw-core notify`"
             );
         }
+    }
+
+    #[test]
+    fn a_digest_lists_open_findings_at_or_above_the_severity_most_severe_first() {
+        let mut findings = Vec::new();
+        for (sev, id) in [
+            (Severity::Medium, "m"),
+            (Severity::Critical, "c"),
+            (Severity::High, "h"),
+        ] {
+            let mut f = change(None, json!({})).finding;
+            f.severity = sev;
+            f.resource.id = id.into();
+            f.resource.name = format!("{id}.example.com");
+            findings.push(f);
+        }
+        let e = digest(&findings, Severity::High, "prod-zw", "2026-11-24");
+        assert_eq!(e.detail_type, DIGEST);
+        assert_eq!(e.event_key, "digest#prod-zw#2026-11-24#high");
+        let d: Value = serde_json::from_str(&e.detail).expect("JSON");
+        assert_eq!(d["total"], 2);
+        assert_eq!(d["open"], json!({"critical": 1, "high": 1}));
+        let names: Vec<&str> = d["findings"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|f| f["resource"]["name"].as_str())
+            .collect();
+        assert_eq!(names, ["c.example.com", "h.example.com"]);
+        let text = d["text"].as_str().expect("text");
+        assert!(text.starts_with("zonewarden (prod-zw) daily digest 2026-11-24: 2 open finding(s) at high or above\ncritical cert.expiring c.example.com"), "{text}");
+        // Nothing open is still a digest (silence would look like a dead scanner).
+        let none = digest(&[], Severity::High, "prod-zw", "2026-11-24");
+        let d: Value = serde_json::from_str(&none.detail).expect("JSON");
+        assert_eq!(d["total"], 0);
+        // A large estate is cut with a count, within the size limit.
+        let many: Vec<Finding> = (0..5_000)
+            .map(|i| {
+                let mut f = change(None, json!({})).finding;
+                f.resource.id = format!("r{i}");
+                f.message = "x".repeat(300);
+                f
+            })
+            .collect();
+        let big = digest(&many, Severity::High, "prod-zw", "2026-11-24");
+        assert!(big.detail.len() <= MAX_DETAIL_BYTES);
+        let d: Value = serde_json::from_str(&big.detail).expect("JSON");
+        assert!(d["omitted"].as_u64() > Some(4_000), "{}", d["omitted"]);
+        assert!(
+            d["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("more (zonewarden findings"))
+        );
     }
 
     #[test]

@@ -6,8 +6,9 @@ use crate::rules::dns::expectations;
 use proptest::prelude::*;
 
 /// Every setting the configuration reads, plus one it does not know.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "ZW_REGIONS",
+    "ZW_NOTIFY_MIN_SEVERITY",
     "ZW_NOTIFY",
     "ZW_EVENT_BUS_NAME",
     "ZW_TABLE_NAME",

@@ -55,7 +55,13 @@ impl Envelope {
 
     /// A scan invoked by hand: `{"source": "zonewarden", "detail-type": "Manual Scan"}`.
     pub fn is_manual(&self) -> bool {
-        self.source == "zonewarden"
+        self.source == "zonewarden" && !self.is_digest()
+    }
+
+    /// The digest schedule's constant input:
+    /// `{"source": "zonewarden", "detail-type": "Digest"}`.
+    pub fn is_digest(&self) -> bool {
+        self.source == "zonewarden" && self.detail_type == "Digest"
     }
 }
 

@@ -96,6 +96,9 @@ pub enum HandlerError {
     /// the invocation lets Lambda retry and the Errors alarm fire.
     #[error("scan {scan_id} failed: {errors}")]
     ScanFailed { scan_id: String, errors: String },
+    /// The digest could not be read from the store or sent.
+    #[error("digest failed: {0}")]
+    DigestFailed(String),
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -103,6 +106,7 @@ impl From<HandlerError> for Diagnostic {
         let error_type = match &e {
             HandlerError::Event { error_type, .. } => error_type,
             HandlerError::ScanFailed { .. } => "ScanFailed",
+            HandlerError::DigestFailed(_) => "DigestFailed",
         };
         Diagnostic {
             error_type: (*error_type).into(),
@@ -150,6 +154,59 @@ pub fn collection_deadline<T>(event: &LambdaEvent<T>) -> Option<std::time::Insta
 /// repeats on Lambda's own retries, which is what a scan id should do.
 pub fn scan_id<T>(event: &LambdaEvent<T>) -> String {
     format!("lambda-{}", event.context.request_id)
+}
+
+/// What a digest invocation returns.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct DigestSummary {
+    pub event_key: String,
+    /// Open findings at `min_severity` or above.
+    pub total: u64,
+    pub min_severity: Severity,
+    /// False when `ZW_NOTIFY=off` (the maintenance switch): nothing sent.
+    pub sent: bool,
+}
+
+/// The daily digest: every open finding at `ZW_NOTIFY_MIN_SEVERITY` or
+/// above, as one event on the bus (the template routes it to e-mail).
+pub async fn digest(deps: &Deps) -> Result<DigestSummary, HandlerError> {
+    use zw_core::ports::{Clock, FindingStore};
+    let cfg = &deps.app.config.common;
+    let store =
+        deps.app.services.store.as_ref().ok_or_else(|| {
+            HandlerError::DigestFailed("no findings table (ZW_TABLE_NAME)".into())
+        })?;
+    let current = store
+        .load_current()
+        .await
+        .map_err(|e| HandlerError::DigestFailed(e.to_string()))?;
+    let open: Vec<zw_core::Finding> = current
+        .findings
+        .into_iter()
+        .map(|s| s.finding)
+        .filter(|f| f.state == zw_core::FindingState::Open)
+        .collect();
+    let day = deps.app.clock.now().format("%Y-%m-%d").to_string();
+    let event = zw_core::notify::digest(&open, cfg.notify_min_severity, &cfg.stack_name, &day);
+    let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap_or_default();
+    let total = detail["total"].as_u64().unwrap_or(0);
+    let sent = match &deps.events {
+        Some(sink) => {
+            let results = sink.send(std::slice::from_ref(&event)).await;
+            if let Some(Err(e)) = results.into_iter().next() {
+                return Err(HandlerError::DigestFailed(e.to_string()));
+            }
+            true
+        }
+        None => false,
+    };
+    tracing::info!(event_key = %event.event_key, total, sent, "digest");
+    Ok(DigestSummary {
+        event_key: event.event_key,
+        total,
+        min_severity: cfg.notify_min_severity,
+        sent,
+    })
 }
 
 /// Runs the function's families once and logs the scan as one JSON line

@@ -16,6 +16,8 @@ pub enum Trigger {
     Health { event_type: String },
     /// Invoked by hand: `{"source": "zonewarden", "detail-type": "Manual Scan"}`.
     Manual,
+    /// The daily digest (`DigestSchedule`): no scan, one digest event.
+    Digest,
 }
 
 impl Trigger {
@@ -25,18 +27,22 @@ impl Trigger {
             Self::Acm { detail_type } => format!("aws.acm: {detail_type}"),
             Self::Health { event_type } => format!("aws.health: {event_type}"),
             Self::Manual => "manual".into(),
+            Self::Digest => "digest".into(),
         }
     }
 }
 
 /// What this function accepts, for the error of anything else.
 const ACCEPTED: &str =
-    "aws.events (schedule), aws.acm, aws.health (service ACM) or zonewarden (manual)";
+    "aws.events (schedule), aws.acm, aws.health (service ACM) or zonewarden (manual, digest)";
 
 pub fn parse(event: &serde_json::Value) -> Result<Trigger, EventError> {
     let env = Envelope::parse(event)?;
     if env.is_schedule() {
         return Ok(Trigger::Schedule);
+    }
+    if env.is_digest() {
+        return Ok(Trigger::Digest);
     }
     if env.is_manual() {
         return Ok(Trigger::Manual);
@@ -104,6 +110,7 @@ mod tests {
                     "acm" => batch.triggers.len() == 1 && label.starts_with("aws.acm"),
                     "health" => batch.triggers.len() == 1 && label.starts_with("aws.health"),
                     "manual" => one(&Trigger::Manual),
+                    "digest" => one(&Trigger::Digest),
                     // The event queue's batch: ACM events coalesced into one scan.
                     "sqs" => {
                         batch.triggers.len() == 2

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let deps = Deps::from_vars(std::env::vars(), &[FamilyKind::Certificates]).await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let deps = deps.clone();
-        async move { handler::handle(&deps, event).await }
+        async move { handler::run(&deps, event).await }
     }))
     .await
 }
