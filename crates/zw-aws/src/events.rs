@@ -197,6 +197,68 @@ mod tests {
         }
     }
 
+    /// EventBridge takes two of three entries, throttles the third; the
+    /// retry sends only the third. A malformed entry is not retried.
+    #[tokio::test]
+    async fn refused_entries_are_sent_again_alone_and_bad_ones_reported() {
+        use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
+        use aws_sdk_eventbridge::types::PutEventsResultEntry;
+        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+        let first = mock!(aws_sdk_eventbridge::Client::put_events)
+            .match_requests(|r| r.entries().len() == 4)
+            .then_output(|| {
+                PutEventsOutput::builder()
+                    .failed_entry_count(2)
+                    .entries(PutEventsResultEntry::builder().event_id("1").build())
+                    .entries(
+                        PutEventsResultEntry::builder()
+                            .error_code("ThrottlingException")
+                            .error_message("Rate exceeded")
+                            .build(),
+                    )
+                    .entries(PutEventsResultEntry::builder().event_id("3").build())
+                    .entries(
+                        PutEventsResultEntry::builder()
+                            .error_code("MalformedDetail")
+                            .error_message("Detail is malformed")
+                            .build(),
+                    )
+                    .build()
+            });
+        let retry = mock!(aws_sdk_eventbridge::Client::put_events)
+            .match_requests(|r| {
+                r.entries().len() == 1
+                    && r.entries()[0].detail() == Some("2")
+                    && r.entries()[0].source() == Some(SOURCE)
+            })
+            .then_output(|| {
+                PutEventsOutput::builder()
+                    .failed_entry_count(0)
+                    .entries(PutEventsResultEntry::builder().event_id("2").build())
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_eventbridge, RuleMode::Sequential, &[&first, &retry]);
+        let sink = EventBridgeSink {
+            client,
+            bus: "default".into(),
+        };
+        let events: Vec<FindingEvent> = (1..=4)
+            .map(|i| FindingEvent {
+                detail_type: zw_core::notify::OPENED,
+                detail: i.to_string(),
+                event_key: format!("k{i}"),
+            })
+            .collect();
+        let results = sink.send(&events).await;
+        assert!(
+            results[0].is_ok() && results[1].is_ok() && results[2].is_ok(),
+            "{results:?}"
+        );
+        let bad = results[3].as_ref().expect_err("malformed");
+        assert_eq!(bad.kind, ErrorKind::InvalidRequest);
+        assert!(bad.message.contains("MalformedDetail"), "{bad}");
+    }
+
     #[test]
     fn throttling_and_internal_failures_are_retryable_the_rest_not() {
         assert!(ErrorKind::is_retryable(entry_kind("ThrottlingException")));
