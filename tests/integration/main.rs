@@ -26,3 +26,4 @@ mod handler;
 mod notify;
 mod scan;
 mod support;
+mod template;
