@@ -26,6 +26,7 @@
 pub mod certs;
 pub mod dns_world;
 mod error;
+pub mod fault_proxy;
 mod moto;
 pub mod seed;
 
