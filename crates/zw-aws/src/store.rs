@@ -776,4 +776,45 @@ mod tests {
         assert_eq!(exp, (f.last_seen + Duration::days(90)).timestamp());
         assert!(item["pk"].as_s().expect("s").starts_with("HISTORY#"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever a stored item holds (a newer version's, a hand edit, a
+        /// truncated write), reading it answers a finding or an error that
+        /// names what is wrong: never a panic.
+        #[test]
+        fn any_stored_item_reads_or_is_refused_with_a_reason(
+            fields in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec![
+                        "pk", "sk", "code", "severity", "resource_kind", "resource_id",
+                        "resource_name", "region", "scope", "message", "evidence",
+                        "first_seen", "last_seen", "state", "resolved_at", "version",
+                        "detail_type", "detail", "event_key",
+                    ]),
+                    ".{0,40}",
+                    proptest::bool::ANY,
+                ),
+                0..20,
+            ),
+        ) {
+            let item: Item = fields
+                .into_iter()
+                .map(|(k, v, numeric)| {
+                    let v = if numeric { AttributeValue::N(v) } else { AttributeValue::S(v) };
+                    (k.to_owned(), v)
+                })
+                .collect();
+            if let Err(e) = parse_finding(&item) {
+                proptest::prop_assert!(!e.message.is_empty());
+            }
+            if let Err(e) = parse_outbox(&item) {
+                proptest::prop_assert!(!e.is_empty());
+            }
+            if let Some(sk) = item.get("sk").and_then(|v| v.as_s().ok()) {
+                let _ = parse_finding_sk(sk);
+            }
+        }
+    }
 }

@@ -314,6 +314,40 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// An SQS batch of anything: every record is a trigger or refused by
+        /// its message id, and a batch with nothing acceptable is an error.
+        #[test]
+        fn any_sqs_batch_is_split_into_triggers_and_refused_messages(
+            bodies in proptest::collection::vec(
+                proptest::prop_oneof![
+                    ".{0,80}",
+                    proptest::sample::select(vec![
+                        r#"{"source": "aws.acm", "detail-type": "ACM Certificate Expired"}"#.to_owned(),
+                        r#"{"source": "aws.events", "detail-type": "Scheduled Event"}"#.to_owned(),
+                        r#"{"source": 1}"#.to_owned(),
+                    ]),
+                ],
+                0..12,
+            ),
+        ) {
+            let records: Vec<serde_json::Value> = bodies
+                .iter()
+                .enumerate()
+                .map(|(i, b)| serde_json::json!({"messageId": format!("m{i}"), "eventSource": "aws:sqs", "body": b}))
+                .collect();
+            let n = records.len();
+            match event::Batch::parse(&serde_json::json!({"Records": records}), |e| {
+                event::Envelope::parse(e).map(|env| env.source)
+            }) {
+                Ok(batch) => proptest::prop_assert_eq!(batch.triggers.len() + batch.refused.len(), n),
+                Err(e) => proptest::prop_assert!(e.to_string().chars().count() < 600, "{e}"),
+            }
+        }
+    }
+
     #[test]
     fn collection_stops_in_time_to_store_and_report() {
         let now = Instant::now();
