@@ -165,6 +165,67 @@ async fn fail_on_trips_exit_3_and_table_output_is_readable() {
     );
 }
 
+/// `--notify` sends the finding events of the run (one per finding opened);
+/// without it the CLI sends none and queues none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_sends_the_runs_finding_events_and_is_off_by_default() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let vars = moto_env(&env.moto.endpoint);
+    let json = |out: &Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let quiet = run(
+        &["scan", "certificates", "--table", TABLE, "--format", "json"],
+        &refs(&vars),
+    );
+    let quiet = json(&quiet);
+    assert!(
+        quiet["scan"]["opened"].as_u64() >= Some(5),
+        "{}",
+        quiet["scan"]
+    );
+    assert!(
+        quiet["scan"]["counts"].get("events_sent").is_none(),
+        "{}",
+        quiet["scan"]
+    );
+    assert!(
+        crate::support::items(&env.ddb(), "OUTBOX").await.is_empty(),
+        "nothing queued"
+    );
+
+    // A second table: every finding opens again, and is announced.
+    zw_testkit::seed::create_table(&env.ddb(), "zonewarden-notify")
+        .await
+        .expect("table");
+    let loud = run(
+        &[
+            "scan",
+            "certificates",
+            "--table",
+            "zonewarden-notify",
+            "--format",
+            "json",
+            "--notify",
+        ],
+        &refs(&vars),
+    );
+    let loud = json(&loud);
+    assert_eq!(
+        loud["scan"]["counts"]["events_sent"], loud["scan"]["opened"],
+        "{}",
+        loud["scan"]
+    );
+    assert_eq!(loud["scan"]["errors"], serde_json::json!([]));
+
+    let both = run(
+        &["scan", "certificates", "--no-write", "--notify"],
+        &refs(&vars),
+    );
+    assert_eq!(both.status.code(), Some(2), "--notify needs the table");
+}
+
 #[test]
 fn bad_flags_and_configuration_exit_2_with_one_clear_message() {
     let out = run(
