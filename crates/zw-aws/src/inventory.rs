@@ -35,7 +35,6 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRe
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 use zw_core::model::HostedZone;
 use zw_core::model::RecordSet;
 use zw_core::model::dns::{DnssecStatus, ZoneInventory};
@@ -44,13 +43,9 @@ use zw_core::ports::{Clock, ErrorKind, InventoryCache, PortError};
 /// Largest JSON payload of one chunk. DynamoDB's item limit is 400 KB
 /// (names and values together); the keys and other attributes are small.
 pub const MAX_CHUNK_BYTES: usize = 300 * 1024;
-/// DynamoDB's limit of requests in one `BatchWriteItem`.
-const BATCH_SIZE: usize = 25;
 /// Chunks expire this long after they were written, as a backstop for
 /// generations whose clean-up failed (and for caches nobody refreshes).
 pub const CHUNK_TTL: chrono::Duration = chrono::Duration::days(7);
-/// Rounds of `UnprocessedItems` retries before a batch write gives up.
-const BATCH_ATTEMPTS: u32 = 8;
 /// Head writes tried when another scan keeps saving the same zone.
 const HEAD_ATTEMPTS: u32 = 3;
 
@@ -273,45 +268,8 @@ impl DynamoInventoryCache {
         Ok(got.item().cloned())
     }
 
-    /// Sends write requests 25 at a time, retrying what DynamoDB left
-    /// unprocessed with exponential backoff and jitter.
     async fn batch_write(&self, requests: Vec<WriteRequest>) -> Result<(), PortError> {
-        for batch in requests.chunks(BATCH_SIZE) {
-            let mut pending = batch.to_vec();
-            let mut attempt = 0;
-            while !pending.is_empty() {
-                if attempt > 0 {
-                    let base = 50u64 << attempt.min(6);
-                    let jitter = rand::random_range(0..base);
-                    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
-                }
-                attempt += 1;
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, pending)
-                    .send()
-                    .await
-                    .map_err(|e| self.error("BatchWriteItem", e))?;
-                pending = out
-                    .unprocessed_items()
-                    .and_then(|u| u.get(&self.table))
-                    .cloned()
-                    .unwrap_or_default();
-                if !pending.is_empty() && attempt >= BATCH_ATTEMPTS {
-                    return Err(PortError::new(
-                        "dynamodb",
-                        "BatchWriteItem",
-                        ErrorKind::Throttled,
-                        format!(
-                            "{} items still unprocessed after {attempt} attempts",
-                            pending.len()
-                        ),
-                    ));
-                }
-            }
-        }
-        Ok(())
+        crate::table::batch_write(&self.client, &self.table, requests).await
     }
 
     /// Deletes a generation's chunks (found by key prefix, so a generation

@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod resume;
 pub mod route53;
 pub mod store;
+mod table;
 pub mod targets;
 pub mod usage;
 

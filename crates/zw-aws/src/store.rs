@@ -40,8 +40,6 @@ pub const OUTBOX_PK: &str = "OUTBOX";
 /// An event EventBridge refused for a month is given up (TTL), so that a
 /// permanently broken route cannot grow the outbox for ever.
 const OUTBOX_DAYS: i64 = 30;
-/// BatchWriteItem takes at most 25 requests.
-const MAX_BATCH_WRITE: usize = 25;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -481,44 +479,27 @@ impl DynamoStore {
 impl FindingStore for DynamoStore {
     async fn load_current(&self) -> Result<CurrentFindings, PortError> {
         let mut out = CurrentFindings::default();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(FINDING_PK))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| self.error("Query", e))?;
-            for item in page.items() {
-                match parse_finding(item) {
-                    Ok(f) => out.findings.push(f),
-                    Err(e) => {
-                        let sk = item.get("sk").and_then(|v| v.as_s().ok());
-                        let key = sk.and_then(|sk| parse_finding_sk(sk));
-                        let at = sk.map_or("(no sk)", String::as_str);
-                        out.unreadable.push((
-                            key,
-                            PortError::new(
-                                "dynamodb",
-                                "Query",
-                                ErrorKind::Other,
-                                format!(
-                                    "finding item `{at}` cannot be read by this version and is left as it is: {}",
-                                    e.message
-                                ),
+        let items = crate::table::query_partition(&self.client, &self.table, FINDING_PK).await?;
+        for item in &items {
+            match parse_finding(item) {
+                Ok(f) => out.findings.push(f),
+                Err(e) => {
+                    let sk = item.get("sk").and_then(|v| v.as_s().ok());
+                    let key = sk.and_then(|sk| parse_finding_sk(sk));
+                    let at = sk.map_or("(no sk)", String::as_str);
+                    out.unreadable.push((
+                        key,
+                        PortError::new(
+                            "dynamodb",
+                            "Query",
+                            ErrorKind::Other,
+                            format!(
+                                "finding item `{at}` cannot be read by this version and is left as it is: {}",
+                                e.message
                             ),
-                        ));
-                    }
+                        ),
+                    ));
                 }
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
             }
         }
         Ok(out)
@@ -589,82 +570,39 @@ impl FindingStore for DynamoStore {
     }
 
     async fn pending_events(&self) -> Result<Vec<PendingEvent>, PortError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", s(OUTBOX_PK))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| self.error("Query", e))?;
-            for item in page.items() {
-                match parse_outbox(item) {
-                    Ok(p) => out.push(p),
+        let items = crate::table::query_partition(&self.client, &self.table, OUTBOX_PK).await?;
+        Ok(items
+            .iter()
+            .filter_map(|item| {
+                parse_outbox(item)
                     // Written by a newer version: left for it to send.
-                    Err(e) => tracing::warn!(error = %e, "outbox item skipped"),
-                }
-            }
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => break,
-            }
-        }
-        Ok(out)
+                    .inspect_err(|e| tracing::warn!(error = %e, "outbox item skipped"))
+                    .ok()
+            })
+            .collect())
     }
 
     async fn events_sent(&self, ids: &[String]) -> Result<(), PortError> {
-        for chunk in ids.chunks(MAX_BATCH_WRITE) {
-            let mut requests: Vec<WriteRequest> = chunk
-                .iter()
-                .filter_map(|id| {
-                    let delete = DeleteRequest::builder()
-                        .key("pk", s(OUTBOX_PK))
-                        .key("sk", s(id.clone()))
-                        .build()
-                        .ok()?;
-                    Some(WriteRequest::builder().delete_request(delete).build())
-                })
-                .collect();
-            let mut attempt = 0u64;
-            while !requests.is_empty() {
-                attempt += 1;
-                if attempt > 5 {
-                    return Err(PortError::new(
-                        "dynamodb",
-                        "BatchWriteItem",
-                        ErrorKind::Throttled,
-                        format!(
-                            "{} sent event(s) could not be taken out of the outbox; the next scan sends them again (same event_key)",
-                            requests.len()
-                        ),
-                    ));
-                }
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(&self.table, requests)
-                    .send()
-                    .await
-                    .map_err(|e| self.error("BatchWriteItem", e))?;
-                requests = out
-                    .unprocessed_items()
-                    .and_then(|u| u.get(&self.table))
-                    .cloned()
-                    .unwrap_or_default();
-                if !requests.is_empty() {
-                    let jitter = rand::random_range(0..100u64);
-                    tokio::time::sleep(std::time::Duration::from_millis(100 * attempt + jitter))
-                        .await;
-                }
-            }
-        }
-        Ok(())
+        let requests: Vec<WriteRequest> = ids
+            .iter()
+            .filter_map(|id| {
+                let delete = DeleteRequest::builder()
+                    .key("pk", s(OUTBOX_PK))
+                    .key("sk", s(id.clone()))
+                    .build()
+                    .ok()?;
+                Some(WriteRequest::builder().delete_request(delete).build())
+            })
+            .collect();
+        crate::table::batch_write(&self.client, &self.table, requests)
+            .await
+            .map_err(|e| PortError {
+                message: format!(
+                    "sent finding events could not be taken out of the outbox ({}); the next scan sends them again, with the same event_key",
+                    e.message
+                ),
+                ..e
+            })
     }
 
     async fn record_scan(&self, scan: &ScanRecord) -> Result<(), PortError> {

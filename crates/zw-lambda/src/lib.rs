@@ -187,9 +187,11 @@ pub async fn digest(deps: &Deps) -> Result<DigestSummary, HandlerError> {
         .filter(|f| f.state == zw_core::FindingState::Open)
         .collect();
     let day = deps.app.clock.now().format("%Y-%m-%d").to_string();
+    let total = open
+        .iter()
+        .filter(|f| f.severity >= cfg.notify_min_severity)
+        .count() as u64;
     let event = zw_core::notify::digest(&open, cfg.notify_min_severity, &cfg.stack_name, &day);
-    let detail: serde_json::Value = serde_json::from_str(&event.detail).unwrap_or_default();
-    let total = detail["total"].as_u64().unwrap_or(0);
     let sent = match &deps.events {
         Some(sink) => {
             let results = sink.send(std::slice::from_ref(&event)).await;
