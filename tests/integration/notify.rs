@@ -498,3 +498,76 @@ async fn scan_records(env: &Env) -> usize {
         })
         .count()
 }
+
+/// Two scans at once (a schedule and an event batch) commit each transition
+/// once and send each event once: an outbox event is claimed before it is
+/// sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_scans_at_once_send_each_event_once() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let (sqs, url) = subscribe(&env).await;
+    let a = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let b = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let (sink_a, sink_b) = (
+        a.services.events(&env.sdk, &a.config.common),
+        b.services.events(&env.sdk, &b.config.common),
+    );
+    let (ra, rb) = tokio::join!(scan(&a, &sink_a, "twin-a"), scan(&b, &sink_b, "twin-b"));
+    assert!(
+        ra.scan.errors.is_empty() && rb.scan.errors.is_empty(),
+        "{:?} {:?}",
+        ra.scan.errors,
+        rb.scan.errors
+    );
+    let opened = ra.scan.opened + rb.scan.opened;
+    let sent = ra.scan.counts["events_sent"] + rb.scan.counts["events_sent"];
+    let got = drain(&sqs, &url).await;
+    assert_eq!(
+        got.len(),
+        opened,
+        "one event per transition: {opened} opened, {sent} sent"
+    );
+    assert_eq!(sent as usize, opened);
+    assert_eq!(event_keys(&got).len(), got.len(), "none sent twice");
+    assert!(items(&env.ddb(), "OUTBOX").await.is_empty());
+}
+
+/// The claim itself, step by step on the real table: an event one scan
+/// claimed is not handed to another until it is released or sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbox_event_goes_to_one_claimant_at_a_time() {
+    use zw_core::ports::FindingStore;
+    let (env, _estate) = Env::with_demo_estate().await;
+    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    // EventBridge unreachable: the events stay in the outbox, unclaimed.
+    let down_sdk = env
+        .sdk
+        .to_builder()
+        .endpoint_url("http://127.0.0.1:9")
+        .build();
+    let down = EventBridgeSink::new(&down_sdk, "default".into(), &app.services.calls);
+    let first = scan(&app, &down, "claims-1").await;
+    let store = app.services.store.as_ref().expect("store");
+    let a = store.pending_events("scan-a").await.expect("claim a");
+    assert_eq!(
+        a.len(),
+        first.scan.opened,
+        "all of them, unclaimed after the failed send"
+    );
+    let b = store.pending_events("scan-b").await.expect("claim b");
+    assert!(b.is_empty(), "claimed by scan-a: {b:?}");
+    let ids: Vec<String> = a.iter().map(|p| p.id.clone()).collect();
+    store
+        .release_events(&ids[..1], "scan-b")
+        .await
+        .expect("not b's: no-op");
+    assert!(store.pending_events("scan-b").await.expect("b").is_empty());
+    store
+        .release_events(&ids[..1], "scan-a")
+        .await
+        .expect("release");
+    let b = store.pending_events("scan-b").await.expect("claim b");
+    assert_eq!(b.len(), 1, "the released one");
+    store.events_sent(&ids).await.expect("sent");
+    assert!(store.pending_events("scan-c").await.expect("c").is_empty());
+}

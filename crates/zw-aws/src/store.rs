@@ -15,11 +15,13 @@
 //! DynamoDB cancels a whole transaction when one condition fails; the
 //! cancellation reasons say which, and the rest is sent again without them.
 
+use crate::SystemClock;
 use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, Put, TransactWriteItem, WriteRequest,
 };
@@ -27,7 +29,7 @@ use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use std::collections::HashMap;
 use zw_core::finding::{Finding, FindingKey, FindingState, Resource, ResourceKind, StoredFinding};
 use zw_core::notify::{self, FindingEvent, PendingEvent};
-use zw_core::ports::{CommitOutcome, CurrentFindings, ErrorKind, FindingStore, PortError};
+use zw_core::ports::{Clock, CommitOutcome, CurrentFindings, ErrorKind, FindingStore, PortError};
 use zw_core::reconcile::{Change, Transition};
 use zw_core::scan::ScanRecord;
 use zw_core::{FindingCode, Severity};
@@ -37,6 +39,10 @@ const MAX_TRANSACT_ACTIONS: usize = 100;
 pub const FINDING_PK: &str = "FINDING";
 /// Finding events not sent yet (`zw_core::notify`).
 pub const OUTBOX_PK: &str = "OUTBOX";
+/// How long a scan's claim on an outbox event lasts: long enough for
+/// PutEvents and its retries, short enough that a crashed scan's events go
+/// out with the next one.
+const OUTBOX_CLAIM: Duration = Duration::minutes(2);
 /// An event EventBridge refused for a month is given up (TTL), so that a
 /// permanently broken route cannot grow the outbox for ever.
 const OUTBOX_DAYS: i64 = 30;
@@ -476,6 +482,40 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Claims an outbox event for `claimant` until `now + OUTBOX_CLAIM`,
+    /// unless another scan's claim still runs. False: someone else sends it.
+    async fn claim(&self, id: &str, claimant: &str, now: DateTime<Utc>) -> Result<bool, PortError> {
+        let got = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(OUTBOX_PK))
+            .key("sk", s(id))
+            .update_expression("SET claimed_by = :me, claimed_until = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(claimed_until) OR claimed_until < :now)",
+            )
+            .expression_attribute_values(":me", s(claimant))
+            .expression_attribute_values(":until", n((now + OUTBOX_CLAIM).timestamp()))
+            .expression_attribute_values(":now", n(now.timestamp()))
+            .send()
+            .await;
+        match got {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(self.error("UpdateItem", e)),
+        }
+    }
+}
+
 impl FindingStore for DynamoStore {
     async fn load_current(&self) -> Result<CurrentFindings, PortError> {
         let mut out = CurrentFindings::default();
@@ -569,17 +609,51 @@ impl FindingStore for DynamoStore {
         Ok(outcome)
     }
 
-    async fn pending_events(&self) -> Result<Vec<PendingEvent>, PortError> {
+    async fn pending_events(&self, claimant: &str) -> Result<Vec<PendingEvent>, PortError> {
         let items = crate::table::query_partition(&self.client, &self.table, OUTBOX_PK).await?;
-        Ok(items
-            .iter()
-            .filter_map(|item| {
-                parse_outbox(item)
-                    // Written by a newer version: left for it to send.
-                    .inspect_err(|e| tracing::warn!(error = %e, "outbox item skipped"))
-                    .ok()
-            })
-            .collect())
+        let now = SystemClock.now();
+        let mut out = Vec::new();
+        for item in &items {
+            let pending = match parse_outbox(item) {
+                Ok(p) => p,
+                // Written by a newer version: left for it to send.
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox item skipped");
+                    continue;
+                }
+            };
+            if self.claim(&pending.id, claimant, now).await? {
+                out.push(pending);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn release_events(&self, ids: &[String], claimant: &str) -> Result<(), PortError> {
+        for id in ids {
+            let got = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("pk", s(OUTBOX_PK))
+                .key("sk", s(id.clone()))
+                .update_expression("REMOVE claimed_by, claimed_until")
+                .condition_expression("claimed_by = :me")
+                .expression_attribute_values(":me", s(claimant))
+                .send()
+                .await;
+            match got {
+                Ok(_) => {}
+                // Not ours any more (expired and taken): nothing to give up.
+                Err(e)
+                    if matches!(
+                        e.as_service_error(),
+                        Some(UpdateItemError::ConditionalCheckFailedException(_))
+                    ) => {}
+                Err(e) => return Err(self.error("UpdateItem", e)),
+            }
+        }
+        Ok(())
     }
 
     async fn events_sent(&self, ids: &[String]) -> Result<(), PortError> {

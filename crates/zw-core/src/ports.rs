@@ -264,10 +264,23 @@ pub trait FindingStore: Send + Sync {
         announce: bool,
     ) -> impl Future<Output = Result<CommitOutcome, PortError>> + Send;
     fn record_scan(&self, scan: &ScanRecord) -> impl Future<Output = Result<(), PortError>> + Send;
-    /// Every event in the outbox, oldest first.
-    fn pending_events(&self) -> impl Future<Output = Result<Vec<PendingEvent>, PortError>> + Send;
+    /// The events in the outbox that `claimant` (a scan id) could claim,
+    /// oldest first. A claim lasts a couple of minutes: two scans at once
+    /// never send the same event, and one that died leaves its claims to
+    /// expire for the next scan.
+    fn pending_events(
+        &self,
+        claimant: &str,
+    ) -> impl Future<Output = Result<Vec<PendingEvent>, PortError>> + Send;
     /// Takes sent events out of the outbox.
     fn events_sent(&self, ids: &[String]) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Gives up `claimant`'s claims on events it could not send, so that the
+    /// next scan sends them at once rather than after the claim expires.
+    fn release_events(
+        &self,
+        ids: &[String],
+        claimant: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 /// Where finding events go (EventBridge). Object-safe: the scan holds it as

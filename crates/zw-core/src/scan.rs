@@ -156,7 +156,7 @@ where
         None => (fresh(&detections, now), 0, 0, false, false),
     };
     if let (Some(store), Some(events)) = (sinks.store, sinks.events) {
-        let sent = send_events(store, events, &mut errors).await;
+        let sent = send_events(store, events, &label.scan_id, &mut errors).await;
         counts.insert("events_sent".into(), sent.sent);
         if sent.pending > 0 {
             counts.insert("events_pending".into(), sent.pending);
@@ -281,9 +281,10 @@ struct Sent {
 async fn send_events<S: FindingStore>(
     store: &S,
     sink: &dyn EventSink,
+    scan_id: &str,
     errors: &mut Vec<ScanError>,
 ) -> Sent {
-    let pending = match store.pending_events().await {
+    let pending = match store.pending_events(scan_id).await {
         Ok(p) => p,
         Err(e) => {
             errors.push(ScanError::new(Region::global(), e));
@@ -302,16 +303,23 @@ async fn send_events<S: FindingStore>(
     let events: Vec<_> = pending.iter().map(|p| p.event.clone()).collect();
     let results = sink.send(&events).await;
     let mut sent_ids = Vec::new();
+    let mut failed_ids = Vec::new();
     let mut first_error = None;
-    let mut failed = 0u64;
     for (p, r) in pending.iter().zip(results) {
         match r {
             Ok(()) => sent_ids.push(p.id.clone()),
             Err(e) => {
-                failed += 1;
+                failed_ids.push(p.id.clone());
                 first_error.get_or_insert(e);
             }
         }
+    }
+    let failed = failed_ids.len() as u64;
+    if !failed_ids.is_empty()
+        && let Err(e) = store.release_events(&failed_ids, scan_id).await
+    {
+        // Their claims expire in a couple of minutes instead.
+        errors.push(ScanError::new(Region::global(), e));
     }
     if let Some(e) = first_error {
         errors.push(ScanError::new(

@@ -198,7 +198,8 @@ impl FindingStore for MemoryStore {
         self.scans.lock().expect("lock").push(scan.clone());
         Ok(())
     }
-    async fn pending_events(&self) -> Result<Vec<PendingEvent>, PortError> {
+    async fn pending_events(&self, _claimant: &str) -> Result<Vec<PendingEvent>, PortError> {
+        // One scan at a time here: claims are the DynamoDB store's (moto test).
         Ok(self
             .outbox
             .lock()
@@ -209,6 +210,9 @@ impl FindingStore for MemoryStore {
                 event: event.clone(),
             })
             .collect())
+    }
+    async fn release_events(&self, _ids: &[String], _claimant: &str) -> Result<(), PortError> {
+        Ok(())
     }
     async fn events_sent(&self, ids: &[String]) -> Result<(), PortError> {
         let mut outbox = self.outbox.lock().expect("lock");
