@@ -8,16 +8,20 @@ use serde::Serialize;
 use std::fmt;
 use std::time::Duration;
 use zw_aws::document::{FileDocument, NoDocument, SsmDocument};
+use zw_aws::health::{DynamoHealthHistory, HealthAlarmReader};
 use zw_aws::inventory::DynamoInventoryCache;
 use zw_aws::targets::{AwsTargetsAdapter, TargetsSettings};
 use zw_aws::{SdkConfig, Services, SystemClock};
 use zw_core::PortError;
 use zw_core::families::certificates::CertificateFamily;
 use zw_core::families::dns::DnsFamily;
+use zw_core::families::endpoints::EndpointsFamily;
+use zw_core::families::health::HealthFamily;
 use zw_core::ports::{DocumentSource, FindingStore, MetricSink};
 use zw_core::scan::{self, ScanLabel, ScanReport, Sinks};
 use zw_core::{Config, Family};
 use zw_dns::{Probe, ProbeSettings};
+use zw_tls::{TlsProbe, TlsProbeSettings};
 
 /// A check family, as named on the command line and in the scan record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -25,17 +29,60 @@ use zw_dns::{Probe, ProbeSettings};
 pub enum FamilyKind {
     Certificates,
     Dns,
+    Health,
+    Endpoints,
 }
 
 impl FamilyKind {
-    pub const ALL: [FamilyKind; 2] = [Self::Certificates, Self::Dns];
+    pub const ALL: [FamilyKind; 4] = [Self::Certificates, Self::Dns, Self::Health, Self::Endpoints];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Certificates => zw_core::families::certificates::NAME,
             Self::Dns => zw_core::families::dns::NAME,
+            Self::Health => zw_core::families::health::NAME,
+            Self::Endpoints => zw_core::families::endpoints::NAME,
         }
     }
+}
+
+/// Why an `App` could not be built: a setting that only shows itself when
+/// its adapter is made (an unreadable extra-roots file, say).
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Port(#[from] PortError),
+    #[error(transparent)]
+    Tls(#[from] zw_tls::TlsProbeError),
+}
+
+/// The DNS resolver settings every family that resolves names shares.
+fn probe_settings(config: &Config) -> ProbeSettings {
+    let dns = &config.dns;
+    ProbeSettings {
+        root_hints: dns.root_hints.clone(),
+        nameserver_addresses: dns.nameserver_addresses.clone(),
+        timeout: Duration::from_millis(u64::from(dns.timeout_ms)),
+        qps_per_server: dns.qps_per_server,
+        ..ProbeSettings::default()
+    }
+}
+
+/// The health family's adapters.
+#[derive(Debug, Clone)]
+pub struct HealthAdapters {
+    pub alarms: HealthAlarmReader,
+    pub history: Option<DynamoHealthHistory>,
+    pub cache: Option<DynamoInventoryCache>,
+}
+
+/// The endpoints family's adapters.
+#[derive(Debug, Clone)]
+pub struct EndpointsAdapters {
+    pub attachments: AwsTargetsAdapter,
+    pub cache: Option<DynamoInventoryCache>,
+    pub tls: TlsProbe,
+    pub resolver: ProbeSettings,
 }
 
 /// Where the DNS expectations document comes from.
@@ -91,13 +138,7 @@ impl DnsAdapters {
                 DynamoInventoryCache::with_client(s.client().clone(), s.table().to_owned())
             }),
             expectations,
-            probe: ProbeSettings {
-                root_hints: dns.root_hints.clone(),
-                nameserver_addresses: dns.nameserver_addresses.clone(),
-                timeout: Duration::from_millis(u64::from(dns.timeout_ms)),
-                qps_per_server: dns.qps_per_server,
-                ..ProbeSettings::default()
-            },
+            probe: probe_settings(config),
         })
     }
 }
@@ -179,15 +220,54 @@ pub struct App {
     pub services: Services,
     pub clock: SystemClock,
     pub dns: Option<DnsAdapters>,
+    pub health: Option<HealthAdapters>,
+    pub endpoints: Option<EndpointsAdapters>,
     kinds: Vec<FamilyKind>,
 }
 
 impl App {
     /// Builds the adapters of `kinds` (and only those) from one `SdkConfig`.
-    pub fn new(config: Config, sdk: &SdkConfig, kinds: &[FamilyKind]) -> Result<Self, PortError> {
+    pub fn new(config: Config, sdk: &SdkConfig, kinds: &[FamilyKind]) -> Result<Self, AppError> {
         let services = Services::new(sdk, &config);
         let dns = if kinds.contains(&FamilyKind::Dns) {
             Some(DnsAdapters::new(&config, sdk, &services)?)
+        } else {
+            None
+        };
+        // The findings table's client serves the caches too: one DynamoDB
+        // client per process.
+        let cache = || {
+            services.store.as_ref().map(|s| {
+                DynamoInventoryCache::with_client(s.client().clone(), s.table().to_owned())
+            })
+        };
+        let health = kinds.contains(&FamilyKind::Health).then(|| HealthAdapters {
+            alarms: HealthAlarmReader::new(sdk, &services.calls),
+            history: services.store.as_ref().map(|s| {
+                DynamoHealthHistory::with_client(s.client().clone(), s.table().to_owned())
+            }),
+            cache: cache(),
+        });
+        let endpoints = if kinds.contains(&FamilyKind::Endpoints) {
+            let tls = &config.tls;
+            Some(EndpointsAdapters {
+                attachments: AwsTargetsAdapter::new(
+                    sdk,
+                    &services.calls,
+                    &TargetsSettings {
+                        ip_ranges_url: config.dns.ip_ranges_url.clone(),
+                        regions: config.common.regions.clone(),
+                        ..TargetsSettings::default()
+                    },
+                )?,
+                cache: cache(),
+                tls: TlsProbe::new(&TlsProbeSettings {
+                    timeout: Duration::from_millis(u64::from(tls.timeout_ms)),
+                    extra_roots_file: tls.extra_roots_file.clone(),
+                    webpki_roots: true,
+                })?,
+                resolver: probe_settings(&config),
+            })
         } else {
             None
         };
@@ -196,6 +276,8 @@ impl App {
             services,
             clock: SystemClock,
             dns,
+            health,
+            endpoints,
             kinds: kinds.to_vec(),
         })
     }
@@ -251,6 +333,38 @@ impl App {
             }),
             _ => None,
         };
+        let max_age = chrono::Duration::minutes(i64::from(cfg.dns.inventory_max_age_minutes));
+        let health = self.health.as_ref().map(|h| HealthFamily {
+            checks: &self.services.route53,
+            alarms: &h.alarms,
+            history: h.history.as_ref(),
+            zones: &self.services.route53,
+            cache: h.cache.as_ref(),
+            config: &cfg.health,
+            inventory_max_age: max_age,
+            retire_unmonitored: options.retire_unmonitored,
+        });
+        let resolver = self.endpoints.as_ref().map(|e| {
+            Probe::new(e.resolver.clone())
+                .with_budget(Duration::from_secs(u64::from(cfg.dns.deadline_seconds)))
+        });
+        let endpoints = match (&self.endpoints, &resolver) {
+            (Some(e), Some(resolver)) => Some(EndpointsFamily {
+                certificates: &self.services.acm,
+                zones: &self.services.route53,
+                cache: e.cache.as_ref(),
+                attachments: &e.attachments,
+                resolver,
+                prober: &e.tls,
+                regions: &cfg.common.regions,
+                config: &cfg.tls,
+                rules: &cfg.certificates.rules,
+                inventory_max_age: max_age,
+                retire_unmonitored: options.retire_unmonitored,
+                stop: Some(describe_stop(started, deadline)),
+            }),
+            _ => None,
+        };
         let mut families: Vec<&dyn Family> = Vec::new();
         for kind in &self.kinds {
             match kind {
@@ -258,6 +372,16 @@ impl App {
                 FamilyKind::Dns => {
                     if let Some(d) = &dns {
                         families.push(d);
+                    }
+                }
+                FamilyKind::Health => {
+                    if let Some(h) = &health {
+                        families.push(h);
+                    }
+                }
+                FamilyKind::Endpoints => {
+                    if let Some(e) = &endpoints {
+                        families.push(e);
                     }
                 }
             }

@@ -321,6 +321,7 @@ pub fn convert(d: &CertificateDetail, region: &Region) -> Result<Certificate, Po
         },
         renewal,
         domain_validations,
+        serial: d.serial().map(str::to_owned),
     })
 }
 

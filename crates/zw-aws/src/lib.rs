@@ -15,6 +15,7 @@ pub mod connect;
 pub mod document;
 pub mod error;
 pub mod events;
+pub mod health;
 pub mod inventory;
 pub mod ip_ranges;
 pub mod limiter;

@@ -10,13 +10,13 @@ use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{ResourceRecordSet, RrType};
-use zw_core::model::dns::{AliasTarget, DnssecStatus, KeySigningKey, RoutingPolicy};
+use zw_core::model::dns::{AliasTarget, DnssecStatus, FailoverRole, KeySigningKey, RoutingPolicy};
 use zw_core::model::{HostedZone, RecordSet, normalize_dns_name};
 use zw_core::ports::{PortError, ZoneSource};
 
 #[derive(Debug, Clone)]
 pub struct Route53Collector {
-    client: Client,
+    pub(crate) client: Client,
     limiter: RateLimiter,
     /// The account-wide budget in the findings table, when there is one.
     shared: Option<TableBudget>,
@@ -42,7 +42,7 @@ impl Route53Collector {
     }
 
     /// This process's even spacing, then a slot of the account's budget.
-    async fn pace(&self) {
+    pub(crate) async fn pace(&self) {
         self.limiter.acquire().await;
         if let Some(shared) = &self.shared {
             shared.acquire().await;
@@ -217,6 +217,11 @@ fn record_set(rs: &ResourceRecordSet) -> RecordSet {
             evaluate_target_health: a.evaluate_target_health(),
         }),
         health_check_id: rs.health_check_id().map(str::to_owned),
+        failover: rs.failover().and_then(|f| match f.as_str() {
+            "PRIMARY" => Some(FailoverRole::Primary),
+            "SECONDARY" => Some(FailoverRole::Secondary),
+            _ => None,
+        }),
     }
 }
 

@@ -23,7 +23,8 @@ use std::time::Duration;
 use zw_core::Region;
 use zw_core::model::dns::{AccountEndpoints, AwsIpPrefix};
 use zw_core::model::normalize_dns_name;
-use zw_core::ports::{AwsTargets, ErrorKind, PortError};
+use zw_core::model::tls::Attachment;
+use zw_core::ports::{AttachmentSource, AwsTargets, ErrorKind, PortError};
 
 /// How the adapter is set up. Every field has a default ([`Default`]).
 #[derive(Debug, Clone)]
@@ -196,6 +197,231 @@ pub async fn head_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<bo
             Err(e)
         }
     }
+}
+
+impl AttachmentSource for AwsTargetsAdapter {
+    async fn attachments(&self, regions: &[Region]) -> (Vec<Attachment>, Vec<PortError>) {
+        let regional = stream::iter(regions.iter().cloned())
+            .map(|region| {
+                let c = self.region_clients(&region);
+                async move {
+                    let (v2, classic, gw, gw2) = tokio::join!(
+                        elbv2_attachments(&c.elbv2, &region),
+                        elb_attachments(&c.elb, &region),
+                        apigw_attachments(&c.apigw, &region),
+                        apigw2_attachments(&c.apigw2, &region),
+                    );
+                    vec![v2, classic, gw, gw2]
+                }
+            })
+            .buffer_unordered(self.region_concurrency)
+            .collect::<Vec<_>>();
+        let (cloudfront, regional) =
+            tokio::join!(cloudfront_attachments(&self.cloudfront), regional);
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        for r in std::iter::once(cloudfront).chain(regional.into_iter().flatten()) {
+            match r {
+                Ok(a) => out.extend(a),
+                Err(e) => errors.push(e),
+            }
+        }
+        out.sort_by(|a, b| a.dns_name.cmp(&b.dns_name));
+        (out, errors)
+    }
+}
+
+fn acm_arns<'a>(arns: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<String> = arns
+        .into_iter()
+        .filter(|a| a.contains(":acm:"))
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+async fn cloudfront_attachments(
+    client: &aws_sdk_cloudfront::Client,
+) -> Result<Vec<Attachment>, PortError> {
+    let mut out = Vec::new();
+    let mut pages = client.list_distributions().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| classify("cloudfront", "ListDistributions", e))?;
+        let Some(list) = page.distribution_list() else {
+            continue;
+        };
+        for d in list.items() {
+            let arns = acm_arns(d.viewer_certificate().and_then(|v| v.acm_certificate_arn()));
+            out.push(Attachment {
+                kind: "cloudfront".into(),
+                resource: d.arn().to_owned(),
+                dns_name: normalize_dns_name(d.domain_name()),
+                certificate_arns: arns,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn elbv2_attachments(
+    client: &aws_sdk_elasticloadbalancingv2::Client,
+    region: &Region,
+) -> Result<Vec<Attachment>, PortError> {
+    let mut out = Vec::new();
+    let mut pages = client.describe_load_balancers().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| regional("elbv2", "DescribeLoadBalancers", region, e))?;
+        for lb in page.load_balancers() {
+            let (Some(arn), Some(dns)) = (lb.load_balancer_arn(), lb.dns_name()) else {
+                continue;
+            };
+            let listeners = client
+                .describe_listeners()
+                .load_balancer_arn(arn)
+                .send()
+                .await
+                .map_err(|e| regional("elbv2", "DescribeListeners", region, e))?;
+            let mut arns = Vec::new();
+            for l in listeners.listeners() {
+                let secure = l
+                    .protocol()
+                    .is_some_and(|p| matches!(p.as_str(), "HTTPS" | "TLS"));
+                let Some(listener_arn) = l.listener_arn().filter(|_| secure) else {
+                    continue;
+                };
+                arns.extend(
+                    l.certificates()
+                        .iter()
+                        .filter_map(|c| c.certificate_arn())
+                        .map(str::to_owned),
+                );
+                // The listener's SNI certificates besides its default one.
+                let mut marker: Option<String> = None;
+                loop {
+                    let page = client
+                        .describe_listener_certificates()
+                        .listener_arn(listener_arn)
+                        .set_marker(marker.take())
+                        .send()
+                        .await
+                        .map_err(|e| {
+                            regional("elbv2", "DescribeListenerCertificates", region, e)
+                        })?;
+                    arns.extend(
+                        page.certificates()
+                            .iter()
+                            .filter_map(|c| c.certificate_arn())
+                            .map(str::to_owned),
+                    );
+                    match page.next_marker() {
+                        Some(m) if !m.is_empty() => marker = Some(m.to_owned()),
+                        _ => break,
+                    }
+                }
+            }
+            out.push(Attachment {
+                kind: "elb".into(),
+                resource: arn.to_owned(),
+                dns_name: normalize_dns_name(dns),
+                certificate_arns: acm_arns(arns.iter().map(String::as_str)),
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn elb_attachments(
+    client: &aws_sdk_elasticloadbalancing::Client,
+    region: &Region,
+) -> Result<Vec<Attachment>, PortError> {
+    let mut out = Vec::new();
+    let mut pages = client.describe_load_balancers().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| regional("elb", "DescribeLoadBalancers", region, e))?;
+        for lb in page.load_balancer_descriptions() {
+            let Some(dns) = lb.dns_name() else { continue };
+            let arns = acm_arns(
+                lb.listener_descriptions()
+                    .iter()
+                    .filter_map(|l| l.listener())
+                    .filter_map(|l| l.ssl_certificate_id()),
+            );
+            out.push(Attachment {
+                kind: "elb".into(),
+                resource: lb.load_balancer_name().unwrap_or(dns).to_owned(),
+                dns_name: normalize_dns_name(dns),
+                certificate_arns: arns,
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn apigw_attachments(
+    client: &aws_sdk_apigateway::Client,
+    region: &Region,
+) -> Result<Vec<Attachment>, PortError> {
+    let mut out = Vec::new();
+    let mut pages = client.get_domain_names().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| regional("apigateway", "GetDomainNames", region, e))?;
+        for d in page.items() {
+            let resource = d.domain_name().unwrap_or_default().to_owned();
+            if let Some(target) = d.regional_domain_name() {
+                out.push(Attachment {
+                    kind: "apigateway".into(),
+                    resource: resource.clone(),
+                    dns_name: normalize_dns_name(target),
+                    certificate_arns: acm_arns(d.regional_certificate_arn()),
+                });
+            }
+            if let Some(target) = d.distribution_domain_name() {
+                out.push(Attachment {
+                    kind: "apigateway".into(),
+                    resource: resource.clone(),
+                    dns_name: normalize_dns_name(target),
+                    certificate_arns: acm_arns(d.certificate_arn()),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn apigw2_attachments(
+    client: &aws_sdk_apigatewayv2::Client,
+    region: &Region,
+) -> Result<Vec<Attachment>, PortError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let page = client
+            .get_domain_names()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| regional("apigatewayv2", "GetDomainNames", region, e))?;
+        for d in page.items() {
+            for c in d.domain_name_configurations() {
+                let Some(target) = c.api_gateway_domain_name() else {
+                    continue;
+                };
+                out.push(Attachment {
+                    kind: "apigateway".into(),
+                    resource: d.domain_name().unwrap_or(target).to_owned(),
+                    dns_name: normalize_dns_name(target),
+                    certificate_arns: acm_arns(c.certificate_arn()),
+                });
+            }
+        }
+        match page.next_token() {
+            Some(t) if !t.is_empty() => token = Some(t.to_owned()),
+            _ => break,
+        }
+    }
+    Ok(out)
 }
 
 impl AwsTargets for AwsTargetsAdapter {

@@ -49,8 +49,29 @@ pub enum ScanTarget {
     /// Route 53 DNS: delegation, authoritative answers vs configuration,
     /// dangling records, CAA, DNSSEC, expectations, quotas.
     Dns(DnsArgs),
+    /// Route 53 health checks: unhealthy, flapping, orphaned, disabled or
+    /// inverted, unprotected failover primaries, missing alarms.
+    Health(ScanArgs),
+    /// The certificates endpoints actually serve: one TLS handshake per
+    /// address of every HTTPS name, standbys included.
+    Endpoints(EndpointsArgs),
     /// Every family in one scan record.
     All(DnsArgs),
+}
+
+/// Flags of the endpoints scan.
+#[derive(Debug, Args)]
+pub struct EndpointsArgs {
+    #[command(flatten)]
+    pub common: ScanArgs,
+    /// Extra target `host[:port]` to probe; repeat for several (added to
+    /// ZW_TLS_TARGETS).
+    #[arg(long = "target", value_name = "HOST[:PORT]", value_parser = parse_target)]
+    pub targets: Vec<(String, u16)>,
+}
+
+fn parse_target(s: &str) -> Result<(String, u16), String> {
+    zw_core::config::parse_tls_target(s)
 }
 
 /// Flags every scan shares.

@@ -30,6 +30,7 @@ struct Request<'a> {
     kinds: Vec<FamilyKind>,
     common: &'a ScanArgs,
     dns: Option<&'a DnsArgs>,
+    targets: &'a [(String, u16)],
 }
 
 fn request(target: &ScanTarget) -> Request<'_> {
@@ -38,16 +39,31 @@ fn request(target: &ScanTarget) -> Request<'_> {
             kinds: vec![FamilyKind::Certificates],
             common: a,
             dns: None,
+            targets: &[],
         },
         ScanTarget::Dns(a) => Request {
             kinds: vec![FamilyKind::Dns],
             common: &a.common,
             dns: Some(a),
+            targets: &[],
+        },
+        ScanTarget::Health(a) => Request {
+            kinds: vec![FamilyKind::Health],
+            common: a,
+            dns: None,
+            targets: &[],
+        },
+        ScanTarget::Endpoints(a) => Request {
+            kinds: vec![FamilyKind::Endpoints],
+            common: &a.common,
+            dns: None,
+            targets: &a.targets,
         },
         ScanTarget::All(a) => Request {
             kinds: FamilyKind::ALL.to_vec(),
             common: &a.common,
             dns: Some(a),
+            targets: &[],
         },
     }
 }
@@ -81,6 +97,11 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
         }
         if let Some(f) = &d.expectations {
             cfg.dns.expectations_file = Some(f.display().to_string());
+        }
+    }
+    for t in req.targets {
+        if !cfg.tls.targets.contains(t) {
+            cfg.tls.targets.push(t.clone());
         }
     }
     if !args.no_write && cfg.common.table_name.is_none() {

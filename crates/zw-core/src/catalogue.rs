@@ -38,10 +38,28 @@ pub enum Check {
     DnsDnssecChain,
     /// The expectations document's answers (scope: `expectations`).
     DnsExpectations,
+    /// `ListHealthChecks` and `GetHealthCheckStatus` (scope: `global`).
+    HealthStatus,
+    /// Our own status history of each health check, kept in the table
+    /// (scope: `global`).
+    HealthHistory,
+    /// What refers to each health check: record sets of every zone,
+    /// calculated health checks, CloudWatch alarms in us-east-1 (scope:
+    /// `global`).
+    HealthReferences,
+    /// Failover record sets of one zone and their health checks (scope: the
+    /// zone id).
+    HealthFailover,
+    /// TLS handshakes with the endpoints a zone's records point at (scope:
+    /// the zone id), or with the configured extra targets (scope:
+    /// `tls-targets`).
+    TlsEndpoints,
+    /// Every certificate's names against every zone's names (scope: `global`).
+    TlsCoverage,
 }
 
 impl Check {
-    pub const ALL: [Check; 10] = [
+    pub const ALL: [Check; 16] = [
         Self::Certificates,
         Self::ValidationRecords,
         Self::DnsInventory,
@@ -52,6 +70,12 @@ impl Check {
         Self::DnsDnssec,
         Self::DnsDnssecChain,
         Self::DnsExpectations,
+        Self::HealthStatus,
+        Self::HealthHistory,
+        Self::HealthReferences,
+        Self::HealthFailover,
+        Self::TlsEndpoints,
+        Self::TlsCoverage,
     ];
 
     /// The check family that evaluates it (its `Family::name`).
@@ -66,6 +90,11 @@ impl Check {
             | Self::DnsDnssec
             | Self::DnsDnssecChain
             | Self::DnsExpectations => "dns",
+            Self::HealthStatus
+            | Self::HealthHistory
+            | Self::HealthReferences
+            | Self::HealthFailover => "health",
+            Self::TlsEndpoints | Self::TlsCoverage => "endpoints",
         }
     }
 }
@@ -99,6 +128,22 @@ pub enum FindingCode {
     DnsDnssecSignatureExpiring,
     DnsExpectationFailed,
     DnsZoneNearRecordLimit,
+    HealthUnhealthy,
+    HealthFlapping,
+    HealthOrphaned,
+    HealthDisabled,
+    HealthInverted,
+    HealthFailoverUnprotected,
+    HealthNoAlarm,
+    HealthFewRegions,
+    TlsExpiring,
+    TlsExpired,
+    TlsHostnameMismatch,
+    TlsUntrustedChain,
+    TlsHandshakeFailed,
+    TlsNotAcmCertificate,
+    TlsNameNotCovered,
+    CertSanNotInDns,
 }
 
 /// Catalogue text for one code.
@@ -111,7 +156,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 27] = [
+    pub const ALL: [FindingCode; 43] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -139,6 +184,22 @@ impl FindingCode {
         Self::DnsDnssecSignatureExpiring,
         Self::DnsExpectationFailed,
         Self::DnsZoneNearRecordLimit,
+        Self::HealthUnhealthy,
+        Self::HealthFlapping,
+        Self::HealthOrphaned,
+        Self::HealthDisabled,
+        Self::HealthInverted,
+        Self::HealthFailoverUnprotected,
+        Self::HealthNoAlarm,
+        Self::HealthFewRegions,
+        Self::TlsExpiring,
+        Self::TlsExpired,
+        Self::TlsHostnameMismatch,
+        Self::TlsUntrustedChain,
+        Self::TlsHandshakeFailed,
+        Self::TlsNotAcmCertificate,
+        Self::TlsNameNotCovered,
+        Self::CertSanNotInDns,
     ];
 
     pub fn id(self) -> &'static str {
@@ -170,6 +231,22 @@ impl FindingCode {
             Self::DnsDnssecSignatureExpiring => "dns.dnssec-signature-expiring",
             Self::DnsExpectationFailed => "dns.expectation-failed",
             Self::DnsZoneNearRecordLimit => "dns.zone-near-record-limit",
+            Self::HealthUnhealthy => "health.unhealthy",
+            Self::HealthFlapping => "health.flapping",
+            Self::HealthOrphaned => "health.orphaned",
+            Self::HealthDisabled => "health.disabled",
+            Self::HealthInverted => "health.inverted",
+            Self::HealthFailoverUnprotected => "health.failover-unprotected",
+            Self::HealthNoAlarm => "health.no-alarm",
+            Self::HealthFewRegions => "health.few-regions",
+            Self::TlsExpiring => "tls.expiring",
+            Self::TlsExpired => "tls.expired",
+            Self::TlsHostnameMismatch => "tls.hostname-mismatch",
+            Self::TlsUntrustedChain => "tls.untrusted-chain",
+            Self::TlsHandshakeFailed => "tls.handshake-failed",
+            Self::TlsNotAcmCertificate => "tls.not-acm-certificate",
+            Self::TlsNameNotCovered => "tls.name-not-covered",
+            Self::CertSanNotInDns => "cert.san-not-in-dns",
         }
     }
 
@@ -205,6 +282,20 @@ impl FindingCode {
             Self::DnsDnssecActionNeeded => Check::DnsDnssec,
             Self::DnsDnssecDsMismatch | Self::DnsDnssecSignatureExpiring => Check::DnsDnssecChain,
             Self::DnsExpectationFailed => Check::DnsExpectations,
+            Self::HealthUnhealthy
+            | Self::HealthDisabled
+            | Self::HealthInverted
+            | Self::HealthFewRegions => Check::HealthStatus,
+            Self::HealthFlapping => Check::HealthHistory,
+            Self::HealthOrphaned | Self::HealthNoAlarm => Check::HealthReferences,
+            Self::HealthFailoverUnprotected => Check::HealthFailover,
+            Self::TlsExpiring
+            | Self::TlsExpired
+            | Self::TlsHostnameMismatch
+            | Self::TlsUntrustedChain
+            | Self::TlsHandshakeFailed
+            | Self::TlsNotAcmCertificate => Check::TlsEndpoints,
+            Self::TlsNameNotCovered | Self::CertSanNotInDns => Check::TlsCoverage,
         }
     }
 
@@ -239,6 +330,20 @@ impl FindingCode {
             | Self::DnsSoaSerialMismatch
             | Self::DnsExpectationFailed
             | Self::DnsZoneNearRecordLimit => Severity::Medium,
+            Self::TlsExpired => Severity::Critical,
+            Self::HealthUnhealthy
+            | Self::HealthFailoverUnprotected
+            | Self::TlsHostnameMismatch
+            | Self::TlsUntrustedChain
+            | Self::TlsHandshakeFailed
+            | Self::TlsNotAcmCertificate => Severity::High,
+            Self::HealthFlapping
+            | Self::HealthDisabled
+            | Self::HealthInverted
+            | Self::TlsExpiring
+            | Self::CertSanNotInDns => Severity::Medium,
+            Self::HealthOrphaned | Self::HealthNoAlarm | Self::HealthFewRegions => Severity::Low,
+            Self::TlsNameNotCovered => Severity::Info,
         }
     }
 
@@ -406,6 +511,102 @@ impl FindingCode {
                 meaning: "The zone holds at least 90% of the record sets Route 53 allows per hosted zone (10,000 by default). Evidence: `record_sets`, `quota`, `percent_used`.",
                 why: "At the quota, `ChangeResourceRecordSets` fails: deployments that add records (certificate validation, new services) break.",
                 fix: "Remove unused records, split the zone (delegate a subdomain to its own zone), or request a higher quota through Service Quotas (`Records per hosted zone`).",
+            },
+            Self::HealthUnhealthy => CodeDoc {
+                title: "Route 53 health check reports unhealthy",
+                meaning: "Route 53 considers the endpoint unhealthy: 18% or fewer of the health checkers that observed it report success (`GetHealthCheckStatus`), or, for a calculated health check, fewer children are healthy than its threshold. Evidence: `failing_regions`, each with `region`, `checker_ip` and `status` (the reason the checker reports, e.g. `Failure: Connection timed out`), `healthy_checkers`, `checkers`, `target`.",
+                why: "Every record set that uses the health check stops being answered (or fails over): users are sent elsewhere, or get no answer at all when every set of the name is unhealthy.",
+                fix: "Read `status` of the failing regions: a timeout from every region means the endpoint or its security group; failures from some regions only point at routing or a firewall that allows only some of Route 53's checker ranges (allow the `ROUTE53_HEALTHCHECKS` ranges of ip-ranges.json).",
+            },
+            Self::HealthFlapping => CodeDoc {
+                title: "Route 53 health check is flapping",
+                meaning: "The health check changed between healthy and unhealthy at least `ZW_HEALTH_FLAP_TRANSITIONS` times (default 4) within `ZW_HEALTH_FLAP_WINDOW_MINUTES` (default 60), as seen by zonewarden's own scans (kept in the table; Route 53 keeps no history). Evidence: `transitions`, `window_minutes`, `changed_at`.",
+                why: "A flapping check moves traffic back and forth (failover, weighted sets): users see intermittent errors and caches keep stale answers, while an alarm that needs several periods of failure never fires.",
+                fix: "Find why the endpoint answers intermittently (overload, a slow dependency, a timeout close to the check's), or make the check less sensitive (`FailureThreshold`, a longer `RequestInterval`, a cheaper path).",
+            },
+            Self::HealthOrphaned => CodeDoc {
+                title: "Health check is used by nothing",
+                meaning: "No record set of any hosted zone of the account refers to the health check, no calculated health check has it as a child, and no CloudWatch alarm watches its `HealthCheckStatus` metric. Evidence: `target`, `type`.",
+                why: "Route 53 bills every health check every month (more for HTTPS, string matching and fast intervals) whether or not anything uses it, and an orphaned check is often the leftover of a failover that no longer exists.",
+                fix: "Delete it (`aws route53 delete-health-check --health-check-id ...`), or attach it to the record set or alarm it was made for.",
+            },
+            Self::HealthDisabled => CodeDoc {
+                title: "Health check is disabled",
+                meaning: "The health check has `Disabled` = true. Route 53 then considers it healthy, whatever the endpoint does (unless it is also inverted).",
+                why: "Failover and weighted routing that rely on it keep sending traffic to an endpoint nobody checks: a disabled check is an outage waiting to be noticed by users.",
+                fix: "Enable it again once the maintenance it was disabled for is over (`aws route53 update-health-check --no-disabled`), or delete it and its use.",
+            },
+            Self::HealthInverted => CodeDoc {
+                title: "Health check is inverted",
+                meaning: "The health check has `Inverted` = true: Route 53 reports healthy when the endpoint fails and unhealthy when it works.",
+                why: "Inversion is a temporary trick (forcing a failover) that is easy to forget: left in place, a recovered endpoint keeps its traffic away and a broken one receives it.",
+                fix: "Turn inversion off (`aws route53 update-health-check --no-inverted`) unless the evidence of why it is inverted is documented; suppress the finding then.",
+            },
+            Self::HealthFailoverUnprotected => CodeDoc {
+                title: "Failover primary has no health check",
+                meaning: "A failover record set with `Failover` = `PRIMARY` has no health check, or is an alias without `EvaluateTargetHealth`. Evidence: `name`, `type`, `set_identifier`, `alias_target`.",
+                why: "Route 53 fails over only when the primary is unhealthy: without a health check the primary is always considered healthy, so the secondary is never used, however down the primary is.",
+                fix: "Associate a health check with the primary record set, or (for an alias to a load balancer, CloudFront or another record) set `EvaluateTargetHealth` to true.",
+            },
+            Self::HealthNoAlarm => CodeDoc {
+                title: "No CloudWatch alarm on the health check",
+                meaning: "No CloudWatch alarm in us-east-1 watches the health check's `HealthCheckStatus` metric (namespace `AWS/Route53`, dimension `HealthCheckId`). Route 53 publishes health check metrics in us-east-1 only, so alarms created in other regions never see data. Evidence: `target`, `type`.",
+                why: "Route 53 fails over silently: without an alarm nobody learns that the primary is down until the secondary fails too.",
+                fix: "Create an alarm in us-east-1 on `AWS/Route53` `HealthCheckStatus` < 1 for the `HealthCheckId`, notifying your on-call topic (the Route 53 console's *Create alarm* does this). Checks that only feed a calculated check can be suppressed.",
+            },
+            Self::HealthFewRegions => CodeDoc {
+                title: "Health check is observed from fewer than 3 regions",
+                meaning: "The health check is configured with fewer than 3 checker regions, or fewer than 3 regions report observations for it. Evidence: `configured_regions`, `observed_regions`.",
+                why: "Route 53 decides health from the share of checkers that succeed: with one or two regions a network problem near a checker region, not the endpoint, decides where traffic goes.",
+                fix: "Use Route 53's default checker regions (all of them) or at least 3 regions near your users (`Regions` of the health check).",
+            },
+            Self::TlsExpiring => CodeDoc {
+                title: "Served certificate expires soon",
+                meaning: "The certificate an endpoint presents in a TLS handshake ends within the expiry thresholds of ACM certificates (`ZW_EXPIRY_DAYS`, default 30/14/7 days for medium/high/critical). This is what clients actually receive, whatever ACM holds. Evidence: `host`, `port`, `address`, `serial`, `issuer`, `not_after`, `days_left`, `record` (the record set that points here).",
+                why: "When it expires, clients of this endpoint fail TLS. If ACM shows a renewed certificate while this finding is open, the renewal was not deployed here.",
+                fix: "Deploy the renewed certificate where the endpoint terminates TLS (see `tls.not-acm-certificate`), or renew it at its CA if it is not an ACM certificate.",
+            },
+            Self::TlsExpired => CodeDoc {
+                title: "Served certificate has expired",
+                meaning: "An endpoint presents a certificate whose `notAfter` is in the past. Evidence as for `tls.expiring`.",
+                why: "Browsers and API clients refuse the connection now: an outage for everyone who reaches this address.",
+                fix: "Install a valid certificate on the endpoint now; for AWS load balancers, CloudFront and API Gateway, attach a current ACM certificate.",
+            },
+            Self::TlsHostnameMismatch => CodeDoc {
+                title: "Served certificate does not cover the name",
+                meaning: "The certificate presented for the name (sent as SNI) has no subject alternative name that matches it. Evidence: `host`, `address`, `serial`, `names` (the certificate's SANs).",
+                why: "Clients reject the connection (`NET::ERR_CERT_COMMON_NAME_INVALID`); often the wrong certificate is the default of a listener that lacks one for this name.",
+                fix: "Attach a certificate that covers the name to the listener, distribution or custom domain (an SNI certificate of an ALB listener, CloudFront's alternate domain names), or correct the record if it points at the wrong endpoint.",
+            },
+            Self::TlsUntrustedChain => CodeDoc {
+                title: "Served certificate chain is not trusted",
+                meaning: "The chain the endpoint presents does not lead to a trusted root (the Mozilla root program as shipped in `webpki-roots`, plus `ZW_TLS_EXTRA_ROOTS`): self-signed, a private CA, a missing intermediate or a bad signature. Evidence: `host`, `address`, `issuer`, `error`.",
+                why: "Browsers and most clients refuse it; a missing intermediate works in some browsers (which cache intermediates) and fails in others and in every API client.",
+                fix: "Serve the full chain (leaf and intermediates) from a public CA, or add your private CA with `ZW_TLS_EXTRA_ROOTS` if only internal clients use the endpoint.",
+            },
+            Self::TlsHandshakeFailed => CodeDoc {
+                title: "TLS handshake failed",
+                meaning: "The endpoint accepted a TCP connection on a configured port but the TLS handshake did not complete: a TLS alert, an answer that is not TLS, or no answer within `ZW_TLS_TIMEOUT_MS`. For a member of a failover, weighted, latency or multivalue group (a standby, say) whose group serves HTTPS elsewhere, and for targets with an HTTPS listener, a refused or timed-out connection counts too. Evidence: `host`, `address`, `port`, `stage`, `error`, `record`.",
+                why: "Clients sent to this address fail. For a standby, the failover will move users to an endpoint that cannot serve them: found now, not during the incident.",
+                fix: "Check the listener, certificate and security group of the endpoint at `address`; for a standby, test it the way users will reach it after failover.",
+            },
+            Self::TlsNotAcmCertificate => CodeDoc {
+                title: "Endpoint serves another certificate than ACM's attached one",
+                meaning: "The serial of the certificate served for an alias to a CloudFront distribution, load balancer or API Gateway custom domain is not the serial of any ACM certificate attached to that resource. Evidence: `host`, `resource`, `served_serial`, `attached` (each ACM certificate ARN with its serial).",
+                why: "ACM renewed (or you re-imported) a certificate that is not what clients get: the old one is still deployed somewhere in front (a CDN, a proxy, a stale listener), or the listener carries the wrong certificate. It will expire although ACM looks fine.",
+                fix: "Find what terminates TLS for the name (another CDN, a proxy, a listener rule) and deploy the ACM certificate there, or attach the right certificate to the listener.",
+            },
+            Self::TlsNameNotCovered => CodeDoc {
+                title: "HTTPS name covered by no ACM certificate",
+                meaning: "A name of the account's public zones serves HTTPS, but no issued ACM certificate of the account (in the configured regions) covers it: it is served with a certificate from outside ACM. Evidence: `host`, `issuer`, `not_after`.",
+                why: "Certificates outside ACM are renewed by hand or by tooling zonewarden cannot see: their expiry is only watched through the handshake (`tls.expiring`).",
+                fix: "Nothing is wrong by itself. Move the name to an ACM certificate if the endpoint can use one, or make sure whoever renews it is known; suppress the finding otherwise.",
+            },
+            Self::CertSanNotInDns => CodeDoc {
+                title: "Certificate name no longer exists in the account's DNS",
+                meaning: "A name of an issued ACM certificate falls inside a public hosted zone of the account, but that zone has no record set at that name (for a wildcard `*.x`, none at or below `x`). Evidence: `names`, each with `name` and `zone`.",
+                why: "ACM validates every name again at renewal; a name that went away is often a site that was retired while its certificate stayed attached, or a renewal about to fail on a name nobody serves.",
+                fix: "Request a certificate without the retired names and replace this one, or recreate the record if the name is still meant to serve.",
             },
         }
     }

@@ -218,11 +218,154 @@ impl Default for DnsConfig {
     }
 }
 
+/// The health family's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthConfig {
+    /// `ZW_HEALTH_FLAP_TRANSITIONS`, default 4: status changes within the
+    /// window that make a health check flapping.
+    pub flap_transitions: u32,
+    /// `ZW_HEALTH_FLAP_WINDOW_MINUTES`, default 60.
+    pub flap_window_minutes: u32,
+}
+
+impl Default for HealthConfig {
+    fn default() -> Self {
+        Self {
+            flap_transitions: 4,
+            flap_window_minutes: 60,
+        }
+    }
+}
+
+/// The endpoints family's settings: which handshakes, how many at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    /// `ZW_TLS_TARGETS`: extra `host[:port]` targets, comma-separated (port
+    /// 443 when none is given).
+    pub targets: Vec<(String, u16)>,
+    /// `ZW_TLS_EXTRA_ROOTS`: a PEM file of additional trust anchors.
+    pub extra_roots_file: Option<String>,
+    /// `ZW_TLS_PORTS`, default `443`: the ports names are probed on.
+    pub ports: Vec<u16>,
+    /// `ZW_TLS_TIMEOUT_MS`, default 5000: connect plus handshake, per target.
+    pub timeout_ms: u32,
+    /// `ZW_TLS_CONCURRENCY`, default 32: handshakes in flight.
+    pub concurrency: u32,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            targets: Vec::new(),
+            extra_roots_file: None,
+            ports: vec![443],
+            timeout_ms: 5000,
+            concurrency: 32,
+        }
+    }
+}
+
+impl HealthConfig {
+    const KNOWN: [&'static str; 2] = [
+        "ZW_HEALTH_FLAP_TRANSITIONS",
+        "ZW_HEALTH_FLAP_WINDOW_MINUTES",
+    ];
+
+    fn parse(v: &mut Vars) -> Self {
+        let d = Self::default();
+        Self {
+            flap_transitions: v.number("ZW_HEALTH_FLAP_TRANSITIONS", d.flap_transitions, 2, 1000),
+            flap_window_minutes: v.number(
+                "ZW_HEALTH_FLAP_WINDOW_MINUTES",
+                d.flap_window_minutes,
+                5,
+                10_080,
+            ),
+        }
+    }
+}
+
+impl TlsConfig {
+    const KNOWN: [&'static str; 5] = [
+        "ZW_TLS_TARGETS",
+        "ZW_TLS_EXTRA_ROOTS",
+        "ZW_TLS_PORTS",
+        "ZW_TLS_TIMEOUT_MS",
+        "ZW_TLS_CONCURRENCY",
+    ];
+
+    fn parse(v: &mut Vars) -> Self {
+        let mut c = Self::default();
+        if let Some(list) = v.list("ZW_TLS_TARGETS") {
+            for item in list {
+                match parse_tls_target(&item) {
+                    Ok(t) => c.targets.push(t),
+                    Err(e) => v.error(format!("ZW_TLS_TARGETS: {e}")),
+                }
+            }
+        }
+        c.extra_roots_file = v.get("ZW_TLS_EXTRA_ROOTS");
+        if let Some(list) = v.list("ZW_TLS_PORTS") {
+            let mut ports = Vec::new();
+            for item in list {
+                match item.parse::<u16>() {
+                    Ok(p) if p > 0 => {
+                        if !ports.contains(&p) {
+                            ports.push(p);
+                        }
+                    }
+                    _ => v.error(format!(
+                        "ZW_TLS_PORTS: `{item}` is not a port from 1 to 65535 (default 443)"
+                    )),
+                }
+            }
+            if !ports.is_empty() {
+                c.ports = ports;
+            }
+        }
+        c.timeout_ms = v.number("ZW_TLS_TIMEOUT_MS", c.timeout_ms, 100, 60_000);
+        c.concurrency = v.number("ZW_TLS_CONCURRENCY", c.concurrency, 1, 512);
+        c
+    }
+}
+
+/// `host[:port]` or `[ipv6]:port`; port 443 when none is given.
+pub fn parse_tls_target(raw: &str) -> Result<(String, u16), String> {
+    let raw = raw.trim();
+    let bad = || {
+        format!(
+            "`{raw}` is not host[:port] (e.g. www.example.com, api.example.com:8443, [2001:db8::1]:443)"
+        )
+    };
+    if let Ok(a) = raw.parse::<SocketAddr>() {
+        return Ok((a.ip().to_string(), a.port()));
+    }
+    if let Ok(ip) = raw.parse::<IpAddr>() {
+        return Ok((ip.to_string(), 443));
+    }
+    let (host, port) = match raw.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?),
+        None => (raw, 443),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let valid = !host.is_empty()
+        && host.len() <= 253
+        && host.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    if valid { Ok((host, port)) } else { Err(bad()) }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub common: CommonConfig,
     pub certificates: CertificateConfig,
     pub dns: DnsConfig,
+    pub health: HealthConfig,
+    pub tls: TlsConfig,
 }
 
 /// Every configuration problem found, one per line.
@@ -640,6 +783,8 @@ impl Config {
             .iter()
             .chain(CertificateConfig::KNOWN.iter())
             .chain(DnsConfig::KNOWN.iter())
+            .chain(HealthConfig::KNOWN.iter())
+            .chain(TlsConfig::KNOWN.iter())
             .copied()
             .collect();
         let mut unknown: Vec<String> = v
@@ -661,11 +806,15 @@ impl Config {
         let common = CommonConfig::parse(&mut v);
         let certificates = CertificateConfig::parse(&mut v);
         let dns = DnsConfig::parse(&mut v);
+        let health = HealthConfig::parse(&mut v);
+        let tls = TlsConfig::parse(&mut v);
         if v.errors.is_empty() {
             Ok(Self {
                 common,
                 certificates,
                 dns,
+                health,
+                tls,
             })
         } else {
             Err(ConfigErrors(v.errors))
@@ -903,5 +1052,74 @@ mod tests {
             assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
         }
         assert_eq!(err.0.len(), 4, "{text}");
+    }
+
+    #[test]
+    fn health_and_tls_settings_parse_with_defaults() {
+        let c = cfg(&[("AWS_REGION", "eu-west-1")]).expect("valid");
+        assert_eq!(c.health, HealthConfig::default());
+        assert_eq!(c.tls.ports, vec![443]);
+        let c = cfg(&[
+            ("AWS_REGION", "eu-west-1"),
+            (
+                "ZW_TLS_TARGETS",
+                "www.Example.com., api.example.com:8443,[::1]:9443,10.0.0.1",
+            ),
+            ("ZW_TLS_PORTS", "443,8443,443"),
+            ("ZW_TLS_TIMEOUT_MS", "2500"),
+            ("ZW_TLS_CONCURRENCY", "8"),
+            ("ZW_TLS_EXTRA_ROOTS", "/etc/private-ca.pem"),
+            ("ZW_HEALTH_FLAP_TRANSITIONS", "3"),
+            ("ZW_HEALTH_FLAP_WINDOW_MINUTES", "30"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.tls.targets,
+            vec![
+                ("www.example.com".to_owned(), 443),
+                ("api.example.com".to_owned(), 8443),
+                ("::1".to_owned(), 9443),
+                ("10.0.0.1".to_owned(), 443),
+            ]
+        );
+        assert_eq!(c.tls.ports, vec![443, 8443]);
+        assert_eq!((c.tls.timeout_ms, c.tls.concurrency), (2500, 8));
+        assert_eq!(
+            c.tls.extra_roots_file.as_deref(),
+            Some("/etc/private-ca.pem")
+        );
+        assert_eq!(
+            (c.health.flap_transitions, c.health.flap_window_minutes),
+            (3, 30)
+        );
+    }
+
+    #[test]
+    fn malformed_health_and_tls_settings_are_refused_each_by_name() {
+        let err = cfg(&[
+            ("AWS_REGION", "eu-west-1"),
+            ("ZW_TLS_TARGETS", "www.example.com:0,bad host"),
+            ("ZW_TLS_PORTS", "https"),
+            ("ZW_TLS_TIMEOUT_MS", "5"),
+            ("ZW_TLS_CONCURRENCY", "0"),
+            ("ZW_HEALTH_FLAP_TRANSITIONS", "1"),
+            ("ZW_HEALTH_FLAP_WINDOW_MINUTES", "hour"),
+            ("ZW_TLS_PORT", "443"),
+        ])
+        .expect_err("invalid");
+        let text = err.to_string();
+        for needle in [
+            "ZW_TLS_TARGETS: `www.example.com:0` is not host[:port]",
+            "ZW_TLS_TARGETS: `bad host` is not host[:port]",
+            "ZW_TLS_PORTS: `https` is not a port",
+            "ZW_TLS_TIMEOUT_MS: `5`",
+            "ZW_TLS_CONCURRENCY: `0`",
+            "ZW_HEALTH_FLAP_TRANSITIONS: `1`",
+            "ZW_HEALTH_FLAP_WINDOW_MINUTES: `hour`",
+            "ZW_TLS_PORT: unknown setting",
+        ] {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
+        assert_eq!(err.0.len(), 8, "{text}");
     }
 }

@@ -14,16 +14,24 @@ pub enum ResourceKind {
     Route53HostedZone,
     /// A record set of a hosted zone: id `Z123/www.example.com./A[/set id]`.
     Route53RecordSet,
-    /// A DNS name and type outside Route 53's view (an expectation).
+    /// A DNS name and type outside Route 53's view (an expectation), or a
+    /// name of the account's zones as a whole.
     DnsName,
+    /// A Route 53 health check: id its id, name its `Name` tag or target.
+    Route53HealthCheck,
+    /// One address serving TLS for one name and port: id
+    /// `host:port@address`, name `host:port`.
+    TlsEndpoint,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 4] = [
+    pub const ALL: [ResourceKind; 6] = [
         Self::AcmCertificate,
         Self::Route53HostedZone,
         Self::Route53RecordSet,
         Self::DnsName,
+        Self::Route53HealthCheck,
+        Self::TlsEndpoint,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +40,8 @@ impl ResourceKind {
             Self::Route53HostedZone => "route53-hosted-zone",
             Self::Route53RecordSet => "route53-record-set",
             Self::DnsName => "dns-name",
+            Self::Route53HealthCheck => "route53-health-check",
+            Self::TlsEndpoint => "tls-endpoint",
         }
     }
 

@@ -13,6 +13,8 @@
 //! | `OpenFindings` by `Severity`    | 5     |
 //! | `ScanErrors`                    | 1     |
 //! | `MinDaysToExpiry`               | 1     |
+//! | `UnhealthyHealthChecks`         | 1     |
+//! | `TlsEndpointsFailing`           | 1     |
 //! | (one free for a heartbeat)      |       |
 //!
 //! `full` adds per-code, per-region, per-family and per-server series; the
@@ -52,7 +54,7 @@ pub enum Detail {
 }
 
 /// The most series the default detail level may ever publish.
-pub const MINIMAL_BUDGET: usize = 8;
+pub const MINIMAL_BUDGET: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Unit {

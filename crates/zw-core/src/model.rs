@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 pub mod dns;
+pub mod health;
+pub mod tls;
 
 /// An AWS region name such as `eu-west-1`, validated for shape only: whether
 /// the region exists (or is enabled for the account) is for AWS to say.
@@ -178,6 +180,10 @@ pub struct Certificate {
     pub renewal_eligibility: Option<RenewalEligibility>,
     pub renewal: Option<RenewalSummary>,
     pub domain_validations: Vec<DomainValidation>,
+    /// `Serial` as ACM writes it (`0a:1b:...`), to compare with what an
+    /// endpoint serves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
 }
 
 impl Certificate {
@@ -232,6 +238,9 @@ pub struct RecordSet {
     pub alias: Option<dns::AliasTarget>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check_id: Option<String>,
+    /// `PRIMARY` or `SECONDARY` of a failover set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<dns::FailoverRole>,
 }
 
 impl RecordSet {

@@ -7,6 +7,8 @@ use crate::model::dns::{
     AccountEndpoints, AwsIpPrefix, Delegation, DnssecStatus, Observation, QueryFailure, Question,
     Resolution, ZoneInventory,
 };
+use crate::model::health::{CheckerObservation, HealthAlarms, HealthCheck, StatusHistory};
+use crate::model::tls::{Attachment, TlsOutcome};
 use crate::model::{Certificate, HostedZone, RecordSet, Region};
 use crate::notify::{FindingEvent, PendingEvent};
 use crate::reconcile::Change;
@@ -196,6 +198,52 @@ pub trait DnsProbe: Send + Sync {
     ) -> impl Future<Output = Vec<Observation>> + Send;
     /// Resolves `name`/`rtype` iteratively from the root, following CNAMEs.
     fn resolve(&self, name: &str, rtype: &str) -> impl Future<Output = Resolution> + Send;
+}
+
+/// Route 53 health checks (a global service, paced with the zones).
+pub trait HealthCheckSource: Send + Sync {
+    /// Every health check, fully paginated, with its tags.
+    fn health_checks(&self) -> impl Future<Output = Result<Vec<HealthCheck>, PortError>> + Send;
+    /// `GetHealthCheckStatus`: each checker's last observation.
+    fn observations(
+        &self,
+        health_check_id: &str,
+    ) -> impl Future<Output = Result<Vec<CheckerObservation>, PortError>> + Send;
+}
+
+/// CloudWatch alarms on Route 53 health checks, in us-east-1 (the only
+/// region that has their metrics).
+pub trait HealthAlarmSource: Send + Sync {
+    fn health_check_alarms(&self) -> impl Future<Output = Result<HealthAlarms, PortError>> + Send;
+}
+
+/// Our own status history of health checks, kept between scans.
+pub trait HealthHistoryStore: Send + Sync {
+    fn load_history(
+        &self,
+    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, StatusHistory>, PortError>> + Send;
+    /// Writes these entries (each replaces its health check's).
+    fn save_history(
+        &self,
+        entries: &[StatusHistory],
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// One TLS handshake, bounded in time; its failures are the answer.
+pub trait TlsProber: Send + Sync {
+    fn handshake(&self, host: &str, address: SocketAddr)
+    -> impl Future<Output = TlsOutcome> + Send;
+}
+
+/// The account's resources that terminate TLS with ACM certificates
+/// (CloudFront distributions, load balancer listeners, API Gateway custom
+/// domains). Each kind is listed independently; the errors of those that
+/// could not be listed come back beside what could.
+pub trait AttachmentSource: Send + Sync {
+    fn attachments(
+        &self,
+        regions: &[Region],
+    ) -> impl Future<Output = (Vec<Attachment>, Vec<PortError>)> + Send;
 }
 
 /// The AWS resources DNS records may point at, to tell a live target from a

@@ -300,6 +300,7 @@ fn cert(region: &str, id: &str, kind: CertificateKind, days: i64) -> Certificate
         renewal_eligibility: Some(RenewalEligibility::Eligible),
         renewal: None,
         domain_validations: vec![],
+        serial: None,
     }
 }
 

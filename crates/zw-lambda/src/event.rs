@@ -65,6 +65,19 @@ impl Envelope {
     }
 }
 
+/// The trigger of functions that only run periodically (health checks,
+/// endpoints): the schedule, or a manual run. Their label.
+pub fn periodic(event: &serde_json::Value) -> Result<String, EventError> {
+    let env = Envelope::parse(event)?;
+    if env.is_schedule() {
+        Ok("schedule".into())
+    } else if env.is_manual() {
+        Ok("manual".into())
+    } else {
+        Err(env.unsupported("aws.events (schedule) or zonewarden (manual)"))
+    }
+}
+
 /// The events of one invocation, each parsed by the function's own parser.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Batch<T> {

@@ -52,7 +52,7 @@ impl Deps {
         sdk: &SdkConfig,
         kinds: &[FamilyKind],
         metrics: EmfSink,
-    ) -> Result<Self, zw_core::PortError> {
+    ) -> Result<Self, zw_app::AppError> {
         let app = App::new(config, sdk, kinds)?;
         let events = app
             .config

@@ -29,6 +29,8 @@ mod error;
 pub mod fault_proxy;
 mod moto;
 pub mod seed;
+pub mod tls_lab;
+pub mod tls_world;
 
 use std::net::IpAddr;
 

@@ -36,6 +36,14 @@ impl RoutingPolicy {
     }
 }
 
+/// Which side of a failover pair a record set is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum FailoverRole {
+    Primary,
+    Secondary,
+}
+
 /// Route 53's `AliasTarget`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AliasTarget {

@@ -19,7 +19,7 @@ pub fn days_left(not_after: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
 }
 
 /// True when at most `days` days are left (exactly `days` days left counts).
-fn within_days(not_after: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> bool {
+pub(crate) fn within_days(not_after: DateTime<Utc>, now: DateTime<Utc>, days: u32) -> bool {
     not_after - now <= Duration::days(i64::from(days))
 }
 
@@ -59,7 +59,7 @@ fn detection(
     }
 }
 
-fn graded(not_after: DateTime<Utc>, now: DateTime<Utc>, cfg: &RuleConfig) -> Severity {
+pub(crate) fn graded(not_after: DateTime<Utc>, now: DateTime<Utc>, cfg: &RuleConfig) -> Severity {
     if within_days(not_after, now, cfg.expiry.critical) {
         Severity::Critical
     } else if within_days(not_after, now, cfg.expiry.high) {
@@ -318,6 +318,7 @@ mod tests {
             renewal_eligibility: Some(RenewalEligibility::Eligible),
             renewal: None,
             domain_validations: vec![],
+            serial: None,
         }
     }
 

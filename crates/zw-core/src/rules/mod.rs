@@ -2,4 +2,6 @@
 
 pub mod certificates;
 pub mod dns;
+pub mod health;
+pub mod tls;
 pub mod validation;

@@ -1,0 +1,506 @@
+//! The endpoints family: what the account's names actually serve. Every
+//! public name that points at something able to serve HTTPS (A records,
+//! aliases to CloudFront, load balancers and API Gateway, CNAMEs), every
+//! member of failover, weighted, latency and multivalue groups (standbys
+//! included: a standby that cannot serve is found before the failover), and
+//! the configured extra targets get one TLS handshake per address and port.
+//!
+//! collect (zones' record sets, ACM certificates of every region, the
+//! resources ACM certificates are attached to) -> plan the targets ->
+//! resolve the names that need it (the DNS family's resolver: names of the
+//! account's zones are answered by the zone's own servers) -> handshakes,
+//! bounded in number and time -> pure rules (`rules::tls`).
+
+use crate::FindingCode;
+use crate::catalogue::Check;
+use crate::config::{RuleConfig, TlsConfig};
+use crate::families::zone_records;
+use crate::family::{Family, FamilyOutcome};
+use crate::finding::Severity;
+use crate::metrics::{Detail, MetricDatum, Unit};
+use crate::model::dns::{Resolution, RoutingPolicy};
+use crate::model::tls::{Attachment, CONFIGURED_SCOPE, TargetOrigin, TlsOutcome, TlsTarget};
+use crate::model::{Certificate, HostedZone, RecordSet, Region};
+use crate::ports::{
+    AttachmentSource, CertificateSource, DnsProbe, InventoryCache, TlsProber, ZoneSource,
+};
+use crate::record::ScanError;
+use crate::rules::certificates::days_left;
+use crate::rules::tls as rules;
+use chrono::{DateTime, Duration, Utc};
+use futures::future::{BoxFuture, join_all};
+use futures::{StreamExt, stream};
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, SocketAddr};
+
+pub const NAME: &str = "endpoints";
+
+pub const TLS_ENDPOINTS_PROBED: &str = "TlsEndpointsProbed";
+/// Endpoints with a serious TLS finding now (part of the default metric
+/// budget: the alarm `TlsEndpointsFailing` reads it).
+pub const TLS_ENDPOINTS_FAILING: &str = "TlsEndpointsFailing";
+pub const MIN_SERVED_DAYS_TO_EXPIRY: &str = "MinServedDaysToExpiry";
+
+pub struct EndpointsFamily<'a, C, Z, I, A, P, T> {
+    pub certificates: &'a C,
+    pub zones: &'a Z,
+    pub cache: Option<&'a I>,
+    pub attachments: &'a A,
+    pub resolver: &'a P,
+    pub prober: &'a T,
+    pub regions: &'a [Region],
+    pub config: &'a TlsConfig,
+    pub rules: &'a RuleConfig,
+    pub inventory_max_age: Duration,
+    pub retire_unmonitored: bool,
+    pub stop: Option<std::time::Instant>,
+}
+
+impl<C, Z, I, A, P, T> std::fmt::Debug for EndpointsFamily<'_, C, Z, I, A, P, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointsFamily")
+            .field("config", self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<C, Z, I, A, P, T> Family for EndpointsFamily<'_, C, Z, I, A, P, T>
+where
+    C: CertificateSource,
+    Z: ZoneSource,
+    I: InventoryCache,
+    A: AttachmentSource,
+    P: DnsProbe,
+    T: TlsProber,
+{
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn run(&self, now: DateTime<Utc>) -> BoxFuture<'_, FamilyOutcome> {
+        Box::pin(self.scan(now))
+    }
+}
+
+/// Where a planned target's addresses come from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Addresses {
+    Literal(Vec<IpAddr>),
+    /// Resolve this name's A records.
+    Resolve(String),
+}
+
+#[derive(Debug, Clone)]
+struct Planned {
+    host: String,
+    origin: TargetOrigin,
+    attachment: Option<Attachment>,
+    addresses: Addresses,
+    ports: Vec<u16>,
+}
+
+fn global(e: crate::ports::PortError) -> ScanError {
+    ScanError::new(Region::global(), e)
+}
+
+/// A name a browser could ask for: no wildcard, no service label
+/// (`_acme-challenge`, validation records, SRV owners).
+fn probe_worthy(name: &str) -> bool {
+    !name.starts_with("*.") && !name.split('.').any(|l| l.starts_with('_'))
+}
+
+fn bare(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The alias or CNAME target as attachments name it (`dualstack.` is how
+/// Route 53 spells load balancer aliases).
+fn attachment_key(name: &str) -> String {
+    let n = bare(name);
+    n.strip_prefix("dualstack.").map(str::to_owned).unwrap_or(n)
+}
+
+/// The targets of one zone's record sets (IPv4 only: Lambda has no IPv6
+/// egress outside a dual-stack VPC, so AAAA records are not probed).
+fn plan_zone(
+    zone: &HostedZone,
+    sets: &[RecordSet],
+    attachments: &BTreeMap<String, Attachment>,
+    ports: &[u16],
+) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for r in sets {
+        if !probe_worthy(&r.name) || !matches!(r.record_type.as_str(), "A" | "CNAME") {
+            continue;
+        }
+        let simple = r.routing == RoutingPolicy::Simple;
+        // A group member's addresses are its own: resolving the name would
+        // only give whichever member Route 53 picks now.
+        let (addresses, via) = match (&r.alias, r.record_type.as_str()) {
+            (Some(a), _) if simple => {
+                (Addresses::Resolve(r.name.clone()), Some(a.dns_name.clone()))
+            }
+            (Some(a), _) => (
+                Addresses::Resolve(a.dns_name.clone()),
+                Some(a.dns_name.clone()),
+            ),
+            (None, "CNAME") => {
+                let target = r.values.first().cloned().unwrap_or_default();
+                if simple {
+                    (Addresses::Resolve(r.name.clone()), Some(target))
+                } else {
+                    (Addresses::Resolve(target.clone()), Some(target))
+                }
+            }
+            (None, _) => (
+                Addresses::Literal(
+                    r.values
+                        .iter()
+                        .filter_map(|v| v.trim().parse().ok())
+                        .collect(),
+                ),
+                None,
+            ),
+        };
+        let attachment = via
+            .as_deref()
+            .and_then(|v| attachments.get(&attachment_key(v)))
+            .cloned();
+        out.push(Planned {
+            host: bare(&r.name),
+            origin: TargetOrigin::Record {
+                zone_id: zone.id.clone(),
+                name: r.name.clone(),
+                record_type: r.record_type.clone(),
+                set_identifier: r.set_identifier.clone(),
+                routing: r.routing,
+                failover: r.failover,
+                via,
+            },
+            attachment,
+            addresses,
+            ports: ports.to_vec(),
+        });
+    }
+    out
+}
+
+fn failing(d: &crate::Detection) -> bool {
+    match d.code {
+        FindingCode::TlsExpired
+        | FindingCode::TlsHandshakeFailed
+        | FindingCode::TlsHostnameMismatch
+        | FindingCode::TlsUntrustedChain
+        | FindingCode::TlsNotAcmCertificate => true,
+        FindingCode::TlsExpiring => d.severity >= Severity::High,
+        _ => false,
+    }
+}
+
+impl<C, Z, I, A, P, T> EndpointsFamily<'_, C, Z, I, A, P, T>
+where
+    C: CertificateSource,
+    Z: ZoneSource,
+    I: InventoryCache,
+    A: AttachmentSource,
+    P: DnsProbe,
+    T: TlsProber,
+{
+    async fn scan(&self, now: DateTime<Utc>) -> FamilyOutcome {
+        let mut out = FamilyOutcome::default();
+        let records = zone_records(
+            self.zones,
+            self.cache,
+            self.inventory_max_age,
+            now,
+            &mut out.errors,
+        )
+        .await;
+        let (certificates, all_certificates) = self.certificates(&mut out.errors).await;
+        let (attachments, attachment_errors) = self.attachments.attachments(self.regions).await;
+        let attachments_complete = attachment_errors.is_empty();
+        out.errors.extend(attachment_errors.into_iter().map(global));
+        let by_name: BTreeMap<String, Attachment> = attachments
+            .into_iter()
+            .map(|a| (attachment_key(&a.dns_name), a))
+            .collect();
+
+        let mut plan = Vec::new();
+        if let Some(zones) = &records.zones {
+            for (zone, sets) in zones.iter().filter(|(z, _)| !z.private) {
+                plan.extend(plan_zone(zone, sets, &by_name, &self.config.ports));
+            }
+        }
+        for (host, port) in &self.config.targets {
+            plan.push(Planned {
+                host: host.clone(),
+                origin: TargetOrigin::Configured,
+                attachment: None,
+                addresses: match host.parse::<IpAddr>() {
+                    Ok(ip) => Addresses::Literal(vec![ip]),
+                    Err(_) => Addresses::Resolve(host.clone()),
+                },
+                ports: vec![*port],
+            });
+        }
+
+        let (targets, unresolved) = self.resolve(plan).await;
+        let probed: Vec<(TlsTarget, TlsOutcome)> = {
+            let mut p: Vec<(TlsTarget, TlsOutcome)> = stream::iter(targets)
+                .map(|t| async move {
+                    let o = self.prober.handshake(&t.host, t.address).await;
+                    (t, o)
+                })
+                .buffer_unordered(self.config.concurrency.max(1) as usize)
+                .collect()
+                .await;
+            p.sort_by_key(|(t, _)| t.id());
+            p
+        };
+
+        let endpoint_findings = rules::endpoints(&probed, &certificates, self.rules, now);
+        let failing_endpoints: BTreeSet<&str> = endpoint_findings
+            .iter()
+            .filter(|d| failing(d))
+            .map(|d| d.resource.id.as_str())
+            .collect();
+        let failing_count = failing_endpoints.len();
+        out.detections.extend(endpoint_findings);
+        if attachments_complete {
+            if let Some(zones) = &records.zones {
+                for (zone, _) in zones
+                    .iter()
+                    .filter(|(z, _)| !records.failed.contains(&z.id))
+                {
+                    out.coverage.insert(Check::TlsEndpoints, &zone.id);
+                }
+            }
+            out.coverage.insert(Check::TlsEndpoints, CONFIGURED_SCOPE);
+        }
+        if let (Some(zones), true, true) = (&records.zones, records.complete(), all_certificates) {
+            out.coverage
+                .insert(Check::TlsCoverage, rules::COVERAGE_SCOPE);
+            out.detections
+                .extend(rules::names_not_covered(&probed, &certificates));
+            out.detections
+                .extend(rules::names_not_in_dns(&certificates, zones));
+        }
+        if self.retire_unmonitored
+            && let Some(zones) = &records.zones
+        {
+            let mut scopes: BTreeSet<String> = zones.iter().map(|(z, _)| z.id.clone()).collect();
+            scopes.insert(CONFIGURED_SCOPE.to_owned());
+            scopes.insert(rules::COVERAGE_SCOPE.to_owned());
+            out.monitored = Some(scopes);
+        }
+
+        let count = |f: fn(&TlsOutcome) -> bool| probed.iter().filter(|(_, o)| f(o)).count() as u64;
+        out.counts.insert("tls_targets".into(), probed.len() as u64);
+        out.counts.insert(
+            "tls_served".into(),
+            count(|o| matches!(o, TlsOutcome::Served(_))),
+        );
+        out.counts.insert(
+            "tls_no_service".into(),
+            count(|o| matches!(o, TlsOutcome::NoService { .. })),
+        );
+        out.counts.insert(
+            "tls_failed".into(),
+            count(|o| matches!(o, TlsOutcome::Failed { .. })),
+        );
+        out.counts.insert("tls_names_unresolved".into(), unresolved);
+        out.metrics.push((
+            Detail::Minimal,
+            MetricDatum::new(
+                TLS_ENDPOINTS_FAILING,
+                Unit::Count,
+                None,
+                failing_count as f64,
+            ),
+        ));
+        out.metrics.push((
+            Detail::Full,
+            MetricDatum::new(TLS_ENDPOINTS_PROBED, Unit::Count, None, probed.len() as f64),
+        ));
+        let min_days = probed
+            .iter()
+            .filter_map(|(_, o)| match o {
+                TlsOutcome::Served(s) => Some(days_left(s.not_after, now)),
+                _ => None,
+            })
+            .min();
+        if let Some(days) = min_days {
+            out.metrics.push((
+                Detail::Full,
+                MetricDatum::new(MIN_SERVED_DAYS_TO_EXPIRY, Unit::None, None, days as f64),
+            ));
+        }
+        out
+    }
+
+    /// ACM certificates of every configured region (for serials and the
+    /// coverage map), and whether every region was read whole.
+    async fn certificates(&self, errors: &mut Vec<ScanError>) -> (Vec<Certificate>, bool) {
+        let results = join_all(
+            self.regions
+                .iter()
+                .map(|r| self.certificates.certificates(r, self.stop)),
+        )
+        .await;
+        let mut all = true;
+        let mut certs = Vec::new();
+        for (region, r) in self.regions.iter().zip(results) {
+            match r {
+                Ok(listed) => {
+                    all &= listed.failed.is_empty() && listed.unvisited.is_empty();
+                    for (_, e) in listed.failed {
+                        errors.push(ScanError::new(region.clone(), e));
+                    }
+                    certs.extend(listed.certificates);
+                }
+                Err(e) => {
+                    all = false;
+                    errors.push(ScanError::new(region.clone(), e));
+                }
+            }
+        }
+        (certs, all)
+    }
+
+    /// Addresses of every planned target; each distinct name resolved once.
+    /// Returns the targets and how many names did not resolve.
+    async fn resolve(&self, plan: Vec<Planned>) -> (Vec<TlsTarget>, u64) {
+        let names: BTreeSet<String> = plan
+            .iter()
+            .filter_map(|p| match &p.addresses {
+                Addresses::Resolve(n) => Some(n.clone()),
+                Addresses::Literal(_) => None,
+            })
+            .collect();
+        let resolved: BTreeMap<String, Vec<IpAddr>> = stream::iter(names)
+            .map(|name| async move {
+                let ips = match self.resolver.resolve(&name, "A").await {
+                    Resolution::Answer { records, .. } => records
+                        .iter()
+                        .filter(|r| r.rtype == "A")
+                        .filter_map(|r| r.data.trim().parse().ok())
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                (name, ips)
+            })
+            .buffer_unordered(self.config.concurrency.max(1) as usize)
+            .collect()
+            .await;
+        let mut unresolved = 0;
+        let mut seen = BTreeSet::new();
+        let mut targets = Vec::new();
+        for p in plan {
+            let ips = match &p.addresses {
+                Addresses::Literal(ips) => ips.clone(),
+                Addresses::Resolve(n) => resolved.get(n).cloned().unwrap_or_default(),
+            };
+            if ips.is_empty() {
+                unresolved += 1;
+                continue;
+            }
+            for ip in ips {
+                for port in &p.ports {
+                    let address = SocketAddr::new(ip, *port);
+                    if seen.insert((p.host.clone(), address)) {
+                        targets.push(TlsTarget {
+                            host: p.host.clone(),
+                            address,
+                            origin: p.origin.clone(),
+                            attachment: p.attachment.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        (targets, unresolved)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::dns::{AliasTarget, FailoverRole};
+
+    fn zone() -> HostedZone {
+        HostedZone {
+            id: "Z1".into(),
+            name: "example.com.".into(),
+            private: false,
+            record_set_count: 0,
+        }
+    }
+
+    #[test]
+    fn plans_standbys_by_their_own_addresses_and_skips_what_browsers_never_ask() {
+        let mut primary = RecordSet::simple("app.example.com", "A", &["192.0.2.1"]);
+        primary.routing = RoutingPolicy::Failover;
+        primary.failover = Some(FailoverRole::Primary);
+        let mut standby = RecordSet::simple("app.example.com", "A", &[]);
+        standby.routing = RoutingPolicy::Failover;
+        standby.failover = Some(FailoverRole::Secondary);
+        standby.alias = Some(AliasTarget {
+            dns_name: "dualstack.lb-1.eu-west-1.elb.amazonaws.com.".into(),
+            hosted_zone_id: "Z32".into(),
+            evaluate_target_health: true,
+        });
+        let mut cdn = RecordSet::simple("www.example.com", "A", &[]);
+        cdn.alias = Some(AliasTarget {
+            dns_name: "d111.cloudfront.net.".into(),
+            hosted_zone_id: "Z2FDTNDATAQYW2".into(),
+            evaluate_target_health: false,
+        });
+        let sets = vec![
+            primary,
+            standby,
+            cdn,
+            RecordSet::simple(
+                "_abc.www.example.com",
+                "CNAME",
+                &["_x.acm-validations.aws."],
+            ),
+            RecordSet::simple("*.example.com", "A", &["192.0.2.9"]),
+            RecordSet::simple("example.com", "MX", &["10 mail.example.com."]),
+            RecordSet::simple("v6.example.com", "AAAA", &["2001:db8::1"]),
+        ];
+        let lb = Attachment {
+            kind: "elb".into(),
+            resource: "arn:lb".into(),
+            dns_name: "lb-1.eu-west-1.elb.amazonaws.com.".into(),
+            certificate_arns: vec!["arn:c".into()],
+        };
+        let attachments: BTreeMap<String, Attachment> =
+            [(attachment_key(&lb.dns_name), lb)].into_iter().collect();
+        let plan = plan_zone(&zone(), &sets, &attachments, &[443, 8443]);
+        let summary: Vec<(String, Addresses, bool)> = plan
+            .iter()
+            .map(|p| (p.host.clone(), p.addresses.clone(), p.attachment.is_some()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    "app.example.com".into(),
+                    Addresses::Literal(vec!["192.0.2.1".parse().expect("ip")]),
+                    false
+                ),
+                (
+                    "app.example.com".into(),
+                    Addresses::Resolve("dualstack.lb-1.eu-west-1.elb.amazonaws.com.".into()),
+                    true
+                ),
+                (
+                    "www.example.com".into(),
+                    Addresses::Resolve("www.example.com.".into()),
+                    false
+                ),
+            ]
+        );
+        assert_eq!(plan[0].ports, vec![443, 8443]);
+    }
+}

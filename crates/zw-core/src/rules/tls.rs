@@ -1,0 +1,691 @@
+//! Rules on what endpoints actually serve, and the coverage map between the
+//! account's certificates and its names. Pure: handshake outcomes, ACM
+//! certificates and zone record sets in, detections out.
+
+use crate::catalogue::FindingCode;
+use crate::config::RuleConfig;
+use crate::finding::{Detection, Resource, ResourceKind, Severity};
+use crate::model::tls::{ServedCertificate, TlsOutcome, TlsTarget, normalize_serial};
+use crate::model::{
+    Certificate, CertificateKind, CertificateStatus, HostedZone, RecordSet, Region,
+};
+use crate::rules::certificates::{days_left, graded, within_days};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Scope of the coverage map's findings (every zone and region at once).
+pub const COVERAGE_SCOPE: &str = "global";
+
+fn endpoint_resource(t: &TlsTarget) -> Resource {
+    Resource {
+        kind: ResourceKind::TlsEndpoint,
+        id: t.id(),
+        name: format!("{}:{}", t.host, t.address.port()),
+    }
+}
+
+fn endpoint_detection(
+    t: &TlsTarget,
+    code: FindingCode,
+    severity: Severity,
+    message: String,
+    mut evidence: serde_json::Value,
+) -> Detection {
+    if let Some(map) = evidence.as_object_mut() {
+        map.insert("host".into(), json!(t.host));
+        map.insert("address".into(), json!(t.address.ip().to_string()));
+        map.insert("port".into(), json!(t.address.port()));
+        map.insert("record".into(), json!(t.origin));
+    }
+    Detection {
+        code,
+        severity,
+        resource: endpoint_resource(t),
+        region: Region::global(),
+        scope: t.origin.scope().to_owned(),
+        message,
+        evidence,
+    }
+}
+
+/// `tls.expiring`, `tls.expired`, `tls.hostname-mismatch`,
+/// `tls.untrusted-chain`, `tls.handshake-failed`, `tls.not-acm-certificate`.
+pub fn endpoints(
+    probed: &[(TlsTarget, TlsOutcome)],
+    certificates: &[Certificate],
+    cfg: &RuleConfig,
+    now: DateTime<Utc>,
+) -> Vec<Detection> {
+    // Names (and ports) some address of which serves TLS: an address of the
+    // same name that does not is a member that cannot take over.
+    let serving: BTreeSet<(&str, u16)> = probed
+        .iter()
+        .filter(|(_, o)| matches!(o, TlsOutcome::Served(_)))
+        .map(|(t, _)| (t.host.as_str(), t.address.port()))
+        .collect();
+    let by_arn: BTreeMap<&str, &Certificate> =
+        certificates.iter().map(|c| (c.arn.as_str(), c)).collect();
+    let mut out = Vec::new();
+    for (t, outcome) in probed {
+        match outcome {
+            TlsOutcome::Served(s) => served(t, s, &by_arn, cfg, now, &mut out),
+            TlsOutcome::Failed { stage, error } => out.push(endpoint_detection(
+                t,
+                FindingCode::TlsHandshakeFailed,
+                FindingCode::TlsHandshakeFailed.default_severity(),
+                format!(
+                    "TLS handshake with {} at {} failed ({stage}): {error}",
+                    t.host, t.address
+                ),
+                json!({"stage": stage, "error": error}),
+            )),
+            TlsOutcome::NoService { reason } => {
+                let sibling_serves = serving.contains(&(t.host.as_str(), t.address.port()));
+                let member = t.origin.is_group_member() && sibling_serves;
+                let expected = t
+                    .attachment
+                    .as_ref()
+                    .is_some_and(|a| !a.certificate_arns.is_empty());
+                if member || expected {
+                    let why = if member {
+                        "another address of the same name serves HTTPS, so users sent here by Route 53 fail"
+                    } else {
+                        "it fronts a resource with an ACM certificate attached"
+                    };
+                    out.push(endpoint_detection(
+                        t,
+                        FindingCode::TlsHandshakeFailed,
+                        FindingCode::TlsHandshakeFailed.default_severity(),
+                        format!(
+                            "{} at {} does not accept HTTPS connections ({reason}); {why}",
+                            t.host, t.address
+                        ),
+                        json!({"stage": "connect", "error": reason}),
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn served(
+    t: &TlsTarget,
+    s: &ServedCertificate,
+    by_arn: &BTreeMap<&str, &Certificate>,
+    cfg: &RuleConfig,
+    now: DateTime<Utc>,
+    out: &mut Vec<Detection>,
+) {
+    let cert_evidence = json!({
+        "serial": s.serial,
+        "issuer": s.issuer,
+        "subject": s.subject,
+        "not_after": s.not_after,
+        "days_left": days_left(s.not_after, now),
+        "key_type": s.key_type,
+        "protocol": s.protocol,
+    });
+    if s.not_after <= now {
+        out.push(endpoint_detection(
+            t,
+            FindingCode::TlsExpired,
+            FindingCode::TlsExpired.default_severity(),
+            format!(
+                "{} at {} serves a certificate that expired on {} (serial {})",
+                t.host,
+                t.address,
+                s.not_after.format("%Y-%m-%d"),
+                s.serial
+            ),
+            cert_evidence.clone(),
+        ));
+    } else if within_days(s.not_after, now, cfg.expiry.medium) {
+        out.push(endpoint_detection(
+            t,
+            FindingCode::TlsExpiring,
+            graded(s.not_after, now, cfg),
+            format!(
+                "{} at {} serves a certificate that expires in {} days ({}, serial {})",
+                t.host,
+                t.address,
+                days_left(s.not_after, now),
+                s.not_after.format("%Y-%m-%d"),
+                s.serial
+            ),
+            cert_evidence.clone(),
+        ));
+    }
+    if !s.hostname_matches {
+        out.push(endpoint_detection(
+            t,
+            FindingCode::TlsHostnameMismatch,
+            FindingCode::TlsHostnameMismatch.default_severity(),
+            format!(
+                "{} at {} serves a certificate for {} that does not cover the name",
+                t.host,
+                t.address,
+                s.names.join(", ")
+            ),
+            json!({"serial": s.serial, "names": s.names, "subject": s.subject}),
+        ));
+    }
+    if let Some(error) = &s.chain_error {
+        out.push(endpoint_detection(
+            t,
+            FindingCode::TlsUntrustedChain,
+            FindingCode::TlsUntrustedChain.default_severity(),
+            format!(
+                "{} at {} serves a chain that does not lead to a trusted root ({error}); issuer: {}",
+                t.host, t.address, s.issuer
+            ),
+            json!({"serial": s.serial, "issuer": s.issuer, "error": error}),
+        ));
+    }
+    if let Some(a) = &t.attachment {
+        let attached: Vec<(&str, Option<String>)> = a
+            .certificate_arns
+            .iter()
+            .map(|arn| {
+                (
+                    arn.as_str(),
+                    by_arn
+                        .get(arn.as_str())
+                        .and_then(|c| c.serial.as_deref())
+                        .map(normalize_serial),
+                )
+            })
+            .collect();
+        // Only when every attached certificate's serial is known (its
+        // region is monitored): otherwise the served one may be among them.
+        let all_known = !attached.is_empty() && attached.iter().all(|(_, s)| s.is_some());
+        let served_serial = normalize_serial(&s.serial);
+        if all_known
+            && !attached
+                .iter()
+                .any(|(_, x)| x.as_deref() == Some(&served_serial))
+        {
+            out.push(endpoint_detection(
+                t,
+                FindingCode::TlsNotAcmCertificate,
+                FindingCode::TlsNotAcmCertificate.default_severity(),
+                format!(
+                    "{} at {} serves serial {}, which is not the ACM certificate attached to {} {} ({})",
+                    t.host,
+                    t.address,
+                    s.serial,
+                    a.kind,
+                    a.resource,
+                    a.certificate_arns.join(", ")
+                ),
+                json!({
+                    "resource": a.resource,
+                    "resource_kind": a.kind,
+                    "served_serial": s.serial,
+                    "served_not_after": s.not_after,
+                    "attached": attached
+                        .iter()
+                        .map(|(arn, serial)| json!({"arn": arn, "serial": serial}))
+                        .collect::<Vec<_>>(),
+                }),
+            ));
+        }
+    }
+}
+
+/// Whether a certificate name (`*.example.com` or `www.example.com`)
+/// covers a host name (both without trailing dots, any case).
+pub fn name_covers(pattern: &str, host: &str) -> bool {
+    let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    match pattern.strip_prefix("*.") {
+        Some(parent) => host
+            .split_once('.')
+            .is_some_and(|(label, rest)| !label.is_empty() && rest == parent),
+        None => pattern == host,
+    }
+}
+
+fn names(c: &Certificate) -> BTreeSet<String> {
+    std::iter::once(&c.domain_name)
+        .chain(&c.subject_alternative_names)
+        .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+        .collect()
+}
+
+/// `tls.name-not-covered`: names of the account's zones that serve HTTPS
+/// and that no issued ACM certificate covers.
+pub fn names_not_covered(
+    probed: &[(TlsTarget, TlsOutcome)],
+    certificates: &[Certificate],
+) -> Vec<Detection> {
+    let issued: Vec<BTreeSet<String>> = certificates
+        .iter()
+        .filter(|c| c.status == CertificateStatus::Issued)
+        .map(names)
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for (t, outcome) in probed {
+        let TlsOutcome::Served(s) = outcome else {
+            continue;
+        };
+        if !matches!(t.origin, crate::model::tls::TargetOrigin::Record { .. }) {
+            continue;
+        }
+        if !seen.insert(t.host.clone()) {
+            continue;
+        }
+        if issued
+            .iter()
+            .any(|ns| ns.iter().any(|n| name_covers(n, &t.host)))
+        {
+            continue;
+        }
+        out.push(Detection {
+            code: FindingCode::TlsNameNotCovered,
+            severity: FindingCode::TlsNameNotCovered.default_severity(),
+            resource: Resource {
+                kind: ResourceKind::DnsName,
+                id: t.host.clone(),
+                name: t.host.clone(),
+            },
+            region: Region::global(),
+            scope: COVERAGE_SCOPE.to_owned(),
+            message: format!(
+                "{} serves HTTPS with a certificate from {} that no ACM certificate of the account covers",
+                t.host, s.issuer
+            ),
+            evidence: json!({"host": t.host, "issuer": s.issuer, "not_after": s.not_after}),
+        });
+    }
+    out
+}
+
+/// `cert.san-not-in-dns`: names of issued ACM certificates that fall in a
+/// public zone of the account where no record set has them.
+pub fn names_not_in_dns(
+    certificates: &[Certificate],
+    zones: &[(HostedZone, Vec<RecordSet>)],
+) -> Vec<Detection> {
+    let public: Vec<(&HostedZone, BTreeSet<String>)> = zones
+        .iter()
+        .filter(|(z, _)| !z.private)
+        .map(|(z, sets)| {
+            (
+                z,
+                sets.iter()
+                    .map(|r| r.name.trim_end_matches('.').to_ascii_lowercase())
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for c in certificates {
+        if c.status != CertificateStatus::Issued || c.kind == CertificateKind::Imported {
+            continue;
+        }
+        let mut missing = Vec::new();
+        for name in names(c) {
+            let base = name.strip_prefix("*.").unwrap_or(&name);
+            // The most specific zone of the account holding the name.
+            let Some((zone, records)) = public
+                .iter()
+                .filter(|(z, _)| {
+                    let zn = z.name.trim_end_matches('.');
+                    base == zn || base.ends_with(&format!(".{zn}"))
+                })
+                .max_by_key(|(z, _)| z.name.len())
+            else {
+                continue;
+            };
+            let exists = if name.starts_with("*.") {
+                records
+                    .iter()
+                    .any(|r| !r.starts_with('_') && (r == base || r.ends_with(&format!(".{base}"))))
+            } else {
+                let parent = name.split_once('.').map(|(_, p)| p).unwrap_or_default();
+                records.contains(&name) || records.contains(&format!("*.{parent}"))
+            };
+            if !exists {
+                missing.push(json!({"name": name, "zone": zone.name, "zone_id": zone.id}));
+            }
+        }
+        if !missing.is_empty() {
+            let list: Vec<&str> = missing.iter().filter_map(|m| m["name"].as_str()).collect();
+            out.push(Detection {
+                code: FindingCode::CertSanNotInDns,
+                severity: FindingCode::CertSanNotInDns.default_severity(),
+                resource: crate::rules::certificates::resource(c),
+                region: c.region.clone(),
+                scope: COVERAGE_SCOPE.to_owned(),
+                message: format!(
+                    "certificate {} covers {} that no record set of the account's zones has",
+                    c.domain_name,
+                    list.join(", ")
+                ),
+                evidence: json!({"names": missing}),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::dns::RoutingPolicy;
+    use crate::model::tls::{Attachment, TargetOrigin};
+    use chrono::{Duration, TimeZone};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0)
+            .single()
+            .expect("time")
+    }
+
+    fn target(host: &str, ip: &str, routing: RoutingPolicy) -> TlsTarget {
+        TlsTarget {
+            host: host.into(),
+            address: format!("{ip}:443").parse().expect("addr"),
+            origin: TargetOrigin::Record {
+                zone_id: "Z1".into(),
+                name: format!("{host}."),
+                record_type: "A".into(),
+                set_identifier: (!routing.is_simple()).then(|| "set".to_owned()),
+                routing,
+                failover: None,
+                via: None,
+            },
+            attachment: None,
+        }
+    }
+
+    fn cert(days: i64) -> ServedCertificate {
+        ServedCertificate {
+            serial: "0a1b".into(),
+            subject: "CN=www.example.com".into(),
+            issuer: "CN=Test CA".into(),
+            names: vec!["www.example.com".into()],
+            not_before: now() - Duration::days(30),
+            not_after: now() + Duration::days(days),
+            key_type: "ECDSA P-256".into(),
+            protocol: "TLSv1.3".into(),
+            chain_error: None,
+            hostname_matches: true,
+        }
+    }
+
+    fn codes(d: &[Detection]) -> Vec<(String, &'static str, Severity)> {
+        d.iter()
+            .map(|d| (d.resource.id.clone(), d.code.id(), d.severity))
+            .collect()
+    }
+
+    fn acm(arn: &str, serial: &str, names: &[&str], kind: CertificateKind) -> Certificate {
+        Certificate {
+            arn: arn.into(),
+            region: Region::parse("us-east-1").expect("region"),
+            domain_name: names[0].into(),
+            subject_alternative_names: names.iter().map(|n| (*n).to_owned()).collect(),
+            kind,
+            status: CertificateStatus::Issued,
+            key_algorithm: None,
+            not_before: None,
+            not_after: None,
+            created_at: None,
+            imported_at: None,
+            failure_reason: None,
+            revocation_reason: None,
+            in_use_by: vec![],
+            renewal_eligibility: None,
+            renewal: None,
+            domain_validations: vec![],
+            serial: Some(serial.into()),
+        }
+    }
+
+    #[test]
+    fn expiry_grades_with_the_acm_thresholds_and_expired_is_critical() {
+        let cfg = RuleConfig::default();
+        let probed = vec![
+            (
+                target("ok.example.com", "192.0.2.1", RoutingPolicy::Simple),
+                TlsOutcome::Served(cert(90)),
+            ),
+            (
+                target("soon.example.com", "192.0.2.2", RoutingPolicy::Simple),
+                TlsOutcome::Served(cert(20)),
+            ),
+            (
+                target("sooner.example.com", "192.0.2.3", RoutingPolicy::Simple),
+                TlsOutcome::Served(cert(3)),
+            ),
+            (
+                target("gone.example.com", "192.0.2.4", RoutingPolicy::Simple),
+                TlsOutcome::Served(cert(-1)),
+            ),
+        ];
+        let d = endpoints(&probed, &[], &cfg, now());
+        assert_eq!(
+            codes(&d),
+            vec![
+                (
+                    "soon.example.com:443@192.0.2.2".into(),
+                    "tls.expiring",
+                    Severity::Medium
+                ),
+                (
+                    "sooner.example.com:443@192.0.2.3".into(),
+                    "tls.expiring",
+                    Severity::Critical
+                ),
+                (
+                    "gone.example.com:443@192.0.2.4".into(),
+                    "tls.expired",
+                    Severity::Critical
+                ),
+            ]
+        );
+        assert_eq!(d[0].evidence["days_left"], 20);
+        assert_eq!(d[0].scope, "Z1");
+    }
+
+    #[test]
+    fn mismatch_untrusted_and_failed_handshakes() {
+        let mut wrong = cert(90);
+        wrong.hostname_matches = false;
+        wrong.names = vec!["other.example.net".into()];
+        let mut untrusted = cert(90);
+        untrusted.chain_error = Some("invalid peer certificate: UnknownIssuer".into());
+        let probed = vec![
+            (
+                target("a.example.com", "192.0.2.1", RoutingPolicy::Simple),
+                TlsOutcome::Served(wrong),
+            ),
+            (
+                target("b.example.com", "192.0.2.2", RoutingPolicy::Simple),
+                TlsOutcome::Served(untrusted),
+            ),
+            (
+                target("c.example.com", "192.0.2.3", RoutingPolicy::Simple),
+                TlsOutcome::Failed {
+                    stage: "handshake".into(),
+                    error: "received fatal alert: HandshakeFailure".into(),
+                },
+            ),
+        ];
+        let d = endpoints(&probed, &[], &RuleConfig::default(), now());
+        let ids: Vec<&str> = d.iter().map(|d| d.code.id()).collect();
+        assert_eq!(
+            ids,
+            vec![
+                "tls.hostname-mismatch",
+                "tls.untrusted-chain",
+                "tls.handshake-failed"
+            ]
+        );
+        assert!(d[0].message.contains("other.example.net"));
+        assert_eq!(
+            d[2].evidence["error"],
+            "received fatal alert: HandshakeFailure"
+        );
+    }
+
+    #[test]
+    fn no_service_is_a_finding_only_for_a_member_whose_group_serves_or_an_attached_resource() {
+        let refused = || TlsOutcome::NoService {
+            reason: "connection refused".into(),
+        };
+        let mut attached = target("lb.example.com", "192.0.2.9", RoutingPolicy::Simple);
+        attached.attachment = Some(Attachment {
+            kind: "elb".into(),
+            resource: "arn:lb".into(),
+            dns_name: "lb-1.elb.amazonaws.com.".into(),
+            certificate_arns: vec!["arn:cert".into()],
+        });
+        let probed = vec![
+            (
+                target("mail.example.com", "192.0.2.1", RoutingPolicy::Simple),
+                refused(),
+            ),
+            (
+                target("app.example.com", "192.0.2.2", RoutingPolicy::Failover),
+                TlsOutcome::Served(cert(90)),
+            ),
+            (
+                target("app.example.com", "192.0.2.3", RoutingPolicy::Failover),
+                refused(),
+            ),
+            (
+                target("solo.example.com", "192.0.2.4", RoutingPolicy::Weighted),
+                refused(),
+            ),
+            (attached, refused()),
+        ];
+        let d = endpoints(&probed, &[], &RuleConfig::default(), now());
+        assert_eq!(
+            codes(&d).into_iter().map(|c| c.0).collect::<Vec<_>>(),
+            vec![
+                "app.example.com:443@192.0.2.3".to_owned(),
+                "lb.example.com:443@192.0.2.9".to_owned()
+            ]
+        );
+        assert!(d.iter().all(|d| d.code == FindingCode::TlsHandshakeFailed));
+    }
+
+    #[test]
+    fn a_served_serial_that_is_not_the_attached_acm_certificate() {
+        let mut t = target("lb.example.com", "192.0.2.9", RoutingPolicy::Simple);
+        t.attachment = Some(Attachment {
+            kind: "elb".into(),
+            resource: "arn:lb".into(),
+            dns_name: "lb-1.elb.amazonaws.com.".into(),
+            certificate_arns: vec!["arn:new".into()],
+        });
+        let matching = acm(
+            "arn:new",
+            "0A:1B",
+            &["lb.example.com"],
+            CertificateKind::AmazonIssued,
+        );
+        let other = acm(
+            "arn:new",
+            "ff:00",
+            &["lb.example.com"],
+            CertificateKind::AmazonIssued,
+        );
+        let probed = vec![(t.clone(), TlsOutcome::Served(cert(90)))];
+        assert!(endpoints(&probed, &[matching], &RuleConfig::default(), now()).is_empty());
+        let d = endpoints(&probed, &[other], &RuleConfig::default(), now());
+        assert_eq!(codes(&d)[0].1, "tls.not-acm-certificate");
+        assert_eq!(d[0].evidence["attached"][0]["serial"], "ff00");
+        // An attached certificate in a region that is not monitored: no claim.
+        assert!(endpoints(&probed, &[], &RuleConfig::default(), now()).is_empty());
+    }
+
+    #[test]
+    fn wildcards_cover_one_label() {
+        assert!(name_covers("*.example.com", "www.Example.com."));
+        assert!(!name_covers("*.example.com", "a.b.example.com"));
+        assert!(!name_covers("*.example.com", "example.com"));
+        assert!(name_covers("example.com.", "EXAMPLE.com"));
+    }
+
+    #[test]
+    fn coverage_map_both_ways() {
+        let probed = vec![
+            (
+                target("www.example.com", "192.0.2.1", RoutingPolicy::Simple),
+                TlsOutcome::Served(cert(90)),
+            ),
+            (
+                target("legacy.example.com", "192.0.2.2", RoutingPolicy::Simple),
+                TlsOutcome::Served(cert(90)),
+            ),
+            (
+                target("down.example.com", "192.0.2.3", RoutingPolicy::Simple),
+                TlsOutcome::NoService {
+                    reason: "refused".into(),
+                },
+            ),
+        ];
+        let certs = vec![
+            acm(
+                "arn:a",
+                "01",
+                &["*.example.com", "example.com"],
+                CertificateKind::AmazonIssued,
+            ),
+            acm(
+                "arn:b",
+                "02",
+                &["retired.example.com", "www.example.com"],
+                CertificateKind::AmazonIssued,
+            ),
+            acm(
+                "arn:c",
+                "03",
+                &["elsewhere.example.org"],
+                CertificateKind::AmazonIssued,
+            ),
+            acm(
+                "arn:d",
+                "04",
+                &["imported.example.com"],
+                CertificateKind::Imported,
+            ),
+        ];
+        // Only arn:a covers everything; drop it to see names not covered.
+        assert!(names_not_covered(&probed, &certs).is_empty());
+        let d = names_not_covered(&probed, &certs[1..]);
+        assert_eq!(
+            codes(&d).into_iter().map(|c| c.0).collect::<Vec<_>>(),
+            vec!["legacy.example.com".to_owned()]
+        );
+
+        let zone = HostedZone {
+            id: "Z1".into(),
+            name: "example.com.".into(),
+            private: false,
+            record_set_count: 3,
+        };
+        let sets = vec![
+            RecordSet::simple("example.com", "A", &["192.0.2.1"]),
+            RecordSet::simple("www.example.com", "A", &["192.0.2.1"]),
+            RecordSet::simple(
+                "_abc.retired.example.com",
+                "CNAME",
+                &["_x.acm-validations.aws."],
+            ),
+        ];
+        let d = names_not_in_dns(&certs, &[(zone, sets)]);
+        assert_eq!(
+            codes(&d).into_iter().map(|c| c.0).collect::<Vec<_>>(),
+            vec!["arn:b".to_owned()]
+        );
+        assert_eq!(d[0].evidence["names"][0]["name"], "retired.example.com");
+        assert_eq!(d[0].evidence["names"].as_array().map(Vec::len), Some(1));
+    }
+}

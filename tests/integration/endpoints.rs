@@ -1,0 +1,299 @@
+//! The health and endpoints families end to end: health checks, a load
+//! balancer and a hosted zone in moto, real rustls servers on loopback with
+//! certificates generated here (valid, expiring, expired, wrong host,
+//! untrusted root, another serial than the listener's ACM certificate, a
+//! standby that refuses the handshake, one that accepts TCP and never
+//! answers, one that answers garbage), and a lab DNS root for what must be
+//! resolved (see `zw_testkit::tls_world`).
+//!
+//! moto fakes `GetHealthCheckStatus`: one made-up checker that always
+//! reports success. So every enabled check shows `health.few-regions` here,
+//! `health.unhealthy` appears only through inversion (success inverted), and
+//! failing checkers and `health.flapping` cannot be produced: the rule tests
+//! in zw-core cover them on fixed observations. What this test does check of
+//! the history is that it is written.
+
+use crate::support::{Env, config, items};
+use std::collections::BTreeSet;
+use zw_app::{App, FamilyKind, ScanOptions};
+use zw_core::{FindingCode, ScanLabel, ScanReport, Severity, Sinks};
+use zw_testkit::tls_world::{self, TlsWorld};
+
+fn app(env: &Env, world: &TlsWorld, kinds: &[FamilyKind]) -> App {
+    let vars = world.vars();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    App::new(config(&vars), &env.sdk, kinds).expect("app")
+}
+
+async fn scan(app: &App, id: &str) -> ScanReport {
+    app.scan(
+        Sinks {
+            store: app.services.store.as_ref(),
+            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
+            events: None,
+        },
+        ScanLabel {
+            scan_id: id.into(),
+            trigger: "test".into(),
+        },
+        &ScanOptions {
+            retire_unmonitored: true,
+            ..ScanOptions::default()
+        },
+    )
+    .await
+}
+
+fn found(report: &ScanReport) -> BTreeSet<(String, &'static str)> {
+    report
+        .findings
+        .iter()
+        .map(|f| (f.resource.id.clone(), f.code.id()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_health_and_tls_problem_of_the_world_is_found() {
+    let env = Env::new().await;
+    let east = env.moto.sdk_config("us-east-1").await;
+    let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
+    let world = tls_world::tls_world(&east, now).await.expect("world");
+    let app = app(&env, &world, &[FamilyKind::Health, FamilyKind::Endpoints]);
+    let started = std::time::Instant::now();
+    let report = scan(&app, "tls-1").await;
+    let took = started.elapsed();
+    let errors: Vec<String> = report
+        .scan
+        .errors
+        .iter()
+        .map(|e| format!("{e:?}"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(report.scan.families, vec!["health", "endpoints"]);
+
+    let port = world.port;
+    let at = |name: &str, ip: std::net::IpAddr| format!("{name}:{port}@{ip}");
+    let (serve, zone) = (world.serve_ip, world.zone_id.clone());
+    let hc = |label: &str| world.health_check(label).expect("health check").to_owned();
+    let retired = report
+        .findings
+        .iter()
+        .find(|f| f.code == FindingCode::CertSanNotInDns)
+        .map(|f| f.resource.id.clone())
+        .expect("cert.san-not-in-dns");
+    let expected: BTreeSet<(String, &'static str)> = [
+        (at("expiring.secure.test", serve), "tls.expiring"),
+        (at("expired.secure.test", serve), "tls.expired"),
+        (at("wrong.secure.test", serve), "tls.hostname-mismatch"),
+        (at("untrusted.secure.test", serve), "tls.untrusted-chain"),
+        (
+            at("app.secure.test", world.refuse_ip),
+            "tls.handshake-failed",
+        ),
+        (
+            at("silent.secure.test", world.silent_ip),
+            "tls.handshake-failed",
+        ),
+        (
+            at("garbage.secure.test", world.garbage_ip),
+            "tls.handshake-failed",
+        ),
+        (at("lb.secure.test", serve), "tls.not-acm-certificate"),
+        ("legacy.old.secure.test".to_owned(), "tls.name-not-covered"),
+        (retired.clone(), "cert.san-not-in-dns"),
+        (
+            format!("{zone}/pay.secure.test./A/primary"),
+            "health.failover-unprotected",
+        ),
+        (hc("orphan"), "health.orphaned"),
+        (hc("maintenance"), "health.disabled"),
+        (hc("maintenance"), "health.no-alarm"),
+        (hc("forced-failover"), "health.inverted"),
+        // Inverted, and moto's checker says success: Route 53 calls it
+        // unhealthy, which is exactly what inversion left in place does.
+        (hc("forced-failover"), "health.unhealthy"),
+        (hc("forced-failover"), "health.no-alarm"),
+        // moto's single made-up checker (see the module docs).
+        (hc("app-primary"), "health.few-regions"),
+        (hc("orphan"), "health.few-regions"),
+        (hc("forced-failover"), "health.few-regions"),
+    ]
+    .into_iter()
+    .collect();
+    let got = found(&report);
+    let missing: Vec<_> = expected.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&expected).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:#?}\nunexpected {extra:#?}"
+    );
+
+    let finding = |id: &str, code: FindingCode| {
+        report
+            .findings
+            .iter()
+            .find(|f| f.resource.id == id && f.code == code)
+            .expect("finding")
+    };
+    let expiring = finding(&at("expiring.secure.test", serve), FindingCode::TlsExpiring);
+    assert_eq!(expiring.severity, Severity::Critical);
+    assert_eq!(expiring.evidence["days_left"], 4, "{}", expiring.evidence);
+    let silent = finding(
+        &at("silent.secure.test", world.silent_ip),
+        FindingCode::TlsHandshakeFailed,
+    );
+    assert!(
+        silent.message.contains("no TLS handshake within 1500 ms"),
+        "{}",
+        silent.message
+    );
+    let garbage = finding(
+        &at("garbage.secure.test", world.garbage_ip),
+        FindingCode::TlsHandshakeFailed,
+    );
+    assert!(
+        garbage.message.contains("corrupt") || garbage.message.contains("InvalidContentType"),
+        "{}",
+        garbage.message
+    );
+    let standby = finding(
+        &at("app.secure.test", world.refuse_ip),
+        FindingCode::TlsHandshakeFailed,
+    );
+    assert!(standby.message.contains("alert"), "{}", standby.message);
+    assert_eq!(
+        standby.evidence["record"]["failover"], "SECONDARY",
+        "{}",
+        standby.evidence
+    );
+    let lb = finding(
+        &at("lb.secure.test", serve),
+        FindingCode::TlsNotAcmCertificate,
+    );
+    assert_eq!(lb.evidence["resource_kind"], "elb", "{}", lb.evidence);
+    assert_ne!(
+        lb.evidence["served_serial"],
+        lb.evidence["attached"][0]["serial"]
+    );
+    let untrusted = finding(
+        &at("untrusted.secure.test", serve),
+        FindingCode::TlsUntrustedChain,
+    );
+    assert!(
+        untrusted.message.contains("nobody trusts this CA"),
+        "{}",
+        untrusted.message
+    );
+    // No stalled scan: the silent endpoint costs one timeout, not the scan.
+    assert!(took < std::time::Duration::from_secs(60), "{took:?}");
+    assert_eq!(
+        report.scan.counts.get("tls_no_service"),
+        Some(&0),
+        "{:?}",
+        report.scan.counts
+    );
+
+    // The status history was written: one item per check (a disabled one
+    // counts as healthy, as Route 53 counts it), the inverted one unhealthy.
+    let history = items(&env.ddb(), "HEALTH").await;
+    assert_eq!(history.len(), 4, "{history:?}");
+    let unhealthy: Vec<_> = history
+        .iter()
+        .filter(|i| i.get("healthy") == Some(&aws_sdk_dynamodb::types::AttributeValue::Bool(false)))
+        .filter_map(|i| i.get("sk"))
+        .collect();
+    assert_eq!(
+        unhealthy,
+        vec![&aws_sdk_dynamodb::types::AttributeValue::S(hc(
+            "forced-failover"
+        ))]
+    );
+
+    // A fixed standby resolves its finding: the secondary now points at the
+    // serving address.
+    let r53 = aws_sdk_route53::Client::new(&east);
+    let fixed = aws_sdk_route53::types::ResourceRecordSet::builder()
+        .name("app.secure.test.")
+        .r#type(aws_sdk_route53::types::RrType::A)
+        .ttl(60)
+        .set_identifier("secondary")
+        .failover(aws_sdk_route53::types::ResourceRecordSetFailover::Secondary)
+        .health_check_id(hc("forced-failover"))
+        .resource_records(
+            aws_sdk_route53::types::ResourceRecord::builder()
+                .value(serve.to_string())
+                .build()
+                .expect("record"),
+        )
+        .build()
+        .expect("set");
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&zone)
+        .change_batch(
+            aws_sdk_route53::types::ChangeBatch::builder()
+                .changes(
+                    aws_sdk_route53::types::Change::builder()
+                        .action(aws_sdk_route53::types::ChangeAction::Upsert)
+                        .resource_record_set(fixed)
+                        .build()
+                        .expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("upsert");
+
+    // `scan all`: the four families in one scan record.
+    let all = app_all(&env, &world);
+    let report = scan(&all, "tls-2").await;
+    assert_eq!(
+        report.scan.families,
+        vec!["certificates", "dns", "health", "endpoints"]
+    );
+    let got = found(&report);
+    assert!(
+        !got.contains(&(
+            at("app.secure.test", world.refuse_ip),
+            "tls.handshake-failed"
+        )),
+        "{got:#?}"
+    );
+    for prefix in ["cert.", "dns.", "health.", "tls."] {
+        assert!(
+            got.iter().any(|(_, c)| c.starts_with(prefix)),
+            "no {prefix} finding in {got:#?}"
+        );
+    }
+    assert!(got.contains(&(at("expired.secure.test", serve), "tls.expired")));
+}
+
+fn app_all(env: &Env, world: &TlsWorld) -> App {
+    let mut vars = world.vars();
+    vars.push(("ZW_DNS_TIMEOUT_MS".into(), "300".into()));
+    vars.push((
+        "ZW_AWS_IP_RANGES_URL".into(),
+        "http://127.0.0.1:9/ip-ranges.json".into(),
+    ));
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    App::new(config(&vars), &env.sdk, &FamilyKind::ALL).expect("app")
+}
+
+/// Extra roots that are not certificates are refused at start, by name.
+#[test]
+fn an_unreadable_extra_roots_file_is_refused_at_start() {
+    let path = std::env::temp_dir().join(format!("zw-bad-roots-{}.pem", std::process::id()));
+    std::fs::write(&path, "not a certificate\n").expect("write");
+    let e = zw_tls::TlsProbe::new(&zw_tls::TlsProbeSettings {
+        extra_roots_file: Some(path.display().to_string()),
+        ..zw_tls::TlsProbeSettings::default()
+    })
+    .expect_err("refused");
+    let text = e.to_string();
+    assert!(
+        text.starts_with("ZW_TLS_EXTRA_ROOTS:") && text.contains("holds no certificate"),
+        "{text}"
+    );
+    let _ = std::fs::remove_file(path);
+}
