@@ -154,7 +154,7 @@ async fn the_demo_estate_shows_each_seeded_problem_and_lands_in_dynamodb() {
         .filter_map(|m| m.metric_name().map(str::to_owned))
         .collect();
     // The default detail level publishes the fixed minimal set only (the
-    // metric budget: at most 8 series, whatever the estate).
+    // metric budget: at most 10 series, whatever the estate).
     let expected: BTreeSet<String> = ["OpenFindings", "MinDaysToExpiry", "ScanErrors"]
         .map(str::to_owned)
         .into();

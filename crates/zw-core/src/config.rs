@@ -86,7 +86,7 @@ pub struct CommonConfig {
     /// metric, so that a second stack or a CLI run never feeds (or silences)
     /// the alarms of another.
     pub stack_name: String,
-    /// `ZW_METRICS_DETAIL`, `minimal` (default, at most 8 series) or `full`.
+    /// `ZW_METRICS_DETAIL`, `minimal` (default, at most 10 series) or `full`.
     pub metrics_detail: Detail,
     /// `ZW_ROUTE53_RPS`, default 2 requests/s. Route 53 allows 5/s per account,
     /// shared with the customer's own tooling.
