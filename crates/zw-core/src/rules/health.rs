@@ -133,11 +133,14 @@ pub fn status(
                 .filter(|o| !o.is_success())
                 .filter_map(|o| o.region.as_deref())
                 .collect();
-            let reason = seen
-                .iter()
-                .find(|o| !o.is_success())
-                .map(|o| o.status.clone())
-                .unwrap_or_else(|| "its children are unhealthy".to_owned());
+            let reason = match seen.iter().find(|o| !o.is_success()) {
+                Some(o) => o.status.clone(),
+                None if c.inverted => {
+                    "it is inverted and the endpoint succeeds, so Route 53 reports it unhealthy"
+                        .to_owned()
+                }
+                None => "too few of its children are healthy".to_owned(),
+            };
             out.push(detection(
                 c,
                 FindingCode::HealthUnhealthy,
@@ -415,6 +418,11 @@ mod tests {
                 ("inv", "health.unhealthy"),
                 ("off", "health.disabled")
             ]
+        );
+        assert!(
+            d[1].message.contains("inverted and the endpoint succeeds"),
+            "{}",
+            d[1].message
         );
     }
 
