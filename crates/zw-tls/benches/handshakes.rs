@@ -16,8 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use zw_core::model::tls::TlsOutcome;
 use zw_core::ports::TlsProber;
-use zw_testkit::certs::TestCa;
-use zw_testkit::tls_lab::{self, Behaviour};
 use zw_tls::{TlsProbe, TlsProbeSettings};
 
 const SERVE: &str = "ZW_BENCH_TLS_SERVE";
@@ -38,46 +36,73 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-/// Child: serves every name with one certificate until stdin closes.
-fn serve(n: usize, ca_file: &str) {
+/// A CA and one wildcard leaf for every bench name (rcgen's default
+/// validity, 1975 to 4096).
+fn certificates() -> (
+    String,
+    Vec<rustls::pki_types::CertificateDer<'static>>,
+    rustls::pki_types::PrivateKeyDer<'static>,
+) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca = CertificateParams::default();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "zonewarden bench CA");
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().expect("ca key")).expect("ca");
+    let key = KeyPair::generate().expect("leaf key");
+    let leaf = CertificateParams::new(vec!["*.bench.test".to_owned()])
+        .expect("params")
+        .signed_by(&key, &ca)
+        .expect("leaf");
+    let chain = vec![leaf.der().clone(), ca.der().clone()];
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    (ca.pem(), chain, key)
+}
+
+/// Child: serves `*.bench.test` until stdin closes, then prints how many
+/// handshakes it completed.
+fn serve(ca_file: &str) {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {
-        let now = chrono::DateTime::from_timestamp(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .expect("clock")
-                .as_secs() as i64,
-            0,
-        )
-        .expect("now");
-        let ca = TestCa::new("bench CA", now).expect("ca");
-        std::fs::write(ca_file, ca.pem()).expect("write ca");
-        let leaf = ca
-            .leaf(
-                "*.bench.test",
-                &[],
-                now - chrono::Duration::days(1),
-                now + chrono::Duration::days(90),
-            )
-            .expect("leaf");
-        let certs = names(n)
-            .into_iter()
-            .map(|name| (name, leaf.clone(), Some(ca.pem())))
-            .collect();
-        let server = tls_lab::start(
-            "127.0.0.1:0".parse().expect("addr"),
-            Behaviour::Serve(certs),
-        )
-        .await
-        .expect("server");
-        println!("{}", server.address.port());
+        let (ca_pem, chain, key) = certificates();
+        std::fs::write(ca_file, ca_pem).expect("write ca");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("server certificate");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        println!("{}", listener.local_addr().expect("addr").port());
         std::io::stdout().flush().expect("flush");
+        let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = count.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let acceptor = acceptor.clone();
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = acceptor.accept(stream).await {
+                        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let _ = tokio::io::AsyncWriteExt::shutdown(&mut tls).await;
+                    }
+                });
+            }
+        });
         let _ = tokio::task::spawn_blocking(|| {
             let mut sink = Vec::new();
             let _ = std::io::stdin().read_to_end(&mut sink);
         })
         .await;
-        println!("{}", server.handshakes());
+        println!("{}", count.load(std::sync::atomic::Ordering::Relaxed));
     });
 }
 
@@ -87,7 +112,7 @@ fn main() {
     let concurrency: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(32);
     let ca_file = std::env::temp_dir().join(format!("zw-bench-ca-{}.pem", std::process::id()));
     if let Ok(file) = std::env::var(SERVE) {
-        serve(n, &file);
+        serve(&file);
         return;
     }
     let mut child = Command::new(std::env::current_exe().expect("exe"))
