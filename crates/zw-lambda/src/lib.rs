@@ -273,6 +273,26 @@ pub async fn scan(
     })
 }
 
+/// The whole handler of the functions that only run periodically (health
+/// checks, endpoints): a schedule or a manual run (one, or an SQS batch of
+/// them) -> one scan of the function's families -> summary.
+pub async fn periodic_scan(
+    deps: &Deps,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<Summary, HandlerError> {
+    let batch = event::Batch::parse(&event.payload, event::periodic)?;
+    let mut summary = scan(
+        deps,
+        scan_id(&event),
+        batch.label(Clone::clone),
+        BTreeSet::new(),
+        collection_deadline(&event),
+    )
+    .await?;
+    summary.batch_item_failures = batch.refused;
+    Ok(summary)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
