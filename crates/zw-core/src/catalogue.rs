@@ -56,10 +56,14 @@ pub enum Check {
     TlsEndpoints,
     /// Every certificate's names against every zone's names (scope: `global`).
     TlsCoverage,
+    /// The deployment's license, judged at the start of every scan (scope:
+    /// `license`), and the estate's size against it (scopes
+    /// `license/zones`, `license/certificates`).
+    License,
 }
 
 impl Check {
-    pub const ALL: [Check; 16] = [
+    pub const ALL: [Check; 17] = [
         Self::Certificates,
         Self::ValidationRecords,
         Self::DnsInventory,
@@ -76,6 +80,7 @@ impl Check {
         Self::HealthFailover,
         Self::TlsEndpoints,
         Self::TlsCoverage,
+        Self::License,
     ];
 
     /// The check family that evaluates it (its `Family::name`).
@@ -95,6 +100,7 @@ impl Check {
             | Self::HealthReferences
             | Self::HealthFailover => "health",
             Self::TlsEndpoints | Self::TlsCoverage => "endpoints",
+            Self::License => "license",
         }
     }
 }
@@ -144,6 +150,10 @@ pub enum FindingCode {
     TlsNotAcmCertificate,
     TlsNameNotCovered,
     CertSanNotInDns,
+    LicenseInvalid,
+    LicenseGrace,
+    LicenseFreeTierLimit,
+    LicenseLimitExceeded,
 }
 
 /// Catalogue text for one code.
@@ -156,7 +166,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 43] = [
+    pub const ALL: [FindingCode; 47] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -200,6 +210,10 @@ impl FindingCode {
         Self::TlsNotAcmCertificate,
         Self::TlsNameNotCovered,
         Self::CertSanNotInDns,
+        Self::LicenseInvalid,
+        Self::LicenseGrace,
+        Self::LicenseFreeTierLimit,
+        Self::LicenseLimitExceeded,
     ];
 
     pub fn id(self) -> &'static str {
@@ -247,6 +261,10 @@ impl FindingCode {
             Self::TlsNotAcmCertificate => "tls.not-acm-certificate",
             Self::TlsNameNotCovered => "tls.name-not-covered",
             Self::CertSanNotInDns => "cert.san-not-in-dns",
+            Self::LicenseInvalid => "license.invalid",
+            Self::LicenseGrace => "license.grace",
+            Self::LicenseFreeTierLimit => "license.free-tier-limit",
+            Self::LicenseLimitExceeded => "license.limit-exceeded",
         }
     }
 
@@ -296,6 +314,10 @@ impl FindingCode {
             | Self::TlsHandshakeFailed
             | Self::TlsNotAcmCertificate => Check::TlsEndpoints,
             Self::TlsNameNotCovered | Self::CertSanNotInDns => Check::TlsCoverage,
+            Self::LicenseInvalid
+            | Self::LicenseGrace
+            | Self::LicenseFreeTierLimit
+            | Self::LicenseLimitExceeded => Check::License,
         }
     }
 
@@ -343,7 +365,9 @@ impl FindingCode {
             | Self::TlsExpiring
             | Self::CertSanNotInDns => Severity::Medium,
             Self::HealthOrphaned | Self::HealthNoAlarm | Self::HealthFewRegions => Severity::Low,
-            Self::TlsNameNotCovered => Severity::Info,
+            Self::TlsNameNotCovered | Self::LicenseFreeTierLimit => Severity::Info,
+            Self::LicenseInvalid => Severity::High,
+            Self::LicenseGrace | Self::LicenseLimitExceeded => Severity::Low,
         }
     }
 
@@ -607,6 +631,30 @@ impl FindingCode {
                 meaning: "A name of an issued ACM certificate falls inside a public hosted zone of the account, but that zone has no record set at that name (for a wildcard `*.x`, none at or below `x`). Evidence: `names`, each with `name` and `zone`.",
                 why: "ACM validates every name again at renewal; a name that went away is often a site that was retired while its certificate stayed attached, or a renewal about to fail on a name nobody serves.",
                 fix: "Request a certificate without the retired names and replace this one, or recreate the record if the name is still meant to serve.",
+            },
+            Self::LicenseInvalid => CodeDoc {
+                title: "License not valid",
+                meaning: "The license cached in the table does not entitle this deployment any more: the subscription is cancelled or past due, the license expired, the vendor has not confirmed it for longer than the grace period (`ZW_LICENSE_GRACE_DAYS`, default 14 days), its signature does not verify, or licensing is configured but no license was ever validated. Evidence: `reason`, `license_id`, `status`, `validated_at`. The `LicenseInvalid` metric is 1 and its alarm fires.",
+                why: "Scanning goes on and every finding is kept, but the checks beyond the free tier (1 hosted zone, 10 certificates) pause: their findings stay as they were, neither updated nor resolved, until the license is valid again. Nothing of yours is touched or deleted.",
+                fix: "Run `zonewarden license status` for the reason and `zonewarden license check` to validate now; renew or reactivate the subscription in the vendor portal, or check that the license function reaches `ZW_LICENSE_ENDPOINT` (its log and `zonewarden license sent`).",
+            },
+            Self::LicenseGrace => CodeDoc {
+                title: "License vendor unreachable: grace period",
+                meaning: "The last successful validation of the license is more than two days old (the license function validates daily), so the cached license is running on its grace period. Evidence: `validated_at`, `grace_until`, `days_left`.",
+                why: "Nothing changes until `grace_until`; after it the license is invalid and checks beyond the free tier pause.",
+                fix: "Look at the license function's log and `zonewarden license sent` for the error (network egress from the function, a proxy, the vendor's status); `zonewarden license check` retries now.",
+            },
+            Self::LicenseFreeTierLimit => CodeDoc {
+                title: "Estate beyond the free tier",
+                meaning: "No license is configured (or the license is not valid) and the account has more hosted zones or certificates than the free tier covers (1 hosted zone, 10 certificates). Evidence: `dimension`, `count`, `limit`, `paused` (how many of them are paused: 0 without licensing configured, where everything is still checked), `standing`.",
+                why: "Without a license everything is still checked and this is information only. With an invalid license the checks beyond the free tier pause until it is valid again.",
+                fix: "Nothing is broken. Configure a license (`ZW_LICENSE_ENDPOINT`, the key in SSM) to monitor the whole estate under a plan, or suppress this finding.",
+            },
+            Self::LicenseLimitExceeded => CodeDoc {
+                title: "Estate beyond the plan's limits",
+                meaning: "The account has more hosted zones or certificates than the license's plan covers. Evidence: `dimension`, `count`, `limit`.",
+                why: "Everything is still checked; the vendor sees the aggregate counts (unless fleet visibility is off) and may ask you to change plans.",
+                fix: "Upgrade the plan in the vendor portal, or narrow what this deployment monitors (`ZW_REGIONS`, `ZW_DNS_ZONES`).",
             },
         }
     }

@@ -329,6 +329,120 @@ impl TlsConfig {
     }
 }
 
+/// Licensing: whether anything is ever sent to the vendor, and how the
+/// cached license is judged. Every field empty = nothing leaves the account.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LicenseConfig {
+    /// `ZW_LICENSE_ENDPOINT`: the vendor's validation URL (https; http only
+    /// to a loopback address, for tests). None: no licensing traffic at all.
+    pub endpoint: Option<String>,
+    /// `ZW_LICENSE_KEY_PARAMETER`: the SSM SecureString parameter holding
+    /// the key (the Lambda functions).
+    pub key_parameter: Option<String>,
+    /// `ZW_LICENSE_KEY`: the key itself (the CLI only). Never printed: Debug
+    /// masks it.
+    pub key: Option<String>,
+    /// `ZW_FLEET_VISIBILITY` (`on`, the default, or `off`): whether the
+    /// aggregate counts go with the key and version.
+    pub fleet_visibility: bool,
+    /// `ZW_LICENSE_GRACE_DAYS`, default 14: how long the cached license
+    /// keeps working after the last successful validation.
+    pub grace_days: u32,
+    /// `ZW_LICENSE_PUBLIC_KEY`: the vendor's Ed25519 public key (base64url),
+    /// for tests and self-hosted vendors; default the compiled-in key.
+    pub public_key: Option<String>,
+}
+
+impl Default for LicenseConfig {
+    fn default() -> Self {
+        Self {
+            endpoint: None,
+            key_parameter: None,
+            key: None,
+            fleet_visibility: true,
+            grace_days: 14,
+            public_key: None,
+        }
+    }
+}
+
+impl fmt::Debug for LicenseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LicenseConfig")
+            .field("endpoint", &self.endpoint)
+            .field("key_parameter", &self.key_parameter)
+            .field("key", &self.key.as_ref().map(|_| "****"))
+            .field("fleet_visibility", &self.fleet_visibility)
+            .field("grace_days", &self.grace_days)
+            .field("public_key", &self.public_key)
+            .finish()
+    }
+}
+
+impl LicenseConfig {
+    const KNOWN: [&'static str; 6] = [
+        "ZW_LICENSE_ENDPOINT",
+        "ZW_LICENSE_KEY_PARAMETER",
+        "ZW_LICENSE_KEY",
+        "ZW_FLEET_VISIBILITY",
+        "ZW_LICENSE_GRACE_DAYS",
+        "ZW_LICENSE_PUBLIC_KEY",
+    ];
+
+    fn parse(v: &mut Vars) -> Self {
+        let d = Self::default();
+        let endpoint = v.get("ZW_LICENSE_ENDPOINT");
+        if let Some(e) = &endpoint
+            && let Err(why) = check_endpoint(e)
+        {
+            v.error(format!("ZW_LICENSE_ENDPOINT: `{e}` {why}"));
+        }
+        let fleet_visibility = match v.get("ZW_FLEET_VISIBILITY").as_deref() {
+            None | Some("on") => true,
+            Some("off") => false,
+            Some(other) => {
+                v.error(format!(
+                    "ZW_FLEET_VISIBILITY: `{other}` must be `on` (send aggregate counts with the key) or `off` (key and version only)"
+                ));
+                true
+            }
+        };
+        let key = v.get("ZW_LICENSE_KEY");
+        if key.is_some() && v.get("ZW_LICENSE_KEY_PARAMETER").is_some() {
+            v.error("ZW_LICENSE_KEY and ZW_LICENSE_KEY_PARAMETER are both set: use the parameter in Lambda, the key only in the CLI".into());
+        }
+        Self {
+            endpoint,
+            key_parameter: v.get("ZW_LICENSE_KEY_PARAMETER"),
+            key,
+            fleet_visibility,
+            grace_days: v.number("ZW_LICENSE_GRACE_DAYS", d.grace_days, 1, 90),
+            public_key: v.get("ZW_LICENSE_PUBLIC_KEY"),
+        }
+    }
+}
+
+/// The vendor endpoint must be https, except to a loopback address (the
+/// local vendor service of the tests and the demo).
+fn check_endpoint(url: &str) -> Result<(), &'static str> {
+    if let Some(rest) = url.strip_prefix("https://") {
+        return if rest.is_empty() || rest.starts_with('/') {
+            Err("has no host")
+        } else {
+            Ok(())
+        };
+    }
+    if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', ':']).next().unwrap_or("");
+        return if host == "127.0.0.1" || host == "localhost" || rest.starts_with("[::1]") {
+            Ok(())
+        } else {
+            Err("must be an https:// URL (plain http is accepted for 127.0.0.1 and localhost only)")
+        };
+    }
+    Err("must be an https:// URL")
+}
+
 /// `host[:port]` or `[ipv6]:port`; port 443 when none is given.
 pub fn parse_tls_target(raw: &str) -> Result<(String, u16), String> {
     let raw = raw.trim();
@@ -366,6 +480,7 @@ pub struct Config {
     pub dns: DnsConfig,
     pub health: HealthConfig,
     pub tls: TlsConfig,
+    pub license: LicenseConfig,
 }
 
 /// Every configuration problem found, one per line.
@@ -785,6 +900,7 @@ impl Config {
             .chain(DnsConfig::KNOWN.iter())
             .chain(HealthConfig::KNOWN.iter())
             .chain(TlsConfig::KNOWN.iter())
+            .chain(LicenseConfig::KNOWN.iter())
             .copied()
             .collect();
         let mut unknown: Vec<String> = v
@@ -808,6 +924,7 @@ impl Config {
         let dns = DnsConfig::parse(&mut v);
         let health = HealthConfig::parse(&mut v);
         let tls = TlsConfig::parse(&mut v);
+        let license = LicenseConfig::parse(&mut v);
         if v.errors.is_empty() {
             Ok(Self {
                 common,
@@ -815,6 +932,7 @@ impl Config {
                 dns,
                 health,
                 tls,
+                license,
             })
         } else {
             Err(ConfigErrors(v.errors))
@@ -1121,5 +1239,52 @@ mod tests {
             assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
         }
         assert_eq!(err.0.len(), 8, "{text}");
+    }
+
+    #[test]
+    fn license_settings_default_to_sending_nothing_and_refuse_bad_values() {
+        let c = Config::from_vars([("AWS_REGION", "eu-west-1")]).unwrap();
+        assert_eq!(c.license, LicenseConfig::default());
+        assert!(c.license.endpoint.is_none() && c.license.fleet_visibility);
+        let c = Config::from_vars([
+            ("AWS_REGION", "eu-west-1"),
+            (
+                "ZW_LICENSE_ENDPOINT",
+                "https://license.example.com/v1/licenses/validate",
+            ),
+            ("ZW_LICENSE_KEY", "zwk_ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+            ("ZW_FLEET_VISIBILITY", "off"),
+            ("ZW_LICENSE_GRACE_DAYS", "7"),
+        ])
+        .unwrap();
+        assert!(!c.license.fleet_visibility);
+        assert_eq!(c.license.grace_days, 7);
+        // The key never shows in Debug output.
+        assert!(!format!("{:?}", c).contains("ABCDEFG"));
+        let err = Config::from_vars([
+            ("AWS_REGION", "eu-west-1"),
+            ("ZW_LICENSE_ENDPOINT", "http://license.example.com/"),
+            ("ZW_FLEET_VISIBILITY", "maybe"),
+            ("ZW_LICENSE_GRACE_DAYS", "0"),
+        ])
+        .unwrap_err()
+        .to_string();
+        for part in [
+            "ZW_LICENSE_ENDPOINT: `http://license.example.com/` must be an https:// URL",
+            "ZW_FLEET_VISIBILITY: `maybe`",
+            "ZW_LICENSE_GRACE_DAYS: `0`",
+        ] {
+            assert!(err.contains(part), "{err}");
+        }
+        assert!(
+            Config::from_vars([
+                ("AWS_REGION", "eu-west-1"),
+                (
+                    "ZW_LICENSE_ENDPOINT",
+                    "http://127.0.0.1:8080/v1/licenses/validate"
+                )
+            ])
+            .is_ok()
+        );
     }
 }

@@ -22,16 +22,20 @@ pub enum ResourceKind {
     /// One address serving TLS for one name and port: id
     /// `host:port@address`, name `host:port`.
     TlsEndpoint,
+    /// The deployment's license: id `license`, or `license/zones` and
+    /// `license/certificates` for the estate's size against it.
+    License,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 6] = [
+    pub const ALL: [ResourceKind; 7] = [
         Self::AcmCertificate,
         Self::Route53HostedZone,
         Self::Route53RecordSet,
         Self::DnsName,
         Self::Route53HealthCheck,
         Self::TlsEndpoint,
+        Self::License,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,7 @@ impl ResourceKind {
             Self::DnsName => "dns-name",
             Self::Route53HealthCheck => "route53-health-check",
             Self::TlsEndpoint => "tls-endpoint",
+            Self::License => "license",
         }
     }
 

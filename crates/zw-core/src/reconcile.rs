@@ -63,6 +63,19 @@ impl Coverage {
     pub fn hold(&mut self, resource_id: impl AsRef<str>) {
         self.held.insert(resource_id.as_ref().to_owned());
     }
+    /// Whether the findings of `resource_id` are left as they are this scan.
+    pub fn is_held(&self, resource_id: &str) -> bool {
+        self.held.contains(resource_id)
+    }
+    /// Every scope some check covered.
+    pub fn scopes(&self) -> impl Iterator<Item = String> + '_ {
+        self.covered.iter().map(|(_, s)| s.clone())
+    }
+    /// Takes back the coverage of the scopes `paused` names (the license's
+    /// pause): their findings are neither resolved nor changed this scan.
+    pub fn uncover_scopes(&mut self, paused: impl Fn(&str) -> bool) {
+        self.covered.retain(|(_, s)| !paused(s));
+    }
     /// `family` listed everything it monitors: these scopes.
     pub fn set_monitored(&mut self, family: &'static str, scopes: BTreeSet<String>) {
         self.monitored.insert(family, scopes);

@@ -171,7 +171,11 @@ where
     // The report shows this scan's families; metrics count every family.
     let mut findings: Vec<Finding> = all_open
         .iter()
-        .filter(|f| names.contains(&f.code.check().family()))
+        // The license's findings are about every scan.
+        .filter(|f| {
+            names.contains(&f.code.check().family())
+                || f.code.check() == crate::catalogue::Check::License
+        })
         .cloned()
         .collect();
     findings.sort_by(|a, b| {
