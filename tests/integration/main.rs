@@ -25,6 +25,7 @@ mod dns_aws;
 mod endpoints;
 mod fault;
 mod handler;
+mod license;
 mod notify;
 mod scan;
 mod support;

@@ -4,6 +4,8 @@
 //! the spine. The CLI and each function differ only in how they are started,
 //! where they publish metrics and how they print the report.
 
+pub mod license;
+
 use serde::Serialize;
 use std::fmt;
 use std::time::Duration;
@@ -54,6 +56,8 @@ pub enum AppError {
     Port(#[from] PortError),
     #[error(transparent)]
     Tls(#[from] zw_tls::TlsProbeError),
+    #[error("ZW_LICENSE_PUBLIC_KEY: {0}")]
+    License(#[from] zw_license::LicenseError),
 }
 
 /// The DNS resolver settings every family that resolves names shares.
@@ -206,6 +210,50 @@ impl Family for Bounded<'_> {
     }
 }
 
+/// A family under the deployment's license (`zw_core::license::apply`):
+/// what an invalid license does not cover pauses, the estate's size is
+/// judged, and the lead family of the scan carries the standing's own
+/// findings and metric.
+struct Licensed<'a> {
+    inner: &'a dyn Family,
+    standing: &'a Result<zw_core::license::Standing, PortError>,
+    lead: bool,
+}
+
+impl Family for Licensed<'_> {
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    fn run(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> futures::future::BoxFuture<'_, zw_core::FamilyOutcome> {
+        Box::pin(async move {
+            let mut out = self.inner.run(now).await;
+            match self.standing {
+                Ok(standing) => zw_core::license::apply(&mut out, standing, self.lead, now),
+                // The cached license could not be read: every license
+                // finding stays as it is (nothing covered), and it is said.
+                Err(e) if self.lead => out.errors.push(zw_core::ScanError::new(
+                    zw_core::Region::global(),
+                    PortError::new(
+                        e.service,
+                        e.operation,
+                        e.kind,
+                        format!(
+                            "the cached license could not be read, so the license was not judged this scan (nothing paused, license findings unchanged): {}",
+                            e.message
+                        ),
+                    ),
+                )),
+                Err(_) => {}
+            }
+            out
+        })
+    }
+}
+
 /// When ACM describing stops: at 80% of the time to the family's deadline,
 /// so that the validation zones (Route 53, paced at 2/s) are still read and
 /// what was described is evaluated, not thrown away by the deadline.
@@ -222,6 +270,7 @@ pub struct App {
     pub dns: Option<DnsAdapters>,
     pub health: Option<HealthAdapters>,
     pub endpoints: Option<EndpointsAdapters>,
+    pub license: license::LicenseAdapters,
     kinds: Vec<FamilyKind>,
 }
 
@@ -271,6 +320,7 @@ impl App {
         } else {
             None
         };
+        let license = license::LicenseAdapters::new(&config.license, sdk, &services)?;
         Ok(Self {
             config: std::sync::Arc::new(config),
             services,
@@ -278,6 +328,7 @@ impl App {
             dns,
             health,
             endpoints,
+            license,
             kinds: kinds.to_vec(),
         })
     }
@@ -393,7 +444,18 @@ impl App {
                 deadline: tokio::time::Instant::from_std(deadline),
             })
             .collect();
-        let families: Vec<&dyn Family> = bounded.iter().map(|b| b as &dyn Family).collect();
+        // The license is judged once, offline, before anything is collected.
+        let standing = self.standing(zw_core::ports::Clock::now(&self.clock)).await;
+        let licensed: Vec<Licensed<'_>> = bounded
+            .iter()
+            .enumerate()
+            .map(|(i, b)| Licensed {
+                inner: b,
+                standing: &standing,
+                lead: i == 0,
+            })
+            .collect();
+        let families: Vec<&dyn Family> = licensed.iter().map(|b| b as &dyn Family).collect();
         scan::run(
             &families,
             sinks,

@@ -18,6 +18,7 @@ pub mod events;
 pub mod health;
 pub mod inventory;
 pub mod ip_ranges;
+pub mod license;
 pub mod limiter;
 pub mod metrics;
 pub mod resume;

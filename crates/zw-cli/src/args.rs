@@ -40,6 +40,54 @@ pub enum Command {
         #[command(subcommand)]
         what: ScanTarget,
     },
+    /// The license: validate it now, show its standing, or show exactly
+    /// what was sent to the vendor and when.
+    License {
+        #[command(subcommand)]
+        what: LicenseCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LicenseCommand {
+    /// Validate now: send the key, the version and (unless
+    /// ZW_FLEET_VISIBILITY=off) the aggregate counts; store the answer and
+    /// the audit record; print the standing.
+    Check(LicenseArgs),
+    /// How the cached license stands now (offline: nothing is sent).
+    Status(LicenseArgs),
+    /// What was sent to the vendor and when, newest first (the key masked).
+    Sent(SentArgs),
+}
+
+impl LicenseCommand {
+    pub fn args(&self) -> &LicenseArgs {
+        match self {
+            Self::Check(a) | Self::Status(a) => a,
+            Self::Sent(a) => &a.common,
+        }
+    }
+}
+
+/// Flags of the license commands.
+#[derive(Debug, Args)]
+pub struct LicenseArgs {
+    /// The findings table, where the license and the audit trail live
+    /// (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct SentArgs {
+    #[command(flatten)]
+    pub common: LicenseArgs,
+    /// How many records, newest first.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(usize))]
+    pub limit: usize,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 //! local runs. Parses arguments and dispatches; the work is in the libraries.
 
 mod args;
+mod license;
 mod output;
 mod scan;
 
@@ -44,6 +45,7 @@ fn run(cli: args::Cli) -> anyhow::Result<u8> {
     runtime.block_on(async {
         match &cli.command {
             args::Command::Scan { what } => Ok(scan::scan(&cli.aws, what).await?),
+            args::Command::License { what } => Ok(license::license(&cli.aws, what).await?),
         }
     })
 }

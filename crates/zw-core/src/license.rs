@@ -228,7 +228,8 @@ pub fn standing_findings(
             license,
             grace_until,
         } => {
-            let days_left = (*grace_until - now).num_days().max(0);
+            // Whole days left, rounded up: "4 more days" until the last one ends.
+            let days_left = ((*grace_until - now).num_seconds().max(0) + 86_399) / 86_400;
             out.push(detection(
                 FindingCode::LicenseGrace,
                 resource,

@@ -6,6 +6,7 @@
 //! vendor service (`infra/vendor-portal`) bring their own transports, and
 //! every time-dependent decision takes `now` as a parameter.
 
+pub mod check;
 pub mod schema;
 pub mod standing;
 pub mod token;

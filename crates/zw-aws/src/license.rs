@@ -1,0 +1,318 @@
+//! Licensing's adapters: the cached license and the audit trail in the
+//! findings table, the fleet counts read from it, and the license client —
+//! the only code in zonewarden that talks to the vendor.
+//!
+//! | item           | pk             | sk                       | TTL (`expires_at`) |
+//! |----------------|----------------|--------------------------|--------------------|
+//! | cached license | `LICENSE`      | `CURRENT`                | none               |
+//! | what was sent  | `LICENSE#SENT` | `<sent_at>#<random>`     | sent_at + 400 days |
+
+use crate::error::table_error;
+use crate::table::Item;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use zw_core::Severity;
+use zw_core::ports::{ErrorKind, PortError};
+use zw_license::FleetCounts;
+use zw_license::check::{LicenseStore, SentRecord, Vendor, VendorAnswer};
+
+pub const LICENSE_PK: &str = "LICENSE";
+pub const SENT_PK: &str = "LICENSE#SENT";
+/// A year of "what we sent", and a month more.
+const SENT_DAYS: i64 = 400;
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The cached license, the audit trail and the fleet counts, in the
+/// findings table.
+#[derive(Debug, Clone)]
+pub struct DynamoLicenseStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoLicenseStore {
+    pub fn with_client(client: Client, table: String) -> Self {
+        Self { client, table }
+    }
+
+    fn malformed(&self, what: String) -> PortError {
+        PortError::new("dynamodb", "Query", ErrorKind::InvalidResponse, what)
+    }
+
+    /// The aggregate counts of the estate, from what this deployment's own
+    /// scans recorded (the newest scan record of each family in the last
+    /// two days) and its open findings. Integers only; nothing else is read.
+    pub async fn fleet_counts(&self, now: DateTime<Utc>) -> Result<FleetCounts, PortError> {
+        let mut counts = FleetCounts::default();
+        let mut seen = [false; 4];
+        for day in [now, now - Duration::days(1)] {
+            let pk = format!("SCAN#{}", day.format("%Y-%m-%d"));
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(pk))
+                .scan_index_forward(false)
+                .limit(200)
+                .send()
+                .await
+                .map_err(|e| table_error(&self.table, "Query", e))?;
+            for item in page.items() {
+                let Some(record) = item.get("record").and_then(|v| v.as_s().ok()) else {
+                    continue;
+                };
+                let Ok(record) = serde_json::from_str::<serde_json::Value>(record) else {
+                    continue;
+                };
+                let get = |k: &str| record["counts"][k].as_u64();
+                let fields: [(&str, &mut u64); 4] = [
+                    ("hosted_zones", &mut counts.hosted_zones),
+                    ("record_sets", &mut counts.record_sets),
+                    ("certificates", &mut counts.certificates),
+                    ("health_checks", &mut counts.health_checks),
+                ];
+                for (i, (key, slot)) in fields.into_iter().enumerate() {
+                    if !seen[i]
+                        && let Some(v) = get(key)
+                    {
+                        *slot = v;
+                        seen[i] = true;
+                    }
+                }
+            }
+        }
+        let findings =
+            crate::table::query_partition(&self.client, &self.table, crate::store::FINDING_PK)
+                .await?;
+        for item in &findings {
+            if item
+                .get("state")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                != Some("open")
+            {
+                continue;
+            }
+            let severity = item
+                .get("severity")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|v| v.parse::<Severity>().ok());
+            let slot = match severity {
+                Some(Severity::Critical) => &mut counts.findings_critical,
+                Some(Severity::High) => &mut counts.findings_high,
+                Some(Severity::Medium) => &mut counts.findings_medium,
+                Some(Severity::Low) => &mut counts.findings_low,
+                Some(Severity::Info) => &mut counts.findings_info,
+                None => continue,
+            };
+            *slot += 1;
+        }
+        Ok(counts)
+    }
+}
+
+fn attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+}
+
+impl LicenseStore for DynamoLicenseStore {
+    async fn cached_license(&self) -> Result<Option<String>, PortError> {
+        let got = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(LICENSE_PK))
+            .key("sk", s("CURRENT"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| table_error(&self.table, "GetItem", e))?;
+        Ok(got.item().and_then(|i| attr(i, "token")).map(str::to_owned))
+    }
+
+    async fn store_license(&self, token: &str, now: DateTime<Utc>) -> Result<(), PortError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(LICENSE_PK))
+            .item("sk", s("CURRENT"))
+            .item("item_type", s("license"))
+            .item("token", s(token))
+            .item("stored_at", s(ts(now)))
+            .send()
+            .await
+            .map_err(|e| table_error(&self.table, "PutItem", e))?;
+        Ok(())
+    }
+
+    async fn record_sent(&self, r: &SentRecord) -> Result<(), PortError> {
+        let suffix: u32 = rand::random();
+        let mut put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(SENT_PK))
+            .item("sk", s(format!("{}#{suffix:08x}", ts(r.sent_at))))
+            .item("item_type", s("license-sent"))
+            .item("sent_at", s(ts(r.sent_at)))
+            .item("body", s(&r.body))
+            .item("bytes", AttributeValue::N(r.bytes.to_string()))
+            .item("result", s(&r.result))
+            .item(
+                "expires_at",
+                AttributeValue::N(
+                    (r.sent_at + Duration::days(SENT_DAYS))
+                        .timestamp()
+                        .to_string(),
+                ),
+            );
+        if let Some(status) = r.http_status {
+            put = put.item("http_status", AttributeValue::N(status.to_string()));
+        }
+        if let Some(ls) = &r.license_status {
+            put = put.item("license_status", s(ls));
+        }
+        put.send()
+            .await
+            .map_err(|e| table_error(&self.table, "PutItem", e))?;
+        Ok(())
+    }
+
+    async fn sent(&self, limit: usize) -> Result<Vec<SentRecord>, PortError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(SENT_PK))
+            .scan_index_forward(false)
+            .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| table_error(&self.table, "Query", e))?;
+        page.items()
+            .iter()
+            .map(|item| {
+                let sk = attr(item, "sk").unwrap_or("(no sk)");
+                let bad = |what: &str| {
+                    self.malformed(format!(
+                        "license audit item `{sk}` has no readable `{what}`; it is left as it is"
+                    ))
+                };
+                let number = |name: &str| {
+                    item.get(name)
+                        .and_then(|v| v.as_n().ok())
+                        .and_then(|v| v.parse::<u64>().ok())
+                };
+                Ok(SentRecord {
+                    sent_at: attr(item, "sent_at")
+                        .and_then(|v| DateTime::parse_from_rfc3339(v).ok())
+                        .map(|t| t.with_timezone(&Utc))
+                        .ok_or_else(|| bad("sent_at"))?,
+                    body: attr(item, "body").ok_or_else(|| bad("body"))?.to_owned(),
+                    bytes: number("bytes")
+                        .and_then(|b| usize::try_from(b).ok())
+                        .ok_or_else(|| bad("bytes"))?,
+                    http_status: number("http_status").and_then(|v| u16::try_from(v).ok()),
+                    result: attr(item, "result")
+                        .ok_or_else(|| bad("result"))?
+                        .to_owned(),
+                    license_status: attr(item, "license_status").map(str::to_owned),
+                })
+            })
+            .collect::<Result<Vec<_>, PortError>>()
+    }
+}
+
+/// The license client: one HTTPS POST to the vendor's validation endpoint.
+/// No redirects are followed (the body goes to the configured URL or
+/// nowhere), no proxy from the environment is used, and the answer is read
+/// up to `zw_license::schema::MAX_RESPONSE_BYTES` only.
+#[derive(Debug, Clone)]
+pub struct HttpVendor {
+    client: reqwest::Client,
+    endpoint: String,
+}
+
+impl HttpVendor {
+    pub fn new(endpoint: &str, timeout: std::time::Duration) -> Result<Self, PortError> {
+        let loopback = endpoint.starts_with("http://127.0.0.1")
+            || endpoint.starts_with("http://localhost")
+            || endpoint.starts_with("http://[::1]");
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .https_only(!loopback)
+            .user_agent(concat!("zonewarden/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                PortError::new(
+                    "license",
+                    "client",
+                    ErrorKind::Other,
+                    format!("cannot build the license client: {e}"),
+                )
+            })?;
+        Ok(Self {
+            client,
+            endpoint: endpoint.to_owned(),
+        })
+    }
+}
+
+/// The error and its causes, one line (reqwest hides the TLS or connect
+/// reason in the source chain).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+impl Vendor for HttpVendor {
+    async fn validate(&self, body: Vec<u8>) -> Result<VendorAnswer, String> {
+        let mut response = self
+            .client
+            .post(&self.endpoint)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    format!("timed out ({})", chain(&e))
+                } else {
+                    chain(&e)
+                }
+            })?;
+        let status = response.status().as_u16();
+        let mut out = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| chain(&e))? {
+            out.extend_from_slice(&chunk);
+            if out.len() > zw_license::schema::MAX_RESPONSE_BYTES {
+                return Err(format!(
+                    "the answer is larger than {} bytes; not read further",
+                    zw_license::schema::MAX_RESPONSE_BYTES
+                ));
+            }
+        }
+        Ok(VendorAnswer { status, body: out })
+    }
+}

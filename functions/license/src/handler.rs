@@ -1,0 +1,235 @@
+//! Event -> one license validation -> summary.
+//!
+//! Two triggers: the daily schedule (or a manual run), and CloudFormation's
+//! custom resource at deploy. A failed validation never fails the deploy
+//! (the custom resource answers SUCCESS with what happened): a vendor outage
+//! must not block a customer's stack; the cached license and its grace
+//! period carry on, and `license.grace` tells the scans.
+
+use lambda_runtime::LambdaEvent;
+use serde::{Deserialize, Serialize};
+use zw_core::ports::Clock;
+use zw_lambda::event::{Envelope, EventError};
+use zw_lambda::{Deps, HandlerError};
+
+/// What the invocation returns (and logs as one line).
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct LicenseSummary {
+    pub trigger: String,
+    /// True when a fresh license was received and stored.
+    pub validated: bool,
+    /// What came of it (`license stored (active)`, `not delivered: ...`,
+    /// `licensing is not configured ...`).
+    pub result: String,
+    /// `unlicensed`, `valid`, `grace` or `invalid`, after this validation.
+    pub standing: String,
+    /// Whether a request to the vendor was attempted (false: nothing left
+    /// the account). What exactly was sent is in `zonewarden license sent`.
+    pub attempted: bool,
+}
+
+/// CloudFormation's custom resource request, reduced to what the answer needs.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CustomResourceRequest {
+    pub request_type: String,
+    #[serde(rename = "ResponseURL")]
+    pub response_url: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub logical_resource_id: String,
+    #[serde(default)]
+    pub physical_resource_id: Option<String>,
+}
+
+/// The answer CloudFormation waits for, PUT to the request's presigned URL.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CustomResourceResponse {
+    pub status: &'static str,
+    pub reason: String,
+    pub physical_resource_id: String,
+    pub stack_id: String,
+    pub request_id: String,
+    pub logical_resource_id: String,
+    pub data: serde_json::Value,
+}
+
+/// The presigned URL CloudFormation gives must be its own S3: the answer
+/// (which carries nothing but the standing) never goes anywhere else.
+fn check_response_url(url: &str) -> Result<(), String> {
+    let host = url
+        .strip_prefix("https://")
+        .and_then(|r| r.split(['/', '?']).next())
+        .unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    let amazon = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
+    // Loopback over http for the tests' stand-in for S3.
+    let local = url.starts_with("http://127.0.0.1:");
+    if amazon || local {
+        Ok(())
+    } else {
+        Err(format!(
+            "the custom resource's ResponseURL host `{}` is not an Amazon S3 endpoint; not answered",
+            host.chars().take(80).collect::<String>()
+        ))
+    }
+}
+
+async fn validate(deps: &Deps, trigger: String) -> LicenseSummary {
+    let app = &deps.app;
+    let now = app.clock.now();
+    match app.license_check(now).await {
+        Ok(checked) => LicenseSummary {
+            trigger,
+            validated: true,
+            result: checked.record.result,
+            standing: checked.standing.name().to_owned(),
+            attempted: true,
+        },
+        Err(e) => {
+            // What was attempted is in the audit trail (`license sent`);
+            // the standing is the cached license's.
+            let standing = app
+                .standing(now)
+                .await
+                .map(|s| s.name().to_owned())
+                .unwrap_or_else(|_| "unknown".into());
+            use zw_license::check::CheckError as C;
+            let attempted = matches!(
+                &e,
+                zw_app::license::LicenseCommandError::Check(
+                    C::Unreachable(_) | C::Refused { .. } | C::BadAnswer(_)
+                )
+            );
+            tracing::warn!(error = %e, "license validation did not store a new license");
+            LicenseSummary {
+                trigger,
+                validated: false,
+                result: e.to_string(),
+                standing,
+                attempted,
+            }
+        }
+    }
+}
+
+pub async fn handle(
+    deps: &Deps,
+    event: LambdaEvent<serde_json::Value>,
+) -> Result<LicenseSummary, HandlerError> {
+    let payload = event.payload;
+    if payload.get("RequestType").is_some() {
+        let request: CustomResourceRequest =
+            serde_json::from_value(payload).map_err(|e| EventError::Malformed(e.to_string()))?;
+        check_response_url(&request.response_url).map_err(|m| HandlerError::Event {
+            error_type: "InvalidEvent",
+            message: m,
+        })?;
+        let summary = if request.request_type == "Delete" {
+            LicenseSummary {
+                trigger: "cloudformation: Delete".into(),
+                validated: false,
+                result: "stack deleted: nothing sent".into(),
+                standing: "unchanged".into(),
+                attempted: false,
+            }
+        } else {
+            validate(deps, format!("cloudformation: {}", request.request_type)).await
+        };
+        let response = CustomResourceResponse {
+            status: "SUCCESS",
+            reason: summary.result.chars().take(200).collect(),
+            physical_resource_id: request
+                .physical_resource_id
+                .clone()
+                .unwrap_or_else(|| "zonewarden-license-check".into()),
+            stack_id: request.stack_id,
+            request_id: request.request_id,
+            logical_resource_id: request.logical_resource_id,
+            data: serde_json::json!({ "Standing": summary.standing }),
+        };
+        answer_cloudformation(&request.response_url, &response).await?;
+        return Ok(summary);
+    }
+    let env = Envelope::parse(&payload)?;
+    let trigger = if env.is_schedule() {
+        "schedule".to_owned()
+    } else if env.is_manual() {
+        "manual".to_owned()
+    } else {
+        return Err(env
+            .unsupported("aws.events (schedule), zonewarden (manual) or a CloudFormation custom resource request")
+            .into());
+    };
+    let summary = validate(deps, trigger).await;
+    tracing::info!(
+        "zonewarden_license={}",
+        serde_json::to_string(&summary).unwrap_or_default()
+    );
+    Ok(summary)
+}
+
+/// PUT the answer to CloudFormation's presigned URL (an empty content type:
+/// the URL was signed without one). Retried a few times: a stack waits an
+/// hour for an answer that never comes.
+async fn answer_cloudformation(
+    url: &str,
+    response: &CustomResourceResponse,
+) -> Result<(), HandlerError> {
+    let body = serde_json::to_vec(response).unwrap_or_default();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| HandlerError::Event {
+            error_type: "CustomResourceAnswerFailed",
+            message: format!("cannot build the HTTP client: {e}"),
+        })?;
+    let mut last = String::new();
+    for attempt in 0..3u64 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
+        }
+        match client
+            .put(url)
+            .header("content-type", "")
+            .body(body.clone())
+            .send()
+            .await
+        {
+            Ok(r) if r.status().is_success() => return Ok(()),
+            Ok(r) => last = format!("HTTP {}", r.status()),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    Err(HandlerError::Event {
+        error_type: "CustomResourceAnswerFailed",
+        message: format!("CloudFormation's ResponseURL did not take the answer: {last}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_goes_to_amazon_s3_or_the_tests_loopback_only() {
+        assert!(check_response_url("https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/arn%3Aaws?X=1").is_ok());
+        assert!(check_response_url("http://127.0.0.1:9999/cfn").is_ok());
+        assert!(check_response_url("https://evil.example.com/amazonaws.com").is_err());
+        assert!(check_response_url("http://s3.amazonaws.com/x").is_err());
+    }
+
+    #[test]
+    fn the_sample_deploy_event_parses() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/license-deploy.json"
+        ))
+        .unwrap();
+        let r: CustomResourceRequest = serde_json::from_str(&text).unwrap();
+        assert_eq!(r.request_type, "Create");
+        assert!(check_response_url(&r.response_url).is_ok());
+    }
+}
