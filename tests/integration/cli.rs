@@ -5,7 +5,7 @@ use crate::support::{Env, TABLE};
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn binary() -> PathBuf {
+pub(crate) fn binary() -> PathBuf {
     // target/<profile>/deps/integration-<hash> -> target/<profile>/zonewarden
     let exe = std::env::current_exe().expect("test binary path");
     let bin = exe
@@ -35,7 +35,7 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("runs")
 }
 
-fn moto_env(endpoint: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn moto_env(endpoint: &str) -> Vec<(&'static str, String)> {
     vec![
         ("AWS_ENDPOINT_URL", endpoint.to_owned()),
         ("AWS_ACCESS_KEY_ID", "testing".into()),

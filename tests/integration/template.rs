@@ -134,3 +134,42 @@ fn functions_write_logs_to_their_own_log_group_only() {
     }
     assert!(functions >= 3, "{functions}");
 }
+
+/// The license key is readable by the license function alone, and only it
+/// is told where the key is; the endpoint parameter deploys only what the
+/// code accepts (https).
+#[test]
+fn only_the_license_function_can_read_the_license_key() {
+    let t = template();
+    let resources = t["Resources"].as_mapping().expect("resources");
+    let mut license_functions = 0;
+    for (name, r) in resources {
+        let name = name.as_str().expect("name");
+        let text = format!("{:?}", r["Properties"]);
+        if r["Type"].as_str() == Some("AWS::Serverless::Function") {
+            let has_key = text.contains("ZW_LICENSE_KEY_PARAMETER");
+            assert_eq!(has_key, name == "LicenseFunction", "{name}");
+            license_functions += usize::from(name == "LicenseFunction");
+        }
+        if r["Type"].as_str() == Some("AWS::IAM::Role") {
+            let reads_key =
+                text.contains("ssm:GetParameter") && text.contains("LicenseKeyParameter");
+            assert_eq!(reads_key, name == "LicenseRole", "{name}: {text}");
+        }
+    }
+    assert_eq!(license_functions, 1);
+    let endpoint = pattern("LicenseEndpoint");
+    for ok in ["", "https://license.example.com/v1/licenses/validate"] {
+        assert!(endpoint.is_match(ok), "{ok}");
+        let vars = [("AWS_REGION", "eu-west-1"), ("ZW_LICENSE_ENDPOINT", ok)];
+        assert!(zw_core::Config::from_vars(vars).is_ok(), "{ok}");
+    }
+    for bad in ["http://license.example.com/", "ftp://x"] {
+        assert!(!endpoint.is_match(bad), "{bad}");
+        let vars = [("AWS_REGION", "eu-west-1"), ("ZW_LICENSE_ENDPOINT", bad)];
+        assert!(zw_core::Config::from_vars(vars).is_err(), "{bad}");
+    }
+    let parameter = pattern("LicenseKeyParameter");
+    assert!(parameter.is_match("/zonewarden/license-key"));
+    assert!(!parameter.is_match("no-leading-slash"));
+}

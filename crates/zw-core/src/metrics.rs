@@ -15,7 +15,7 @@
 //! | `MinDaysToExpiry`               | 1     |
 //! | `UnhealthyHealthChecks`         | 1     |
 //! | `TlsEndpointsFailing`           | 1     |
-//! | (one free for a heartbeat)      |       |
+//! | `LicenseInvalid`                | 1     |
 //!
 //! `full` adds per-code, per-region, per-family and per-server series; the
 //! dashboard shows the same detail for free from the one structured log line
