@@ -479,10 +479,16 @@ impl VendorStore for DynamoStore {
             .key("pk", s(customer_pk(customer_id)))
             .key("sk", s("CUSTOMER"))
             .update_expression(
-                "SET plan = :plan, zones = :z, certificates = :c, accounts = :a, #status = :st, renews_at = :r",
+                "SET #plan = :plan, #zones = :z, #certificates = :c, #accounts = :a, #status = :st, #renews_at = :r",
             )
             .condition_expression("attribute_exists(pk)")
+            // Several of these are DynamoDB reserved words: alias them all.
+            .expression_attribute_names("#plan", "plan")
+            .expression_attribute_names("#zones", "zones")
+            .expression_attribute_names("#certificates", "certificates")
+            .expression_attribute_names("#accounts", "accounts")
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#renews_at", "renews_at")
             .expression_attribute_values(":plan", s(&sub.plan))
             .expression_attribute_values(":z", n(sub.limits.zones))
             .expression_attribute_values(":c", n(sub.limits.certificates))

@@ -184,7 +184,11 @@ fn redirect(to: &'static str, cookies: Vec<String>) -> Response {
 }
 
 fn set_cookie(v: &Vendor, name: &str, value: &str, path: &str, max_age: i64) -> String {
-    let secure = if v.secure_cookies { "; Secure" } else { "" };
+    cookie_header(v.secure_cookies, name, value, path, max_age)
+}
+
+fn cookie_header(secure: bool, name: &str, value: &str, path: &str, max_age: i64) -> String {
+    let secure = if secure { "; Secure" } else { "" };
     format!("{name}={value}; Path={path}; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}")
 }
 
@@ -480,5 +484,16 @@ mod tests {
         assert_eq!(cookie(&h, "zw_session").as_deref(), Some("abc"));
         assert_eq!(cookie(&h, "zw_login").as_deref(), Some("x"));
         assert_eq!(cookie(&h, "zw"), None);
+    }
+
+    #[test]
+    fn session_cookies_are_http_only_strict_and_secure_unless_on_loopback_http() {
+        let c = cookie_header(true, SESSION_COOKIE, "abc", "/", 60);
+        assert_eq!(
+            c,
+            "zw_session=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Strict; Secure"
+        );
+        let c = cookie_header(false, SESSION_COOKIE, "abc", "/", 60);
+        assert!(c.ends_with("HttpOnly; SameSite=Strict"));
     }
 }
