@@ -33,6 +33,7 @@ caption{text-align:left;color:#3e4c59;padding:.25rem 0;caption-side:top}
 th,td{border:1px solid #bcccdc;padding:.4rem .6rem;text-align:left;vertical-align:top}
 th{background:#f0f4f8}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.date{white-space:nowrap}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace}
 form.inline{display:inline}
 button{font:inherit;padding:.3rem .8rem;border-radius:4px;border:1px solid #0b4f8a;background:#0b4f8a;color:#fff;cursor:pointer}
@@ -165,15 +166,15 @@ pub fn message_page(title: &str, message: &str, back: bool) -> String {
 
 fn counts_cells(r: Option<&LastReport>) -> String {
     match r {
-        None => r#"<td colspan="6" class="muted">No validation yet</td>"#.to_owned(),
+        None => r#"<td colspan="7" class="muted">No validation yet</td>"#.to_owned(),
         Some(r) => match &r.counts {
             None => format!(
-                r#"<td>{}</td><td><code>{}</code></td><td colspan="4" class="muted">No counts sent (fleet visibility is off)</td>"#,
+                r#"<td class="date">{}</td><td><code>{}</code></td><td colspan="5" class="muted">No counts sent (fleet visibility is off)</td>"#,
                 time(r.at),
                 escape(&r.product_version)
             ),
             Some(c) => format!(
-                r#"<td>{}</td><td><code>{}</code></td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{} critical, {} high, {} medium, {} low, {} info</td>"#,
+                r#"<td class="date">{}</td><td><code>{}</code></td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{} critical, {} high, {} medium, {} low, {} info</td>"#,
                 time(r.at),
                 escape(&r.product_version),
                 c.hosted_zones,
@@ -215,7 +216,7 @@ pub fn customer_page(view: &CustomerView, csrf: &str, notice: Option<&str>) -> S
         };
         let _ = write!(
             keys,
-            r#"<tr data-license="{lic}"><td><code>{masked}</code></td><td>{state}</td><td>{created}</td><td>{revoked}</td><td>{actions}</td></tr>"#,
+            r#"<tr data-license="{lic}"><td><code>{masked}</code></td><td>{state}</td><td class="date">{created}</td><td class="date">{revoked}</td><td>{actions}</td></tr>"#,
             lic = escape(&k.license_id),
             state = status_badge(k.state.as_str()),
             created = date(k.created_at),
@@ -315,7 +316,7 @@ pub fn staff_page(views: &[CustomerView], csrf: &str) -> String {
             .unwrap_or_else(|| "never".into());
         let _ = write!(
             rows,
-            r#"<tr data-customer="{id}"><th scope="row">{name}</th><td><code>{id}</code></td><td>{plan}</td><td>{status}</td><td>{renews}</td><td class="num">{z}</td><td class="num">{ce}</td><td class="num">{a}</td><td class="num">{active} of {total}</td><td>{last}</td></tr>"#,
+            r#"<tr data-customer="{id}"><th scope="row">{name}</th><td><code>{id}</code></td><td>{plan}</td><td>{status}</td><td class="date">{renews}</td><td class="num">{z}</td><td class="num">{ce}</td><td class="num">{a}</td><td class="num">{active} of {total}</td><td>{last}</td></tr>"#,
             id = escape(&c.id),
             name = escape(&c.name),
             plan = escape(&sub.plan),
