@@ -150,6 +150,11 @@ fn ok(out: &Output, what: &str) -> String {
 async fn estate_strings(env: &Env, estate: &zw_testkit::seed::DemoEstate) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for item in items(&env.ddb(), "FINDING").await {
+        // The license's own findings are about zonewarden, not the estate
+        // (their resource is `license`, a word the body's key carries).
+        if attr(&item, "code").starts_with("license.") {
+            continue;
+        }
         for a in ["resource_id", "resource_name", "code", "scope"] {
             out.insert(attr(&item, a).to_owned());
         }
