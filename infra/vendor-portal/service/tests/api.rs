@@ -4,6 +4,11 @@
 //!
 //! What moto cannot show: DynamoDB never enforces TTL there, so the tests
 //! check the `expires_at` attribute, not the deletion.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "helpers outside #[test] fns fail the test on the unexpected, like the tests do"
+)]
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::sync::Arc;
