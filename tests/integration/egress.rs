@@ -64,7 +64,7 @@ impl Drop for Served {
     }
 }
 
-fn serve(env: &[(String, String)], dir: &Path) -> (Served, String) {
+async fn serve(env: &[(String, String)], dir: &Path) -> (Served, String) {
     let ready = dir.join("ready");
     let child = Command::new(vendor_binary())
         .env_clear()
@@ -84,7 +84,7 @@ fn serve(env: &[(String, String)], dir: &Path) -> (Served, String) {
         {
             return (served, addr.trim().to_owned());
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("zw-vendor serve did not become ready");
 }
@@ -277,7 +277,7 @@ async fn the_vendor_receives_the_documented_body_and_nothing_of_the_estate() {
         .as_str()
         .expect("license_key")
         .to_owned();
-    let (_served, addr) = serve(&venv, &dir);
+    let (_served, addr) = serve(&venv, &dir).await;
     let endpoint = format!("http://{addr}/v1/licenses/validate");
     let licensed = [
         ("ZW_LICENSE_ENDPOINT", endpoint.as_str()),
