@@ -207,6 +207,10 @@ def run(driver):
     check(driver.find_element(By.TAG_NAME, "h1").text == "All customers", "staff h1")
     names = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#customer-table tbody th")]
     check(sorted(names) == ["Acme Corp", "Globex <Labs>", "Initech"], f"every customer listed {names}")
+    rows = {th.text: th.find_element(By.XPATH, "..").text for th in driver.find_elements(By.CSS_SELECTOR, "#customer-table tbody th")}
+    check("past_due" in rows.get("Initech", "") and "2026-12-20" in rows.get("Initech", ""), "Initech past due (subscription set)")
+    check("0 of 1" in rows.get("Globex <Labs>", ""), "Globex's key revoked (key revoke --last4)")
+    check("1 of 2" in rows.get("Acme Corp", ""), "Acme: one of two keys active")
     check(KEY1 not in driver.page_source, "no key in the staff view")
     accessibility(driver, "staff view")
     screenshot(driver, "portal-staff.png")

@@ -578,3 +578,67 @@ async fn rotating_a_key_shows_the_new_one_once_and_revokes_the_old() {
     let html = w.get("/portal", &session).await.text().await.unwrap();
     assert!(!html.contains(new_key));
 }
+
+/// The Lambda's configuration path: the signing key and the staff token read
+/// from SSM SecureString parameters (moto), the Router then signing with that key.
+#[tokio::test]
+async fn secrets_are_read_from_ssm_securestring_parameters() {
+    let moto = Moto::start().expect("moto (run scripts/setup)");
+    let sdk = moto.sdk_config("eu-west-1").await;
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let signer = KeyPair::generate().unwrap();
+    for (name, value) in [
+        ("/zw/signing-key", signer.to_base64()),
+        ("/zw/staff-token", STAFF_TOKEN.to_owned()),
+    ] {
+        ssm.put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .unwrap();
+    }
+    let config = zw_vendor::Config::from_vars([
+        ("ZW_VENDOR_TABLE".to_owned(), TABLE.to_owned()),
+        (
+            "ZW_VENDOR_SIGNING_KEY_PARAMETER".to_owned(),
+            "/zw/signing-key".to_owned(),
+        ),
+        (
+            "ZW_VENDOR_STAFF_TOKEN_PARAMETER".to_owned(),
+            "/zw/staff-token".to_owned(),
+        ),
+    ])
+    .unwrap();
+    let options = zw_vendor::setup::ServeOptions {
+        secure_cookies: true,
+        capture: None,
+        clock: Arc::new(FixedClock::new(start())),
+    };
+    let vendor = zw_vendor::setup::vendor(&config, &sdk, options)
+        .await
+        .unwrap();
+    assert_eq!(vendor.signer.public(), signer.public());
+    assert_eq!(vendor.staff_token_hash, hash_secret(STAFF_TOKEN));
+
+    // A missing parameter fails set-up with its name.
+    let config = zw_vendor::Config::from_vars([
+        ("ZW_VENDOR_TABLE".to_owned(), TABLE.to_owned()),
+        (
+            "ZW_VENDOR_SIGNING_KEY_PARAMETER".to_owned(),
+            "/zw/missing".to_owned(),
+        ),
+        ("ZW_VENDOR_STAFF_TOKEN".to_owned(), STAFF_TOKEN.to_owned()),
+    ])
+    .unwrap();
+    let options = zw_vendor::setup::ServeOptions {
+        secure_cookies: true,
+        capture: None,
+        clock: Arc::new(FixedClock::new(start())),
+    };
+    let err = zw_vendor::setup::vendor(&config, &sdk, options)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("/zw/missing"), "{err}");
+}
