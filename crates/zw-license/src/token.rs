@@ -11,7 +11,7 @@ use std::fmt;
 
 /// The vendor's production public key (raw Ed25519, base64url without
 /// padding), compiled in. Its private half never was in this repository: the
-/// vendor keeps it in Secrets Manager (`infra/vendor-portal`). Tests and
+/// vendor keeps it in an SSM SecureString (`infra/vendor-portal`). Tests and
 /// self-hosted vendors override it with `ZW_LICENSE_PUBLIC_KEY`.
 pub const VENDOR_PUBLIC_KEY: &str = "iaGpbdjTi3XOa3eHYT6lhzT-f68YVKVSrx6G_bTz4Qg";
 
