@@ -316,3 +316,97 @@ impl Vendor for HttpVendor {
         Ok(VendorAnswer { status, body: out })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A one-connection server on loopback that reads the request and then
+    /// does `answer` with the socket.
+    async fn server(answer: &'static [u8], silent: bool) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 8192];
+            let _ = sock.read(&mut buf).await;
+            if silent {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            } else {
+                let _ = sock.write_all(answer).await;
+            }
+        });
+        addr.to_string()
+    }
+
+    async fn post(url: &str) -> Result<VendorAnswer, String> {
+        HttpVendor::new(url, std::time::Duration::from_millis(500))
+            .unwrap()
+            .validate(b"{}".to_vec())
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_vendor_that_never_answers_times_out() {
+        let addr = server(b"", true).await;
+        let err = post(&format!("http://{addr}/v1/licenses/validate"))
+            .await
+            .unwrap_err();
+        assert!(err.contains("timed out"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_vendor_that_is_not_tls_on_https_is_an_error_not_an_answer() {
+        let addr = server(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}", false).await;
+        let err = post(&format!("https://{addr}/v1/licenses/validate"))
+            .await
+            .unwrap_err();
+        assert!(!err.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_oversized_answer_is_not_read_past_the_limit() {
+        static BIG: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+            let body = vec![b'x'; 20_000];
+            let mut r =
+                format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len()).into_bytes();
+            r.extend(body);
+            r
+        });
+        let addr = server(BIG.as_slice(), false).await;
+        let err = post(&format!("http://{addr}/v1/licenses/validate"))
+            .await
+            .unwrap_err();
+        assert!(err.contains("larger than"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_not_followed() {
+        let addr = server(
+            b"HTTP/1.1 302 Found\r\nlocation: http://127.0.0.1:9/elsewhere\r\ncontent-length: 0\r\n\r\n",
+            false,
+        )
+        .await;
+        let answer = post(&format!("http://{addr}/v1/licenses/validate"))
+            .await
+            .unwrap();
+        assert_eq!(answer.status, 302);
+    }
+
+    #[test]
+    fn plain_http_is_refused_except_to_loopback() {
+        // The configuration refuses it first; the client refuses it too.
+        let client = HttpVendor::new(
+            "http://license.example.com/v1",
+            std::time::Duration::from_secs(1),
+        )
+        .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let err = rt.block_on(client.validate(b"{}".to_vec())).unwrap_err();
+        assert!(err.to_lowercase().contains("http"), "{err}");
+    }
+}
