@@ -358,6 +358,12 @@ pub fn limit_finding(
 /// counted and, for the scan's `lead` family only, the standing's own
 /// findings and metric (once per scan).
 pub fn apply(out: &mut FamilyOutcome, standing: &Standing, lead: bool, now: DateTime<Utc>) {
+    // A family that collected nothing (a failed account, region or
+    // deadline) judges nothing either: the license's findings stay as they
+    // are, and the scan can still say that it could not run.
+    if out.coverage.is_empty() {
+        return;
+    }
     let paused = standing
         .enforced()
         .map(|a| restrict(out, a))
@@ -579,6 +585,20 @@ mod tests {
             .unwrap();
         assert_eq!(zones.evidence["paused"], 2);
         assert_eq!(out.counts.get("license_paused_zones"), Some(&2));
+    }
+
+    #[test]
+    fn a_family_that_collected_nothing_judges_nothing() {
+        let mut out = FamilyOutcome::default();
+        out.counts.insert("certificates".into(), 50);
+        let standing = Standing::Invalid {
+            reason: "cancelled".into(),
+            license: None,
+        };
+        apply(&mut out, &standing, true, now());
+        assert!(out.coverage.is_empty());
+        assert!(out.detections.is_empty());
+        assert!(out.metrics.is_empty());
     }
 
     #[test]
