@@ -224,6 +224,21 @@ async fn an_invalid_license_pauses_checks_beyond_the_free_tier_and_keeps_every_f
         .find(|f| f.code == FindingCode::LicenseGrace)
         .expect("license.grace");
     assert_eq!(g.evidence["days_left"], 9);
+    // The vendor answers again: the grace finding resolves.
+    store
+        .store_license(
+            &license(&kp, SubscriptionStatus::Active, 0),
+            SystemClock.now(),
+        )
+        .await
+        .expect("store");
+    let back = scan(&env, &app, "lic-6").await;
+    assert!(
+        !back
+            .findings
+            .iter()
+            .any(|f| f.code == FindingCode::LicenseGrace)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -260,6 +275,32 @@ async fn without_licensing_the_free_tier_checks_everything_and_says_so() {
     // Nothing was written about licensing but findings: no LICENSE items.
     assert!(items(&env.ddb(), "LICENSE#SENT").await.is_empty());
     assert!(items(&env.ddb(), "LICENSE").await.is_empty());
+
+    // A valid license covering the estate: the free-tier finding resolves.
+    let kp = KeyPair::generate().expect("keypair");
+    let public = kp.public().to_base64url();
+    let cfg = config(&[
+        (
+            "ZW_LICENSE_ENDPOINT",
+            "http://127.0.0.1:9/v1/licenses/validate",
+        ),
+        ("ZW_LICENSE_PUBLIC_KEY", public.as_str()),
+    ]);
+    DynamoLicenseStore::with_client(env.ddb(), TABLE.into())
+        .store_license(
+            &license(&kp, SubscriptionStatus::Active, 0),
+            SystemClock.now(),
+        )
+        .await
+        .expect("store");
+    let licensed = App::new(cfg, &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let after = scan(&env, &licensed, "free-2").await;
+    assert!(
+        !after
+            .findings
+            .iter()
+            .any(|f| f.code == FindingCode::LicenseFreeTierLimit)
+    );
 }
 
 /// A stand-in for CloudFormation's presigned S3 URL: takes one PUT, keeps
