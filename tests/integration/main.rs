@@ -28,6 +28,7 @@ mod fault;
 mod handler;
 mod license;
 mod notify;
+mod organization;
 mod scan;
 mod support;
 mod template;

@@ -5,6 +5,7 @@
 //! where they publish metrics and how they print the report.
 
 pub mod license;
+pub mod org;
 
 use serde::Serialize;
 use std::fmt;
@@ -117,7 +118,12 @@ pub struct DnsAdapters {
 }
 
 impl DnsAdapters {
-    fn new(config: &Config, sdk: &SdkConfig, services: &Services) -> Result<Self, PortError> {
+    fn new(
+        config: &Config,
+        sdk: &SdkConfig,
+        central: &SdkConfig,
+        services: &Services,
+    ) -> Result<Self, PortError> {
         let dns = &config.dns;
         let targets = AwsTargetsAdapter::new(
             sdk,
@@ -130,7 +136,8 @@ impl DnsAdapters {
         )?;
         let expectations = match (&dns.expectations_parameter, &dns.expectations_file) {
             (Some(p), _) => {
-                Expectations::Parameter(SsmDocument::new(sdk, p.clone(), &services.calls))
+                // The deployment's own parameter, in the central account.
+                Expectations::Parameter(SsmDocument::new(central, p.clone(), &services.calls))
             }
             (None, Some(f)) => Expectations::File(FileDocument::new(f)),
             (None, None) => Expectations::None(NoDocument),
@@ -140,6 +147,7 @@ impl DnsAdapters {
             // The findings table's client: one DynamoDB client per process.
             cache: services.store.as_ref().map(|s| {
                 DynamoInventoryCache::with_client(s.client().clone(), s.table().to_owned())
+                    .in_partition(s.partition().clone())
             }),
             expectations,
             probe: probe_settings(config),
@@ -277,9 +285,40 @@ pub struct App {
 impl App {
     /// Builds the adapters of `kinds` (and only those) from one `SdkConfig`.
     pub fn new(config: Config, sdk: &SdkConfig, kinds: &[FamilyKind]) -> Result<Self, AppError> {
-        let services = Services::new(sdk, &config);
+        Self::build(config, sdk, sdk, kinds, zw_aws::table::Partition::single())
+    }
+
+    /// An app for one member account (organization mode): collectors on
+    /// `member` (its assumed role, read-only), the findings table, the
+    /// license and the expectations document on `central` (the
+    /// deployment's own credentials), findings under the account's
+    /// partition keys.
+    pub fn for_account(
+        config: Config,
+        member: &SdkConfig,
+        central: &SdkConfig,
+        kinds: &[FamilyKind],
+        account: zw_core::org::AccountRef,
+    ) -> Result<Self, AppError> {
+        Self::build(
+            config,
+            member,
+            central,
+            kinds,
+            zw_aws::table::Partition::account(account),
+        )
+    }
+
+    fn build(
+        config: Config,
+        sdk: &SdkConfig,
+        central: &SdkConfig,
+        kinds: &[FamilyKind],
+        partition: zw_aws::table::Partition,
+    ) -> Result<Self, AppError> {
+        let services = Services::split(sdk, central, &config, partition);
         let dns = if kinds.contains(&FamilyKind::Dns) {
-            Some(DnsAdapters::new(&config, sdk, &services)?)
+            Some(DnsAdapters::new(&config, sdk, central, &services)?)
         } else {
             None
         };
@@ -288,12 +327,14 @@ impl App {
         let cache = || {
             services.store.as_ref().map(|s| {
                 DynamoInventoryCache::with_client(s.client().clone(), s.table().to_owned())
+                    .in_partition(s.partition().clone())
             })
         };
         let health = kinds.contains(&FamilyKind::Health).then(|| HealthAdapters {
             alarms: HealthAlarmReader::new(sdk, &services.calls),
             history: services.store.as_ref().map(|s| {
                 DynamoHealthHistory::with_client(s.client().clone(), s.table().to_owned())
+                    .in_partition(s.partition().clone())
             }),
             cache: cache(),
         });
@@ -320,7 +361,7 @@ impl App {
         } else {
             None
         };
-        let license = license::LicenseAdapters::new(&config.license, sdk, &services)?;
+        let license = license::LicenseAdapters::new(&config.license, central, &services)?;
         Ok(Self {
             config: std::sync::Arc::new(config),
             services,

@@ -28,6 +28,8 @@ pub struct TableBudget {
     window_secs: u64,
     per_window: u64,
     warned: Arc<AtomicBool>,
+    /// Each member account has its own Route 53 quota (organization mode).
+    partition: crate::table::Partition,
 }
 
 /// (window length in seconds, requests per window) for `rps`.
@@ -54,7 +56,13 @@ impl TableBudget {
             window_secs,
             per_window,
             warned: Arc::new(AtomicBool::new(false)),
+            partition: crate::table::Partition::single(),
         }
+    }
+
+    pub fn in_partition(mut self, partition: crate::table::Partition) -> Self {
+        self.partition = partition;
+        self
     }
 
     /// Waits until the account-wide window has room, and takes a slot.
@@ -68,7 +76,10 @@ impl TableBudget {
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .key("pk", AttributeValue::S(budget_pk(self.name)))
+                .key(
+                    "pk",
+                    AttributeValue::S(self.partition.pk(&budget_pk(self.name))),
+                )
                 .key("sk", AttributeValue::S(window.to_string()))
                 .update_expression("ADD granted :one SET expires_at = :expires")
                 .condition_expression("attribute_not_exists(granted) OR granted < :max")

@@ -88,20 +88,36 @@ pub struct Services {
 
 impl Services {
     pub fn new(sdk: &SdkConfig, cfg: &Config) -> Self {
+        Self::split(sdk, sdk, cfg, crate::table::Partition::single())
+    }
+
+    /// Collectors on `collect` (a member account's assumed role, in
+    /// organization mode), the findings table on `table` (the central
+    /// account's own credentials) under `partition`.
+    pub fn split(
+        collect: &SdkConfig,
+        table: &SdkConfig,
+        cfg: &Config,
+        partition: crate::table::Partition,
+    ) -> Self {
+        let sdk = collect;
         let calls = ApiCallCounter::default();
         let (common, certs) = (&cfg.common, &cfg.certificates);
-        let store = common
-            .table_name
-            .as_ref()
-            .map(|t| DynamoStore::new(sdk, t.clone(), common.history_retention_days, &calls));
+        let store = common.table_name.as_ref().map(|t| {
+            DynamoStore::new(table, t.clone(), common.history_retention_days, &calls)
+                .in_partition(partition.clone())
+        });
         let mut route53 = Route53Collector::new(sdk, common.route53_rps, &calls);
         if let Some(store) = &store {
-            route53 = route53.with_shared_budget(TableBudget::new(
-                store.client().clone(),
-                store.table().to_owned(),
-                "route53",
-                common.route53_rps,
-            ));
+            route53 = route53.with_shared_budget(
+                TableBudget::new(
+                    store.client().clone(),
+                    store.table().to_owned(),
+                    "route53",
+                    common.route53_rps,
+                )
+                .in_partition(partition.clone()),
+            );
         }
         let mut acm = AcmCollector::new(
             sdk,
@@ -111,10 +127,10 @@ impl Services {
             &calls,
         );
         if let Some(store) = &store {
-            acm = acm.with_resume(ResumeCursor::new(
-                store.client().clone(),
-                store.table().to_owned(),
-            ));
+            acm = acm.with_resume(
+                ResumeCursor::new(store.client().clone(), store.table().to_owned())
+                    .in_partition(partition),
+            );
         }
         Self {
             acm,

@@ -230,11 +230,21 @@ const HISTORY_TTL_DAYS: i64 = 7;
 pub struct DynamoHealthHistory {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    partition: crate::table::Partition,
 }
 
 impl DynamoHealthHistory {
     pub fn with_client(client: aws_sdk_dynamodb::Client, table: String) -> Self {
-        Self { client, table }
+        Self {
+            client,
+            table,
+            partition: crate::table::Partition::single(),
+        }
+    }
+
+    pub fn in_partition(mut self, partition: crate::table::Partition) -> Self {
+        self.partition = partition;
+        self
     }
 }
 
@@ -314,7 +324,8 @@ pub fn parse_history(item: &Item) -> Result<StatusHistory, String> {
 
 impl HealthHistoryStore for DynamoHealthHistory {
     async fn load_history(&self) -> Result<BTreeMap<String, StatusHistory>, PortError> {
-        let items = query_partition(&self.client, &self.table, HISTORY_PK).await?;
+        let items =
+            query_partition(&self.client, &self.table, &self.partition.pk(HISTORY_PK)).await?;
         let mut out = BTreeMap::new();
         for item in &items {
             // One damaged item loses that check's history, not everyone's.
@@ -335,7 +346,11 @@ impl HealthHistoryStore for DynamoHealthHistory {
             .iter()
             .map(|h| {
                 PutRequest::builder()
-                    .set_item(Some(history_item(h)))
+                    .set_item(Some({
+                        let mut item = history_item(h);
+                        self.partition.stamp(&mut item);
+                        item
+                    }))
                     .build()
                     .map(|p| WriteRequest::builder().put_request(p).build())
                     .map_err(|e| {

@@ -56,6 +56,7 @@ pub struct DynamoInventoryCache {
     client: Client,
     table: String,
     clock: Arc<dyn Clock>,
+    partition: crate::table::Partition,
 }
 
 impl std::fmt::Debug for DynamoInventoryCache {
@@ -80,7 +81,19 @@ impl DynamoInventoryCache {
             client,
             table,
             clock: Arc::new(SystemClock),
+            partition: crate::table::Partition::single(),
         }
+    }
+
+    /// The same cache, for one member account's zones (organization mode).
+    pub fn in_partition(mut self, partition: crate::table::Partition) -> Self {
+        self.partition = partition;
+        self
+    }
+
+    fn stamped(&self, mut item: Item) -> Item {
+        self.partition.stamp(&mut item);
+        item
     }
 
     /// The clock `expires_at` and generations are computed from (tests).
@@ -259,7 +272,7 @@ impl DynamoInventoryCache {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", s(inventory_pk(zone_id)))
+            .key("pk", s(self.partition.pk(&inventory_pk(zone_id))))
             .key("sk", s(HEAD_SK))
             .consistent_read(true)
             .send()
@@ -287,7 +300,7 @@ impl DynamoInventoryCache {
     }
 
     async fn try_delete_chunks(&self, zone_id: &str, generation: &str) -> Result<(), PortError> {
-        let pk = inventory_pk(zone_id);
+        let pk = self.partition.pk(&inventory_pk(zone_id));
         let mut keys = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -326,7 +339,7 @@ impl DynamoInventoryCache {
         chunks: usize,
         mut previous: Option<String>,
     ) -> Result<Switch, PortError> {
-        let item = head_item(inv, generation, chunks)?;
+        let item = self.stamped(head_item(inv, generation, chunks)?);
         for _ in 0..HEAD_ATTEMPTS {
             // `attribute_not_exists(generation)` holds for no head at all
             // and for a head too broken to have one.
@@ -396,7 +409,7 @@ impl InventoryCache for DynamoInventoryCache {
                 return Ok(None);
             }
         };
-        let pk = inventory_pk(zone_id);
+        let pk = self.partition.pk(&inventory_pk(zone_id));
         let mut chunks: Vec<(usize, String)> = Vec::with_capacity(head.chunks);
         let mut start: Option<Item> = None;
         loop {
@@ -484,7 +497,7 @@ impl InventoryCache for DynamoInventoryCache {
             // Nothing (usable) cached: the whole inventory it is.
             _ => return self.save(inventory).await,
         };
-        let item = head_item(inventory, &head.generation, head.chunks)?;
+        let item = self.stamped(head_item(inventory, &head.generation, head.chunks)?);
         match self
             .client
             .put_item()
@@ -524,7 +537,7 @@ impl InventoryCache for DynamoInventoryCache {
         let mut requests = Vec::with_capacity(chunks);
         for (i, body) in bodies.into_iter().enumerate() {
             let put = PutRequest::builder()
-                .set_item(Some(HashMap::from([
+                .set_item(Some(self.stamped(HashMap::from([
                     ("pk".into(), s(&pk)),
                     ("sk".into(), s(chunk_sk(&generation, i))),
                     ("item_type".into(), s("inventory-chunk")),
@@ -532,7 +545,7 @@ impl InventoryCache for DynamoInventoryCache {
                     ("index".into(), n(i)),
                     ("record_sets".into(), s(body)),
                     ("expires_at".into(), n(expires_at)),
-                ])))
+                ]))))
                 .build()
                 .map_err(|e| {
                     PortError::new(

@@ -21,10 +21,11 @@ pub mod ip_ranges;
 pub mod license;
 pub mod limiter;
 pub mod metrics;
+pub mod org;
 pub mod resume;
 pub mod route53;
 pub mod store;
-mod table;
+pub mod table;
 pub mod targets;
 pub mod usage;
 

@@ -22,12 +22,22 @@ const TTL_DAYS: i64 = 7;
 pub struct ResumeCursor {
     client: Client,
     table: String,
+    partition: crate::table::Partition,
 }
 
 impl ResumeCursor {
     /// On a client the process already has (the findings store's).
     pub fn new(client: Client, table: String) -> Self {
-        Self { client, table }
+        Self {
+            client,
+            table,
+            partition: crate::table::Partition::single(),
+        }
+    }
+
+    pub fn in_partition(mut self, partition: crate::table::Partition) -> Self {
+        self.partition = partition;
+        self
     }
 
     /// The last ARN the previous cut-short scan of `region` described.
@@ -36,7 +46,7 @@ impl ResumeCursor {
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(PK.into()))
+            .key("pk", AttributeValue::S(self.partition.pk(PK)))
             .key("sk", AttributeValue::S(region.to_string()))
             .consistent_read(true)
             .send()
@@ -61,7 +71,7 @@ impl ResumeCursor {
             .client
             .put_item()
             .table_name(&self.table)
-            .item("pk", AttributeValue::S(PK.into()))
+            .item("pk", AttributeValue::S(self.partition.pk(PK)))
             .item("sk", AttributeValue::S(region.to_string()))
             .item("item_type", AttributeValue::S("resume".into()))
             .item("after", AttributeValue::S(after.to_owned()))

@@ -54,6 +54,8 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     retention_days: u32,
+    /// Whose findings: today's keys, or one member account's (organization mode).
+    partition: crate::table::Partition,
 }
 
 impl DynamoStore {
@@ -70,7 +72,19 @@ impl DynamoStore {
             client: Client::from_conf(conf),
             table,
             retention_days,
+            partition: crate::table::Partition::single(),
         }
+    }
+
+    /// The same store, keeping one member account's items under its own
+    /// partition keys (organization mode).
+    pub fn in_partition(mut self, partition: crate::table::Partition) -> Self {
+        self.partition = partition;
+        self
+    }
+
+    pub fn partition(&self) -> &crate::table::Partition {
+        &self.partition
     }
 
     /// The table's client, for the other adapters that keep items in it
@@ -355,15 +369,21 @@ impl DynamoStore {
         crate::error::table_error(&self.table, operation, e)
     }
 
+    fn stamped(&self, mut item: Item) -> Item {
+        self.partition.stamp(&mut item);
+        item
+    }
+
     fn actions(&self, scan_id: &str, c: &Change, announce: bool) -> Vec<TransactWriteItem> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(finding_item(
-                &c.finding,
-                c.version,
-                scan_id,
-                c.expires_at,
-            )));
+        let put =
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(self.stamped(finding_item(
+                    &c.finding,
+                    c.version,
+                    scan_id,
+                    c.expires_at,
+                ))));
         let put = match c.expected_version {
             None => put.condition_expression("attribute_not_exists(pk)"),
             Some(v) => put
@@ -377,7 +397,12 @@ impl DynamoStore {
         if let Some(t) = c.transition {
             let history = Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(history_item(c, t, scan_id, self.retention_days)))
+                .set_item(Some(self.stamped(history_item(
+                    c,
+                    t,
+                    scan_id,
+                    self.retention_days,
+                ))))
                 // Retried transactions must not write a second entry.
                 .condition_expression("attribute_not_exists(pk)")
                 .build();
@@ -385,10 +410,13 @@ impl DynamoStore {
                 out.push(TransactWriteItem::builder().put(h).build());
             }
         }
-        if announce && let Some(event) = notify::event_for(c, scan_id) {
+        if announce && let Some(mut event) = notify::event_for(c, scan_id) {
+            if let Some(a) = self.partition.account_ref() {
+                notify::name_account(&mut event, &a.id, &a.name);
+            }
             let outbox = Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(outbox_item(&event, c.finding.last_seen)))
+                .set_item(Some(self.stamped(outbox_item(&event, c.finding.last_seen))))
                 .condition_expression("attribute_not_exists(pk)")
                 .build();
             if let Ok(o) = outbox {
@@ -490,7 +518,7 @@ impl DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", s(OUTBOX_PK))
+            .key("pk", s(self.partition.pk(OUTBOX_PK)))
             .key("sk", s(id))
             .update_expression("SET claimed_by = :me, claimed_until = :until")
             .condition_expression(
@@ -519,7 +547,12 @@ impl DynamoStore {
 impl FindingStore for DynamoStore {
     async fn load_current(&self) -> Result<CurrentFindings, PortError> {
         let mut out = CurrentFindings::default();
-        let items = crate::table::query_partition(&self.client, &self.table, FINDING_PK).await?;
+        let items = crate::table::query_partition(
+            &self.client,
+            &self.table,
+            &self.partition.pk(FINDING_PK),
+        )
+        .await?;
         for item in &items {
             match parse_finding(item) {
                 Ok(f) => out.findings.push(f),
@@ -552,7 +585,7 @@ impl FindingStore for DynamoStore {
                 .client
                 .get_item()
                 .table_name(&self.table)
-                .key("pk", s(FINDING_PK))
+                .key("pk", s(self.partition.pk(FINDING_PK)))
                 .key("sk", s(finding_sk(k)))
                 .consistent_read(true)
                 .send()
@@ -610,7 +643,9 @@ impl FindingStore for DynamoStore {
     }
 
     async fn pending_events(&self, claimant: &str) -> Result<Vec<PendingEvent>, PortError> {
-        let items = crate::table::query_partition(&self.client, &self.table, OUTBOX_PK).await?;
+        let items =
+            crate::table::query_partition(&self.client, &self.table, &self.partition.pk(OUTBOX_PK))
+                .await?;
         let now = SystemClock.now();
         let mut out = Vec::new();
         for item in &items {
@@ -635,7 +670,7 @@ impl FindingStore for DynamoStore {
                 .client
                 .update_item()
                 .table_name(&self.table)
-                .key("pk", s(OUTBOX_PK))
+                .key("pk", s(self.partition.pk(OUTBOX_PK)))
                 .key("sk", s(id.clone()))
                 .update_expression("REMOVE claimed_by, claimed_until")
                 .condition_expression("claimed_by = :me")
@@ -661,7 +696,7 @@ impl FindingStore for DynamoStore {
             .iter()
             .filter_map(|id| {
                 let delete = DeleteRequest::builder()
-                    .key("pk", s(OUTBOX_PK))
+                    .key("pk", s(self.partition.pk(OUTBOX_PK)))
                     .key("sk", s(id.clone()))
                     .build()
                     .ok()?;
@@ -683,7 +718,7 @@ impl FindingStore for DynamoStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(scan_item(scan, self.retention_days)?))
+            .set_item(Some(self.stamped(scan_item(scan, self.retention_days)?)))
             .send()
             .await
             .map_err(|e| self.error("PutItem", e))?;

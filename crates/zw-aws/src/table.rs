@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 use zw_core::ports::{ErrorKind, PortError};
 
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// BatchWriteItem takes at most 25 requests.
 const BATCH_SIZE: usize = 25;
@@ -17,7 +17,7 @@ const BATCH_SIZE: usize = 25;
 const BATCH_ATTEMPTS: u32 = 8;
 
 /// Every item of partition `pk`, strongly consistent, all pages.
-pub(crate) async fn query_partition(
+pub async fn query_partition(
     client: &Client,
     table: &str,
     pk: &str,
@@ -45,7 +45,7 @@ pub(crate) async fn query_partition(
 
 /// Sends write requests 25 at a time, retrying what DynamoDB left
 /// unprocessed with exponential backoff and jitter.
-pub(crate) async fn batch_write(
+pub async fn batch_write(
     client: &Client,
     table: &str,
     requests: Vec<WriteRequest>,
@@ -85,4 +85,53 @@ pub(crate) async fn batch_write(
         }
     }
     Ok(())
+}
+
+/// Whose items an adapter reads and writes. A single-account deployment
+/// keeps today's keys (`FINDING`, `SCAN#<day>`, ...); in organization mode
+/// every partition key of an account's items is prefixed with
+/// `ACCOUNT#<id>#`, so no partition is shared by the whole organization,
+/// and every item names its account (`account_id`, `account_name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Partition {
+    account: Option<std::sync::Arc<zw_core::org::AccountRef>>,
+}
+
+/// The prefix of every organization-mode account partition.
+pub const ACCOUNT_PREFIX: &str = "ACCOUNT#";
+
+impl Partition {
+    /// Today's unprefixed keys.
+    pub fn single() -> Self {
+        Self::default()
+    }
+
+    pub fn account(account: zw_core::org::AccountRef) -> Self {
+        Self {
+            account: Some(std::sync::Arc::new(account)),
+        }
+    }
+
+    pub fn account_ref(&self) -> Option<&zw_core::org::AccountRef> {
+        self.account.as_deref()
+    }
+
+    /// The partition key of `base` (`FINDING`, `HISTORY#2026-12-02`, ...).
+    pub fn pk(&self, base: &str) -> String {
+        match &self.account {
+            None => base.to_owned(),
+            Some(a) => format!("{ACCOUNT_PREFIX}{}#{base}", a.id),
+        }
+    }
+
+    /// Moves a built item into this partition: its `pk` prefixed, its
+    /// account named.
+    pub fn stamp(&self, item: &mut Item) {
+        let Some(a) = &self.account else { return };
+        if let Some(AttributeValue::S(pk)) = item.get_mut("pk") {
+            *pk = format!("{ACCOUNT_PREFIX}{}#{pk}", a.id);
+        }
+        item.insert("account_id".into(), AttributeValue::S(a.id.clone()));
+        item.insert("account_name".into(), AttributeValue::S(a.name.clone()));
+    }
 }

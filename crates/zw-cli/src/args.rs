@@ -46,6 +46,62 @@ pub enum Command {
         #[command(subcommand)]
         what: LicenseCommand,
     },
+    /// The findings the table holds now (open ones, most severe first), for
+    /// this account or, in organization mode, for one member account.
+    Findings(FindingsArgs),
+    /// Maintenance of the findings table.
+    Table {
+        #[command(subcommand)]
+        what: TableCommand,
+    },
+}
+
+/// Flags of `zonewarden findings`.
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    /// A member account's findings (organization mode); default: the
+    /// single-account deployment's own.
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: Option<String>,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+    /// Only findings at least this severe.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub min_severity: Option<Severity>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TableCommand {
+    /// Before switching a single-account deployment to organization mode:
+    /// copy its findings, history, scan records and inventory under the
+    /// account's partition keys (the license stays). Safe to run again.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The account the existing items belong to (the deployment's own).
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: String,
+    /// Its name, as Organizations lists it (default: the id).
+    #[arg(long, value_name = "NAME", default_value = "")]
+    pub account_name: String,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+    /// Count what would move; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Delete the unpartitioned originals once every copy is written.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub delete_source: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,8 +159,39 @@ pub enum ScanTarget {
     /// The certificates endpoints actually serve: one TLS handshake per
     /// address of every HTTPS name, standbys included.
     Endpoints(EndpointsArgs),
-    /// Every family in one scan record.
-    All(DnsArgs),
+    /// Every family in one scan record; with --role-name, in each of
+    /// several accounts.
+    All(AllArgs),
+}
+
+/// Flags of `scan all`.
+#[derive(Debug, Args)]
+pub struct AllArgs {
+    #[command(flatten)]
+    pub dns: DnsArgs,
+    #[command(flatten)]
+    pub org: OrgArgs,
+}
+
+/// Scanning other accounts through a role in each.
+#[derive(Debug, Args)]
+pub struct OrgArgs {
+    /// The role to assume in each account (zonewarden-member from
+    /// infra/org/member-role.yaml, or e.g. OrganizationAccountAccessRole):
+    /// the scan only reads.
+    #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
+    pub role_name: Option<String>,
+    /// An account to scan through --role-name; repeat for several.
+    #[arg(long = "account", value_name = "ID", value_parser = parse_account, requires = "role_name")]
+    pub accounts: Vec<String>,
+    /// Every active account of the organization (narrowed by ZW_ORG_UNITS,
+    /// ZW_ORG_INCLUDE_ACCOUNTS, ZW_ORG_EXCLUDE_ACCOUNTS); needs
+    /// Organizations read access (management or delegated administrator).
+    #[arg(long, conflicts_with = "accounts", requires = "role_name")]
+    pub organization: bool,
+    /// Accounts scanned at once (each keeps its own Route 53 budget).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
 }
 
 /// Flags of the endpoints scan.
@@ -174,6 +261,20 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 
 fn parse_region(s: &str) -> Result<Region, String> {
     Region::parse(s)
+}
+
+fn parse_account(s: &str) -> Result<String, String> {
+    zw_core::org::check_account_id(s).map(|()| s.to_owned())
+}
+
+fn parse_role_name(s: &str) -> Result<String, String> {
+    if zw_core::config::check_role_name(s) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "`{s}` is not an IAM role name (1-64 of A-Z a-z 0-9 + = , . @ _ -, no path)"
+        ))
+    }
 }
 
 fn parse_table(s: &str) -> Result<String, String> {

@@ -3,6 +3,7 @@
 
 mod args;
 mod license;
+mod org;
 mod output;
 mod scan;
 
@@ -46,6 +47,10 @@ fn run(cli: args::Cli) -> anyhow::Result<u8> {
         match &cli.command {
             args::Command::Scan { what } => Ok(scan::scan(&cli.aws, what).await?),
             args::Command::License { what } => Ok(license::license(&cli.aws, what).await?),
+            args::Command::Findings(a) => Ok(org::findings(&cli.aws, a).await?),
+            args::Command::Table {
+                what: args::TableCommand::Migrate(a),
+            } => Ok(org::migrate(&cli.aws, a).await?),
         }
     })
 }

@@ -61,8 +61,8 @@ fn request(target: &ScanTarget) -> Request<'_> {
         },
         ScanTarget::All(a) => Request {
             kinds: FamilyKind::ALL.to_vec(),
-            common: &a.common,
-            dns: Some(a),
+            common: &a.dns.common,
+            dns: Some(&a.dns),
             targets: &[],
         },
     }
@@ -117,6 +117,11 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
     }
 
     let sdk = with_timeouts(&sdk, &cfg.common.aws_timeouts);
+    if let ScanTarget::All(all) = target
+        && let Some(role) = &all.org.role_name
+    {
+        return crate::org::scan_accounts(&sdk, cfg, args, &all.org, role).await;
+    }
     let app = App::new(cfg, &sdk, &req.kinds).map_err(|e| CliError::Usage(e.to_string()))?;
     let cloudwatch = app.services.cloudwatch(&sdk);
     let events = (args.notify && app.config.common.notify)
@@ -147,7 +152,7 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
 }
 
 /// Prints the report and decides the exit status.
-fn respond(report: &ScanReport, args: &ScanArgs) -> Result<u8, CliError> {
+pub(crate) fn respond(report: &ScanReport, args: &ScanArgs) -> Result<u8, CliError> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match args.format {

@@ -422,6 +422,111 @@ impl LicenseConfig {
     }
 }
 
+/// Organization mode (`docs/organization.md`): how accounts are found and
+/// entered. Unused in a single-account deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgConfig {
+    /// `ZW_ORG_MEMBER_ROLE_NAME`: the read-only role in every member account.
+    pub member_role_name: Option<String>,
+    /// `ZW_ORG_UNITS`: OU or root ids whose accounts (nested OUs included)
+    /// are scanned; empty: the whole organization.
+    pub units: Vec<String>,
+    /// `ZW_ORG_INCLUDE_ACCOUNTS`: only these accounts (empty: all selected).
+    pub include: std::collections::BTreeSet<String>,
+    /// `ZW_ORG_EXCLUDE_ACCOUNTS`: never these.
+    pub exclude: std::collections::BTreeSet<String>,
+    /// `ZW_ORG_MAX_CONCURRENCY`, default 40: accounts scanned at once.
+    pub max_concurrency: u32,
+    /// `ZW_ORG_TOLERATED_FAILURE_PERCENT`, default 10.
+    pub tolerated_failure_percent: u32,
+    /// `ZW_ORG_STALE_MINUTES`, default 60: an account whose last successful
+    /// scan is older counts as not scanned.
+    pub stale_minutes: u32,
+}
+
+impl Default for OrgConfig {
+    fn default() -> Self {
+        Self {
+            member_role_name: None,
+            units: Vec::new(),
+            include: Default::default(),
+            exclude: Default::default(),
+            max_concurrency: 40,
+            tolerated_failure_percent: 10,
+            stale_minutes: 60,
+        }
+    }
+}
+
+impl OrgConfig {
+    const KNOWN: [&'static str; 7] = [
+        "ZW_ORG_MEMBER_ROLE_NAME",
+        "ZW_ORG_UNITS",
+        "ZW_ORG_INCLUDE_ACCOUNTS",
+        "ZW_ORG_EXCLUDE_ACCOUNTS",
+        "ZW_ORG_MAX_CONCURRENCY",
+        "ZW_ORG_TOLERATED_FAILURE_PERCENT",
+        "ZW_ORG_STALE_MINUTES",
+    ];
+
+    fn parse(v: &mut Vars) -> Self {
+        let d = Self::default();
+        let member_role_name = v.get("ZW_ORG_MEMBER_ROLE_NAME");
+        if let Some(r) = &member_role_name
+            && !check_role_name(r)
+        {
+            v.error(format!(
+                "ZW_ORG_MEMBER_ROLE_NAME: `{r}` is not an IAM role name (1-64 of A-Z a-z 0-9 + = , . @ _ -)"
+            ));
+        }
+        let units = v.list("ZW_ORG_UNITS").unwrap_or_default();
+        for u in &units {
+            if !(u.starts_with("ou-") || u.starts_with("r-"))
+                || !u[2..]
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            {
+                v.error(format!(
+                    "ZW_ORG_UNITS: `{u}` is not an organizational unit id (ou-xxxx-xxxxxxxx) or root id (r-xxxx)"
+                ));
+            }
+        }
+        let mut accounts = |key: &str| -> std::collections::BTreeSet<String> {
+            let ids = v.list(key).unwrap_or_default();
+            for id in &ids {
+                if let Err(e) = crate::org::check_account_id(id) {
+                    v.error(format!("{key}: {e}"));
+                }
+            }
+            ids.into_iter().collect()
+        };
+        let include = accounts("ZW_ORG_INCLUDE_ACCOUNTS");
+        let exclude = accounts("ZW_ORG_EXCLUDE_ACCOUNTS");
+        Self {
+            member_role_name,
+            units,
+            include,
+            exclude,
+            max_concurrency: v.number("ZW_ORG_MAX_CONCURRENCY", d.max_concurrency, 1, 1000),
+            tolerated_failure_percent: v.number(
+                "ZW_ORG_TOLERATED_FAILURE_PERCENT",
+                d.tolerated_failure_percent,
+                0,
+                100,
+            ),
+            stale_minutes: v.number("ZW_ORG_STALE_MINUTES", d.stale_minutes, 15, 10080),
+        }
+    }
+}
+
+/// An IAM role name (not a path): what `arn:aws:iam::<id>:role/<name>` takes.
+pub fn check_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}
+
 /// The vendor endpoint must be https, except to a loopback address (the
 /// local vendor service of the tests and the demo).
 fn check_endpoint(url: &str) -> Result<(), &'static str> {
@@ -481,6 +586,7 @@ pub struct Config {
     pub health: HealthConfig,
     pub tls: TlsConfig,
     pub license: LicenseConfig,
+    pub org: OrgConfig,
 }
 
 /// Every configuration problem found, one per line.
@@ -901,6 +1007,7 @@ impl Config {
             .chain(HealthConfig::KNOWN.iter())
             .chain(TlsConfig::KNOWN.iter())
             .chain(LicenseConfig::KNOWN.iter())
+            .chain(OrgConfig::KNOWN.iter())
             .copied()
             .collect();
         let mut unknown: Vec<String> = v
@@ -925,6 +1032,7 @@ impl Config {
         let health = HealthConfig::parse(&mut v);
         let tls = TlsConfig::parse(&mut v);
         let license = LicenseConfig::parse(&mut v);
+        let org = OrgConfig::parse(&mut v);
         if v.errors.is_empty() {
             Ok(Self {
                 common,
@@ -933,6 +1041,7 @@ impl Config {
                 health,
                 tls,
                 license,
+                org,
             })
         } else {
             Err(ConfigErrors(v.errors))
@@ -1245,6 +1354,7 @@ mod tests {
     fn license_settings_default_to_sending_nothing_and_refuse_bad_values() {
         let c = Config::from_vars([("AWS_REGION", "eu-west-1")]).unwrap();
         assert_eq!(c.license, LicenseConfig::default());
+        assert_eq!(c.org, OrgConfig::default());
         assert!(c.license.endpoint.is_none() && c.license.fleet_visibility);
         let c = Config::from_vars([
             ("AWS_REGION", "eu-west-1"),
@@ -1286,5 +1396,38 @@ mod tests {
             ])
             .is_ok()
         );
+    }
+
+    #[test]
+    fn organization_settings_parse_and_bad_ones_are_named() {
+        let c = Config::from_vars([
+            ("AWS_REGION", "eu-west-1"),
+            ("ZW_ORG_MEMBER_ROLE_NAME", "zonewarden-member"),
+            ("ZW_ORG_UNITS", "ou-ab12-cdef3456,r-ab12"),
+            ("ZW_ORG_EXCLUDE_ACCOUNTS", "111122223333"),
+            ("ZW_ORG_MAX_CONCURRENCY", "100"),
+        ])
+        .expect("valid");
+        assert_eq!(c.org.member_role_name.as_deref(), Some("zonewarden-member"));
+        assert_eq!(c.org.units.len(), 2);
+        assert!(c.org.exclude.contains("111122223333"));
+        assert_eq!((c.org.max_concurrency, c.org.stale_minutes), (100, 60));
+        let e = Config::from_vars([
+            ("AWS_REGION", "eu-west-1"),
+            ("ZW_ORG_MEMBER_ROLE_NAME", "role/with/path"),
+            ("ZW_ORG_UNITS", "engineering"),
+            ("ZW_ORG_INCLUDE_ACCOUNTS", "1111-2222-3333"),
+            ("ZW_ORG_TOLERATED_FAILURE_PERCENT", "101"),
+        ])
+        .expect_err("invalid")
+        .to_string();
+        for key in [
+            "ZW_ORG_MEMBER_ROLE_NAME",
+            "ZW_ORG_UNITS: `engineering`",
+            "ZW_ORG_INCLUDE_ACCOUNTS: `1111-2222-3333`",
+            "ZW_ORG_TOLERATED_FAILURE_PERCENT",
+        ] {
+            assert!(e.contains(key), "{key} not in {e}");
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod license;
 pub mod metrics;
 pub mod model;
 pub mod notify;
+pub mod org;
 pub mod ports;
 pub mod reconcile;
 pub mod record;

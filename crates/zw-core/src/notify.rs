@@ -94,6 +94,15 @@ pub fn event_for(change: &Change, scan_id: &str) -> Option<FindingEvent> {
     })
 }
 
+/// Names the member account a finding event is about (organization mode:
+/// EventBridge's own `account` is the central one that sent it).
+pub fn name_account(event: &mut FindingEvent, id: &str, name: &str) {
+    if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&event.detail) {
+        m.insert("account".into(), json!({"id": id, "name": name}));
+        event.detail = fit(Value::Object(m));
+    }
+}
+
 /// One event listing every open finding at `min` or above (most severe and
 /// oldest first), with counts per severity and a plain-text rendering for
 /// e-mail. Sent even when nothing is open: silence would look like a dead
@@ -262,6 +271,15 @@ mod tests {
             transition,
             expires_at: None,
         }
+    }
+
+    #[test]
+    fn a_member_accounts_event_names_the_account() {
+        let mut e = event_for(&change(Some(Transition::Opened), json!({})), "s-1").expect("event");
+        name_account(&mut e, "111122223333", "prod");
+        let d: Value = serde_json::from_str(&e.detail).expect("JSON");
+        assert_eq!(d["account"], json!({"id": "111122223333", "name": "prod"}));
+        assert_eq!(d["scan_id"], "s-1", "the rest of the detail is kept");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! parsing (which events it accepts, and what they say changed).
 
 pub mod event;
+pub mod org;
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;

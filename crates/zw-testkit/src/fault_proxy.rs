@@ -37,6 +37,8 @@ pub struct FaultCounts {
     pub throttled: AtomicU64,
     pub server_errors: AtomicU64,
     pub stalled: AtomicU64,
+    /// AssumeRole requests refused (`start_denying`).
+    pub denied: AtomicU64,
 }
 
 impl FaultCounts {
@@ -68,6 +70,19 @@ impl FaultProxy {
     /// Listens on 127.0.0.1 (a free port) and forwards to `upstream`
     /// (moto's `host:port`).
     pub async fn start(upstream: SocketAddr, plan: FaultPlan) -> std::io::Result<Self> {
+        Self::start_denying(upstream, plan, Vec::new()).await
+    }
+
+    /// Like `start`, and answers STS `AssumeRole` of a role in any of
+    /// `denied_accounts` with STS's own AccessDenied (moto assumes any role
+    /// in any account: this is a member account whose role is missing or
+    /// does not trust us).
+    pub async fn start_denying(
+        upstream: SocketAddr,
+        plan: FaultPlan,
+        denied_accounts: Vec<String>,
+    ) -> std::io::Result<Self> {
+        let denied = Arc::new(denied_accounts);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let counts = Arc::new(FaultCounts::default());
@@ -75,10 +90,10 @@ impl FaultProxy {
         let c = counts.clone();
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
-                let (c, seen) = (c.clone(), seen.clone());
+                let (c, seen, denied) = (c.clone(), seen.clone(), denied.clone());
                 tokio::spawn(async move {
                     // A broken client connection only ends that request.
-                    let _ = serve(client, upstream, plan, &c, &seen).await;
+                    let _ = serve(client, upstream, plan, &c, &seen, &denied).await;
                 });
             }
         });
@@ -207,14 +222,37 @@ fn response(status: u16, reason: &str, content_type: &str, body: &str) -> Vec<u8
     .into_bytes()
 }
 
+/// The denied account an STS AssumeRole request names, if any.
+fn denied_assume_role<'a>(req: &Request, denied: &'a [String]) -> Option<&'a String> {
+    let body = String::from_utf8_lossy(&req.body);
+    if !body.contains("Action=AssumeRole") {
+        return None;
+    }
+    // The role ARN arrives form-encoded: arn%3Aaws%3Aiam%3A%3A<id>%3Arole...
+    denied
+        .iter()
+        .find(|id| body.contains(&format!("%3A%3A{id}%3A")) || body.contains(&format!("::{id}:")))
+}
+
 async fn serve(
     mut client: TcpStream,
     upstream: SocketAddr,
     plan: FaultPlan,
     counts: &FaultCounts,
     seen: &Mutex<HashSet<u64>>,
+    denied: &[String],
 ) -> std::io::Result<()> {
     let req = read_request(&mut client).await?;
+    if let Some(id) = denied_assume_role(&req, denied) {
+        counts.denied.fetch_add(1, Ordering::SeqCst);
+        let body = format!(
+            "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: arn:aws:sts::123456789012:assumed-role/zonewarden-org-scanner/test is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::{id}:role/zonewarden-member</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+        );
+        client
+            .write_all(&response(403, "Forbidden", "text/xml", &body))
+            .await?;
+        return client.shutdown().await;
+    }
     match decide(req.key(), &plan, seen) {
         Some(Fault::Throttle) => {
             counts.throttled.fetch_add(1, Ordering::SeqCst);
