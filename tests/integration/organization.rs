@@ -684,3 +684,244 @@ fn the_member_role_only_reads_and_trusts_only_the_scanner_in_the_organization() 
         );
     }
 }
+
+/// A loopback stand-in for AWS's ip-ranges.json (no internet here), so a
+/// `scan all` has no error of its own and an account is `scanned`.
+async fn ip_ranges() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let body = r#"{"syncToken":"1","createDate":"2026-12-01-00-00-00","prefixes":[{"ip_prefix":"3.5.140.0/22","region":"ap-northeast-2","service":"AMAZON"}],"ipv6_prefixes":[]}"#;
+                let _ = s
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+            });
+        }
+    });
+    format!("http://{addr}/ip-ranges.json")
+}
+
+fn cli(args: &[&str], vars: &[(&str, String)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(crate::cli::binary());
+    cmd.env_clear()
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("HOME", "/nonexistent")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        // Only the certificates matter here: no DNS servers to ask.
+        .env("ZW_REGIONS", "eu-west-1");
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("runs")
+}
+
+/// `scan all --role-name --account ...` and `--organization` from the CLI,
+/// then `findings --account` reading one account back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_scans_several_accounts_and_shows_one() {
+    let env = Env::new().await;
+    let org = aws_sdk_organizations::Client::new(&env.sdk);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("CreateOrganization");
+    let a = create_account(&org, "team-a").await;
+    let b = create_account(&org, "team-b").await;
+    let a_arn = import(&member_sdk(&env, &a).await, "a.example.com", 3).await;
+    let b_arn = import(&member_sdk(&env, &b).await, "b.example.com", 3).await;
+    let mut vars: Vec<(&str, String)> = crate::cli::moto_env(&env.moto.endpoint);
+    vars.push(("ZW_AWS_IP_RANGES_URL", ip_ranges().await));
+    vars.push(("ZW_DNS_ROOT_HINTS", "127.0.0.1:9".into()));
+    vars.push(("ZW_DNS_TIMEOUT_MS", "300".into()));
+
+    let out = cli(
+        &[
+            "scan",
+            "all",
+            "--role-name",
+            ROLE,
+            "--account",
+            &a,
+            "--account",
+            &b,
+            "--table",
+            TABLE,
+            "--format",
+            "json",
+        ],
+        &vars,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let results = v.as_array().expect("one result per account");
+    assert_eq!(results.len(), 2);
+    for (r, id, arn) in [(&results[0], &a, &a_arn), (&results[1], &b, &b_arn)] {
+        assert_eq!(r["account"]["id"], id.as_str());
+        assert_eq!(r["outcome"], "scanned", "{}", r["errors"]);
+        let resources: Vec<&str> = r["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter_map(|f| f["resource"]["id"].as_str())
+            .collect();
+        assert!(resources.contains(&arn.as_str()), "{resources:?}");
+        let other = if arn == &a_arn { &b_arn } else { &a_arn };
+        assert!(!resources.contains(&other.as_str()));
+    }
+
+    let out = cli(
+        &[
+            "findings",
+            "--account",
+            &b,
+            "--table",
+            TABLE,
+            "--format",
+            "json",
+        ],
+        &vars,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["account"], b.as_str());
+    let ids: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["resource"]["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&b_arn.as_str()) && !ids.contains(&a_arn.as_str()),
+        "{ids:?}"
+    );
+    let out = cli(&["findings", "--table", TABLE], &vars);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("No open findings for this deployment"),
+        "the single-account partition is empty"
+    );
+
+    // The whole organization, read-only: the management account excluded.
+    let mut org_vars = vars.clone();
+    org_vars.push(("ZW_ORG_EXCLUDE_ACCOUNTS", CENTRAL.to_owned()));
+    let out = cli(
+        &[
+            "scan",
+            "all",
+            "--role-name",
+            ROLE,
+            "--organization",
+            "--no-write",
+            "--format",
+            "json",
+        ],
+        &org_vars,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let ids: BTreeSet<&str> = v
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|r| r["account"]["id"].as_str())
+        .collect();
+    assert_eq!(ids, BTreeSet::from([a.as_str(), b.as_str()]));
+
+    // Bad input: one precise message, exit 2, nothing scanned.
+    let out = cli(
+        &["scan", "all", "--role-name", ROLE, "--account", "12345"],
+        &vars,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--account"));
+    let out = cli(&["scan", "all", "--role-name", ROLE, "--no-write"], &vars);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--organization"));
+}
+
+/// The organization parameters deploy exactly what the code accepts
+/// (`Config::from_vars`): a value CloudFormation lets through must not fail
+/// every invocation at init.
+#[test]
+fn organization_parameters_deploy_what_the_code_accepts() {
+    let t = template();
+    let pattern = |name: &str| {
+        let p = t["Parameters"][name]["AllowedPattern"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has an AllowedPattern"));
+        regex_lite::Regex::new(p).expect("regex")
+    };
+    let accepts = |var: &str, value: &str| {
+        zw_core::Config::from_vars([
+            ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
+            (var.to_owned(), value.to_owned()),
+        ])
+        .is_ok()
+    };
+    for (param, var, good, bad) in [
+        (
+            "OrganizationUnits",
+            "ZW_ORG_UNITS",
+            &["", "r-ab12", "ou-ab12-cdef3456,r-ab12"][..],
+            &["engineering", "ou-ab12-cdef3456,", "OU-AB12-CDEF3456"][..],
+        ),
+        (
+            "IncludeAccounts",
+            "ZW_ORG_INCLUDE_ACCOUNTS",
+            &["", "111122223333", "111122223333,444455556666"][..],
+            &["1111-2222-3333", "111122223333,", "11112222333"][..],
+        ),
+        (
+            "MemberRoleName",
+            "ZW_ORG_MEMBER_ROLE_NAME",
+            &["zonewarden-member", "OrganizationAccountAccessRole"][..],
+            &["role/with/path", "has space", ""][..],
+        ),
+    ] {
+        let re = pattern(param);
+        for ok in good {
+            assert!(re.is_match(ok), "{param}: {ok:?} should deploy");
+            assert!(
+                accepts(var, ok),
+                "{var}: {ok:?} deploys but the code refuses it"
+            );
+        }
+        for no in bad {
+            assert!(
+                !re.is_match(no),
+                "{param}: {no:?} must be refused at deploy"
+            );
+        }
+    }
+    assert_eq!(
+        t["Parameters"]["DeploymentMode"]["Default"].as_str(),
+        Some("single"),
+        "single-account deployments keep working unchanged"
+    );
+}

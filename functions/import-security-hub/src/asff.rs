@@ -36,6 +36,16 @@ pub struct Detail {
     pub docs: Option<String>,
     #[serde(default)]
     pub scope: Option<String>,
+    /// The member account (organization mode); the event's own `account`
+    /// is the central deployment's.
+    #[serde(default)]
+    pub account: Option<DetailAccount>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DetailAccount {
+    pub id: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -106,6 +116,30 @@ pub fn finding(d: &Detail, to: &Target) -> Result<AwsSecurityFinding, AsffError>
     if let Some(base) = &to.docs_base_url {
         recommendation = recommendation.url(format!("{}/{docs}", base.trim_end_matches('/')));
     }
+    // A member account's finding is imported by the central account, whose
+    // default product may only import its own account's findings: the
+    // member is named in the Id (unique across accounts) and the product
+    // fields, and AwsAccountId stays the importer's.
+    let id = match &d.account {
+        Some(a) => format!("zonewarden/{}/{}/{}", a.id, d.code, d.resource.id),
+        None => format!("zonewarden/{}/{}", d.code, d.resource.id),
+    };
+    let mut fields = HashMap::from([
+        ("zonewarden/code".to_owned(), d.code.clone()),
+        ("zonewarden/event_key".to_owned(), clip(&d.event_key, 1024)),
+        (
+            "zonewarden/resource_name".to_owned(),
+            clip(&d.resource.name, 1024),
+        ),
+        (
+            "zonewarden/scope".to_owned(),
+            d.scope.clone().unwrap_or_default(),
+        ),
+    ]);
+    if let Some(a) = &d.account {
+        fields.insert("zonewarden/account_id".to_owned(), a.id.clone());
+        fields.insert("zonewarden/account_name".to_owned(), clip(&a.name, 1024));
+    }
     let updated = if resolved {
         d.resolved_at.unwrap_or(d.last_seen)
     } else {
@@ -113,10 +147,7 @@ pub fn finding(d: &Detail, to: &Target) -> Result<AwsSecurityFinding, AsffError>
     };
     Ok(AwsSecurityFinding::builder()
         .schema_version("2018-10-08")
-        .id(clip(
-            &format!("zonewarden/{}/{}", d.code, d.resource.id),
-            512,
-        ))
+        .id(clip(&id, 512))
         .product_arn(format!(
             "arn:{}:securityhub:{}:{}:product/{}/default",
             to.partition, to.region, to.account, to.account
@@ -151,18 +182,7 @@ pub fn finding(d: &Detail, to: &Target) -> Result<AwsSecurityFinding, AsffError>
                 .region(&d.region)
                 .build(),
         )
-        .set_product_fields(Some(HashMap::from([
-            ("zonewarden/code".to_owned(), d.code.clone()),
-            ("zonewarden/event_key".to_owned(), clip(&d.event_key, 1024)),
-            (
-                "zonewarden/resource_name".to_owned(),
-                clip(&d.resource.name, 1024),
-            ),
-            (
-                "zonewarden/scope".to_owned(),
-                d.scope.clone().unwrap_or_default(),
-            ),
-        ])))
+        .set_product_fields(Some(fields))
         .record_state(if resolved {
             RecordState::Archived
         } else {
@@ -193,6 +213,27 @@ mod tests {
             serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("JSON");
         let detail = serde_json::from_value(event["detail"].clone()).expect("detail");
         (event, detail)
+    }
+
+    #[test]
+    fn a_member_accounts_finding_names_the_member() {
+        let (_, mut d) = sample("opened");
+        let single = finding(&d, &target()).expect("finding");
+        d.account = Some(DetailAccount {
+            id: "444455556666".into(),
+            name: "workloads-prod".into(),
+        });
+        let member = finding(&d, &target()).expect("finding");
+        assert_ne!(member.id(), single.id(), "unique across accounts");
+        assert!(member.id().unwrap_or_default().contains("444455556666"));
+        let fields = member.product_fields().expect("fields");
+        assert_eq!(fields["zonewarden/account_id"], "444455556666");
+        assert_eq!(fields["zonewarden/account_name"], "workloads-prod");
+        assert_eq!(
+            member.aws_account_id(),
+            Some("111122223333"),
+            "the importer's"
+        );
     }
 
     fn target() -> Target {
