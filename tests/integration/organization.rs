@@ -242,7 +242,7 @@ async fn each_account_lands_in_its_own_partition_and_one_failing_hides_nothing()
         "nothing in the single-account partition"
     );
     // Scan records per account too.
-    let day = chrono::Utc::now().format("%Y-%m-%d");
+    let day = zw_core::ports::Clock::now(&zw_aws::SystemClock).format("%Y-%m-%d");
     assert_eq!(
         items(&ddb, &format!("ACCOUNT#{prod}#SCAN#{day}"))
             .await
@@ -528,6 +528,7 @@ fn the_state_machine_hands_each_step_what_it_takes() {
         ],
         max_concurrency: 40,
         tolerated_failure_percentage: 10,
+        narrowed: false,
     };
     let lambda_result = serde_json::json!({"Payload": run, "StatusCode": 200});
     let state = apply(&list["ResultSelector"], &lambda_result, &none);

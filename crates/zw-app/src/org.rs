@@ -116,6 +116,7 @@ pub async fn list_accounts(
         accounts,
         max_concurrency: config.org.max_concurrency,
         tolerated_failure_percentage: config.org.tolerated_failure_percent,
+        narrowed: !request.accounts.is_empty(),
     })
 }
 
@@ -283,21 +284,25 @@ pub async fn summarize(
 ) -> Result<(OrgSummary, zw_core::metrics::MetricBatch), OrgError> {
     let now = zw_aws::SystemClock.now();
     let statuses = registry.statuses().await?;
-    let summary = org::summarize(
-        run,
-        &statuses,
-        now,
-        chrono::Duration::minutes(i64::from(config.org.stale_minutes)),
-    );
+    let stale = chrono::Duration::minutes(i64::from(config.org.stale_minutes));
+    let summary = org::summarize(run, &statuses, now, stale);
     let common = &config.common;
     let batch = org::rollup_metrics(
         &common.metrics_namespace,
         &common.stack_name,
-        &summary,
         run,
         &statuses,
         now,
+        stale,
     );
+    // Accounts a full run no longer lists have left the selection: their
+    // status goes, so the roll-up stops counting them (their findings stay
+    // in their partition, unscanned).
+    let (_, departed) = org::considered(run, &statuses);
+    for id in &departed {
+        registry.forget(id).await?;
+        tracing::info!(account = %id, "account no longer selected: dropped from the roll-up");
+    }
     registry
         .record_run(&summary, now, common.history_retention_days)
         .await?;

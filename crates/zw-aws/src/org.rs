@@ -356,6 +356,19 @@ impl AccountRegistry {
             .collect()
     }
 
+    /// Drops an account's status (it left the organization's selection).
+    pub async fn forget(&self, account_id: &str) -> Result<(), PortError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(ACCOUNTS_PK))
+            .key("sk", s(account_id))
+            .send()
+            .await
+            .map_err(|e| table_error(&self.table, "DeleteItem", e))?;
+        Ok(())
+    }
+
     /// Keeps a run's summary (TTL: `retention_days`).
     pub async fn record_run(
         &self,

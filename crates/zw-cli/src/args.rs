@@ -176,9 +176,10 @@ pub struct AllArgs {
 /// Scanning other accounts through a role in each.
 #[derive(Debug, Args)]
 pub struct OrgArgs {
-    /// The role to assume in each account (zonewarden-member from
-    /// infra/org/member-role.yaml, or e.g. OrganizationAccountAccessRole):
-    /// the scan only reads.
+    /// The role to assume in each account with your credentials: one that
+    /// trusts you, e.g. OrganizationAccountAccessRole from the management
+    /// account (the deployed zonewarden-member role trusts only the central
+    /// scanner role). The scan only reads.
     #[arg(long, value_name = "NAME", value_parser = parse_role_name)]
     pub role_name: Option<String>,
     /// An account to scan through --role-name; repeat for several.

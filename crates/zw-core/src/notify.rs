@@ -97,8 +97,12 @@ pub fn event_for(change: &Change, scan_id: &str) -> Option<FindingEvent> {
 /// Names the member account a finding event is about (organization mode:
 /// EventBridge's own `account` is the central one that sent it).
 pub fn name_account(event: &mut FindingEvent, id: &str, name: &str) {
+    // The same finding can exist in two accounts (a shared TLS target, say):
+    // the key names the account, so consumers deduplicating on it keep both.
+    event.event_key = format!("{id}#{}", event.event_key);
     if let Ok(Value::Object(mut m)) = serde_json::from_str::<Value>(&event.detail) {
         m.insert("account".into(), json!({"id": id, "name": name}));
+        m.insert("event_key".into(), json!(event.event_key));
         event.detail = fit(Value::Object(m));
     }
 }
@@ -280,6 +284,8 @@ mod tests {
         let d: Value = serde_json::from_str(&e.detail).expect("JSON");
         assert_eq!(d["account"], json!({"id": "111122223333", "name": "prod"}));
         assert_eq!(d["scan_id"], "s-1", "the rest of the detail is kept");
+        assert!(e.event_key.starts_with("111122223333#"), "{}", e.event_key);
+        assert_eq!(d["event_key"], e.event_key.as_str());
     }
 
     #[test]

@@ -113,6 +113,10 @@ pub struct AccountList {
     pub accounts: Vec<AccountRef>,
     pub max_concurrency: u32,
     pub tolerated_failure_percentage: u32,
+    /// The request named its accounts (an event's run): the rest of the
+    /// organization was not listed, and is not gone.
+    #[serde(default)]
+    pub narrowed: bool,
 }
 
 /// One Map item after its `ItemSelector`: the child's input.
@@ -347,29 +351,74 @@ pub fn summarize(
     s
 }
 
-/// The organization's metric batch: the four account series and the
-/// minimal series rolled up over the run's accounts. At most `ORG_BUDGET`
+/// The accounts the organization's state is made of after `run`: the
+/// run's accounts and, when the run was narrowed to a few (an event's), every
+/// other account with a status too. After a full run, a status of an account
+/// the organization no longer lists (closed, moved out of the units,
+/// excluded) is `departed`: no longer counted, and its item can go.
+pub fn considered(
+    run: &AccountList,
+    statuses: &[AccountStatus],
+) -> (BTreeSet<String>, Vec<String>) {
+    let mut ids: BTreeSet<String> = run.accounts.iter().map(|a| a.id.clone()).collect();
+    let mut departed = Vec::new();
+    for st in statuses {
+        if run.narrowed {
+            ids.insert(st.account.id.clone());
+        } else if !ids.contains(&st.account.id) {
+            departed.push(st.account.id.clone());
+        }
+    }
+    (ids, departed)
+}
+
+/// The organization's metric batch, from every considered account's latest
+/// status (whichever run left it), so that a run narrowed to one account
+/// does not make the organization's alarms forget the others: the four
+/// account series and the minimal series rolled up. At most `ORG_BUDGET`
 /// series, whatever the number of accounts.
 pub fn rollup_metrics(
     namespace: &str,
     stack: &str,
-    summary: &OrgSummary,
     run: &AccountList,
     statuses: &[AccountStatus],
     now: DateTime<Utc>,
+    stale_after: Duration,
 ) -> MetricBatch {
-    let in_run: BTreeSet<&str> = run.accounts.iter().map(|a| a.id.as_str()).collect();
-    let mut rolled: BTreeMap<(&'static str, String), f64> = BTreeMap::new();
-    for st in statuses
+    let (ids, _) = considered(run, statuses);
+    let by_id: BTreeMap<&str, &AccountStatus> = statuses
         .iter()
-        .filter(|s| in_run.contains(s.account.id.as_str()))
-    {
+        .map(|s| (s.account.id.as_str(), s))
+        .collect();
+    let (mut scanned, mut failed, mut not_scanned) = (0usize, 0usize, 0usize);
+    let mut oldest: Option<i64> = None;
+    let mut rolled: BTreeMap<(&'static str, String), f64> = BTreeMap::new();
+    for id in &ids {
+        let Some(st) = by_id.get(id.as_str()) else {
+            // Listed, never attempted.
+            not_scanned += 1;
+            continue;
+        };
+        if st.outcome.succeeded() {
+            scanned += 1;
+        } else {
+            failed += 1;
+        }
+        match st.last_success_at {
+            Some(at) => {
+                let age = (now - at).num_minutes().max(0);
+                oldest = Some(oldest.map_or(age, |o| o.max(age)));
+                if now - at > stale_after {
+                    not_scanned += 1;
+                }
+            }
+            None => not_scanned += 1,
+        }
         for ((name, dim), value) in &st.metrics {
             let Some((name, how)) = ROLLED_UP.iter().find(|(n, _)| n == name) else {
                 continue;
             };
-            let e = rolled.entry((name, dim.clone()));
-            match e {
+            match rolled.entry((name, dim.clone())) {
                 std::collections::btree_map::Entry::Vacant(v) => {
                     v.insert(*value);
                 }
@@ -385,16 +434,11 @@ pub fn rollup_metrics(
         }
     }
     let mut data = vec![
-        MetricDatum::new(ACCOUNTS_SCANNED, Unit::Count, None, summary.scanned as f64),
-        MetricDatum::new(ACCOUNTS_FAILED, Unit::Count, None, summary.failed as f64),
-        MetricDatum::new(
-            ACCOUNTS_NOT_SCANNED,
-            Unit::Count,
-            None,
-            summary.not_scanned as f64,
-        ),
+        MetricDatum::new(ACCOUNTS_SCANNED, Unit::Count, None, scanned as f64),
+        MetricDatum::new(ACCOUNTS_FAILED, Unit::Count, None, failed as f64),
+        MetricDatum::new(ACCOUNTS_NOT_SCANNED, Unit::Count, None, not_scanned as f64),
     ];
-    if let Some(age) = summary.oldest_successful_scan_age_minutes {
+    if let Some(age) = oldest {
         data.push(MetricDatum::new(
             OLDEST_SUCCESSFUL_SCAN_AGE_MINUTES,
             Unit::None,
@@ -415,6 +459,8 @@ pub fn rollup_metrics(
         ));
     }
     for ((name, dim), value) in rolled {
+        // OpenFindings is by Severity only (above); anything else of that
+        // name would be a series outside the budget.
         if name == metrics::OPEN_FINDINGS {
             continue;
         }
@@ -495,6 +541,7 @@ mod tests {
             accounts: accounts.to_vec(),
             max_concurrency: 40,
             tolerated_failure_percentage: 10,
+            narrowed: false,
         }
     }
 
@@ -593,14 +640,15 @@ mod tests {
         // The failed account adds nothing (no metrics kept); d's last scan does.
         assert_eq!(s.open_findings[&Severity::High], 7);
 
-        let m = rollup_metrics("zw", "s", &s, &run, &statuses, t(10, 5));
+        let m = rollup_metrics("zw", "s", &run, &statuses, t(10, 5), Duration::minutes(60));
         let get = |name: &str, dim: Option<&str>| {
             m.data
                 .iter()
                 .find(|d| d.name == name && d.dimension.as_ref().map(|(_, v)| v.as_str()) == dim)
                 .map(|d| d.value)
         };
-        assert_eq!(get(ACCOUNTS_SCANNED, None), Some(2.0));
+        // The organization's state: d's last scan (another run) succeeded.
+        assert_eq!(get(ACCOUNTS_SCANNED, None), Some(3.0));
         assert_eq!(get(ACCOUNTS_FAILED, None), Some(1.0));
         assert_eq!(get(ACCOUNTS_NOT_SCANNED, None), Some(1.0));
         assert_eq!(get(OLDEST_SUCCESSFUL_SCAN_AGE_MINUTES, None), Some(185.0));
@@ -609,6 +657,52 @@ mod tests {
         assert_eq!(get(metrics::MIN_DAYS_TO_EXPIRY, None), Some(5.0));
         assert_eq!(get(metrics::SCAN_ERRORS, None), Some(0.0));
         assert!(get(metrics::OPEN_FINDINGS_BY_CODE, Some("cert.expiring")).is_none());
+
+        // A run narrowed to one account (an event's) still publishes the
+        // whole organization: the alarms do not flap with the runs.
+        let narrowed = AccountList {
+            accounts: vec![a.clone()],
+            narrowed: true,
+            ..run.clone()
+        };
+        let n = rollup_metrics(
+            "zw",
+            "s",
+            &narrowed,
+            &statuses,
+            t(10, 5),
+            Duration::minutes(60),
+        );
+        assert_eq!(n.data, m.data);
+        // A full run that no longer lists d: d has departed.
+        let without_d = AccountList {
+            accounts: vec![a.clone(), b.clone(), c.clone()],
+            ..run.clone()
+        };
+        let (ids, departed) = considered(&without_d, &statuses);
+        assert_eq!(departed, vec![d.id.clone()]);
+        assert!(!ids.contains(&d.id));
+        let w = rollup_metrics(
+            "zw",
+            "s",
+            &without_d,
+            &statuses,
+            t(10, 5),
+            Duration::minutes(60),
+        );
+        let high = w
+            .data
+            .iter()
+            .find(|x| {
+                x.name == metrics::OPEN_FINDINGS
+                    && x.dimension.as_ref().is_some_and(|(_, v)| v == "high")
+            })
+            .map(|x| x.value);
+        assert_eq!(
+            high,
+            Some(3.0),
+            "d's findings are no longer the organization's"
+        );
     }
 
     #[test]
@@ -636,7 +730,7 @@ mod tests {
             .collect();
         let run = run(&accounts);
         let s = summarize(&run, &statuses, t(10, 5), Duration::minutes(60));
-        let m = rollup_metrics("zw", "s", &s, &run, &statuses, t(10, 5));
+        let m = rollup_metrics("zw", "s", &run, &statuses, t(10, 5), Duration::minutes(60));
         let series: BTreeSet<_> = m.data.iter().map(|d| d.series()).collect();
         assert_eq!(series.len(), m.data.len(), "one datum per series");
         assert!(
