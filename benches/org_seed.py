@@ -5,7 +5,10 @@ server, for benches/org-scale.sh (docs/scale.md).
     org_seed.py ENDPOINT ACCOUNTS TABLE
 
 Each member account gets the issue's reference estate: 5 hosted zones with
-400 record sets each (2,000 in all, plus the zones' SOA and NS), and 20
+400 record sets each (2,000 in all, plus the zones' SOA and NS; TXT records,
+so that the endpoints family, whose TLS probes of private addresses would
+measure this machine's network rather than the scan, has nothing to probe:
+its cost is benches' TLS figure in docs/performance.md), and 20
 certificates: 12 requested and DNS-validated (their validation CNAMEs
 UPSERTed into the zones; one deleted again, so one
 cert.validation-record-missing) and 8 imported self-signed ones expiring
@@ -74,10 +77,10 @@ def seed_account(session, index):
             {
                 "Action": "UPSERT",
                 "ResourceRecordSet": {
-                    "Name": f"host{r}.{name}",
-                    "Type": "A",
+                    "Name": f"rec{r}.{name}",
+                    "Type": "TXT",
                     "TTL": 300,
-                    "ResourceRecords": [{"Value": f"10.{z}.{r // 250}.{r % 250 + 1}"}],
+                    "ResourceRecords": [{"Value": f'"v=ref{index}-{z}-{r}"'}],
                 },
             }
             for r in range(RECORDS_PER_ZONE)
