@@ -52,6 +52,22 @@ async fn create_account(org: &aws_sdk_organizations::Client, name: &str) -> Stri
         .to_owned()
 }
 
+/// An organization in moto (the default account its management account)
+/// with one member account per name; their ids in that order.
+async fn organization(env: &Env, names: &[&str]) -> Vec<String> {
+    let org = aws_sdk_organizations::Client::new(&env.sdk);
+    org.create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .expect("CreateOrganization");
+    let mut ids = Vec::new();
+    for name in names {
+        ids.push(create_account(&org, name).await);
+    }
+    ids
+}
+
 /// The member account's SDK, as the test itself (not through our code).
 async fn member_sdk(env: &Env, account: &str) -> zw_aws::SdkConfig {
     let assumer = RoleAssumer::new(&env.sdk, ROLE, &ApiCallCounter::default());
@@ -108,15 +124,8 @@ fn finding_resources(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_account_lands_in_its_own_partition_and_one_failing_hides_nothing() {
     let env = Env::new().await;
-    let org = aws_sdk_organizations::Client::new(&env.sdk);
-    org.create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
-        .await
-        .expect("CreateOrganization");
-    let prod = create_account(&org, "workloads-prod").await;
-    let net = create_account(&org, "networking").await;
-    let locked = create_account(&org, "sandbox-locked").await;
+    let ids = organization(&env, &["workloads-prod", "networking", "sandbox-locked"]).await;
+    let (prod, net, locked) = (ids[0].clone(), ids[1].clone(), ids[2].clone());
 
     // Different estates: what one account has, no other account's scan sees.
     let prod_arn = import(&member_sdk(&env, &prod).await, "shop.example.com", 3).await;
@@ -735,14 +744,8 @@ fn cli(args: &[&str], vars: &[(&str, String)]) -> std::process::Output {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_scans_several_accounts_and_shows_one() {
     let env = Env::new().await;
-    let org = aws_sdk_organizations::Client::new(&env.sdk);
-    org.create_organization()
-        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
-        .send()
-        .await
-        .expect("CreateOrganization");
-    let a = create_account(&org, "team-a").await;
-    let b = create_account(&org, "team-b").await;
+    let ids = organization(&env, &["team-a", "team-b"]).await;
+    let (a, b) = (ids[0].clone(), ids[1].clone());
     let a_arn = import(&member_sdk(&env, &a).await, "a.example.com", 3).await;
     let b_arn = import(&member_sdk(&env, &b).await, "b.example.com", 3).await;
     let mut vars: Vec<(&str, String)> = crate::cli::moto_env(&env.moto.endpoint);

@@ -219,17 +219,7 @@ impl AccountScanner<'_> {
                 },
             )
             .await;
-        let errors: Vec<String> = report
-            .scan
-            .errors
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {} in {} ({}): {}",
-                    e.service, e.operation, e.region, e.kind, e.message
-                )
-            })
-            .collect();
+        let errors: Vec<String> = report.scan.errors.iter().map(|e| e.to_string()).collect();
         let outcome = if report.failed() {
             Outcome::Failed
         } else if errors.is_empty() {

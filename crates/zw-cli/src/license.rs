@@ -5,25 +5,14 @@ use crate::scan::{CliError, EXIT_OK, EXIT_SCAN_FAILED};
 use std::io::Write;
 use zw_app::App;
 use zw_app::license::LicenseCommandError;
-use zw_aws::{AwsOptions, load_sdk_config, with_timeouts};
-use zw_core::Config;
+use zw_aws::with_timeouts;
 use zw_core::license::Standing;
 use zw_core::ports::Clock;
 use zw_license::check::SentRecord;
 
 pub async fn license(aws: &AwsArgs, command: &LicenseCommand) -> Result<u8, CliError> {
     let args = command.args();
-    let sdk = load_sdk_config(&AwsOptions {
-        profile: aws.profile.clone(),
-        fallback_region: None,
-        endpoint_url: aws.endpoint_url.clone(),
-    })
-    .await;
-    let mut vars: Vec<(String, String)> = std::env::vars().collect();
-    if let Some(r) = sdk.region() {
-        vars.push(("AWS_REGION".into(), r.to_string()));
-    }
-    let mut cfg = Config::from_vars(vars).map_err(|e| CliError::Usage(e.to_string()))?;
+    let (sdk, mut cfg) = crate::scan::load(aws, None).await?;
     if let Some(t) = &args.table {
         cfg.common.table_name = Some(t.clone());
     }

@@ -9,7 +9,7 @@ use zw_app::org::{AccountScanner, OrgError};
 use zw_aws::org::{AccountRegistry, OrganizationLister, RoleAssumer};
 use zw_aws::table::Partition;
 use zw_aws::usage::ApiCallCounter;
-use zw_aws::{AwsOptions, SdkConfig, load_sdk_config, with_timeouts};
+use zw_aws::{SdkConfig, with_timeouts};
 use zw_core::org::{AccountRef, Outcome};
 use zw_core::ports::{Clock, FindingStore};
 use zw_core::{Config, FindingState};
@@ -159,17 +159,7 @@ pub async fn scan_accounts(
 /// Configuration and the table's adapters, for the commands that only read
 /// or maintain the table.
 async fn central(aws: &AwsArgs, table: &Option<String>) -> Result<App, CliError> {
-    let sdk = load_sdk_config(&AwsOptions {
-        profile: aws.profile.clone(),
-        fallback_region: None,
-        endpoint_url: aws.endpoint_url.clone(),
-    })
-    .await;
-    let mut vars: Vec<(String, String)> = std::env::vars().collect();
-    if let Some(r) = sdk.region() {
-        vars.push(("AWS_REGION".into(), r.to_string()));
-    }
-    let mut cfg = Config::from_vars(vars).map_err(usage)?;
+    let (sdk, mut cfg) = crate::scan::load(aws, None).await?;
     if let Some(t) = table {
         cfg.common.table_name = Some(t.clone());
     }

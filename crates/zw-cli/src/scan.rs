@@ -68,22 +68,32 @@ fn request(target: &ScanTarget) -> Request<'_> {
     }
 }
 
-pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
-    let req = request(target);
-    let args = req.common;
+/// The SDK configuration and the `ZW_*` configuration, read as the Lambda
+/// reads them: the region the profile or environment resolved counts as
+/// AWS_REGION.
+pub(crate) async fn load(
+    aws: &AwsArgs,
+    fallback_region: Option<String>,
+) -> Result<(zw_aws::SdkConfig, Config), CliError> {
     let sdk = load_sdk_config(&AwsOptions {
         profile: aws.profile.clone(),
-        fallback_region: args.regions.first().map(ToString::to_string),
+        fallback_region,
         endpoint_url: aws.endpoint_url.clone(),
     })
     .await;
-    // The environment is read as the Lambda reads it; the region the profile
-    // or environment resolved counts as AWS_REGION; flags then override.
     let mut vars: Vec<(String, String)> = std::env::vars().collect();
     if let Some(r) = sdk.region() {
         vars.push(("AWS_REGION".into(), r.to_string()));
     }
-    let mut cfg = Config::from_vars(vars).map_err(|e| CliError::Usage(e.to_string()))?;
+    let cfg = Config::from_vars(vars).map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok((sdk, cfg))
+}
+
+pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
+    let req = request(target);
+    let args = req.common;
+    // Flags then override what the environment says.
+    let (sdk, mut cfg) = load(aws, args.regions.first().map(ToString::to_string)).await?;
     if !args.regions.is_empty() {
         cfg.common.regions = args.regions.clone();
         cfg.common.regions.dedup();

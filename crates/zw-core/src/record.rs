@@ -31,6 +31,18 @@ impl ScanError {
     }
 }
 
+/// One line: `service Operation in region (kind): message`, as logs, the
+/// functions' summaries and the organization's account results say it.
+impl std::fmt::Display for ScanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} in {} ({}): {}",
+            self.service, self.operation, self.region, self.kind, self.message
+        )
+    }
+}
+
 /// One scan, as stored and as printed under `scan` in JSON output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScanRecord {

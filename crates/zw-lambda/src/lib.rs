@@ -237,17 +237,7 @@ pub async fn scan(
             },
         )
         .await;
-    let errors: Vec<String> = report
-        .scan
-        .errors
-        .iter()
-        .map(|e| {
-            format!(
-                "{} {} in {} ({}): {}",
-                e.service, e.operation, e.region, e.kind, e.message
-            )
-        })
-        .collect();
+    let errors: Vec<String> = report.scan.errors.iter().map(|e| e.to_string()).collect();
     for e in &errors {
         tracing::error!(error = %e, "scan error");
     }
