@@ -28,17 +28,18 @@ pub async fn scan_accounts(
 ) -> Result<u8, CliError> {
     let calls = ApiCallCounter::default();
     let accounts: Vec<AccountRef> = if org.organization {
-        let listed = OrganizationLister::new(sdk, &calls)
+        let listed = match OrganizationLister::new(sdk, &calls)
             .accounts(&cfg.org.units)
             .await
-            .map_err(|e| {
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "error: cannot list the organization's accounts: {e}");
-                CliError::Usage(String::new())
-            });
-        let listed = match listed {
+        {
             Ok(l) => l,
-            Err(_) => return Ok(EXIT_SCAN_FAILED),
+            Err(e) => {
+                writeln!(
+                    std::io::stderr().lock(),
+                    "error: cannot list the organization's accounts: {e}"
+                )?;
+                return Ok(EXIT_SCAN_FAILED);
+            }
         };
         zw_core::org::select_accounts(listed, &cfg.org.include, &cfg.org.exclude, &[])
             .map_err(usage)?

@@ -22,6 +22,9 @@ pub struct OrgDeps {
     /// The deployment's own credentials (the central account).
     pub sdk: SdkConfig,
     pub registry: AccountRegistry,
+    /// STS and Organizations clients, built once at init like every other.
+    pub assumer: RoleAssumer,
+    pub lister: OrganizationLister,
     pub metrics: EmfSink,
 }
 
@@ -57,14 +60,18 @@ impl OrgDeps {
             return Err(ConfigErrors(missing));
         }
         // One DynamoDB client: the store's, built the usual way.
+        let calls = ApiCallCounter::default();
         let store = zw_aws::store::DynamoStore::new(
             &sdk,
             table.clone(),
             config.common.history_retention_days,
-            &ApiCallCounter::default(),
+            &calls,
         );
+        let role = config.org.member_role_name.clone().unwrap_or_default();
         Ok(Self {
             registry: AccountRegistry::with_client(store.client().clone(), table),
+            assumer: RoleAssumer::new(&sdk, role, &calls),
+            lister: OrganizationLister::new(&sdk, &calls),
             config: Arc::new(config),
             sdk,
             metrics,
@@ -150,11 +157,10 @@ pub async fn run_organization(
 ) -> Result<OrgOutput, OrgHandlerError> {
     match parse::<OrgAction>(event.payload, "run-organization input")? {
         OrgAction::ListAccounts { request } => {
-            let calls = ApiCallCounter::default();
-            let lister = OrganizationLister::new(&deps.sdk, &calls);
             let id: String = event.context.request_id.chars().take(8).collect();
             let run_id = zw_core::org::run_id(zw_aws::SystemClock.now(), &id);
-            let list = zw_app::org::list_accounts(&deps.config, &lister, &request, run_id).await?;
+            let list =
+                zw_app::org::list_accounts(&deps.config, &deps.lister, &request, run_id).await?;
             tracing::info!(run_id = %list.run_id, accounts = list.accounts.len(), families = ?list.families, "organization run listed");
             Ok(OrgOutput::Accounts(list))
         }
@@ -185,10 +191,7 @@ pub async fn scan_account(
 ) -> Result<AccountResult, OrgHandlerError> {
     let deadline = crate::collection_deadline(&event);
     let job: AccountJob = parse(event.payload, "scan-account input")?;
-    let role = deps.config.org.member_role_name.clone().unwrap_or_default();
-    let calls = ApiCallCounter::default();
-    let assumer = RoleAssumer::new(&deps.sdk, role, &calls);
-    scan_job(deps, &assumer, &job, deadline).await
+    scan_job(deps, &deps.assumer, &job, deadline).await
 }
 
 /// The child's work with any way into accounts (the tests' denies some).
