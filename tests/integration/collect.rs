@@ -290,3 +290,50 @@ async fn a_cut_short_region_continues_where_it_stopped() {
     assert_eq!(whole.certificates.len(), all.len());
     assert!(whole.unvisited.is_empty());
 }
+
+/// The two EC2 reads go through the SDK's runtime (signing, retries,
+/// endpoint, call counting) without aws-sdk-ec2: against moto they list
+/// every Elastic IP and every interface address of their own region only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ec2_reads_list_elastic_ips_and_interface_addresses_per_region() {
+    use zw_core::ports::ApiUsage;
+    let env = Env::new().await;
+    let eu = zw_testkit::moto_ec2::MotoEc2::new(&env.sdk, "eu-west-1").expect("moto ec2");
+    let eip_a = eu.allocate_address().await.expect("eip");
+    let eip_b = eu.allocate_address().await.expect("eip");
+    let vpc = eu.create_vpc("10.7.0.0/16").await.expect("vpc");
+    let subnet = eu
+        .create_subnet(&vpc, "10.7.1.0/24", "eu-west-1a")
+        .await
+        .expect("subnet");
+    let eni = eu
+        .call("CreateNetworkInterface", &[("SubnetId", subnet.as_str())])
+        .await
+        .expect("eni");
+    let eni_ip: std::net::IpAddr = eni
+        .split("<privateIpAddress>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("the interface's address")
+        .parse()
+        .expect("an address");
+
+    let calls = zw_aws::usage::ApiCallCounter::default();
+    let reader = zw_aws::ec2::Ec2Reader::new(&env.sdk, "eu-west-1", &calls);
+    let eips = reader.describe_addresses().await.expect("DescribeAddresses");
+    assert!(eips.contains(&eip_a) && eips.contains(&eip_b), "{eips:?}");
+    let enis = reader
+        .describe_network_interfaces()
+        .await
+        .expect("DescribeNetworkInterfaces");
+    assert!(enis.contains(&eni_ip), "{eni_ip} not in {enis:?}");
+    assert_eq!(calls.calls().get("ec2:DescribeAddresses"), Some(&1));
+    assert!(calls.calls().contains_key("ec2:DescribeNetworkInterfaces"));
+
+    let us = zw_aws::ec2::Ec2Reader::new(&env.sdk, "us-east-1", &calls);
+    let other = us.describe_addresses().await.expect("DescribeAddresses");
+    assert!(
+        !other.contains(&eip_a) && !other.contains(&eip_b),
+        "another region's addresses: {other:?}"
+    );
+}

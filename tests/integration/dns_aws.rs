@@ -106,41 +106,12 @@ async fn account_endpoints_list_every_kind() {
         .map(|d| d.domain_name().to_owned())
         .expect("distribution");
 
-    let ec2 = aws_sdk_ec2::Client::new(&eu);
-    let eip = ec2
-        .allocate_address()
-        .domain(aws_sdk_ec2::types::DomainType::Vpc)
-        .send()
-        .await
-        .expect("allocate address");
-    let eip: IpAddr = eip.public_ip().expect("public ip").parse().expect("ip");
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.0.0.0/16")
-        .send()
-        .await
-        .expect("vpc");
-    let vpc = vpc
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .expect("vpc id")
-        .to_owned();
+    let ec2 = zw_testkit::moto_ec2::MotoEc2::new(&eu, "eu-west-1").expect("moto ec2");
+    let eip: IpAddr = ec2.allocate_address().await.expect("allocate address");
+    let vpc = ec2.create_vpc("10.0.0.0/16").await.expect("vpc");
     let mut subnets = Vec::new();
     for (cidr, az) in [("10.0.1.0/24", "eu-west-1a"), ("10.0.2.0/24", "eu-west-1b")] {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(cidr)
-            .availability_zone(az)
-            .send()
-            .await
-            .expect("subnet");
-        subnets.push(
-            s.subnet()
-                .and_then(|s| s.subnet_id())
-                .expect("id")
-                .to_owned(),
-        );
+        subnets.push(ec2.create_subnet(&vpc, cidr, az).await.expect("subnet"));
     }
     let lb = aws_sdk_elasticloadbalancingv2::Client::new(&eu)
         .create_load_balancer()

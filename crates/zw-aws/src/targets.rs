@@ -63,7 +63,7 @@ struct RegionClients {
     beanstalk: aws_sdk_elasticbeanstalk::Client,
     apigw: aws_sdk_apigateway::Client,
     apigw2: aws_sdk_apigatewayv2::Client,
-    ec2: aws_sdk_ec2::Client,
+    ec2: crate::ec2::Ec2Reader,
 }
 
 impl RegionClients {
@@ -85,7 +85,7 @@ impl RegionClients {
             beanstalk: client!(aws_sdk_elasticbeanstalk),
             apigw: client!(aws_sdk_apigateway),
             apigw2: client!(aws_sdk_apigatewayv2),
-            ec2: client!(aws_sdk_ec2),
+            ec2: crate::ec2::Ec2Reader::new(sdk, region.as_str(), calls),
         }
     }
 }
@@ -750,61 +750,24 @@ async fn apigw2_apis(
 }
 
 async fn eip_addresses(
-    client: &aws_sdk_ec2::Client,
+    client: &crate::ec2::Ec2Reader,
     region: &Region,
 ) -> Result<Vec<IpAddr>, PortError> {
     // DescribeAddresses has no paging: it answers every address at once.
-    let out = client
+    client
         .describe_addresses()
-        .send()
         .await
-        .map_err(|e| regional("ec2", "DescribeAddresses", region, e))?;
-    Ok(out
-        .addresses()
-        .iter()
-        .flat_map(|a| [a.public_ip(), a.private_ip_address()])
-        .flatten()
-        .filter_map(ip)
-        .collect())
+        .map_err(|e| regional("ec2", "DescribeAddresses", region, e))
 }
 
 async fn eni_addresses(
-    client: &aws_sdk_ec2::Client,
+    client: &crate::ec2::Ec2Reader,
     region: &Region,
 ) -> Result<Vec<IpAddr>, PortError> {
-    let mut out = Vec::new();
-    let mut pages = client.describe_network_interfaces().into_paginator().send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| regional("ec2", "DescribeNetworkInterfaces", region, e))?;
-        for ni in page.network_interfaces() {
-            out.extend(ni.private_ip_address().and_then(ip));
-            out.extend(ni.association().and_then(|a| a.public_ip()).and_then(ip));
-            for p in ni.private_ip_addresses() {
-                out.extend(p.private_ip_address().and_then(ip));
-                out.extend(p.association().and_then(|a| a.public_ip()).and_then(ip));
-            }
-            out.extend(
-                ni.ipv6_addresses()
-                    .iter()
-                    .filter_map(|a| a.ipv6_address())
-                    .filter_map(ip),
-            );
-        }
-    }
-    Ok(out)
-}
-
-fn ip(text: &str) -> Option<IpAddr> {
-    match text.trim().parse() {
-        Ok(a) => Some(a),
-        Err(_) => {
-            tracing::warn!(
-                address = text,
-                "EC2 listed an address that does not parse; skipped"
-            );
-            None
-        }
-    }
+    client
+        .describe_network_interfaces()
+        .await
+        .map_err(|e| regional("ec2", "DescribeNetworkInterfaces", region, e))
 }
 
 /// `<api id>.execute-api.<region>.amazonaws.com.` (the default endpoint of

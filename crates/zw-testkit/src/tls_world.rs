@@ -175,29 +175,11 @@ async fn health_check(
 
 /// A load balancer with an HTTPS listener carrying `certificate_arn`.
 async fn load_balancer(sdk: &aws_config::SdkConfig, certificate_arn: &str) -> Result<String> {
-    let ec2 = aws_sdk_ec2::Client::new(sdk);
-    let vpc = ec2
-        .create_vpc()
-        .cidr_block("10.9.0.0/16")
-        .send()
-        .await
-        .map_err(aws("ec2:CreateVpc"))?;
-    let vpc = vpc
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .unwrap_or_default()
-        .to_owned();
+    let ec2 = crate::moto_ec2::MotoEc2::new(sdk, "us-east-1")?;
+    let vpc = ec2.create_vpc("10.9.0.0/16").await?;
     let mut subnets = Vec::new();
     for (cidr, az) in [("10.9.1.0/24", "us-east-1a"), ("10.9.2.0/24", "us-east-1b")] {
-        let s = ec2
-            .create_subnet()
-            .vpc_id(&vpc)
-            .cidr_block(cidr)
-            .availability_zone(az)
-            .send()
-            .await
-            .map_err(aws("ec2:CreateSubnet"))?;
-        subnets.extend(s.subnet().and_then(|s| s.subnet_id()).map(str::to_owned));
+        subnets.push(ec2.create_subnet(&vpc, cidr, az).await?);
     }
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(sdk);
     let lb = elb
