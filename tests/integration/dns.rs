@@ -51,6 +51,7 @@ async fn scan(app: &App, id: &str, changed: BTreeSet<String>) -> ScanReport {
             changed_zones: changed,
             retire_unmonitored: true,
             deadline: None,
+            end: None,
         },
     )
     .await

@@ -185,7 +185,7 @@ async fn each_account_lands_in_its_own_partition_and_one_failing_hides_nothing()
             families: run.families.clone(),
             run_id: run.run_id.clone(),
         };
-        let got = zw_lambda::org::scan_job(&deps, &access, &job, None).await;
+        let got = zw_lambda::org::scan_job(&deps, &access, &job, None, None).await;
         outcomes.insert(account.id.clone(), got);
     }
 
@@ -427,6 +427,7 @@ async fn a_single_account_table_migrates_into_its_account_partition() {
         registry: Some(&deps.registry),
         notify: false,
         deadline: None,
+        end: None,
         retire_unmonitored: true,
     };
     let (result, report) = scanner.scan_with_report(&job).await.expect("scan");

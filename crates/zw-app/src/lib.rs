@@ -175,6 +175,10 @@ pub struct ScanOptions {
     /// less time to store and report). `ZW_SCAN_DEADLINE_SECONDS` applies
     /// either way; the earlier one wins.
     pub deadline: Option<std::time::Instant>,
+    /// When the invocation ends (the Lambda's own deadline): the shared
+    /// tail (commit, scan record, metrics, events) bounds each step by it.
+    /// None: no limit (the CLI).
+    pub end: Option<std::time::SystemTime>,
 }
 
 /// A family whose collection stops at a deadline. Cut short, it reports an
@@ -504,6 +508,7 @@ impl App {
             Some(&self.services.calls),
             &cfg.common,
             label,
+            options.end.map(chrono::DateTime::<chrono::Utc>::from),
         )
         .await
     }

@@ -130,8 +130,11 @@ pub struct AccountScanner<'a> {
     pub registry: Option<&'a AccountRegistry>,
     /// Finding events (`ZW_NOTIFY`); each names its member account.
     pub notify: bool,
-    /// When collection must stop (the Lambda invocation's end).
+    /// When collection must stop (the Lambda invocation's end, less the
+    /// time to store and report).
     pub deadline: Option<std::time::Instant>,
+    /// When the invocation ends: the tail's steps stop by it.
+    pub end: Option<std::time::SystemTime>,
     /// Resolve findings of what the account no longer has (the functions
     /// do; a CLI run narrowed by flags does not).
     pub retire_unmonitored: bool,
@@ -216,6 +219,7 @@ impl AccountScanner<'_> {
                     changed_zones: BTreeSet::new(),
                     retire_unmonitored: self.retire_unmonitored,
                     deadline: self.deadline,
+                    end: self.end,
                 },
             )
             .await;

@@ -11,4 +11,9 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+
+    fn sleep_until(&self, at: DateTime<Utc>) -> futures::future::BoxFuture<'static, ()> {
+        let left = (at - self.now()).to_std().unwrap_or_default();
+        Box::pin(tokio::time::sleep(left))
+    }
 }

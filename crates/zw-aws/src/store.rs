@@ -10,10 +10,16 @@
 //! | outbox event    | `OUTBOX`                | `<at>#<event key>`                   | at + 30 days             |
 //!
 //! Every change of a current finding is a `Put` conditional on the version it
-//! was planned from (`attribute_not_exists(pk)` for new ones), sent together
-//! with its history entry in one `TransactWriteItems` of up to 100 actions.
+//! was planned from (`attribute_not_exists(pk)` for new ones) and on the
+//! stored `last_evaluated` being no later than the writing scan's start (time
+//! never runs backwards; items written before `last_evaluated` existed pass
+//! on their version alone), sent together with its history entry in one
+//! `TransactWriteItems` of up to 100 actions and `MAX_TRANSACT_BYTES`.
 //! DynamoDB cancels a whole transaction when one condition fails; the
 //! cancellation reasons say which, and the rest is sent again without them.
+//! Each transaction carries a `ClientRequestToken` derived from the scan, the
+//! group and its content, so that the SDK's retry of a transaction that was
+//! applied (its answer lost) succeeds instead of failing its own conditions.
 
 use crate::SystemClock;
 use crate::usage::ApiCallCounter;
@@ -36,6 +42,10 @@ use zw_core::{FindingCode, Severity};
 
 /// DynamoDB's limit of actions in one transaction.
 const MAX_TRANSACT_ACTIONS: usize = 100;
+/// DynamoDB takes at most 4 MB of items in one transaction; a group is
+/// closed below that, with room for what the estimate of `item_bytes`
+/// leaves out.
+const MAX_TRANSACT_BYTES: usize = 3_500_000;
 pub const FINDING_PK: &str = "FINDING";
 /// Finding events not sent yet (`zw_core::notify`).
 pub const OUTBOX_PK: &str = "OUTBOX";
@@ -107,6 +117,26 @@ fn n(v: impl ToString) -> AttributeValue {
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
+/// `last_evaluated`: to the nanosecond, fixed width, so that the store's
+/// condition compares it as text in time order.
+fn ts_exact(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// An item's size as DynamoDB counts it (attribute names plus values),
+/// for the strings and numbers this store writes; anything else is
+/// over-estimated by its debug form.
+pub fn item_bytes(item: &Item) -> usize {
+    item.iter()
+        .map(|(k, v)| {
+            k.len()
+                + match v {
+                    AttributeValue::S(s) | AttributeValue::N(s) => s.len(),
+                    other => format!("{other:?}").len(),
+                }
+        })
+        .sum()
+}
 
 pub fn finding_sk(key: &FindingKey) -> String {
     format!("{}#{}", key.code.id(), key.resource_id)
@@ -136,12 +166,14 @@ fn described(f: &Finding) -> Item {
     ])
 }
 
-/// The current-finding item for a change.
+/// The current-finding item for a change, planned by a scan that started
+/// at `evaluated_at`.
 pub fn finding_item(
     f: &Finding,
     version: u64,
     scan_id: &str,
     expires_at: Option<DateTime<Utc>>,
+    evaluated_at: DateTime<Utc>,
 ) -> Item {
     let mut item = described(f);
     item.extend([
@@ -153,6 +185,7 @@ pub fn finding_item(
         ("state".into(), s(f.state.as_str())),
         ("version".into(), n(version)),
         ("scan_id".into(), s(scan_id)),
+        ("last_evaluated".into(), s(ts_exact(evaluated_at))),
     ]);
     if let Some(at) = f.resolved_at {
         item.insert("resolved_at".into(), s(ts(at)));
@@ -326,8 +359,13 @@ pub fn parse_finding(item: &Item) -> Result<StoredFinding, PortError> {
     };
     let evidence =
         serde_json::from_str(text("evidence")?).map_err(|_| bad("evidence", "is not JSON"))?;
-    Ok(StoredFinding {
-        finding: Finding {
+    let evaluated_at = if item.contains_key("last_evaluated") {
+        Some(time("last_evaluated")?)
+    } else {
+        None
+    };
+    let stored = StoredFinding::without_evaluated_at(
+        Finding {
             code,
             severity,
             resource: Resource {
@@ -353,6 +391,15 @@ pub fn parse_finding(item: &Item) -> Result<StoredFinding, PortError> {
             },
         },
         version,
+    );
+    // Items written before `last_evaluated` existed: when they were last
+    // written, as far as their own times tell.
+    Ok(match evaluated_at {
+        Some(evaluated_at) => StoredFinding {
+            evaluated_at,
+            ..stored
+        },
+        None => stored,
     })
 }
 
@@ -374,81 +421,103 @@ impl DynamoStore {
         item
     }
 
-    fn actions(&self, scan_id: &str, c: &Change, announce: bool) -> Vec<TransactWriteItem> {
-        let put =
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(self.stamped(finding_item(
-                    &c.finding,
-                    c.version,
-                    scan_id,
-                    c.expires_at,
-                ))));
+    /// The change's actions, each with the size of its item.
+    fn actions(
+        &self,
+        scan_id: &str,
+        c: &Change,
+        announce: bool,
+    ) -> Vec<(TransactWriteItem, usize)> {
+        let item = self.stamped(finding_item(
+            &c.finding,
+            c.version,
+            scan_id,
+            c.expires_at,
+            c.evaluated_at,
+        ));
+        let bytes = item_bytes(&item);
+        let put = Put::builder().table_name(&self.table).set_item(Some(item));
         let put = match c.expected_version {
             None => put.condition_expression("attribute_not_exists(pk)"),
+            // The stored item must be the version planned from, and judged
+            // by a scan that started no later than this one (items older
+            // than `last_evaluated` have only their version).
             Some(v) => put
-                .condition_expression("version = :expected")
-                .expression_attribute_values(":expected", n(v)),
+                .condition_expression(
+                    "version = :expected AND (attribute_not_exists(last_evaluated) OR last_evaluated <= :evaluated)",
+                )
+                .expression_attribute_values(":expected", n(v))
+                .expression_attribute_values(":evaluated", s(ts_exact(c.evaluated_at))),
         };
-        let mut out = Vec::with_capacity(2);
+        let mut out = Vec::with_capacity(3);
         if let Ok(put) = put.build() {
-            out.push(TransactWriteItem::builder().put(put).build());
+            out.push((TransactWriteItem::builder().put(put).build(), bytes));
         }
         if let Some(t) = c.transition {
+            let item = self.stamped(history_item(c, t, scan_id, self.retention_days));
+            let bytes = item_bytes(&item);
             let history = Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(self.stamped(history_item(
-                    c,
-                    t,
-                    scan_id,
-                    self.retention_days,
-                ))))
+                .set_item(Some(item))
                 // Retried transactions must not write a second entry.
                 .condition_expression("attribute_not_exists(pk)")
                 .build();
             if let Ok(h) = history {
-                out.push(TransactWriteItem::builder().put(h).build());
+                out.push((TransactWriteItem::builder().put(h).build(), bytes));
             }
         }
         if announce && let Some(mut event) = notify::event_for(c, scan_id) {
             if let Some(a) = self.partition.account_ref() {
                 notify::name_account(&mut event, &a.id, &a.name);
             }
+            let item = self.stamped(outbox_item(&event, c.finding.last_seen));
+            let bytes = item_bytes(&item);
             let outbox = Put::builder()
                 .table_name(&self.table)
-                .set_item(Some(self.stamped(outbox_item(&event, c.finding.last_seen))))
+                .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk)")
                 .build();
             if let Ok(o) = outbox {
-                out.push(TransactWriteItem::builder().put(o).build());
+                out.push((TransactWriteItem::builder().put(o).build(), bytes));
             }
         }
         out
     }
 
     /// Sends one group of changes as a transaction; on cancellation, drops the
-    /// changes whose condition failed and sends the rest again.
+    /// changes whose condition failed and sends the rest again. Past `stop`,
+    /// starts no further attempt.
     async fn commit_group(
         &self,
         scan_id: &str,
-        mut group: Vec<&Change>,
-        announce: bool,
+        group_index: usize,
+        mut group: Vec<Prepared<'_>>,
+        stop: Option<DateTime<Utc>>,
         outcome: &mut CommitOutcome,
     ) -> Result<(), PortError> {
         let mut transient_retries = 0;
+        // Each attempt after a cancellation is a new request (the cancelled
+        // one changed nothing): a new token.
+        let mut round = 0u32;
         while !group.is_empty() {
+            if round > 0 && past(stop) {
+                return Err(out_of_time());
+            }
             let mut owners = Vec::new();
             let mut items = Vec::new();
-            for (i, c) in group.iter().enumerate() {
-                for a in self.actions(scan_id, c, announce) {
+            for (i, p) in group.iter().enumerate() {
+                for a in &p.actions {
                     owners.push(i);
-                    items.push(a);
+                    items.push(a.clone());
                 }
             }
+            let token = request_token(scan_id, group_index, round, &group);
+            round += 1;
             let result = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items))
+                .client_request_token(token)
                 .send()
                 .await;
             match result {
@@ -495,11 +564,11 @@ impl DynamoStore {
                         continue;
                     }
                     let mut keep = Vec::new();
-                    for (i, c) in group.into_iter().enumerate() {
+                    for (i, p) in group.into_iter().enumerate() {
                         if failed.contains(&i) {
-                            outcome.conflicts.push(c.key());
+                            outcome.conflicts.push(p.change.key());
                         } else {
-                            keep.push(c);
+                            keep.push(p);
                         }
                     }
                     group = keep;
@@ -508,6 +577,67 @@ impl DynamoStore {
         }
         Ok(())
     }
+}
+
+/// One change with its actions, ready for a transaction.
+struct Prepared<'a> {
+    change: &'a Change,
+    actions: Vec<TransactWriteItem>,
+    bytes: usize,
+}
+
+/// Consecutive groups of `(actions, bytes)` entries, each within DynamoDB's
+/// transaction limits (`MAX_TRANSACT_ACTIONS`, `MAX_TRANSACT_BYTES`); an
+/// entry larger than a whole transaction goes alone.
+fn transaction_groups(sizes: &[(usize, usize)]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut actions, mut bytes) = (0, 0, 0);
+    for (i, &(a, b)) in sizes.iter().enumerate() {
+        if i > start && (actions + a > MAX_TRANSACT_ACTIONS || bytes + b > MAX_TRANSACT_BYTES) {
+            out.push(start..i);
+            (start, actions, bytes) = (i, 0, 0);
+        }
+        actions += a;
+        bytes += b;
+    }
+    if start < sizes.len() {
+        out.push(start..sizes.len());
+    }
+    out
+}
+
+/// The `ClientRequestToken` of one attempt at one group (at most 36
+/// characters): the same for the SDK's retries of that request, so that a
+/// retry of a transaction that was applied succeeds instead of failing its
+/// own conditions; different for any other scan, group, round or content
+/// (DynamoDB refuses a token reused for other content within ten minutes).
+/// `DefaultHasher::new()` has fixed keys, so the token is stable within a
+/// build, which is all a retry needs.
+fn request_token(scan_id: &str, group: usize, round: u32, changes: &[Prepared<'_>]) -> String {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let digest = |salt: &str| {
+        let mut h = DefaultHasher::new();
+        (salt, scan_id, group, round).hash(&mut h);
+        for p in changes {
+            format!("{:?}", p.change).hash(&mut h);
+            p.actions.len().hash(&mut h);
+        }
+        h.finish()
+    };
+    format!("{:016x}{:016x}", digest("zw-1"), digest("zw-2"))
+}
+
+fn past(stop: Option<DateTime<Utc>>) -> bool {
+    stop.is_some_and(|s| SystemClock.now() >= s)
+}
+
+fn out_of_time() -> PortError {
+    PortError::new(
+        "dynamodb",
+        "TransactWriteItems",
+        ErrorKind::Transient,
+        "finding changes left unwritten: the invocation's end was near; the next scan writes them",
+    )
 }
 
 impl DynamoStore {
@@ -603,30 +733,41 @@ impl FindingStore for DynamoStore {
         scan_id: &str,
         changes: &[Change],
         announce: bool,
+        stop: Option<DateTime<Utc>>,
     ) -> Result<CommitOutcome, PortError> {
         let mut outcome = CommitOutcome::default();
-        // Transactions of at most MAX_TRANSACT_ACTIONS actions each.
-        let mut groups: Vec<Vec<&Change>> = vec![Vec::new()];
-        let mut actions = 0;
-        for c in changes {
-            let size = 1 + usize::from(c.transition.is_some()) * (1 + usize::from(announce));
-            if actions + size > MAX_TRANSACT_ACTIONS {
-                groups.push(Vec::new());
-                actions = 0;
-            }
-            if let Some(g) = groups.last_mut() {
-                g.push(c);
-            }
-            actions += size;
-        }
-        let mut groups = groups.into_iter();
-        while let Some(group) = groups.next() {
-            let keys: Vec<FindingKey> = group.iter().map(|c| c.key()).collect();
+        let prepared: Vec<Prepared<'_>> = changes
+            .iter()
+            .map(|c| {
+                let sized = self.actions(scan_id, c, announce);
+                Prepared {
+                    change: c,
+                    bytes: sized.iter().map(|(_, b)| b).sum(),
+                    actions: sized.into_iter().map(|(a, _)| a).collect(),
+                }
+            })
+            .collect();
+        let sizes: Vec<(usize, usize)> = prepared
+            .iter()
+            .map(|p| (p.actions.len(), p.bytes))
+            .collect();
+        let mut prepared = prepared.into_iter();
+        let mut groups = transaction_groups(&sizes)
+            .into_iter()
+            .map(|r| prepared.by_ref().take(r.len()).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .enumerate();
+        while let Some((index, group)) = groups.next() {
+            let keys: Vec<FindingKey> = group.iter().map(|p| p.change.key()).collect();
             let conflicts_before = outcome.conflicts.len();
-            if let Err(e) = self
-                .commit_group(scan_id, group, announce, &mut outcome)
-                .await
-            {
+            let result = if past(stop) {
+                Err(out_of_time())
+            } else {
+                self.commit_group(scan_id, index, group, stop, &mut outcome)
+                    .await
+            };
+            if let Err(e) = result {
                 // Earlier groups are written: say exactly what was not.
                 let lost: std::collections::BTreeSet<FindingKey> =
                     outcome.conflicts.drain(conflicts_before..).collect();
@@ -634,7 +775,9 @@ impl FindingStore for DynamoStore {
                 outcome
                     .unwritten
                     .extend(keys.into_iter().filter(|k| !lost.contains(k)));
-                outcome.unwritten.extend(groups.flatten().map(|c| c.key()));
+                outcome
+                    .unwritten
+                    .extend(groups.flat_map(|(_, g)| g).map(|p| p.change.key()));
                 outcome.failed = Some(e);
                 break;
             }
@@ -642,26 +785,56 @@ impl FindingStore for DynamoStore {
         Ok(outcome)
     }
 
-    async fn pending_events(&self, claimant: &str) -> Result<Vec<PendingEvent>, PortError> {
-        let items =
-            crate::table::query_partition(&self.client, &self.table, &self.partition.pk(OUTBOX_PK))
-                .await?;
+    async fn claim_events(
+        &self,
+        claimant: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PendingEvent>, PortError> {
         let now = SystemClock.now();
         let mut out = Vec::new();
-        for item in &items {
-            let pending = match parse_outbox(item) {
-                Ok(p) => p,
-                // Written by a newer version: left for it to send.
-                Err(e) => {
-                    tracing::warn!(error = %e, "outbox item skipped");
-                    continue;
-                }
+        let mut start: Option<Item> = None;
+        loop {
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_values(":pk", s(self.partition.pk(OUTBOX_PK)))
+                .consistent_read(true)
+                // Read no more than the page needs (some may be claimed by
+                // another scan: then the next read goes on from there).
+                .limit(
+                    i32::try_from(limit.saturating_sub(out.len()).clamp(1, 1_000)).unwrap_or(1_000),
+                )
+                .set_exclusive_start_key(start.take());
+            let query = match after {
+                Some(after) => query
+                    .key_condition_expression("pk = :pk AND sk > :after")
+                    .expression_attribute_values(":after", s(after)),
+                None => query.key_condition_expression("pk = :pk"),
             };
-            if self.claim(&pending.id, claimant, now).await? {
-                out.push(pending);
+            let page = query.send().await.map_err(|e| self.error("Query", e))?;
+            for item in page.items() {
+                let pending = match parse_outbox(item) {
+                    Ok(p) => p,
+                    // Written by a newer version: left for it to send.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox item skipped");
+                        continue;
+                    }
+                };
+                if self.claim(&pending.id, claimant, now).await? {
+                    out.push(pending);
+                    if out.len() >= limit {
+                        return Ok(out);
+                    }
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => return Ok(out),
             }
         }
-        Ok(out)
     }
 
     async fn release_events(&self, ids: &[String], claimant: &str) -> Result<(), PortError> {
@@ -761,10 +934,14 @@ mod tests {
         )
     }
 
+    fn evaluated() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_100, 123_456_789).expect("ts")
+    }
+
     #[test]
     fn finding_items_round_trip() {
         let f = finding();
-        let item = finding_item(&f, 7, "scan-1", None);
+        let item = finding_item(&f, 7, "scan-1", None, evaluated());
         assert_eq!(
             item["sk"].as_s().expect("s"),
             "cert.validation-record-missing#arn:aws:acm:eu-west-1:111122223333:certificate/abc"
@@ -776,13 +953,109 @@ mod tests {
         let back = parse_finding(&item).expect("parses");
         assert_eq!(back.version, 7);
         assert_eq!(back.finding, f);
+        assert_eq!(back.evaluated_at, evaluated(), "to the nanosecond");
+    }
+
+    /// Items written before `last_evaluated` existed read as evaluated when
+    /// they were last written: at their resolve time, else their last
+    /// sighting. And the text form sorts in time order (the store's
+    /// condition compares it as text).
+    #[test]
+    fn items_without_last_evaluated_read_as_evaluated_at_their_last_write() {
+        let mut f = finding();
+        let mut item = finding_item(&f, 2, "s", None, evaluated());
+        item.remove("last_evaluated");
+        assert_eq!(
+            parse_finding(&item).expect("parses").evaluated_at,
+            f.last_seen
+        );
+        let resolved_at = f.last_seen + Duration::hours(3);
+        f.state = FindingState::Resolved;
+        f.resolved_at = Some(resolved_at);
+        let mut item = finding_item(&f, 3, "s", None, evaluated());
+        item.remove("last_evaluated");
+        assert_eq!(
+            parse_finding(&item).expect("parses").evaluated_at,
+            resolved_at
+        );
+        let times = [
+            DateTime::from_timestamp(1_790_000_000, 0).expect("ts"),
+            DateTime::from_timestamp(1_790_000_000, 5).expect("ts"),
+            DateTime::from_timestamp(1_790_000_000, 999_999_999).expect("ts"),
+            DateTime::from_timestamp(1_790_000_001, 0).expect("ts"),
+            DateTime::from_timestamp(4_000_000_000, 0).expect("ts"),
+        ];
+        for pair in times.windows(2) {
+            assert!(ts_exact(pair[0]) < ts_exact(pair[1]), "{pair:?}");
+        }
+    }
+
+    /// Groups close at 100 actions or at the byte budget, whichever comes
+    /// first: thirty changes of 300 KB each never make one 4 MB transaction.
+    #[test]
+    fn transaction_groups_split_by_bytes_as_well_as_by_count() {
+        let big = vec![(3, 300_000); 30];
+        let groups = transaction_groups(&big);
+        assert!(groups.len() >= 3, "{groups:?}");
+        for g in &groups {
+            let bytes: usize = big[g.clone()].iter().map(|(_, b)| b).sum();
+            assert!(bytes <= MAX_TRANSACT_BYTES, "{g:?}: {bytes}");
+        }
+        assert_eq!(groups.iter().map(ExactSizeIterator::len).sum::<usize>(), 30);
+        let small = vec![(3, 1_000); 70];
+        let groups = transaction_groups(&small);
+        assert_eq!(groups, vec![0..33, 33..66, 66..70], "by count");
+        // One change larger than a transaction still goes, alone.
+        let odd = vec![(1, 10), (3, MAX_TRANSACT_BYTES + 1), (1, 10)];
+        assert_eq!(transaction_groups(&odd), vec![0..1, 1..2, 2..3]);
+        assert!(transaction_groups(&[]).is_empty());
+    }
+
+    #[test]
+    fn request_tokens_fit_and_differ_by_scan_group_round_and_content() {
+        let a = Change {
+            expected_version: Some(1),
+            version: 2,
+            finding: finding(),
+            transition: None,
+            expires_at: None,
+            evaluated_at: evaluated(),
+        };
+        let mut b = a.clone();
+        b.version = 3;
+        fn prepared(c: &Change) -> Prepared<'_> {
+            Prepared {
+                change: c,
+                actions: Vec::new(),
+                bytes: 0,
+            }
+        }
+        let (a, b) = (&a, &b);
+        let scan = "lambda-8f0c2a51-0c0e-4b43-9c3e-1f2a3b4c5d6e";
+        let token = request_token(scan, 0, 0, &[prepared(a)]);
+        assert!(token.len() <= 36, "{token}");
+        assert!(token.chars().all(|c| c.is_ascii_alphanumeric()), "{token}");
+        assert_eq!(
+            token,
+            request_token(scan, 0, 0, &[prepared(a)]),
+            "stable for a retry"
+        );
+        for other in [
+            request_token("lambda-other", 0, 0, &[prepared(a)]),
+            request_token(scan, 1, 0, &[prepared(a)]),
+            request_token(scan, 0, 1, &[prepared(a)]),
+            request_token(scan, 0, 0, &[prepared(b)]),
+            request_token(scan, 0, 0, &[prepared(a), prepared(b)]),
+        ] {
+            assert_ne!(token, other);
+        }
     }
 
     /// Items written by the certificate release have no `scope`: they were
     /// scoped by their region, and must still resolve when it is collected.
     #[test]
     fn items_without_a_scope_read_as_scoped_by_region() {
-        let mut item = finding_item(&finding(), 3, "s", None);
+        let mut item = finding_item(&finding(), 3, "s", None, evaluated());
         item.remove("scope");
         let back = parse_finding(&item).expect("parses");
         assert_eq!(back.finding.scope, "eu-west-1");
@@ -790,7 +1063,7 @@ mod tests {
 
     #[test]
     fn a_malformed_item_names_the_attribute() {
-        let mut item = finding_item(&finding(), 1, "s", None);
+        let mut item = finding_item(&finding(), 1, "s", None, evaluated());
         item.insert("version".into(), s("seven"));
         let e = parse_finding(&item).expect_err("bad version");
         assert!(e.message.contains("`version`"), "{e}");
@@ -798,7 +1071,7 @@ mod tests {
             e.message.contains("sk=cert.validation-record-missing#"),
             "{e}"
         );
-        let mut item = finding_item(&finding(), 1, "s", None);
+        let mut item = finding_item(&finding(), 1, "s", None, evaluated());
         item.insert("code".into(), s("cert.renamed"));
         assert!(
             parse_finding(&item)
@@ -817,6 +1090,7 @@ mod tests {
             finding: f.clone(),
             transition: Some(Transition::Opened),
             expires_at: None,
+            evaluated_at: f.last_seen,
         };
         let item = history_item(&change, Transition::Opened, "scan-1", 90);
         let exp: i64 = item["expires_at"].as_n().expect("n").parse().expect("int");
@@ -838,6 +1112,7 @@ mod tests {
                         "pk", "sk", "code", "severity", "resource_kind", "resource_id",
                         "resource_name", "region", "scope", "message", "evidence",
                         "first_seen", "last_seen", "state", "resolved_at", "version",
+                        "last_evaluated",
                         "detail_type", "detail", "event_key",
                     ]),
                     ".{0,40}",

@@ -67,6 +67,7 @@ pub async fn scan_accounts(
         registry: registry.as_ref(),
         notify: args.notify,
         deadline: None,
+        end: None,
         retire_unmonitored: false,
     };
     let run_id = format!(

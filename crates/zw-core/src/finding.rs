@@ -131,7 +131,8 @@ pub struct Finding {
 }
 
 impl Finding {
-    /// A finding seen for the first time at `now`.
+    /// A finding seen for the first time at `now`, its message and evidence
+    /// within `MAX_MESSAGE_CHARS` and `MAX_EVIDENCE_BYTES`.
     pub fn opened(d: Detection, now: DateTime<Utc>) -> Self {
         Self {
             code: d.code,
@@ -139,8 +140,8 @@ impl Finding {
             resource: d.resource,
             region: d.region,
             scope: d.scope,
-            message: d.message,
-            evidence: d.evidence,
+            message: truncated_message(d.message, MAX_MESSAGE_CHARS),
+            evidence: capped_evidence(d.evidence, MAX_EVIDENCE_BYTES),
             first_seen: now,
             last_seen: now,
             state: FindingState::Open,
@@ -162,6 +163,90 @@ impl Finding {
 pub struct StoredFinding {
     pub finding: Finding,
     pub version: u64,
+    /// When the scan that last wrote the item started: every write sets it,
+    /// a resolve and a refresh without a transition included. A scan that
+    /// started before it must not write the item (its observation is older
+    /// than the one stored).
+    pub evaluated_at: DateTime<Utc>,
+}
+
+impl StoredFinding {
+    /// An item written before `evaluated_at` was stored: its last write was
+    /// either a detection (at `last_seen`) or a resolve (at `resolved_at`),
+    /// so the later of the two is when it was last evaluated.
+    pub fn without_evaluated_at(finding: Finding, version: u64) -> Self {
+        let evaluated_at = finding
+            .resolved_at
+            .map_or(finding.last_seen, |r| r.max(finding.last_seen));
+        Self {
+            finding,
+            version,
+            evaluated_at,
+        }
+    }
+}
+
+/// A stored finding's message keeps at most this many characters (the
+/// store's items, the CLI's output and the events all show it).
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+/// Evidence above this size (as JSON) loses its largest values to
+/// truncation markers: a current finding, its history entry and its event
+/// each carry it, and DynamoDB takes at most 400 KB per item and 4 MB per
+/// transaction.
+pub const MAX_EVIDENCE_BYTES: usize = 32 * 1024;
+/// What a cut message ends with.
+pub const TRUNCATED_SUFFIX: &str = "… (truncated)";
+
+/// `message`, cut to `max_chars` characters plus `TRUNCATED_SUFFIX` when it
+/// is longer.
+pub fn truncated_message(message: String, max_chars: usize) -> String {
+    match message.char_indices().nth(max_chars) {
+        None => message,
+        Some((end, _)) => {
+            let mut cut = message;
+            cut.truncate(end);
+            cut.push_str(TRUNCATED_SUFFIX);
+            cut
+        }
+    }
+}
+
+/// What stands in for a value that was too large to keep: how large it was
+/// (as JSON), so that a reader knows something is missing and how much.
+pub fn truncation_marker(original_bytes: usize) -> serde_json::Value {
+    serde_json::json!({"truncated": true, "original_bytes": original_bytes})
+}
+
+/// `evidence` within `max_bytes` as JSON: the largest values of an object
+/// are replaced by truncation markers, one at a time, until it fits (the
+/// small ones, such as the host or serial, stay readable); anything else
+/// too large, or an object that still does not fit, becomes one marker.
+pub fn capped_evidence(evidence: serde_json::Value, max_bytes: usize) -> serde_json::Value {
+    let size = |v: &serde_json::Value| v.to_string().len();
+    let total = size(&evidence);
+    if total <= max_bytes {
+        return evidence;
+    }
+    let serde_json::Value::Object(mut map) = evidence else {
+        return truncation_marker(total);
+    };
+    let mut sizes: Vec<(usize, String)> = map.iter().map(|(k, v)| (size(v), k.clone())).collect();
+    sizes.sort_by(|a, b| b.cmp(a));
+    let mut now = total;
+    for (bytes, key) in sizes {
+        if now <= max_bytes {
+            break;
+        }
+        let marker = truncation_marker(bytes);
+        now = now + size(&marker) - bytes.min(now);
+        map.insert(key, marker);
+    }
+    let capped = serde_json::Value::Object(map);
+    if size(&capped) <= max_bytes {
+        capped
+    } else {
+        truncation_marker(total)
+    }
 }
 
 #[cfg(test)]
@@ -205,5 +290,76 @@ mod tests {
         assert_eq!(v["resource"]["kind"], "acm-certificate");
         let back: Finding = serde_json::from_value(v).expect("round trip");
         assert_eq!(back, f);
+    }
+
+    fn detection(message: String, evidence: serde_json::Value) -> Detection {
+        Detection {
+            code: FindingCode::TlsHostnameMismatch,
+            severity: Severity::High,
+            resource: Resource {
+                kind: ResourceKind::TlsEndpoint,
+                id: "www.example.com:443@192.0.2.1".into(),
+                name: "www.example.com:443".into(),
+            },
+            region: Region::global(),
+            scope: "Z1".into(),
+            message,
+            evidence,
+        }
+    }
+
+    /// A certificate with thousands of names: the finding keeps the small
+    /// facts, marks what it dropped, and stays far below DynamoDB's 400 KB.
+    #[test]
+    fn huge_messages_and_evidence_are_capped_with_a_marker() {
+        let names: Vec<String> = (0..20_000).map(|i| format!("n{i}.example.net")).collect();
+        let f = Finding::opened(
+            detection(
+                format!("serves a certificate for {}", names.join(", ")),
+                serde_json::json!({"serial": "ff01", "names": names, "host": "www.example.com"}),
+            ),
+            DateTime::<Utc>::from_timestamp(1_700_000_000, 0).expect("ts"),
+        );
+        assert_eq!(
+            f.message.chars().count(),
+            MAX_MESSAGE_CHARS + TRUNCATED_SUFFIX.chars().count()
+        );
+        assert!(f.message.ends_with(TRUNCATED_SUFFIX));
+        assert!(f.evidence.to_string().len() <= MAX_EVIDENCE_BYTES);
+        assert_eq!(f.evidence["names"]["truncated"], true);
+        assert!(f.evidence["names"]["original_bytes"].as_u64() > Some(300_000));
+        assert_eq!(f.evidence["serial"], "ff01", "small values stay");
+        assert_eq!(f.evidence["host"], "www.example.com");
+    }
+
+    #[test]
+    fn small_messages_and_evidence_are_kept_as_they_are() {
+        let evidence = serde_json::json!({"names": ["a.example.com"], "days_left": 3});
+        let f = Finding::opened(
+            detection("short".into(), evidence.clone()),
+            DateTime::<Utc>::from_timestamp(1_700_000_000, 0).expect("ts"),
+        );
+        assert_eq!(f.message, "short");
+        assert_eq!(f.evidence, evidence);
+        // Exactly at the limit: not cut, no marker.
+        let at_limit = "é".repeat(MAX_MESSAGE_CHARS);
+        assert_eq!(
+            truncated_message(at_limit.clone(), MAX_MESSAGE_CHARS),
+            at_limit
+        );
+    }
+
+    #[test]
+    fn evidence_that_is_not_an_object_or_has_huge_keys_becomes_one_marker() {
+        let list = serde_json::json!(vec!["x".repeat(100); 1_000]);
+        let capped = capped_evidence(list, 1_024);
+        assert_eq!(capped["truncated"], true);
+        let mut keys = serde_json::Map::new();
+        for i in 0..100 {
+            keys.insert(format!("{i}{}", "k".repeat(100)), serde_json::json!(1));
+        }
+        let capped = capped_evidence(serde_json::Value::Object(keys), 1_024);
+        assert!(capped.to_string().len() <= 1_024, "{capped}");
+        assert_eq!(capped["truncated"], true);
     }
 }

@@ -141,7 +141,7 @@ pub fn scan_metrics(
         SCAN_ERRORS,
         Unit::Count,
         None,
-        scan.errors.len() as f64,
+        scan.error_count() as f64,
     ));
     if detail == Detail::Full {
         let mut by_code: BTreeMap<&str, usize> = BTreeMap::new();
@@ -221,6 +221,7 @@ mod tests {
                     message: "m".into(),
                 })
                 .collect(),
+            errors_dropped: 0,
         }
     }
 

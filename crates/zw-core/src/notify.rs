@@ -21,7 +21,7 @@ pub const SOURCE: &str = "zonewarden";
 /// leaves room for the entry's other fields.
 pub const MAX_DETAIL_BYTES: usize = 250 * 1024;
 /// A trimmed message keeps this many characters.
-const MESSAGE_CHARS: usize = 2_000;
+const MESSAGE_CHARS: usize = crate::finding::MAX_MESSAGE_CHARS;
 
 pub const OPENED: &str = "Zonewarden Finding Opened";
 pub const CHANGED: &str = "Zonewarden Finding Changed";
@@ -197,18 +197,20 @@ fn fit(detail: Value) -> String {
         return json!({"truncated": true, "original_bytes": text.len()}).to_string();
     };
     let evidence_bytes = m.get("evidence").map_or(0, |e| e.to_string().len());
-    m.insert(
-        "evidence".into(),
-        json!({"truncated": true, "original_bytes": evidence_bytes, "see": "the finding in the findings table, or `zonewarden findings --format json`"}),
-    );
+    let mut marker = crate::finding::truncation_marker(evidence_bytes);
+    if let Value::Object(marker) = &mut marker {
+        marker.insert(
+            "see".into(),
+            json!("the finding in the findings table, or `zonewarden findings --format json`"),
+        );
+    }
+    m.insert("evidence".into(), marker);
     let text = Value::Object(m.clone()).to_string();
     if text.len() <= MAX_DETAIL_BYTES {
         return text;
     }
     if let Some(Value::String(msg)) = m.get_mut("message") {
-        let mut cut: String = msg.chars().take(MESSAGE_CHARS).collect();
-        cut.push_str("… (truncated)");
-        *msg = cut;
+        *msg = crate::finding::truncated_message(std::mem::take(msg), MESSAGE_CHARS);
     }
     let text = Value::Object(m.clone()).to_string();
     if text.len() <= MAX_DETAIL_BYTES {
@@ -274,6 +276,7 @@ mod tests {
             },
             transition,
             expires_at: None,
+            evaluated_at: at,
         }
     }
 

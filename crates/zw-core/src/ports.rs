@@ -304,22 +304,35 @@ pub trait FindingStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<StoredFinding>, PortError>> + Send;
     /// Applies changes, each conditional on the version it was planned from.
     /// With `announce`, each transition's event goes into the outbox in the
-    /// same write as the finding (none is lost between the two).
+    /// same write as the finding (none is lost between the two). Past
+    /// `stop`, no further write is started: what is left is `unwritten`,
+    /// with `failed` saying why.
     fn commit(
         &self,
         scan_id: &str,
         changes: &[Change],
         announce: bool,
+        stop: Option<DateTime<Utc>>,
     ) -> impl Future<Output = Result<CommitOutcome, PortError>> + Send;
     fn record_scan(&self, scan: &ScanRecord) -> impl Future<Output = Result<(), PortError>> + Send;
-    /// The events in the outbox that `claimant` (a scan id) could claim,
-    /// oldest first. A claim lasts a couple of minutes: two scans at once
-    /// never send the same event, and one that died leaves its claims to
-    /// expire for the next scan.
+    /// Up to `limit` events of the outbox that `claimant` (a scan id) could
+    /// claim, oldest first, starting after the outbox id `after` (the last
+    /// id of the previous page). A claim lasts a couple of minutes: two
+    /// scans at once never send the same event, and one that died leaves
+    /// its claims to expire for the next scan.
+    fn claim_events(
+        &self,
+        claimant: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<PendingEvent>, PortError>> + Send;
+    /// Every event of the outbox that `claimant` could claim, oldest first.
     fn pending_events(
         &self,
         claimant: &str,
-    ) -> impl Future<Output = Result<Vec<PendingEvent>, PortError>> + Send;
+    ) -> impl Future<Output = Result<Vec<PendingEvent>, PortError>> + Send {
+        self.claim_events(claimant, None, usize::MAX)
+    }
     /// Takes sent events out of the outbox.
     fn events_sent(&self, ids: &[String]) -> impl Future<Output = Result<(), PortError>> + Send;
     /// Gives up `claimant`'s claims on events it could not send, so that the
@@ -352,4 +365,11 @@ pub trait ApiUsage: Send + Sync {
 /// The one place time comes from; rules get `now` as a parameter instead.
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
+    /// Resolves once the wall clock reaches `at`: how the scan's tail bounds
+    /// each of its steps by the invocation's end. The default never
+    /// resolves, for clocks that only tell the time (no step is cut short).
+    fn sleep_until(&self, at: DateTime<Utc>) -> BoxFuture<'static, ()> {
+        let _ = at;
+        Box::pin(futures::future::pending())
+    }
 }

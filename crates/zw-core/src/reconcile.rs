@@ -13,11 +13,23 @@
 //!  open vN               region not covered    nothing       -
 //!  open vN               not detected, scope
 //!                        no longer monitored   put vN+1      resolved (evidence says why)
-//!  any, last_seen > now  anything              nothing       -   (a newer scan already wrote it)
+//!  any, evaluated_at
+//!  > now                 anything              nothing       -   (a scan that started later already judged it)
 //! ```
 //! Every put is conditional on the version it was planned from (or on the item
 //! not existing), so two scans at once cannot both open a finding, and
 //! "alerts once" holds: each transition is written exactly once.
+//!
+//! Time never runs backwards: every put records when its scan started
+//! (`evaluated_at`, written as `last_evaluated`), a resolve and a refresh
+//! included, and a scan that started before the stored `evaluated_at` leaves
+//! the item alone. Without it, a scan that collected before a problem was
+//! fixed but committed after a later scan resolved it would reopen the
+//! finding (an Opened/Resolved pair on every route). `last_seen` alone is not
+//! enough: a resolve does not move it. The version condition makes the
+//! comparison safe under races (a write in between fails the put, and the
+//! re-plan reads the newer `evaluated_at`); the store repeats it in the
+//! write's condition.
 
 use crate::catalogue::Check;
 use crate::finding::{Detection, Finding, FindingKey, FindingState, Severity, StoredFinding};
@@ -123,6 +135,9 @@ pub struct Change {
     pub transition: Option<Transition>,
     /// When the item may be deleted by TTL: set once it is resolved.
     pub expires_at: Option<DateTime<Utc>>,
+    /// When the scan that planned it started (`StoredFinding::evaluated_at`
+    /// once written).
+    pub evaluated_at: DateTime<Utc>,
 }
 
 impl Change {
@@ -159,8 +174,10 @@ pub fn plan(
                 finding: Finding::opened(d, now),
                 transition: Some(Transition::Opened),
                 expires_at: None,
+                evaluated_at: now,
             }),
-            Some(p) if p.finding.last_seen > now => {}
+            // A scan that started later already judged it (see the module docs).
+            Some(p) if p.evaluated_at > now || p.finding.last_seen > now => {}
             Some(p) => {
                 let reopened = p.finding.state == FindingState::Resolved;
                 let transition = if reopened {
@@ -182,6 +199,7 @@ pub fn plan(
                     },
                     transition,
                     expires_at: None,
+                    evaluated_at: now,
                 });
             }
         }
@@ -191,13 +209,16 @@ pub fn plan(
         let retired = coverage.no_longer_monitored(f.code.check(), &f.scope);
         if current.contains_key(key)
             || f.state != FindingState::Open
+            || p.evaluated_at > now
             || f.last_seen > now
             || coverage.held.contains(&f.resource.id)
             || !(retired || coverage.covers(f.code.check(), &f.scope))
         {
             continue;
         }
-        let mut evidence = f.evidence.clone();
+        // Items written before evidence was capped keep it until they resolve.
+        let mut evidence =
+            crate::finding::capped_evidence(f.evidence.clone(), crate::finding::MAX_EVIDENCE_BYTES);
         if retired && let Some(map) = evidence.as_object_mut() {
             map.insert("resolution".into(), NO_LONGER_MONITORED.into());
         }
@@ -208,10 +229,15 @@ pub fn plan(
                 state: FindingState::Resolved,
                 resolved_at: Some(now),
                 evidence,
+                message: crate::finding::truncated_message(
+                    f.message.clone(),
+                    crate::finding::MAX_MESSAGE_CHARS,
+                ),
                 ..f.clone()
             },
             transition: Some(Transition::Resolved),
             expires_at: Some(now + Duration::days(i64::from(retention_days))),
+            evaluated_at: now,
         });
     }
     changes
@@ -268,6 +294,7 @@ mod tests {
         StoredFinding {
             finding: f,
             version,
+            evaluated_at: at,
         }
     }
     fn covered() -> Coverage {
@@ -454,6 +481,165 @@ mod tests {
             .is_empty()
         );
         assert!(plan(&[prev], &[], &covered(), t(4), 90).is_empty());
+    }
+
+    /// The store after `changes` (what a commit leaves for the next reader).
+    fn apply(previous: &[StoredFinding], changes: &[Change]) -> Vec<StoredFinding> {
+        let mut all: BTreeMap<FindingKey, StoredFinding> = previous
+            .iter()
+            .map(|p| (p.finding.key(), p.clone()))
+            .collect();
+        for c in changes {
+            all.insert(
+                c.key(),
+                StoredFinding {
+                    finding: c.finding.clone(),
+                    version: c.version,
+                    evaluated_at: c.evaluated_at,
+                },
+            );
+        }
+        all.into_values().collect()
+    }
+
+    /// Two overlapping scans: A started at t(3), B at t(4), and B committed
+    /// first. Whatever transition B wrote, A (whose observations are older)
+    /// plans nothing over it, whether A saw the problem (at any severity) or
+    /// not.
+    #[test]
+    fn an_earlier_scan_never_undoes_a_later_scans_transition() {
+        let key = "a";
+        let code = FindingCode::CertExpiring;
+        let medium = det(key, code, Severity::Medium);
+        let high = det(key, code, Severity::High);
+        let open_t1 = stored(medium.clone(), t(1), FindingState::Open, 1);
+        // Resolved by a scan at t(2): last_seen stays t(1).
+        let resolved_t2 = apply(
+            &[open_t1.clone()],
+            &plan(&[open_t1.clone()], &[], &covered(), t(2), 90),
+        );
+        let cases: [(&str, Vec<StoredFinding>, Vec<Detection>, Transition); 4] = [
+            ("open", vec![], vec![medium.clone()], Transition::Opened),
+            (
+                "resolve",
+                vec![open_t1.clone()],
+                vec![],
+                Transition::Resolved,
+            ),
+            (
+                "severity change",
+                vec![open_t1.clone()],
+                vec![high.clone()],
+                Transition::SeverityChanged {
+                    from: Severity::Medium,
+                },
+            ),
+            (
+                "reopen",
+                resolved_t2,
+                vec![medium.clone()],
+                Transition::Reopened,
+            ),
+        ];
+        for (name, before, b_saw, transition) in cases {
+            let b = plan(&before, &b_saw, &covered(), t(4), 90);
+            assert_eq!(b.len(), 1, "{name}: {b:?}");
+            assert_eq!(b[0].transition, Some(transition), "{name}");
+            assert_eq!(b[0].evaluated_at, t(4), "{name}");
+            let after_b = apply(&before, &b);
+            for a_saw in [vec![], vec![medium.clone()], vec![high.clone()]] {
+                let a = plan(&after_b, &a_saw, &covered(), t(3), 90);
+                assert!(a.is_empty(), "{name}: A saw {a_saw:?} and planned {a:?}");
+            }
+        }
+    }
+
+    /// The reported bug: B resolves, then A (which collected before the fix)
+    /// commits. `last_seen` is older than A, so only `evaluated_at` stops A.
+    #[test]
+    fn an_earlier_scan_does_not_reopen_what_a_later_scan_resolved() {
+        let prev = stored(
+            det("a", FindingCode::CertExpiring, Severity::Medium),
+            t(1),
+            FindingState::Open,
+            1,
+        );
+        let b = plan(std::slice::from_ref(&prev), &[], &covered(), t(4), 90);
+        let after_b = apply(&[prev], &b);
+        assert_eq!(after_b[0].finding.last_seen, t(1));
+        let a = plan(
+            &after_b,
+            &[det("a", FindingCode::CertExpiring, Severity::Medium)],
+            &covered(),
+            t(3),
+            90,
+        );
+        assert!(a.is_empty(), "{a:?}");
+        // A scan after B reopens it as usual.
+        let c = plan(
+            &after_b,
+            &[det("a", FindingCode::CertExpiring, Severity::Medium)],
+            &covered(),
+            t(5),
+            90,
+        );
+        assert_eq!(c[0].transition, Some(Transition::Reopened));
+    }
+
+    /// Items written before `evaluated_at` existed are judged by their
+    /// resolve time (or last sighting).
+    #[test]
+    fn items_without_evaluated_at_compare_by_their_resolve_time() {
+        let mut f = Finding::opened(det("a", FindingCode::CertUnused, Severity::Info), t(1));
+        f.state = FindingState::Resolved;
+        f.resolved_at = Some(t(4));
+        let legacy = StoredFinding::without_evaluated_at(f, 2);
+        assert_eq!(legacy.evaluated_at, t(4));
+        let seen = [det("a", FindingCode::CertUnused, Severity::Info)];
+        assert!(plan(std::slice::from_ref(&legacy), &seen, &covered(), t(3), 90).is_empty());
+        assert_eq!(
+            plan(&[legacy], &seen, &covered(), t(5), 90)[0].transition,
+            Some(Transition::Reopened)
+        );
+    }
+
+    /// What a later scan did not judge (its region failed) is still the
+    /// earlier scan's to write.
+    #[test]
+    fn an_earlier_scan_still_writes_what_no_later_scan_judged() {
+        let prev = stored(
+            det("a", FindingCode::CertExpiring, Severity::Medium),
+            t(1),
+            FindingState::Open,
+            1,
+        );
+        let b = plan(
+            std::slice::from_ref(&prev),
+            &[],
+            &Coverage::default(),
+            t(4),
+            90,
+        );
+        assert!(b.is_empty());
+        let a = plan(&[prev], &[], &covered(), t(3), 90);
+        assert_eq!(a[0].transition, Some(Transition::Resolved));
+        assert_eq!(a[0].evaluated_at, t(3));
+    }
+
+    #[test]
+    fn resolving_caps_evidence_written_before_the_cap() {
+        let mut d = det("a", FindingCode::CertExpiring, Severity::Medium);
+        d.evidence = serde_json::json!({"names": "n".repeat(200 * 1024), "host": "h"});
+        let mut prev = stored(d, t(1), FindingState::Open, 1);
+        // As an older version stored it: uncapped.
+        prev.finding.evidence = serde_json::json!({"names": "n".repeat(200 * 1024), "host": "h"});
+        prev.finding.message = "m".repeat(10_000);
+        let ch = plan(&[prev], &[], &covered(), t(2), 90);
+        let f = &ch[0].finding;
+        assert!(f.evidence.to_string().len() <= crate::finding::MAX_EVIDENCE_BYTES);
+        assert_eq!(f.evidence["names"]["truncated"], true);
+        assert_eq!(f.evidence["host"], "h");
+        assert!(f.message.ends_with(crate::finding::TRUNCATED_SUFFIX));
     }
 
     #[test]

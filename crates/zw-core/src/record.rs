@@ -70,11 +70,48 @@ pub struct ScanRecord {
     /// AWS API requests this scan sent, per `service:Operation`, retries
     /// included (empty when the adapters do not count).
     pub api_calls: BTreeMap<String, u64>,
+    /// At most `MAX_RECORDED_ERRORS`, each message at most
+    /// `MAX_ERROR_MESSAGE_CHARS` characters (see `cap_errors`).
     pub errors: Vec<ScanError>,
+    /// Errors beyond `MAX_RECORDED_ERRORS`: counted, not kept.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub errors_dropped: usize,
 }
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The scan record keeps this many errors (the first ones); the rest are
+/// counted in `errors_dropped`. A scan of a thousand zones that all fail
+/// would otherwise write a record larger than one DynamoDB item.
+pub const MAX_RECORDED_ERRORS: usize = 100;
+/// A recorded error's message keeps this many characters.
+pub const MAX_ERROR_MESSAGE_CHARS: usize = 1_000;
 
 impl ScanRecord {
     pub fn count(&self, key: &str) -> u64 {
         self.counts.get(key).copied().unwrap_or(0)
+    }
+
+    /// Every error of the scan, the dropped ones included (the `ScanErrors`
+    /// metric).
+    pub fn error_count(&self) -> usize {
+        self.errors.len() + self.errors_dropped
+    }
+
+    /// Keeps the first `MAX_RECORDED_ERRORS` errors, each message cut to
+    /// `MAX_ERROR_MESSAGE_CHARS`, and counts the rest in `errors_dropped`.
+    pub fn cap_errors(&mut self) {
+        if self.errors.len() > MAX_RECORDED_ERRORS {
+            self.errors_dropped += self.errors.len() - MAX_RECORDED_ERRORS;
+            self.errors.truncate(MAX_RECORDED_ERRORS);
+        }
+        for e in &mut self.errors {
+            e.message = crate::finding::truncated_message(
+                std::mem::take(&mut e.message),
+                MAX_ERROR_MESSAGE_CHARS,
+            );
+        }
     }
 }

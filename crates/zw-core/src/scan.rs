@@ -23,6 +23,25 @@ use std::collections::{BTreeMap, BTreeSet};
 /// How many times a commit that lost races is re-read and re-planned.
 const COMMIT_ATTEMPTS: usize = 4;
 
+// The tail's budget, counted back from the invocation's end (`run`'s `end`):
+//
+//   collection ... | commit ............ | record, metrics | events ...... | end
+//                  ^ started         stop ^  (AFTER_COMMIT before the end)
+//
+// The commit starts no transaction past its stop and is cut off at the
+// latest RECORD_RESERVE before the end, so that the scan record and the
+// metrics (one call each) always get their turn. Events come last: they wait
+// in the outbox, so whatever the end leaves unsent goes out with the next
+// scan.
+/// The commit starts no transaction later than this before the end.
+const AFTER_COMMIT: chrono::Duration = chrono::Duration::seconds(10);
+/// The commit is cut off at the latest this long before the end.
+const RECORD_RESERVE: chrono::Duration = chrono::Duration::seconds(4);
+/// Outbox events are claimed and sent this many at a time.
+pub const EVENT_PAGE: usize = 100;
+/// No page of events is started with less than this left.
+const EVENT_PAGE_MIN: chrono::Duration = chrono::Duration::seconds(2);
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScanReport {
     pub scan: ScanRecord,
@@ -76,7 +95,8 @@ pub struct ScanLabel {
 }
 
 /// Runs `families` (concurrently: each paces its own services, and Route 53's
-/// budget is one limiter shared by all) and then the shared tail.
+/// budget is one limiter shared by all) and then the shared tail, each of
+/// whose steps stops by `end` (the invocation's end; None: no limit).
 pub async fn run<S, M, K>(
     families: &[&dyn Family],
     sinks: Sinks<'_, S, M>,
@@ -84,6 +104,7 @@ pub async fn run<S, M, K>(
     usage: Option<&dyn ApiUsage>,
     cfg: &CommonConfig,
     label: ScanLabel,
+    end: Option<DateTime<Utc>>,
 ) -> ScanReport
 where
     S: FindingStore,
@@ -123,45 +144,43 @@ where
 
     let announce = sinks.events.is_some();
     let (all_open, opened, resolved, stored, store_failed) = match sinks.store {
-        Some(store) => match persist(
-            store,
-            &label.scan_id,
-            &detections,
-            &coverage,
-            now,
-            cfg,
-            announce,
-        )
-        .await
-        {
-            Ok(p) => {
-                errors.extend(
-                    p.unreadable
-                        .into_iter()
-                        .map(|e| ScanError::new(Region::global(), e)),
-                );
-                match p.failure {
-                    None => (p.open, p.opened, p.resolved, true, false),
-                    Some(e) => {
-                        errors.push(ScanError::new(Region::global(), e));
-                        (p.open, p.opened, p.resolved, false, true)
+        Some(store) => {
+            let commit = persist(
+                store,
+                &label.scan_id,
+                &detections,
+                &coverage,
+                now,
+                cfg,
+                Writing {
+                    announce,
+                    stop: end.map(|e| e - AFTER_COMMIT),
+                },
+            );
+            let by = end.map(|e| e - RECORD_RESERVE);
+            match within(clock, by, "store", "commit", commit).await {
+                Ok(p) => {
+                    errors.extend(
+                        p.unreadable
+                            .into_iter()
+                            .map(|e| ScanError::new(Region::global(), e)),
+                    );
+                    match p.failure {
+                        None => (p.open, p.opened, p.resolved, true, false),
+                        Some(e) => {
+                            errors.push(ScanError::new(Region::global(), e));
+                            (p.open, p.opened, p.resolved, false, true)
+                        }
                     }
                 }
+                Err(e) => {
+                    errors.push(ScanError::new(Region::global(), e));
+                    (fresh(&detections, now), 0, 0, false, true)
+                }
             }
-            Err(e) => {
-                errors.push(ScanError::new(Region::global(), e));
-                (fresh(&detections, now), 0, 0, false, true)
-            }
-        },
+        }
         None => (fresh(&detections, now), 0, 0, false, false),
     };
-    if let (Some(store), Some(events)) = (sinks.store, sinks.events) {
-        let sent = send_events(store, events, &label.scan_id, &mut errors).await;
-        counts.insert("events_sent".into(), sent.sent);
-        if sent.pending > 0 {
-            counts.insert("events_pending".into(), sent.pending);
-        }
-    }
 
     let mut open_findings: BTreeMap<Severity, usize> =
         Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();
@@ -201,6 +220,7 @@ where
         stored,
         api_calls: BTreeMap::new(),
         errors,
+        errors_dropped: 0,
     };
     if let Some(usage) = usage {
         scan.api_calls = usage
@@ -212,16 +232,19 @@ where
             })
             .collect();
     }
+    scan.cap_errors();
 
     // The record first, so that a failed write is counted by `ScanErrors`;
-    // then the metrics from the finished record; a failed publish is written
-    // into the record again (one more put, only then).
+    // then the metrics from the finished record; then the events, which can
+    // wait in the outbox for the next scan. The record is written once more
+    // only when something after the first write changed it.
+    let first_record = scan.clone();
     if let Some(store) = sinks.store
-        && let Err(e) = store.record_scan(&scan).await
+        && let Err(e) = within(clock, end, "store", "record", store.record_scan(&scan)).await
     {
         scan.errors.push(ScanError::new(Region::global(), e));
     }
-    let metrics = scan_metrics(
+    let mut metrics = scan_metrics(
         &cfg.metrics_namespace,
         &cfg.stack_name,
         cfg.metrics_detail,
@@ -229,21 +252,98 @@ where
         &scan,
         &family_metrics,
     );
-    if let Some(sink) = sinks.metrics
-        && let Err(e) = sink.publish(&metrics).await
+    let mut published_errors = None;
+    if let Some(sink) = sinks.metrics {
+        match within(clock, end, "metrics", "publish", sink.publish(&metrics)).await {
+            Ok(()) => published_errors = Some(scan.error_count()),
+            Err(e) => scan.errors.push(ScanError::new(Region::global(), e)),
+        }
+    }
+    let mut events_sent = None;
+    if let (Some(store), Some(events)) = (sinks.store, sinks.events) {
+        let sent = send_events(store, events, &scan.scan_id, clock, end, &mut scan.errors).await;
+        if sent.sent > 0 {
+            scan.counts.insert("events_sent".into(), sent.sent);
+        }
+        if sent.pending > 0 {
+            scan.counts.insert("events_pending".into(), sent.pending);
+        }
+        events_sent = Some(sent.sent);
+    }
+    scan.cap_errors();
+    if scan != first_record
+        && let Some(store) = sinks.store
+        && let Err(e) = within(clock, end, "store", "record", store.record_scan(&scan)).await
     {
         scan.errors.push(ScanError::new(Region::global(), e));
-        if let Some(store) = sinks.store
-            && let Err(e) = store.record_scan(&scan).await
-        {
+        scan.cap_errors();
+    }
+    // Errors after the metrics went out (the events' step): one more
+    // `ScanErrors` datum, so that the alarm (the maximum per period) sees
+    // them. Only then.
+    set_scan_errors(&mut metrics, scan.error_count());
+    if let (Some(sink), Some(published)) = (sinks.metrics, published_errors)
+        && scan.error_count() > published
+    {
+        let again = MetricBatch {
+            data: metrics
+                .data
+                .iter()
+                .filter(|d| d.name == crate::metrics::SCAN_ERRORS)
+                .cloned()
+                .collect(),
+            ..metrics.clone()
+        };
+        if let Err(e) = within(clock, end, "metrics", "publish", sink.publish(&again)).await {
             scan.errors.push(ScanError::new(Region::global(), e));
+            scan.cap_errors();
         }
+    }
+    // The report always says how many events went out when events are on.
+    if let Some(sent) = events_sent {
+        scan.counts.entry("events_sent".into()).or_insert(sent);
     }
     ScanReport {
         scan,
         findings,
         metrics,
         could_not_run: collected_nothing || store_failed,
+    }
+}
+
+/// The batch's `ScanErrors` datum, set to `n`.
+fn set_scan_errors(batch: &mut MetricBatch, n: usize) {
+    for d in &mut batch.data {
+        if d.name == crate::metrics::SCAN_ERRORS {
+            d.value = n as f64;
+        }
+    }
+}
+
+/// `step`, unless `by` comes first: then an error naming the step. Without
+/// `by`, the step runs to its end.
+async fn within<K: Clock, T>(
+    clock: &K,
+    by: Option<DateTime<Utc>>,
+    service: &'static str,
+    operation: &'static str,
+    step: impl std::future::Future<Output = Result<T, PortError>>,
+) -> Result<T, PortError> {
+    let Some(by) = by else {
+        return step.await;
+    };
+    let step = std::pin::pin!(step);
+    match futures::future::select(step, clock.sleep_until(by)).await {
+        futures::future::Either::Left((done, _)) => done,
+        futures::future::Either::Right(((), _)) => Err(PortError::new(
+            service,
+            operation,
+            ErrorKind::Transient,
+            format!(
+                "cut short at {}, to leave time before the invocation's end; the next scan does what is left (raise the function's timeout if this repeats)",
+                by.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            ),
+        )),
     }
 }
 
@@ -272,6 +372,14 @@ struct Persisted {
     failure: Option<PortError>,
 }
 
+/// How the commit writes: with the transitions' events into the outbox or
+/// not, and no transaction started past `stop`.
+#[derive(Debug, Clone, Copy)]
+struct Writing {
+    announce: bool,
+    stop: Option<DateTime<Utc>>,
+}
+
 /// What the event step did.
 struct Sent {
     sent: u64,
@@ -279,75 +387,133 @@ struct Sent {
     pending: u64,
 }
 
-/// Sends every event in the outbox (this scan's transitions and any an
-/// earlier scan could not send), then takes the sent ones out. One error per
-/// step, not per event.
-async fn send_events<S: FindingStore>(
+/// Sends the events in the outbox (this scan's transitions and any an
+/// earlier scan could not send), `EVENT_PAGE` at a time: claim a page, send
+/// it, take the sent ones out, give the failed ones back. Stops when the
+/// outbox is done, when EventBridge refused a whole page (an outage: the
+/// next scan tries again), or when too little time is left before `end`.
+/// One error per step, not per event.
+async fn send_events<S: FindingStore, K: Clock>(
     store: &S,
     sink: &dyn EventSink,
     scan_id: &str,
+    clock: &K,
+    end: Option<DateTime<Utc>>,
     errors: &mut Vec<ScanError>,
 ) -> Sent {
-    let pending = match store.pending_events(scan_id).await {
-        Ok(p) => p,
-        Err(e) => {
-            errors.push(ScanError::new(Region::global(), e));
-            return Sent {
-                sent: 0,
-                pending: 0,
-            };
-        }
+    let mut total = Sent {
+        sent: 0,
+        pending: 0,
     };
-    if pending.is_empty() {
-        return Sent {
-            sent: 0,
-            pending: 0,
-        };
-    }
-    let events: Vec<_> = pending.iter().map(|p| p.event.clone()).collect();
-    let results = sink.send(&events).await;
-    let mut sent_ids = Vec::new();
-    let mut failed_ids = Vec::new();
-    let mut first_error = None;
-    for (p, r) in pending.iter().zip(results) {
-        match r {
-            Ok(()) => sent_ids.push(p.id.clone()),
+    let mut attempted = 0usize;
+    let mut first_error: Option<PortError> = None;
+    let mut after: Option<String> = None;
+    loop {
+        if let Some(end) = end
+            && clock.now() + EVENT_PAGE_MIN > end
+        {
+            errors.push(ScanError::new(
+                Region::global(),
+                PortError::new(
+                    "events",
+                    "PutEvents",
+                    ErrorKind::Transient,
+                    "the invocation's end came before every finding event was sent; the rest stay in the outbox and the next scan sends them",
+                ),
+            ));
+            break;
+        }
+        let claimed = within(
+            clock,
+            end,
+            "dynamodb",
+            "UpdateItem",
+            store.claim_events(scan_id, after.as_deref(), EVENT_PAGE),
+        )
+        .await;
+        let page = match claimed {
+            Ok(p) => p,
             Err(e) => {
-                failed_ids.push(p.id.clone());
-                first_error.get_or_insert(e);
+                errors.push(ScanError::new(Region::global(), e));
+                break;
+            }
+        };
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|p| p.id.clone());
+        let events: Vec<_> = page.iter().map(|p| p.event.clone()).collect();
+        let results = match within(clock, end, "events", "PutEvents", async {
+            Ok(sink.send(&events).await)
+        })
+        .await
+        {
+            Ok(r) => r,
+            Err(e) => {
+                // Some of the page may have gone out: its claims expire and
+                // the next scan sends it (consumers deduplicate on event_key).
+                errors.push(ScanError::new(Region::global(), e));
+                break;
+            }
+        };
+        attempted += page.len();
+        let mut sent_ids = Vec::new();
+        let mut failed_ids = Vec::new();
+        for (p, r) in page.iter().zip(results) {
+            match r {
+                Ok(()) => sent_ids.push(p.id.clone()),
+                Err(e) => {
+                    failed_ids.push(p.id.clone());
+                    first_error.get_or_insert(e);
+                }
             }
         }
-    }
-    let failed = failed_ids.len() as u64;
-    if !failed_ids.is_empty()
-        && let Err(e) = store.release_events(&failed_ids, scan_id).await
-    {
-        // Their claims expire in a couple of minutes instead.
-        errors.push(ScanError::new(Region::global(), e));
+        total.pending += failed_ids.len() as u64;
+        total.sent += sent_ids.len() as u64;
+        if !failed_ids.is_empty()
+            && let Err(e) = within(
+                clock,
+                end,
+                "dynamodb",
+                "UpdateItem",
+                store.release_events(&failed_ids, scan_id),
+            )
+            .await
+        {
+            // Their claims expire in a couple of minutes instead.
+            errors.push(ScanError::new(Region::global(), e));
+        }
+        if !sent_ids.is_empty()
+            && let Err(e) = within(
+                clock,
+                end,
+                "dynamodb",
+                "BatchWriteItem",
+                store.events_sent(&sent_ids),
+            )
+            .await
+        {
+            // Sent but still in the outbox: the next scan sends them again,
+            // with the same `event_key` (consumers deduplicate on it).
+            errors.push(ScanError::new(Region::global(), e));
+        }
+        if sent_ids.is_empty() || page.len() < EVENT_PAGE {
+            break;
+        }
     }
     if let Some(e) = first_error {
         errors.push(ScanError::new(
             Region::global(),
             PortError {
                 message: format!(
-                    "{failed} of {} finding event(s) not sent ({}); they stay in the outbox and the next scan sends them",
-                    pending.len(),
-                    e.message
+                    "{} of {attempted} finding event(s) not sent ({}); they stay in the outbox and the next scan sends them",
+                    total.pending, e.message
                 ),
                 ..e
             },
         ));
     }
-    let sent = sent_ids.len() as u64;
-    if let Err(e) = store.events_sent(&sent_ids).await {
-        // Sent but still in the outbox: the next scan sends them again, with
-        // the same `event_key` (consumers deduplicate on it).
-        errors.push(ScanError::new(Region::global(), e));
-    }
-    Sent {
-        sent,
-        pending: failed,
-    }
+    total
 }
 
 /// Plans, commits, and re-plans whatever lost a race to a concurrent scan.
@@ -358,7 +524,7 @@ async fn persist<S: FindingStore>(
     coverage: &Coverage,
     now: DateTime<Utc>,
     cfg: &CommonConfig,
-    announce: bool,
+    how: Writing,
 ) -> Result<Persisted, PortError> {
     let loaded = store.load_current().await?;
     let previous = loaded.findings;
@@ -392,7 +558,7 @@ async fn persist<S: FindingStore>(
         if plan.is_empty() {
             break;
         }
-        let outcome = store.commit(scan_id, &plan, announce).await?;
+        let outcome = store.commit(scan_id, &plan, how.announce, how.stop).await?;
         let lost: BTreeSet<&FindingKey> =
             outcome.conflicts.iter().chain(&outcome.unwritten).collect();
         let (won, _): (Vec<Change>, Vec<Change>) =

@@ -115,6 +115,42 @@ impl ZoneSource for FakeRoute53 {
     }
 }
 
+/// A clock tests move: `advance` by hand, or `step` on every reading (time
+/// that passes while a scan works). `sleep_until` wakes once it reads past
+/// its time.
+#[derive(Clone)]
+struct TestClock {
+    now: std::sync::Arc<Mutex<DateTime<Utc>>>,
+    step: Duration,
+}
+impl TestClock {
+    fn at(t: DateTime<Utc>) -> Self {
+        Self {
+            now: std::sync::Arc::new(Mutex::new(t)),
+            step: Duration::zero(),
+        }
+    }
+    fn advance(&self, by: Duration) {
+        *self.now.lock().expect("lock") += by;
+    }
+}
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        let mut now = self.now.lock().expect("lock");
+        let t = *now;
+        *now += self.step;
+        t
+    }
+    fn sleep_until(&self, at: DateTime<Utc>) -> futures::future::BoxFuture<'static, ()> {
+        let clock = self.clone();
+        Box::pin(async move {
+            while clock.now() < at {
+                yield_now().await;
+            }
+        })
+    }
+}
+
 #[derive(Default)]
 struct MemoryStore {
     items: Mutex<BTreeMap<FindingKey, StoredFinding>>,
@@ -124,6 +160,26 @@ struct MemoryStore {
     /// Commits stop with an error once this many changes were written.
     fail_after: Option<usize>,
     outbox: Mutex<BTreeMap<String, FindingEvent>>,
+    /// Time that passes: a second per change written and per page of
+    /// events claimed.
+    clock: Option<TestClock>,
+    /// Commits never finish (a store that hangs).
+    hang_commit: bool,
+    /// Each claim: (after, limit, how many were claimed).
+    claims: Mutex<Vec<(Option<String>, usize, usize)>>,
+}
+impl MemoryStore {
+    fn tick(&self) {
+        if let Some(c) = &self.clock {
+            c.advance(Duration::seconds(1));
+        }
+    }
+    fn past(&self, stop: Option<DateTime<Utc>>) -> bool {
+        match (&self.clock, stop) {
+            (Some(c), Some(stop)) => *c.now.lock().expect("lock") >= stop,
+            _ => false,
+        }
+    }
 }
 impl FindingStore for MemoryStore {
     async fn load_current(&self) -> Result<CurrentFindings, PortError> {
@@ -151,11 +207,25 @@ impl FindingStore for MemoryStore {
         scan_id: &str,
         changes: &[Change],
         announce: bool,
+        stop: Option<DateTime<Utc>>,
     ) -> Result<CommitOutcome, PortError> {
         yield_now().await;
+        if self.hang_commit {
+            futures::future::pending::<()>().await;
+        }
         let mut items = self.items.lock().expect("lock");
         let mut out = CommitOutcome::default();
         for (i, c) in changes.iter().enumerate() {
+            if self.past(stop) {
+                out.unwritten = changes[i..].iter().map(Change::key).collect();
+                out.failed = Some(PortError::new(
+                    "dynamodb",
+                    "TransactWriteItems",
+                    ErrorKind::Transient,
+                    "the invocation's end was near",
+                ));
+                break;
+            }
             if self.fail_after.is_some_and(|n| out.applied >= n) {
                 out.unwritten = changes[i..].iter().map(Change::key).collect();
                 out.failed = Some(PortError::new(
@@ -166,8 +236,12 @@ impl FindingStore for MemoryStore {
                 ));
                 break;
             }
-            let current = items.get(&c.key()).map(|s| s.version);
-            if current != c.expected_version {
+            // DynamoDB's condition: the version planned from, judged by a
+            // scan that started no later than this one.
+            let current = items.get(&c.key());
+            if current.map(|s| s.version) != c.expected_version
+                || current.is_some_and(|s| s.evaluated_at > c.evaluated_at)
+            {
                 out.conflicts.push(c.key());
                 continue;
             }
@@ -176,8 +250,10 @@ impl FindingStore for MemoryStore {
                 StoredFinding {
                     finding: c.finding.clone(),
                     version: c.version,
+                    evaluated_at: c.evaluated_at,
                 },
             );
+            self.tick();
             if let Some(t) = c.transition {
                 self.history
                     .lock()
@@ -198,18 +274,31 @@ impl FindingStore for MemoryStore {
         self.scans.lock().expect("lock").push(scan.clone());
         Ok(())
     }
-    async fn pending_events(&self, _claimant: &str) -> Result<Vec<PendingEvent>, PortError> {
+    async fn claim_events(
+        &self,
+        _claimant: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<PendingEvent>, PortError> {
         // One scan at a time here: claims are the DynamoDB store's (moto test).
-        Ok(self
+        let page: Vec<PendingEvent> = self
             .outbox
             .lock()
             .expect("lock")
             .iter()
+            .filter(|(id, _)| after.is_none_or(|a| id.as_str() > a))
+            .take(limit)
             .map(|(id, event)| PendingEvent {
                 id: id.clone(),
                 event: event.clone(),
             })
-            .collect())
+            .collect();
+        self.claims
+            .lock()
+            .expect("lock")
+            .push((after.map(str::to_owned), limit, page.len()));
+        self.tick();
+        Ok(page)
     }
     async fn release_events(&self, _ids: &[String], _claimant: &str) -> Result<(), PortError> {
         Ok(())
@@ -486,6 +575,7 @@ async fn certificate_scan(
             scan_id: id.into(),
             trigger: trigger.into(),
         },
+        None,
     )
     .await
 }
@@ -818,6 +908,7 @@ async fn scan_regions(
             scan_id: format!("{regions}-{retire}"),
             trigger: "test".into(),
         },
+        None,
     )
     .await
 }
@@ -997,4 +1088,403 @@ async fn a_commit_that_stops_halfway_reports_what_it_wrote() {
     };
     let rest = run(&acm, &r53, &store_ok, t0() + Duration::hours(1), "rest").await;
     assert_eq!(rest.scan.opened, detected - 2, "{:?}", rest.scan);
+}
+
+/// A family whose outcome is fixed: `detections` in eu-west-1 (covered),
+/// and `errors` scan errors.
+struct StaticFamily {
+    detections: Vec<crate::finding::Detection>,
+    errors: usize,
+}
+impl crate::family::Family for StaticFamily {
+    fn name(&self) -> &'static str {
+        "certificates"
+    }
+    fn run(&self, _now: DateTime<Utc>) -> futures::future::BoxFuture<'_, crate::FamilyOutcome> {
+        Box::pin(async move {
+            let mut coverage = crate::reconcile::Coverage::default();
+            coverage.insert(crate::Check::Certificates, "eu-west-1");
+            crate::FamilyOutcome {
+                coverage,
+                detections: self.detections.clone(),
+                errors: (0..self.errors)
+                    .map(|i| {
+                        crate::ScanError::new(
+                            Region::parse("eu-west-1").expect("region"),
+                            PortError::new(
+                                "acm",
+                                "DescribeCertificate",
+                                ErrorKind::Throttled,
+                                format!("certificate {i}: {}", "still throttled ".repeat(200)),
+                            ),
+                        )
+                    })
+                    .collect(),
+                ..crate::FamilyOutcome::default()
+            }
+        })
+    }
+}
+
+fn expiring(n: usize) -> StaticFamily {
+    let detections = (0..n)
+        .map(|i| crate::finding::Detection {
+            code: FindingCode::CertExpiring,
+            severity: Severity::High,
+            resource: crate::finding::Resource {
+                kind: crate::finding::ResourceKind::AcmCertificate,
+                id: format!("arn:aws:acm:eu-west-1:111122223333:certificate/{i:03}"),
+                name: format!("c{i}.example.com"),
+            },
+            region: Region::parse("eu-west-1").expect("region"),
+            scope: "eu-west-1".into(),
+            message: "expires soon".into(),
+            evidence: serde_json::json!({}),
+        })
+        .collect();
+    StaticFamily {
+        detections,
+        errors: 0,
+    }
+}
+
+/// The shared tail under an invocation that ends at `end`.
+async fn tail_scan(
+    family: &StaticFamily,
+    sinks: Sinks<'_, MemoryStore, RecordingSink>,
+    clock: &TestClock,
+    id: &str,
+    end: Option<DateTime<Utc>>,
+) -> ScanReport {
+    scan::run(
+        &[family],
+        sinks,
+        clock,
+        None,
+        &config().common,
+        ScanLabel {
+            scan_id: id.into(),
+            trigger: "test".into(),
+        },
+        end,
+    )
+    .await
+}
+
+/// EventBridge that notes, at each send, how many scan records and metric
+/// batches had been written by then.
+struct OrderCheckingEvents<'a> {
+    store: &'a MemoryStore,
+    metrics: &'a RecordingSink,
+    seen: Mutex<Vec<(usize, usize)>>,
+}
+impl EventSink for OrderCheckingEvents<'_> {
+    fn send<'a>(
+        &'a self,
+        events: &'a [FindingEvent],
+    ) -> futures::future::BoxFuture<'a, Vec<Result<(), PortError>>> {
+        Box::pin(async move {
+            self.seen.lock().expect("lock").push((
+                self.store.scans.lock().expect("lock").len(),
+                self.metrics.0.lock().expect("lock").len(),
+            ));
+            events.iter().map(|_| Ok(())).collect()
+        })
+    }
+}
+
+/// Events can wait in the outbox; the scan record and the metrics cannot:
+/// they are written first.
+#[tokio::test]
+async fn the_record_and_metrics_are_written_before_events_are_sent() {
+    let store = MemoryStore::default();
+    let metrics = RecordingSink::default();
+    let events = OrderCheckingEvents {
+        store: &store,
+        metrics: &metrics,
+        seen: Mutex::new(Vec::new()),
+    };
+    let r = tail_scan(
+        &expiring(3),
+        Sinks {
+            store: Some(&store),
+            metrics: Some(&metrics),
+            events: Some(&events),
+        },
+        &TestClock::at(t0()),
+        "order",
+        None,
+    )
+    .await;
+    assert!(r.scan.errors.is_empty(), "{:?}", r.scan.errors);
+    assert_eq!(r.scan.counts.get("events_sent"), Some(&3));
+    let seen = events.seen.lock().expect("lock").clone();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|(records, batches)| *records >= 1 && *batches >= 1),
+        "events went out before the record or metrics: {seen:?}"
+    );
+    // The record is written again with what the events step added.
+    let scans = store.scans.lock().expect("lock");
+    assert_eq!(scans.last().map(|s| s.count("events_sent")), Some(3));
+}
+
+fn seed_outbox(store: &MemoryStore, n: usize) {
+    let mut outbox = store.outbox.lock().expect("lock");
+    for i in 0..n {
+        let key = format!("2026-11-23T09:00:00.000Z#k{i:04}");
+        outbox.insert(
+            key.clone(),
+            FindingEvent {
+                detail_type: notify::OPENED,
+                detail: "{}".into(),
+                event_key: key,
+            },
+        );
+    }
+}
+
+#[tokio::test]
+async fn outbox_events_are_claimed_a_page_at_a_time() {
+    let store = MemoryStore::default();
+    seed_outbox(&store, 250);
+    let events = RecordingEvents::default();
+    let r = tail_scan(
+        &expiring(0),
+        Sinks {
+            store: Some(&store),
+            metrics: None,
+            events: Some(&events),
+        },
+        &TestClock::at(t0()),
+        "pages",
+        None,
+    )
+    .await;
+    assert!(r.scan.errors.is_empty(), "{:?}", r.scan.errors);
+    assert_eq!(r.scan.counts.get("events_sent"), Some(&250));
+    let claims = store.claims.lock().expect("lock").clone();
+    let sizes: Vec<(usize, usize)> = claims.iter().map(|(_, l, n)| (*l, *n)).collect();
+    assert_eq!(sizes, [(100, 100), (100, 100), (100, 50)], "{claims:?}");
+    // Each page starts after the last id of the one before.
+    assert_eq!(claims[0].0, None);
+    assert_eq!(
+        claims[1].0.as_deref(),
+        Some("2026-11-23T09:00:00.000Z#k0099")
+    );
+    assert_eq!(
+        claims[2].0.as_deref(),
+        Some("2026-11-23T09:00:00.000Z#k0199")
+    );
+    assert!(store.outbox.lock().expect("lock").is_empty());
+    assert_eq!(events.sent.lock().expect("lock").len(), 250);
+}
+
+/// A second passes per page claimed: the invocation's end leaves time for
+/// three pages; the rest stay in the outbox, the record says so, and the
+/// next scan sends them, none twice.
+#[tokio::test]
+async fn events_the_end_leaves_unsent_wait_for_the_next_scan() {
+    let clock = TestClock::at(t0());
+    let store = MemoryStore {
+        clock: Some(clock.clone()),
+        ..MemoryStore::default()
+    };
+    seed_outbox(&store, 450);
+    let events = RecordingEvents::default();
+    let metrics = RecordingSink::default();
+    let end = t0() + Duration::milliseconds(4_500);
+    let cut = tail_scan(
+        &expiring(0),
+        Sinks {
+            store: Some(&store),
+            metrics: Some(&metrics),
+            events: Some(&events),
+        },
+        &clock,
+        "cut",
+        Some(end),
+    )
+    .await;
+    assert_eq!(cut.scan.counts.get("events_sent"), Some(&300));
+    assert!(
+        cut.scan
+            .errors
+            .iter()
+            .any(|e| e.message.contains("the next scan sends them")),
+        "{:?}",
+        cut.scan.errors
+    );
+    assert_eq!(store.outbox.lock().expect("lock").len(), 150);
+    assert_eq!(
+        store.scans.lock().expect("lock").len(),
+        2,
+        "written, then updated"
+    );
+    // The alarm sees the error: ScanErrors published again with it.
+    let batches = metrics.0.lock().expect("lock");
+    let errors: Vec<f64> = batches
+        .iter()
+        .flat_map(|b| b.data.iter())
+        .filter(|d| d.name == metrics::SCAN_ERRORS)
+        .map(|d| d.value)
+        .collect();
+    assert_eq!(errors, [0.0, 1.0]);
+    drop(batches);
+
+    let next = tail_scan(
+        &expiring(0),
+        Sinks {
+            store: Some(&store),
+            metrics: None,
+            events: Some(&events),
+        },
+        &clock,
+        "next",
+        None,
+    )
+    .await;
+    assert_eq!(next.scan.counts.get("events_sent"), Some(&150));
+    let sent = events.sent.lock().expect("lock");
+    let keys: std::collections::BTreeSet<&str> =
+        sent.iter().map(|e| e.event_key.as_str()).collect();
+    assert_eq!((sent.len(), keys.len()), (450, 450), "each sent once");
+}
+
+/// A second passes per change written: the commit stops starting writes
+/// ten seconds before the end, and the record and metrics still land.
+#[tokio::test]
+async fn a_commit_stopped_by_the_end_still_writes_the_record_and_metrics() {
+    let clock = TestClock::at(t0());
+    let store = MemoryStore {
+        clock: Some(clock.clone()),
+        ..MemoryStore::default()
+    };
+    let metrics = RecordingSink::default();
+    let family = expiring(10);
+    let r = tail_scan(
+        &family,
+        Sinks {
+            store: Some(&store),
+            metrics: Some(&metrics),
+            events: None,
+        },
+        &clock,
+        "stopped",
+        Some(t0() + Duration::seconds(13)),
+    )
+    .await;
+    assert_eq!(r.scan.opened, 3, "{:?}", r.scan);
+    assert_eq!(store.items.lock().expect("lock").len(), 3);
+    assert!(r.failed(), "an unfinished commit fails the scan");
+    assert!(
+        r.scan
+            .errors
+            .iter()
+            .any(|e| e.operation == "TransactWriteItems"),
+        "{:?}",
+        r.scan.errors
+    );
+    assert_eq!(store.scans.lock().expect("lock").len(), 1);
+    assert_eq!(metrics.0.lock().expect("lock").len(), 1);
+    // The next scan writes the rest.
+    clock.advance(Duration::hours(1));
+    let rest = tail_scan(
+        &family,
+        Sinks {
+            store: Some(&store),
+            metrics: None,
+            events: None,
+        },
+        &clock,
+        "rest",
+        None,
+    )
+    .await;
+    assert_eq!(rest.scan.opened, 7, "{:?}", rest.scan);
+}
+
+/// A store that never answers: the commit is cut off before the end and
+/// the record and metrics still get their turn.
+#[tokio::test]
+async fn a_hung_commit_is_cut_off_and_the_record_still_gets_its_turn() {
+    let clock = TestClock {
+        step: Duration::milliseconds(100),
+        ..TestClock::at(t0())
+    };
+    let store = MemoryStore {
+        hang_commit: true,
+        ..MemoryStore::default()
+    };
+    let metrics = RecordingSink::default();
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        tail_scan(
+            &expiring(2),
+            Sinks {
+                store: Some(&store),
+                metrics: Some(&metrics),
+                events: None,
+            },
+            &clock,
+            "hung",
+            Some(t0() + Duration::seconds(30)),
+        ),
+    )
+    .await
+    .expect("the scan ends although its store hangs");
+    assert!(r.failed());
+    let cut: Vec<_> = r
+        .scan
+        .errors
+        .iter()
+        .filter(|e| e.operation == "commit" && e.message.contains("cut short"))
+        .collect();
+    assert_eq!(cut.len(), 1, "{:?}", r.scan.errors);
+    assert_eq!(store.scans.lock().expect("lock").len(), 1);
+    assert_eq!(metrics.0.lock().expect("lock").len(), 1);
+    assert_eq!(codes(&r).len(), 2, "the report still shows the detections");
+}
+
+/// A scan of a thousand failing zones must not write a record larger than
+/// an item: the first hundred errors are kept, the rest counted, and the
+/// metric counts them all.
+#[tokio::test]
+async fn the_scan_record_keeps_a_hundred_errors_and_counts_the_rest() {
+    let store = MemoryStore::default();
+    let metrics = RecordingSink::default();
+    let family = StaticFamily {
+        detections: Vec::new(),
+        errors: 250,
+    };
+    let r = tail_scan(
+        &family,
+        Sinks {
+            store: Some(&store),
+            metrics: Some(&metrics),
+            events: None,
+        },
+        &TestClock::at(t0()),
+        "errors",
+        None,
+    )
+    .await;
+    assert_eq!(r.scan.errors.len(), crate::record::MAX_RECORDED_ERRORS);
+    assert_eq!(r.scan.errors_dropped, 150);
+    assert_eq!(r.scan.error_count(), 250);
+    assert!(r.scan.errors.iter().all(|e| e.message.chars().count()
+        <= crate::record::MAX_ERROR_MESSAGE_CHARS
+            + crate::finding::TRUNCATED_SUFFIX.chars().count()));
+    let stored = store.scans.lock().expect("lock");
+    assert_eq!(stored[0].errors.len(), 100);
+    let json = serde_json::to_value(&stored[0]).expect("json");
+    assert_eq!(json["errors_dropped"], 150);
+    let published = metrics.0.lock().expect("lock");
+    let errors = published[0]
+        .data
+        .iter()
+        .find(|d| d.name == metrics::SCAN_ERRORS)
+        .map(|d| d.value);
+    assert_eq!(errors, Some(250.0));
 }

@@ -151,6 +151,15 @@ pub fn collection_deadline<T>(event: &LambdaEvent<T>) -> Option<std::time::Insta
     Some(std::time::Instant::now() + left.saturating_sub(TAIL_RESERVE).max(left / 2))
 }
 
+/// When the invocation ends, less a second for the runtime to hand back the
+/// answer: the scan's tail (commit, record, metrics, events) bounds each of
+/// its steps by it. None without a deadline (or one already past).
+pub fn invocation_end<T>(event: &LambdaEvent<T>) -> Option<std::time::SystemTime> {
+    let end = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
+    end.duration_since(std::time::SystemTime::now()).ok()?;
+    end.checked_sub(std::time::Duration::from_secs(1))
+}
+
 /// The scan id of an invocation: the request id is unique per invocation and
 /// repeats on Lambda's own retries, which is what a scan id should do.
 pub fn scan_id<T>(event: &LambdaEvent<T>) -> String {
@@ -220,6 +229,7 @@ pub async fn scan(
     trigger: String,
     changed_zones: BTreeSet<String>,
     deadline: Option<std::time::Instant>,
+    end: Option<std::time::SystemTime>,
 ) -> Result<Summary, HandlerError> {
     let report = deps
         .app
@@ -234,6 +244,7 @@ pub async fn scan(
                 changed_zones,
                 retire_unmonitored: true,
                 deadline,
+                end,
             },
         )
         .await;
@@ -278,6 +289,7 @@ pub async fn periodic_scan(
         batch.label(Clone::clone),
         BTreeSet::new(),
         collection_deadline(&event),
+        invocation_end(&event),
     )
     .await?;
     summary.batch_item_failures = batch.refused;

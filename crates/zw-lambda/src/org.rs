@@ -190,8 +190,9 @@ pub async fn scan_account(
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<AccountResult, OrgHandlerError> {
     let deadline = crate::collection_deadline(&event);
+    let end = crate::invocation_end(&event);
     let job: AccountJob = parse(event.payload, "scan-account input")?;
-    scan_job(deps, &deps.assumer, &job, deadline).await
+    scan_job(deps, &deps.assumer, &job, deadline, end).await
 }
 
 /// The child's work with any way into accounts (the tests' denies some).
@@ -200,6 +201,7 @@ pub async fn scan_job(
     access: &dyn zw_app::org::AccountAccess,
     job: &AccountJob,
     deadline: Option<std::time::Instant>,
+    end: Option<std::time::SystemTime>,
 ) -> Result<AccountResult, OrgHandlerError> {
     let scanner = AccountScanner {
         config: &deps.config,
@@ -208,6 +210,7 @@ pub async fn scan_job(
         registry: Some(&deps.registry),
         notify: true,
         deadline,
+        end,
         retire_unmonitored: true,
     };
     let result = scanner.scan(job).await?;

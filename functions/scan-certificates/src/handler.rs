@@ -38,6 +38,7 @@ pub async fn handle(
         batch.label(event::Trigger::label),
         BTreeSet::new(),
         zw_lambda::collection_deadline(&event),
+        zw_lambda::invocation_end(&event),
     )
     .await?;
     summary.batch_item_failures = batch.refused;

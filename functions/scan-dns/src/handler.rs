@@ -22,6 +22,7 @@ pub async fn handle(
         batch.label(event::Trigger::label),
         changed_zones,
         zw_lambda::collection_deadline(&event),
+        zw_lambda::invocation_end(&event),
     )
     .await?;
     summary.batch_item_failures = batch.refused;
