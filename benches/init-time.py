@@ -191,8 +191,11 @@ class Server(http.server.ThreadingHTTPServer):
     allow_reuse_address = True
 
 
+EXTRA_ENV = {}
+
+
 def function_env(runtime_api, endpoint, table):
-    """A Lambda-like environment: nothing inherited but PATH."""
+    """A Lambda-like environment: nothing inherited but PATH (plus --env)."""
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -214,7 +217,7 @@ def function_env(runtime_api, endpoint, table):
         "AWS_ENDPOINT_URL": endpoint,
         "ZW_TABLE_NAME": table,
         "ZW_REGIONS": REGIONS,
-    }
+    } | EXTRA_ENV
 
 
 def one_run(bootstrap, event_body, endpoint, table, log_path, timeout):
@@ -312,7 +315,14 @@ def main():
     ap.add_argument("--event", default=os.path.join(ROOT, "events/schedule.json"))
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per run")
     ap.add_argument("--json", help="write every sample here")
+    ap.add_argument("--env", action="append", default=[], metavar="K=V",
+                    help="an extra variable of the function (repeatable), e.g. ZW_ORG_MEMBER_ROLE_NAME=x")
     args = ap.parse_args()
+    for kv in args.env:
+        k, sep, v = kv.partition("=")
+        if not sep or not k:
+            sys.exit("init-time: --env takes K=V, not %r" % kv)
+        EXTRA_ENV[k] = v
 
     bootstrap = os.path.abspath(args.bootstrap)
     if not os.access(bootstrap, os.X_OK):
