@@ -22,6 +22,7 @@ mod cli;
 mod collect;
 mod dns;
 mod dns_aws;
+mod docs;
 mod egress;
 mod endpoints;
 mod fault;

@@ -986,6 +986,21 @@ pub fn parse_server_address(raw: &str) -> Result<SocketAddr, String> {
 }
 
 impl Config {
+    /// Every `ZW_` setting `from_vars` reads, section by section: the only
+    /// ones it accepts. The README's settings table is tested against this
+    /// list, so a new setting cannot ship undocumented.
+    pub fn known_settings() -> impl Iterator<Item = &'static str> {
+        CommonConfig::KNOWN
+            .iter()
+            .chain(CertificateConfig::KNOWN.iter())
+            .chain(DnsConfig::KNOWN.iter())
+            .chain(HealthConfig::KNOWN.iter())
+            .chain(TlsConfig::KNOWN.iter())
+            .chain(LicenseConfig::KNOWN.iter())
+            .chain(OrgConfig::KNOWN.iter())
+            .copied()
+    }
+
     /// Builds the configuration from environment-style variables.
     pub fn from_vars<I, K, V>(vars: I) -> Result<Self, ConfigErrors>
     where
@@ -1000,16 +1015,7 @@ impl Config {
                 .collect(),
             errors: Vec::new(),
         };
-        let known: Vec<&str> = CommonConfig::KNOWN
-            .iter()
-            .chain(CertificateConfig::KNOWN.iter())
-            .chain(DnsConfig::KNOWN.iter())
-            .chain(HealthConfig::KNOWN.iter())
-            .chain(TlsConfig::KNOWN.iter())
-            .chain(LicenseConfig::KNOWN.iter())
-            .chain(OrgConfig::KNOWN.iter())
-            .copied()
-            .collect();
+        let known: Vec<&str> = Self::known_settings().collect();
         let mut unknown: Vec<String> = v
             .map
             .keys()
