@@ -598,7 +598,7 @@ impl FindingCode {
             },
             Self::TlsHostnameMismatch => CodeDoc {
                 title: "Served certificate does not cover the name",
-                meaning: "The certificate presented for the name (sent as SNI) has no subject alternative name that matches it. Evidence: `host`, `address`, `serial`, `names` (the certificate's SANs).",
+                meaning: "The certificate presented for the name (sent as SNI) has no subject alternative name that matches it, or no subjectAltName at all (clients ignore the subject's CN; the message then shows the CN). Evidence: `host`, `address`, `serial`, `names` (the certificate's DNS and IP SANs), `subject_alt_name` (whether it has the extension), `common_name`.",
                 why: "Clients reject the connection (`NET::ERR_CERT_COMMON_NAME_INVALID`); often the wrong certificate is the default of a listener that lacks one for this name.",
                 fix: "Attach a certificate that covers the name to the listener, distribution or custom domain (an SNI certificate of an ALB listener, CloudFront's alternate domain names), or correct the record if it points at the wrong endpoint.",
             },
@@ -610,9 +610,9 @@ impl FindingCode {
             },
             Self::TlsHandshakeFailed => CodeDoc {
                 title: "TLS handshake failed",
-                meaning: "The endpoint accepted a TCP connection on a configured port but the TLS handshake did not complete: a TLS alert, an answer that is not TLS, or no answer within `ZW_TLS_TIMEOUT_MS`. For a member of a failover, weighted, latency or multivalue group (a standby, say) whose group serves HTTPS elsewhere, and for targets with an HTTPS listener, a refused or timed-out connection counts too. Evidence: `host`, `address`, `port`, `stage`, `error`, `record`.",
+                meaning: "The endpoint accepted a TCP connection on a configured port but the TLS handshake did not complete: a TLS alert, an answer that is not TLS, no answer within `ZW_TLS_TIMEOUT_MS`, or a certificate whose key is too small for TLS clients (an RSA key under 2048 bits; `stage` is `key`, with `key_type`, `key_bits`, `minimum_bits`). For a member of a failover, weighted, latency or multivalue group (a standby, say) whose group serves HTTPS elsewhere, and for targets with an HTTPS listener, a refused or timed-out connection counts too. Evidence: `host`, `address`, `port`, `stage`, `error`, `record`. A handshake that fails only at a limit of zonewarden's own probe (a handshake message over the 64 KiB its TLS library reads, as a certificate with thousands of names makes, or an RSA key over 8192 bits) is not this finding: it is a scan error, and the endpoint's findings are kept as they were.",
                 why: "Clients sent to this address fail. For a standby, the failover will move users to an endpoint that cannot serve them: found now, not during the incident.",
-                fix: "Check the listener, certificate and security group of the endpoint at `address`; for a standby, test it the way users will reach it after failover.",
+                fix: "Check the listener, certificate and security group of the endpoint at `address`; for a standby, test it the way users will reach it after failover. A key too small: reissue the certificate with an RSA key of at least 2048 bits or an ECDSA key.",
             },
             Self::TlsNotAcmCertificate => CodeDoc {
                 title: "Endpoint serves another certificate than ACM's attached one",

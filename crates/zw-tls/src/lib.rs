@@ -13,7 +13,8 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::server::ParsedCertificate;
 use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    CertificateError, ClientConfig, DigitallySignedStruct, InvalidMessage, OtherError,
+    RootCertStore, SignatureScheme,
 };
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -21,7 +22,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use zw_core::model::tls::{ServedCertificate, TlsOutcome};
+use zw_core::model::tls::{ServedCertificate, TlsOutcome, WeakKey};
 use zw_core::ports::TlsProber;
 
 /// Why the probe could not be built (bad settings: refused at start).
@@ -80,6 +81,106 @@ struct RecordEverything {
     algorithms: WebPkiSupportedAlgorithms,
 }
 
+/// RSA key sizes whose signatures the TLS library (rustls with aws-lc-rs)
+/// verifies. Smaller keys are refused by TLS clients generally (public CAs
+/// have not issued them since 2013); larger ones are valid and accepted by
+/// browsers, so failing on them is a limit of the probe.
+const RSA_MIN_BITS: u32 = 2048;
+const RSA_MAX_BITS: u32 = 8192;
+
+/// The handshake's signature check failed because of the size of the
+/// served key, not because the signature is wrong: carried through rustls
+/// (as `CertificateError::Other`) to the probe, which says so.
+#[derive(Debug, thiserror::Error)]
+#[error("the served {algorithm} key is {bits} bits: {library_error}")]
+struct UnusableKey {
+    algorithm: &'static str,
+    bits: u32,
+    subject: String,
+    serial: String,
+    library_error: String,
+}
+
+/// `error` unless the leaf's RSA key is outside the sizes verified.
+fn explain_signature_error(cert: &CertificateDer<'_>, error: rustls::Error) -> rustls::Error {
+    let Ok((_, parsed)) = x509_parser::parse_x509_certificate(cert) else {
+        return error;
+    };
+    let Ok(x509_parser::public_key::PublicKey::RSA(key)) = parsed.public_key().parsed() else {
+        return error;
+    };
+    let bits = u32::try_from(key.key_size()).unwrap_or(u32::MAX);
+    if (RSA_MIN_BITS..=RSA_MAX_BITS).contains(&bits) {
+        return error;
+    }
+    rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(UnusableKey {
+        algorithm: "RSA",
+        bits,
+        subject: parsed.subject().to_string(),
+        serial: zw_core::model::tls::normalize_serial(&parsed.raw_serial_as_string()),
+        library_error: error.to_string(),
+    }))))
+}
+
+/// rustls reads handshake messages of at most 64 KiB (TLS allows 16 MiB) to
+/// bound the memory a peer can make it use; a certificate with thousands
+/// of names is larger, and browsers accept it.
+const HANDSHAKE_LIMIT: &str = "a handshake message (its certificate chain) larger than the 64 KiB zonewarden's TLS library (rustls) accepts";
+
+/// A failed handshake: the endpoint's doing (a finding), or a limit of the
+/// probe (a scan error, see `TlsOutcome::ProbeLimit`).
+fn handshake_failure(e: &std::io::Error) -> TlsOutcome {
+    let error = e.to_string();
+    let inner = e.get_ref();
+    match inner.and_then(|i| i.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::InvalidMessage(
+            InvalidMessage::HandshakePayloadTooLarge | InvalidMessage::CertificatePayloadTooLarge,
+        )) => {
+            return TlsOutcome::ProbeLimit {
+                limit: HANDSHAKE_LIMIT.into(),
+                error,
+            };
+        }
+        Some(rustls::Error::InvalidCertificate(CertificateError::Other(other))) => {
+            if let Some(k) = other.0.downcast_ref::<UnusableKey>() {
+                return if k.bits < RSA_MIN_BITS {
+                    TlsOutcome::KeyTooSmall(WeakKey {
+                        algorithm: k.algorithm.into(),
+                        bits: k.bits,
+                        minimum_bits: RSA_MIN_BITS,
+                        subject: k.subject.clone(),
+                        serial: k.serial.clone(),
+                        error: k.library_error.clone(),
+                    })
+                } else {
+                    TlsOutcome::ProbeLimit {
+                        limit: format!(
+                            "a {}-bit {} key (zonewarden's TLS library verifies RSA signatures of {RSA_MIN_BITS} to {RSA_MAX_BITS} bits)",
+                            k.bits, k.algorithm
+                        ),
+                        error: k.library_error.clone(),
+                    }
+                };
+            }
+        }
+        _ => {}
+    }
+    // rustls buffers at most 64 KiB of one handshake message and says so
+    // with a plain I/O error of this text (not a `rustls::Error`).
+    if e.kind() == std::io::ErrorKind::InvalidData
+        && inner.is_some_and(|i| i.to_string() == "message buffer full")
+    {
+        return TlsOutcome::ProbeLimit {
+            limit: HANDSHAKE_LIMIT.into(),
+            error,
+        };
+    }
+    TlsOutcome::Failed {
+        stage: "handshake".into(),
+        error,
+    }
+}
+
 impl ServerCertVerifier for RecordEverything {
     fn verify_server_cert(
         &self,
@@ -99,6 +200,7 @@ impl ServerCertVerifier for RecordEverything {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+            .map_err(|e| explain_signature_error(cert, e))
     }
 
     fn verify_tls13_signature(
@@ -108,6 +210,7 @@ impl ServerCertVerifier for RecordEverything {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+            .map_err(|e| explain_signature_error(cert, e))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -198,12 +301,7 @@ impl TlsProbe {
         let handshake = self.connector.connect(server_name.clone(), tcp);
         let mut tls = match tokio::time::timeout_at(deadline, handshake).await {
             Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                return TlsOutcome::Failed {
-                    stage: "handshake".into(),
-                    error: e.to_string(),
-                };
-            }
+            Ok(Err(e)) => return handshake_failure(&e),
             Err(_) => {
                 return TlsOutcome::Failed {
                     stage: "handshake".into(),
@@ -262,10 +360,9 @@ impl TlsProbe {
         };
         let not_before = time(cert.validity().not_before);
         let not_after = time(cert.validity().not_after);
-        let names: Vec<String> = cert
-            .subject_alternative_name()
-            .ok()
-            .flatten()
+        let san = cert.subject_alternative_name().ok().flatten();
+        let has_san = san.is_some();
+        let names: Vec<String> = san
             .map(|san| {
                 san.value
                     .general_names
@@ -323,7 +420,14 @@ impl TlsProbe {
         Ok(ServedCertificate {
             serial: zw_core::model::tls::normalize_serial(&cert.raw_serial_as_string()),
             subject: cert.subject().to_string(),
+            common_name: cert
+                .subject()
+                .iter_common_name()
+                .next()
+                .and_then(|cn| cn.as_str().ok())
+                .map(str::to_owned),
             issuer: cert.issuer().to_string(),
+            has_san,
             names,
             not_before,
             not_after,
@@ -338,5 +442,297 @@ impl TlsProbe {
 impl TlsProber for TlsProbe {
     async fn handshake(&self, host: &str, address: SocketAddr) -> TlsOutcome {
         self.probe(host, address).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Real handshakes with servers on loopback: rustls serving rcgen
+    //! certificates, and `openssl s_server` for RSA keys under 2048 bits
+    //! (aws-lc-rs, and so rustls and rcgen here, refuse to sign with them).
+    use super::*;
+    use rcgen::{CertificateParams, DnType, KeyPair};
+    use rustls::pki_types::PrivateKeyDer;
+    use std::io::BufRead;
+    use tokio::net::TcpListener;
+
+    fn probe() -> TlsProbe {
+        TlsProbe::new(&TlsProbeSettings {
+            timeout: Duration::from_secs(10),
+            ..TlsProbeSettings::default()
+        })
+        .expect("probe")
+    }
+
+    /// A rustls server on 127.0.0.1 serving one self-signed certificate
+    /// (rcgen's default validity) to every client; stops when dropped.
+    struct Server {
+        address: SocketAddr,
+        task: tokio::task::JoinHandle<()>,
+    }
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            self.task.abort();
+        }
+    }
+
+    /// Serves one certificate whatever the client asks. (`with_single_cert`
+    /// would parse it with webpki first, which refuses certificates over
+    /// 64 KiB: the server must not depend on that.)
+    #[derive(Debug)]
+    struct Always(Arc<rustls::sign::CertifiedKey>);
+
+    impl rustls::server::ResolvesServerCert for Always {
+        fn resolve(
+            &self,
+            _hello: rustls::server::ClientHello<'_>,
+        ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+            Some(self.0.clone())
+        }
+    }
+
+    async fn serve(params: CertificateParams) -> Server {
+        let key = KeyPair::generate().expect("key");
+        let cert = params.self_signed(&key).expect("certificate");
+        let provider = TlsProbe::provider();
+        let signing = provider
+            .key_provider
+            .load_private_key(PrivateKeyDer::Pkcs8(key.serialize_der().into()))
+            .expect("signing key");
+        let certified = rustls::sign::CertifiedKey::new(vec![cert.der().clone()], signing);
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(provider))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(Always(Arc::new(certified))));
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("address");
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = acceptor.accept(stream).await {
+                        let _ = tls.shutdown().await;
+                    }
+                });
+            }
+        });
+        Server { address, task }
+    }
+
+    fn with_names(cn: &str, names: Vec<String>) -> CertificateParams {
+        let mut params = CertificateParams::new(names).expect("params");
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params
+    }
+
+    /// A valid certificate browsers accept: 10,000 names make its handshake
+    /// message about 250 KB, beyond rustls's 64 KiB. Our limit, not the
+    /// endpoint's defect: never `Failed` (which is `tls.handshake-failed`).
+    #[tokio::test]
+    async fn a_certificate_with_ten_thousand_names_is_a_probe_limit_not_a_failed_handshake() {
+        let names: Vec<String> = (0..10_000)
+            .map(|i| format!("host-{i:05}.many.test"))
+            .collect();
+        let server = serve(with_names("many.test", names)).await;
+        let outcome = probe()
+            .handshake("host-00042.many.test", server.address)
+            .await;
+        match &outcome {
+            TlsOutcome::ProbeLimit { limit, error } => {
+                assert!(limit.contains("64 KiB"), "{limit}");
+                assert!(!error.is_empty());
+            }
+            other => panic!("expected a probe limit, got {other:?}"),
+        }
+
+        // Below the limit the same kind of certificate is read whole.
+        let names: Vec<String> = (0..1_000)
+            .map(|i| format!("host-{i:05}.some.test"))
+            .collect();
+        let server = serve(with_names("some.test", names)).await;
+        match probe()
+            .handshake("host-00042.some.test", server.address)
+            .await
+        {
+            TlsOutcome::Served(s) => {
+                assert_eq!(s.names.len(), 1_000);
+                assert!(s.hostname_matches);
+            }
+            other => panic!("expected the certificate, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_certificate_without_subject_alt_name_is_recorded_with_its_cn() {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = rcgen::DistinguishedName::new();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "legacy.test");
+        let server = serve(params).await;
+        match probe().handshake("legacy.test", server.address).await {
+            TlsOutcome::Served(s) => {
+                assert!(!s.has_san, "{s:?}");
+                assert!(s.names.is_empty(), "{s:?}");
+                assert_eq!(s.common_name.as_deref(), Some("legacy.test"));
+                // Clients ignore the CN: the name is not covered.
+                assert!(!s.hostname_matches);
+            }
+            other => panic!("expected the certificate, got {other:?}"),
+        }
+        let server = serve(with_names("named.test", vec!["named.test".into()])).await;
+        match probe().handshake("named.test", server.address).await {
+            TlsOutcome::Served(s) => {
+                assert!(s.has_san && s.hostname_matches, "{s:?}");
+                assert_eq!(s.common_name.as_deref(), Some("named.test"));
+            }
+            other => panic!("expected the certificate, got {other:?}"),
+        }
+    }
+
+    /// `openssl s_server` on 127.0.0.1 with an RSA leaf of `bits` made by
+    /// `openssl req`; killed (and its files removed) when dropped.
+    struct OpenSslServer {
+        child: std::process::Child,
+        address: SocketAddr,
+        dir: std::path::PathBuf,
+    }
+
+    impl Drop for OpenSslServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn openssl_server(name: &str, bits: u32) -> OpenSslServer {
+        let missing =
+            "the `openssl` command is needed by this test (Debian: apt-get install openssl)";
+        let dir =
+            std::env::temp_dir().join(format!("zw-tls-rsa{bits}-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+        let made = std::process::Command::new("openssl")
+            .args(["req", "-x509", "-nodes", "-days", "30"])
+            .args(["-newkey", &format!("rsa:{bits}")])
+            .arg("-keyout")
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .args(["-subj", &format!("/CN={name}")])
+            .args(["-addext", &format!("subjectAltName=DNS:{name}")])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect(missing);
+        assert!(made.success(), "openssl req failed");
+        // SECLEVEL=0: OpenSSL itself refuses to serve keys this small.
+        let mut child = std::process::Command::new("openssl")
+            .args(["s_server", "-accept", "127.0.0.1:0"])
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .args(["-cipher", "DEFAULT:@SECLEVEL=0"])
+            // s_server quits when its stdin closes: keep it open.
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(missing);
+        let stdout = child.stdout.take().expect("stdout");
+        let address = std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix("ACCEPT ").and_then(|a| a.parse().ok()))
+            .expect("s_server prints `ACCEPT 127.0.0.1:PORT`");
+        OpenSslServer {
+            child,
+            address,
+            dir,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_1024_bit_rsa_key_is_reported_as_too_small_not_as_a_bad_signature() {
+        let weak = openssl_server("weak.test", 1024);
+        match probe().handshake("weak.test", weak.address).await {
+            TlsOutcome::KeyTooSmall(k) => {
+                assert_eq!(
+                    (k.algorithm.as_str(), k.bits, k.minimum_bits),
+                    ("RSA", 1024, 2048)
+                );
+                assert!(k.subject.contains("weak.test"), "{k:?}");
+                assert!(!k.serial.is_empty());
+            }
+            other => panic!("expected a key too small, got {other:?}"),
+        }
+        // The same server with a 2048-bit key is read as usual.
+        let fine = openssl_server("fine.test", 2048);
+        match probe().handshake("fine.test", fine.address).await {
+            TlsOutcome::Served(s) => assert_eq!(s.key_type, "RSA 2048"),
+            other => panic!("expected the certificate, got {other:?}"),
+        }
+    }
+
+    fn io(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+    }
+
+    fn unusable(bits: u32) -> rustls::Error {
+        rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(
+            UnusableKey {
+                algorithm: "RSA",
+                bits,
+                subject: "CN=x.test".into(),
+                serial: "1".into(),
+                library_error: "invalid peer certificate: BadSignature".into(),
+            },
+        ))))
+    }
+
+    /// Every way rustls says "too large for me" is our limit; anything the
+    /// peer did wrong stays a failed handshake.
+    #[test]
+    fn handshake_failures_are_classified_as_the_endpoints_or_ours() {
+        let limited = |o: TlsOutcome| matches!(o, TlsOutcome::ProbeLimit { .. });
+        assert!(limited(handshake_failure(&io("message buffer full"))));
+        assert!(limited(handshake_failure(&io(
+            rustls::Error::InvalidMessage(InvalidMessage::HandshakePayloadTooLarge)
+        ))));
+        assert!(limited(handshake_failure(&io(
+            rustls::Error::InvalidMessage(InvalidMessage::CertificatePayloadTooLarge)
+        ))));
+        // Browsers verify RSA keys above 8192 bits; rustls does not.
+        match handshake_failure(&io(unusable(16_384))) {
+            TlsOutcome::ProbeLimit { limit, .. } => {
+                assert!(limit.contains("16384-bit RSA"), "{limit}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            handshake_failure(&io(unusable(1024))),
+            TlsOutcome::KeyTooSmall(WeakKey { bits: 1024, .. })
+        ));
+        for peer in [
+            io(rustls::Error::AlertReceived(
+                rustls::AlertDescription::HandshakeFailure,
+            )),
+            io(rustls::Error::PeerSentOversizedRecord),
+            io(rustls::Error::InvalidCertificate(
+                CertificateError::BadSignature,
+            )),
+            std::io::Error::new(std::io::ErrorKind::ConnectionReset, "message buffer full"),
+        ] {
+            assert!(
+                matches!(handshake_failure(&peer), TlsOutcome::Failed { .. }),
+                "{peer}"
+            );
+        }
     }
 }

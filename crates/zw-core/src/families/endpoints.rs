@@ -22,7 +22,8 @@ use crate::model::dns::{Resolution, RoutingPolicy};
 use crate::model::tls::{Attachment, CONFIGURED_SCOPE, TargetOrigin, TlsOutcome, TlsTarget};
 use crate::model::{Certificate, HostedZone, RecordSet, Region};
 use crate::ports::{
-    AttachmentSource, CertificateSource, DnsProbe, InventoryCache, TlsProber, ZoneSource,
+    AttachmentSource, CertificateSource, DnsProbe, ErrorKind, InventoryCache, PortError, TlsProber,
+    ZoneSource,
 };
 use crate::record::ScanError;
 use crate::rules::certificates::days_left;
@@ -185,6 +186,38 @@ fn plan_zone(
     out
 }
 
+/// Handshakes the probe itself could not finish (a limit of its TLS
+/// library, not a defect of the endpoint): one scan error each, and the
+/// endpoint's findings (and, when no address of the name was read, the
+/// name's coverage finding) are kept as they are, neither refreshed nor
+/// resolved.
+fn probe_limits(probed: &[(TlsTarget, TlsOutcome)], out: &mut FamilyOutcome) {
+    let served: BTreeSet<&str> = probed
+        .iter()
+        .filter(|(_, o)| matches!(o, TlsOutcome::Served(_)))
+        .map(|(t, _)| t.host.as_str())
+        .collect();
+    for (t, o) in probed {
+        let TlsOutcome::ProbeLimit { limit, error } = o else {
+            continue;
+        };
+        out.errors.push(global(PortError::new(
+            "tls",
+            "handshake",
+            ErrorKind::Other,
+            format!(
+                "{} at {}: the certificate could not be inspected because the server sent {limit} ({error}); \
+                 a limit of zonewarden's TLS probe, not a fault of the endpoint: its findings are kept as they were",
+                t.host, t.address
+            ),
+        )));
+        out.coverage.hold(t.id());
+        if !served.contains(t.host.as_str()) {
+            out.coverage.hold(&t.host);
+        }
+    }
+}
+
 fn failing(d: &crate::Detection) -> bool {
     match d.code {
         FindingCode::TlsExpired
@@ -258,6 +291,7 @@ where
             p
         };
 
+        probe_limits(&probed, &mut out);
         let endpoint_findings = rules::endpoints(&probed, &certificates, self.rules, now);
         let failing_endpoints: BTreeSet<&str> = endpoint_findings
             .iter()
@@ -306,7 +340,11 @@ where
         );
         out.counts.insert(
             "tls_failed".into(),
-            count(|o| matches!(o, TlsOutcome::Failed { .. })),
+            count(|o| matches!(o, TlsOutcome::Failed { .. } | TlsOutcome::KeyTooSmall(_))),
+        );
+        out.counts.insert(
+            "tls_probe_limit".into(),
+            count(|o| matches!(o, TlsOutcome::ProbeLimit { .. })),
         );
         out.counts.insert("tls_names_unresolved".into(), unresolved);
         out.metrics.push((
@@ -434,6 +472,67 @@ mod tests {
             private: false,
             record_set_count: 0,
         }
+    }
+
+    #[test]
+    fn a_probe_limit_is_a_scan_error_and_keeps_the_endpoints_findings() {
+        let target = |host: &str, ip: &str| TlsTarget {
+            host: host.into(),
+            address: format!("{ip}:443").parse().expect("addr"),
+            origin: TargetOrigin::Configured,
+            attachment: None,
+        };
+        let limit = || TlsOutcome::ProbeLimit {
+            limit: "a handshake message over 64 KiB".into(),
+            error: "message buffer full".into(),
+        };
+        let probed = vec![
+            (target("many.example.com", "192.0.2.1"), limit()),
+            (target("mixed.example.com", "192.0.2.2"), limit()),
+            (
+                target("mixed.example.com", "192.0.2.3"),
+                TlsOutcome::Served(crate::model::tls::ServedCertificate {
+                    serial: "1".into(),
+                    subject: "CN=mixed.example.com".into(),
+                    common_name: Some("mixed.example.com".into()),
+                    issuer: "CN=CA".into(),
+                    has_san: true,
+                    names: vec!["mixed.example.com".into()],
+                    not_before: DateTime::<Utc>::UNIX_EPOCH,
+                    not_after: DateTime::<Utc>::UNIX_EPOCH,
+                    key_type: "EC P-256".into(),
+                    protocol: "TLSv1.3".into(),
+                    chain_error: None,
+                    hostname_matches: true,
+                }),
+            ),
+            (
+                target("ok.example.com", "192.0.2.4"),
+                TlsOutcome::Failed {
+                    stage: "handshake".into(),
+                    error: "alert".into(),
+                },
+            ),
+        ];
+        let mut out = FamilyOutcome::default();
+        probe_limits(&probed, &mut out);
+        assert_eq!(out.errors.len(), 2, "{:?}", out.errors);
+        let e = &out.errors[0];
+        assert_eq!((e.service, e.operation), ("tls", "handshake"));
+        assert!(
+            e.message.contains("many.example.com at 192.0.2.1:443")
+                && e.message
+                    .contains("a limit of zonewarden's TLS probe, not a fault of the endpoint"),
+            "{}",
+            e.message
+        );
+        assert!(out.coverage.is_held("many.example.com:443@192.0.2.1"));
+        assert!(out.coverage.is_held("many.example.com"));
+        assert!(out.coverage.is_held("mixed.example.com:443@192.0.2.2"));
+        // Another address of the name was read: its coverage finding is judged.
+        assert!(!out.coverage.is_held("mixed.example.com"));
+        assert!(!out.coverage.is_held("mixed.example.com:443@192.0.2.3"));
+        assert!(!out.coverage.is_held("ok.example.com:443@192.0.2.4"));
     }
 
     #[test]

@@ -99,6 +99,31 @@ pub enum TlsOutcome {
     /// TCP was accepted and TLS did not complete: an alert, bytes that are
     /// not TLS, a certificate that cannot be parsed, or silence.
     Failed { stage: String, error: String },
+    /// The handshake failed because the served certificate's key is too
+    /// small for TLS clients (an RSA key under 2048 bits): its signature is
+    /// refused, so the connection fails for them as it did for the probe.
+    KeyTooSmall(WeakKey),
+    /// The handshake could not be completed because of a limit of the probe
+    /// itself, not of the endpoint (a handshake message larger than the
+    /// 64 KiB the TLS library accepts: a certificate with thousands of
+    /// names, which browsers accept). Never a finding: a scan error, and
+    /// the endpoint's findings are kept as they are.
+    ProbeLimit { limit: String, error: String },
+}
+
+/// A served key that TLS clients refuse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeakKey {
+    /// `RSA`.
+    pub algorithm: String,
+    pub bits: u32,
+    /// The smallest size clients accept for this algorithm.
+    pub minimum_bits: u32,
+    /// The leaf's subject and serial (as in [`ServedCertificate`]).
+    pub subject: String,
+    pub serial: String,
+    /// What the TLS library said.
+    pub error: String,
 }
 
 /// The leaf certificate an endpoint served, and what we made of its chain.
@@ -107,7 +132,13 @@ pub struct ServedCertificate {
     /// Lower-case hex without separators or leading zeros.
     pub serial: String,
     pub subject: String,
+    /// The subject's common name, when it has one.
+    pub common_name: Option<String>,
     pub issuer: String,
+    /// Whether the certificate has a subjectAltName extension at all:
+    /// clients match the name against it only (never the subject's CN).
+    pub has_san: bool,
+    /// The DNS names and IP addresses of the subjectAltName.
     pub names: Vec<String>,
     pub not_before: DateTime<Utc>,
     pub not_after: DateTime<Utc>,

@@ -51,6 +51,8 @@ fn endpoint_detection(
 
 /// `tls.expiring`, `tls.expired`, `tls.hostname-mismatch`,
 /// `tls.untrusted-chain`, `tls.handshake-failed`, `tls.not-acm-certificate`.
+/// A handshake the probe itself could not finish (`ProbeLimit`) is no
+/// finding: the family records it as a scan error.
 pub fn endpoints(
     probed: &[(TlsTarget, TlsOutcome)],
     certificates: &[Certificate],
@@ -58,10 +60,11 @@ pub fn endpoints(
     now: DateTime<Utc>,
 ) -> Vec<Detection> {
     // Names (and ports) some address of which serves TLS: an address of the
-    // same name that does not is a member that cannot take over.
+    // same name that does not is a member that cannot take over. One the
+    // probe could not read to the end did present a certificate.
     let serving: BTreeSet<(&str, u16)> = probed
         .iter()
-        .filter(|(_, o)| matches!(o, TlsOutcome::Served(_)))
+        .filter(|(_, o)| matches!(o, TlsOutcome::Served(_) | TlsOutcome::ProbeLimit { .. }))
         .map(|(t, _)| (t.host.as_str(), t.address.port()))
         .collect();
     let by_arn: BTreeMap<&str, &Certificate> =
@@ -80,6 +83,26 @@ pub fn endpoints(
                 ),
                 json!({"stage": stage, "error": error}),
             )),
+            TlsOutcome::KeyTooSmall(k) => out.push(endpoint_detection(
+                t,
+                FindingCode::TlsHandshakeFailed,
+                FindingCode::TlsHandshakeFailed.default_severity(),
+                format!(
+                    "{} at {} serves a certificate with a {}-bit {} key: too small, TLS clients require at least {} bits and refuse the handshake (subject {}, serial {})",
+                    t.host, t.address, k.bits, k.algorithm, k.minimum_bits, k.subject, k.serial
+                ),
+                json!({
+                    "stage": "key",
+                    "error": k.error,
+                    "key_type": format!("{} {}", k.algorithm, k.bits),
+                    "key_bits": k.bits,
+                    "minimum_bits": k.minimum_bits,
+                    "subject": k.subject,
+                    "serial": k.serial,
+                }),
+            )),
+            // Our limit, not the endpoint's defect: a scan error (the family).
+            TlsOutcome::ProbeLimit { .. } => {}
             TlsOutcome::NoService { reason } => {
                 let sibling_serves = serving.contains(&(t.host.as_str(), t.address.port()));
                 let member = t.origin.is_group_member() && sibling_serves;
@@ -158,17 +181,39 @@ fn served(
         ));
     }
     if !s.hostname_matches {
-        out.push(endpoint_detection(
-            t,
-            FindingCode::TlsHostnameMismatch,
-            FindingCode::TlsHostnameMismatch.default_severity(),
+        let cn = s.common_name.as_deref().unwrap_or("none");
+        // Clients match names against the subjectAltName only: without one
+        // (or with no DNS name in it) the subject's CN covers nothing.
+        let message = if !s.has_san {
+            format!(
+                "{} at {} serves a certificate with no subjectAltName (subject CN: {cn}): clients ignore the CN, so it covers no name",
+                t.host, t.address
+            )
+        } else if s.names.is_empty() {
+            format!(
+                "{} at {} serves a certificate whose subjectAltName has no DNS name or IP address (subject CN: {cn}), so it covers no name",
+                t.host, t.address
+            )
+        } else {
             format!(
                 "{} at {} serves a certificate for {} that does not cover the name",
                 t.host,
                 t.address,
                 s.names.join(", ")
-            ),
-            json!({"serial": s.serial, "names": s.names, "subject": s.subject}),
+            )
+        };
+        out.push(endpoint_detection(
+            t,
+            FindingCode::TlsHostnameMismatch,
+            FindingCode::TlsHostnameMismatch.default_severity(),
+            message,
+            json!({
+                "serial": s.serial,
+                "names": s.names,
+                "subject_alt_name": s.has_san,
+                "common_name": s.common_name,
+                "subject": s.subject,
+            }),
         ));
     }
     if let Some(error) = &s.chain_error {
@@ -406,7 +451,9 @@ mod tests {
         ServedCertificate {
             serial: "0a1b".into(),
             subject: "CN=www.example.com".into(),
+            common_name: Some("www.example.com".into()),
             issuer: "CN=Test CA".into(),
+            has_san: true,
             names: vec!["www.example.com".into()],
             not_before: now() - Duration::days(30),
             not_after: now() + Duration::days(days),
@@ -531,6 +578,97 @@ mod tests {
             d[2].evidence["error"],
             "received fatal alert: HandshakeFailure"
         );
+    }
+
+    #[test]
+    fn a_certificate_without_subject_alt_name_says_so_and_shows_its_cn() {
+        let mut no_san = cert(90);
+        no_san.has_san = false;
+        no_san.names = vec![];
+        no_san.hostname_matches = false;
+        no_san.common_name = Some("legacy.example.com".into());
+        no_san.subject = "CN=legacy.example.com".into();
+        let mut san_without_names = no_san.clone();
+        san_without_names.has_san = true;
+        let probed = vec![
+            (
+                target("legacy.example.com", "192.0.2.1", RoutingPolicy::Simple),
+                TlsOutcome::Served(no_san),
+            ),
+            (
+                target("mail.example.com", "192.0.2.2", RoutingPolicy::Simple),
+                TlsOutcome::Served(san_without_names),
+            ),
+        ];
+        let d = endpoints(&probed, &[], &RuleConfig::default(), now());
+        assert_eq!(
+            codes(&d).into_iter().map(|c| c.1).collect::<Vec<_>>(),
+            vec!["tls.hostname-mismatch", "tls.hostname-mismatch"]
+        );
+        assert!(
+            d[0].message
+                .contains("no subjectAltName (subject CN: legacy.example.com)"),
+            "{}",
+            d[0].message
+        );
+        assert!(
+            !d[0].message.contains("certificate for "),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(d[0].evidence["subject_alt_name"], false);
+        assert_eq!(d[0].evidence["common_name"], "legacy.example.com");
+        assert!(
+            d[1].message.contains(
+                "subjectAltName has no DNS name or IP address (subject CN: legacy.example.com)"
+            ),
+            "{}",
+            d[1].message
+        );
+        assert_eq!(d[1].evidence["subject_alt_name"], true);
+    }
+
+    #[test]
+    fn a_key_too_small_says_so_with_its_size_and_a_probe_limit_is_no_finding() {
+        let probed = vec![
+            (
+                target("weak.example.com", "192.0.2.1", RoutingPolicy::Simple),
+                TlsOutcome::KeyTooSmall(crate::model::tls::WeakKey {
+                    algorithm: "RSA".into(),
+                    bits: 1024,
+                    minimum_bits: 2048,
+                    subject: "CN=weak.example.com".into(),
+                    serial: "1f".into(),
+                    error: "invalid peer certificate: BadSignature".into(),
+                }),
+            ),
+            (
+                target("many.example.com", "192.0.2.2", RoutingPolicy::Simple),
+                TlsOutcome::ProbeLimit {
+                    limit: "a handshake message over 64 KiB".into(),
+                    error: "message buffer full".into(),
+                },
+            ),
+        ];
+        let d = endpoints(&probed, &[], &RuleConfig::default(), now());
+        assert_eq!(
+            codes(&d),
+            vec![(
+                "weak.example.com:443@192.0.2.1".into(),
+                "tls.handshake-failed",
+                Severity::High
+            )]
+        );
+        assert!(
+            d[0].message
+                .contains("a 1024-bit RSA key: too small, TLS clients require at least 2048 bits"),
+            "{}",
+            d[0].message
+        );
+        assert!(!d[0].message.contains("BadSignature"), "{}", d[0].message);
+        assert_eq!(d[0].evidence["key_bits"], 1024);
+        assert_eq!(d[0].evidence["key_type"], "RSA 1024");
+        assert_eq!(d[0].evidence["stage"], "key");
     }
 
     #[test]
