@@ -27,6 +27,7 @@ pub mod certs;
 pub mod dns_world;
 mod error;
 pub mod fault_proxy;
+pub mod ip_ranges;
 mod moto;
 pub mod seed;
 pub mod tls_lab;

@@ -7,8 +7,10 @@
 //! zw-dns-world bench [--seconds N] [--env FILE] [--records N] [--servers N] [--drifted N]
 //! ```
 //!
-//! Writes the `export ZW_DNS_...` lines that point zonewarden at the lab to
-//! FILE (default: stdout), then serves for N seconds (default 600) and exits:
+//! Writes the `export ZW_DNS_...` lines that point zonewarden at the lab, and
+//! `ZW_AWS_IP_RANGES_URL` at a loopback stand-in for AWS's `ip-ranges.json`
+//! (this world is the internet), to FILE (default: stdout), then serves for
+//! N seconds (default 600) and exits:
 //! bounded, so a forgotten demo never keeps servers running. Talks only to an
 //! emulator at a loopback AWS_ENDPOINT_URL.
 
@@ -16,7 +18,7 @@ use anyhow::{Context, bail};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
-use zw_testkit::dns_world;
+use zw_testkit::{dns_world, ip_ranges};
 use zw_testkit::is_loopback_url;
 
 const USAGE: &str = "usage: zw-dns-world demo|bench [--seconds N] [--env FILE] [--records N] [--servers N] [--drifted N]";
@@ -58,7 +60,8 @@ async fn run() -> anyhow::Result<()> {
         "bench" => dns_world::bench_world(&sdk, records, servers, drifted).await?,
         _ => bail!("{USAGE}"),
     };
-    let exports = world.exports();
+    let ip_ranges = ip_ranges::serve().await?;
+    let exports = format!("{}{}", world.exports(), ip_ranges.export());
     match env_file {
         Some(path) => std::fs::write(&path, exports).with_context(|| format!("writing {path}"))?,
         None => {
@@ -69,5 +72,6 @@ async fn run() -> anyhow::Result<()> {
     }
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     drop(world);
+    drop(ip_ranges);
     Ok(())
 }
