@@ -134,7 +134,11 @@ mod tests {
                 .await
                 .expect_err("only the document's path is served");
             assert_eq!(e.kind, ErrorKind::NotFound, "{e}");
-            assert!(server.export().starts_with("export ZW_AWS_IP_RANGES_URL='http://127.0.0.1:"));
+            assert!(
+                server
+                    .export()
+                    .starts_with("export ZW_AWS_IP_RANGES_URL='http://127.0.0.1:")
+            );
         });
     }
 }

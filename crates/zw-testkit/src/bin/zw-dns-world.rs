@@ -18,8 +18,8 @@ use anyhow::{Context, bail};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
-use zw_testkit::{dns_world, ip_ranges};
 use zw_testkit::is_loopback_url;
+use zw_testkit::{dns_world, ip_ranges};
 
 const USAGE: &str = "usage: zw-dns-world demo|bench [--seconds N] [--env FILE] [--records N] [--servers N] [--drifted N]";
 
