@@ -20,6 +20,7 @@
 
 mod cli;
 mod collect;
+mod dashboard;
 mod dns;
 mod dns_aws;
 mod docs;

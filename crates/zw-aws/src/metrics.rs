@@ -180,7 +180,7 @@ impl MetricSink for CloudWatchSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use zw_core::metrics::MetricDatum;
+    use zw_core::metrics::Metric;
 
     fn batch() -> MetricBatch {
         MetricBatch {
@@ -188,30 +188,10 @@ mod tests {
             stack: "prod-zw".into(),
             timestamp: chrono::DateTime::from_timestamp(1_790_000_000, 0).expect("ts"),
             data: vec![
-                MetricDatum {
-                    name: "OpenFindings",
-                    unit: Unit::Count,
-                    dimension: Some(("Severity", "critical".into())),
-                    value: 2.0,
-                },
-                MetricDatum {
-                    name: "OpenFindings",
-                    unit: Unit::Count,
-                    dimension: Some(("Severity", "high".into())),
-                    value: 0.0,
-                },
-                MetricDatum {
-                    name: "CertificatesMonitored",
-                    unit: Unit::Count,
-                    dimension: None,
-                    value: 7.0,
-                },
-                MetricDatum {
-                    name: "ScanDurationMs",
-                    unit: Unit::Milliseconds,
-                    dimension: None,
-                    value: 812.0,
-                },
+                Metric::OpenFindings.datum_by("critical", 2.0),
+                Metric::OpenFindings.datum_by("high", 0.0),
+                Metric::CertificatesMonitored.datum(7.0),
+                Metric::ScanErrors.datum(1.0),
             ],
         }
     }
@@ -255,11 +235,13 @@ mod tests {
     fn large_batches_split_at_one_hundred_metrics() {
         let mut b = batch();
         b.data = (0..250)
-            .map(|i| MetricDatum {
-                name: if i % 2 == 0 { "A" } else { "B" },
-                unit: Unit::Count,
-                dimension: None,
-                value: i as f64,
+            .map(|i| {
+                let m = if i % 2 == 0 {
+                    Metric::CertificatesMonitored
+                } else {
+                    Metric::ScanErrors
+                };
+                m.datum(i as f64)
             })
             .collect();
         let docs = emf_documents(&b);

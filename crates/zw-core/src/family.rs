@@ -4,7 +4,7 @@
 //! report) is written once, in `scan`.
 
 use crate::finding::Detection;
-use crate::metrics::{Detail, MetricDatum};
+use crate::metrics::MetricDatum;
 use crate::reconcile::Coverage;
 use crate::record::ScanError;
 use chrono::{DateTime, Utc};
@@ -19,8 +19,9 @@ pub struct FamilyOutcome {
     pub detections: Vec<Detection>,
     /// For the scan record's `counts`.
     pub counts: BTreeMap<String, u64>,
-    /// Its own metrics, each tagged with the detail level it belongs to.
-    pub metrics: Vec<(Detail, MetricDatum)>,
+    /// Its own metrics, whatever the detail level: the spine keeps those
+    /// the catalogue gives the deployment's level.
+    pub metrics: Vec<MetricDatum>,
     pub errors: Vec<ScanError>,
     /// Every scope the family monitors under the current configuration and
     /// account (regions, hosted zones, certificates...), when it could list

@@ -18,7 +18,7 @@
 use crate::catalogue::{Check, FindingCode};
 use crate::family::FamilyOutcome;
 use crate::finding::{Detection, Resource, ResourceKind};
-use crate::metrics::{Detail, MetricDatum, Unit};
+use crate::metrics::{Metric, MetricDatum};
 use crate::model::Region;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 pub const SCOPE: &str = "license";
 /// `1` while the license is invalid, else `0`: one series of the default
 /// metric budget; the `LicenseInvalid` alarm reads it.
-pub const LICENSE_INVALID: &str = "LicenseInvalid";
+pub const LICENSE_INVALID: &str = Metric::LicenseInvalid.spec().name;
 
 /// What a plan (or the free tier) covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -201,10 +201,7 @@ fn detection(
 
 /// The license's own findings and its metric, once per scan: what the
 /// standing is, whatever the estate.
-pub fn standing_findings(
-    standing: &Standing,
-    now: DateTime<Utc>,
-) -> (Vec<Detection>, (Detail, MetricDatum)) {
+pub fn standing_findings(standing: &Standing, now: DateTime<Utc>) -> (Vec<Detection>, MetricDatum) {
     let resource = license_resource("license", "zonewarden license");
     let mut out = Vec::new();
     match standing {
@@ -250,15 +247,7 @@ pub fn standing_findings(
         Standing::Unlicensed | Standing::Valid { .. } => {}
     }
     let invalid = matches!(standing, Standing::Invalid { .. });
-    let metric = (
-        Detail::Minimal,
-        MetricDatum::new(
-            LICENSE_INVALID,
-            Unit::Count,
-            None,
-            if invalid { 1.0 } else { 0.0 },
-        ),
-    );
+    let metric = Metric::LicenseInvalid.datum(if invalid { 1.0 } else { 0.0 });
     (out, metric)
 }
 
@@ -529,7 +518,7 @@ mod tests {
         // Nothing paused: all 15 detections are still there.
         assert_eq!(out.detections.len(), 15 + 2);
         assert!(out.coverage.covers(Check::License, SCOPE));
-        assert_eq!(out.metrics.last().map(|(_, m)| m.value), Some(0.0));
+        assert_eq!(out.metrics.last().map(|m| m.value), Some(0.0));
     }
 
     #[test]
@@ -577,7 +566,7 @@ mod tests {
             .unwrap();
         assert_eq!(invalid.severity, Severity::High);
         assert!(invalid.message.contains("cancelled"));
-        assert_eq!(out.metrics.last().map(|(_, m)| m.value), Some(1.0));
+        assert_eq!(out.metrics.last().map(|m| m.value), Some(1.0));
         let zones = out
             .detections
             .iter()
@@ -611,7 +600,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].code, FindingCode::LicenseGrace);
         assert_eq!(found[0].evidence["days_left"], 4);
-        assert_eq!(metric.1.value, 0.0);
+        assert_eq!(metric.value, 0.0);
     }
 
     #[test]

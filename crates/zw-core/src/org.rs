@@ -10,20 +10,21 @@
 //! `OrganizationStateMachine`): change them together, and the contract tests
 //! in `tests/integration/organization.rs` read the definition itself.
 
-use crate::metrics::{self, MetricBatch, MetricDatum, Unit};
+use crate::metrics::{self, Metric, MetricBatch};
 use crate::severity::Severity;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Accounts scanned by this run whose scan collected something.
-pub const ACCOUNTS_SCANNED: &str = "AccountsScanned";
+pub const ACCOUNTS_SCANNED: &str = Metric::AccountsScanned.spec().name;
 /// Accounts this run could not scan (role not assumable, nothing collected).
-pub const ACCOUNTS_FAILED: &str = "AccountsFailed";
+pub const ACCOUNTS_FAILED: &str = Metric::AccountsFailed.spec().name;
 /// Accounts of the run without a successful scan within `ZW_ORG_STALE_MINUTES`.
-pub const ACCOUNTS_NOT_SCANNED: &str = "AccountsNotScanned";
+pub const ACCOUNTS_NOT_SCANNED: &str = Metric::AccountsNotScanned.spec().name;
 /// Minutes since the oldest of the accounts' last successful scans.
-pub const OLDEST_SUCCESSFUL_SCAN_AGE_MINUTES: &str = "OldestSuccessfulScanAgeMinutes";
+pub const OLDEST_SUCCESSFUL_SCAN_AGE_MINUTES: &str =
+    Metric::OldestSuccessfulScanAgeMinutes.spec().name;
 
 /// The organization roll-up's series: the minimal ones as organization
 /// totals, plus the four account series. Fixed, whatever the number of
@@ -40,21 +41,27 @@ pub enum Rollup {
 
 /// The minimal series an account's scan leaves in its status, and how each
 /// rolls up. `MinDaysToExpiry` is the soonest expiry anywhere, and a license
-/// invalid for one account is invalid for the organization.
-pub const ROLLED_UP: [(&str, Rollup); 6] = [
-    (metrics::OPEN_FINDINGS, Rollup::Sum),
-    (metrics::SCAN_ERRORS, Rollup::Sum),
-    (metrics::MIN_DAYS_TO_EXPIRY, Rollup::Min),
-    (
-        crate::families::health::UNHEALTHY_HEALTH_CHECKS,
-        Rollup::Sum,
-    ),
-    (
-        crate::families::endpoints::TLS_ENDPOINTS_FAILING,
-        Rollup::Sum,
-    ),
-    (crate::license::LICENSE_INVALID, Rollup::Max),
+/// invalid for one account is invalid for the organization. Every series a
+/// scan publishes at `minimal` is here (a test holds it to the catalogue).
+pub const ROLLED_UP: [(Metric, Rollup); 6] = [
+    (Metric::OpenFindings, Rollup::Sum),
+    (Metric::ScanErrors, Rollup::Sum),
+    (Metric::MinDaysToExpiry, Rollup::Min),
+    (Metric::UnhealthyHealthChecks, Rollup::Sum),
+    (Metric::TlsEndpointsFailing, Rollup::Sum),
+    (Metric::LicenseInvalid, Rollup::Max),
 ];
+
+/// Every series an organization deployment publishes (the run summary's,
+/// whatever `MetricsDetail`): its own account series and the roll-up.
+/// Member accounts' scans publish none.
+pub fn published() -> impl Iterator<Item = Metric> {
+    Metric::ALL
+        .iter()
+        .copied()
+        .filter(|m| m.spec().publisher == metrics::Publisher::Organization)
+        .chain(ROLLED_UP.iter().map(|(m, _)| *m))
+}
 
 /// One member account.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -191,12 +198,9 @@ impl AccountStatus {
             .map(|b| {
                 b.data
                     .iter()
-                    .filter(|d| ROLLED_UP.iter().any(|(n, _)| *n == d.name))
-                    .filter(|d| {
-                        // OpenFindingsByCode and the like never get here;
-                        // a dimension other than Severity would be `full`.
-                        d.dimension.as_ref().is_none_or(|(k, _)| *k == "Severity")
-                    })
+                    // By catalogue entry, so `MinDaysToExpiry{Region}` (a
+                    // `full` series of the same name) never gets here.
+                    .filter(|d| ROLLED_UP.iter().any(|(m, _)| *m == d.metric))
                     .map(|d| {
                         let dim = d
                             .dimension
@@ -392,7 +396,7 @@ pub fn rollup_metrics(
         .collect();
     let (mut scanned, mut failed, mut not_scanned) = (0usize, 0usize, 0usize);
     let mut oldest: Option<i64> = None;
-    let mut rolled: BTreeMap<(&'static str, String), f64> = BTreeMap::new();
+    let mut rolled: BTreeMap<(Metric, String), f64> = BTreeMap::new();
     for id in &ids {
         let Some(st) = by_id.get(id.as_str()) else {
             // Listed, never attempted.
@@ -415,10 +419,14 @@ pub fn rollup_metrics(
             None => not_scanned += 1,
         }
         for ((name, dim), value) in &st.metrics {
-            let Some((name, how)) = ROLLED_UP.iter().find(|(n, _)| n == name) else {
+            // A status keeps names: within ROLLED_UP a name is one entry.
+            let Some((metric, how)) = ROLLED_UP
+                .iter()
+                .find(|(m, _)| m.spec().name == name.as_str())
+            else {
                 continue;
             };
-            match rolled.entry((name, dim.clone())) {
+            match rolled.entry((*metric, dim.clone())) {
                 std::collections::btree_map::Entry::Vacant(v) => {
                     v.insert(*value);
                 }
@@ -434,43 +442,33 @@ pub fn rollup_metrics(
         }
     }
     let mut data = vec![
-        MetricDatum::new(ACCOUNTS_SCANNED, Unit::Count, None, scanned as f64),
-        MetricDatum::new(ACCOUNTS_FAILED, Unit::Count, None, failed as f64),
-        MetricDatum::new(ACCOUNTS_NOT_SCANNED, Unit::Count, None, not_scanned as f64),
+        Metric::AccountsScanned.datum(scanned as f64),
+        Metric::AccountsFailed.datum(failed as f64),
+        Metric::AccountsNotScanned.datum(not_scanned as f64),
     ];
     if let Some(age) = oldest {
-        data.push(MetricDatum::new(
-            OLDEST_SUCCESSFUL_SCAN_AGE_MINUTES,
-            Unit::None,
-            None,
-            age as f64,
-        ));
+        data.push(Metric::OldestSuccessfulScanAgeMinutes.datum(age as f64));
     }
     // Every severity, zero included, as a single account's scan does.
     for sev in Severity::ALL_DESC {
         let v = rolled
-            .remove(&(metrics::OPEN_FINDINGS, sev.to_string()))
+            .remove(&(Metric::OpenFindings, sev.to_string()))
             .unwrap_or(0.0);
-        data.push(MetricDatum::new(
-            metrics::OPEN_FINDINGS,
-            Unit::Count,
-            Some(("Severity", sev.to_string())),
-            v,
-        ));
+        data.push(Metric::OpenFindings.datum_by(sev.to_string(), v));
     }
-    for ((name, dim), value) in rolled {
+    for ((metric, dim), value) in rolled {
         // OpenFindings is by Severity only (above); anything else of that
-        // name would be a series outside the budget.
-        if name == metrics::OPEN_FINDINGS {
+        // name would be a series outside the budget. A stored dimension on
+        // a series without one is dropped for the same reason.
+        if metric == Metric::OpenFindings {
             continue;
         }
-        let unit = if name == metrics::MIN_DAYS_TO_EXPIRY {
-            Unit::None
-        } else {
-            Unit::Count
+        let datum = match (metric.spec().dimension, dim.is_empty()) {
+            (None, _) => metric.datum(value),
+            (Some(_), false) => metric.datum_by(dim, value),
+            (Some(_), true) => continue,
         };
-        let dimension = (!dim.is_empty()).then_some(("Severity", dim));
-        data.push(MetricDatum::new(name, unit, dimension, value));
+        data.push(datum);
     }
     MetricBatch {
         namespace: namespace.to_owned(),
@@ -503,28 +501,14 @@ mod tests {
 
     fn batch(open_high: f64, min_days: Option<f64>) -> MetricBatch {
         let mut data = vec![
-            MetricDatum::new(
-                metrics::OPEN_FINDINGS,
-                Unit::Count,
-                Some(("Severity", "high".into())),
-                open_high,
-            ),
-            MetricDatum::new(metrics::SCAN_ERRORS, Unit::Count, None, 0.0),
+            Metric::OpenFindings.datum_by("high", open_high),
+            Metric::ScanErrors.datum(0.0),
             // `full` series never reach the roll-up.
-            MetricDatum::new(
-                metrics::OPEN_FINDINGS_BY_CODE,
-                Unit::Count,
-                Some(("Code", "cert.expiring".into())),
-                3.0,
-            ),
+            Metric::OpenFindingsByCode.datum_by("cert.expiring", 3.0),
+            Metric::MinDaysToExpiryByRegion.datum_by("eu-west-1", 1.0),
         ];
         if let Some(d) = min_days {
-            data.push(MetricDatum::new(
-                metrics::MIN_DAYS_TO_EXPIRY,
-                Unit::None,
-                None,
-                d,
-            ));
+            data.push(Metric::MinDaysToExpiry.datum(d));
         }
         MetricBatch {
             namespace: "zw".into(),
@@ -715,15 +699,14 @@ mod tests {
             .map(|a| {
                 let mut b = batch(1.0, Some(30.0));
                 for sev in Severity::ALL_DESC {
-                    b.data.push(MetricDatum::new(
-                        metrics::OPEN_FINDINGS,
-                        Unit::Count,
-                        Some(("Severity", sev.to_string())),
-                        1.0,
-                    ));
+                    b.data
+                        .push(Metric::OpenFindings.datum_by(sev.to_string(), 1.0));
                 }
-                for (name, _) in ROLLED_UP {
-                    b.data.push(MetricDatum::new(name, Unit::Count, None, 1.0));
+                for (m, _) in ROLLED_UP {
+                    b.data.push(match m.spec().dimension {
+                        Some(_) => m.datum_by("x", 1.0),
+                        None => m.datum(1.0),
+                    });
                 }
                 AccountStatus::of_scan(a, "r2", t(10, 0), Outcome::Scanned, None, Some(&b))
             })
@@ -739,6 +722,21 @@ mod tests {
             series.len()
         );
         assert_eq!(s.scanned, 1000);
+    }
+
+    /// The organization totals are every series a scan publishes at the
+    /// default level: a new minimal series cannot be left out of the
+    /// organization's dashboard and alarms.
+    #[test]
+    fn every_minimal_scan_series_is_rolled_up() {
+        let minimal: BTreeSet<Metric> = Metric::ALL
+            .iter()
+            .copied()
+            .filter(|m| m.published_by_scans_at(metrics::Detail::Minimal))
+            .collect();
+        let rolled: BTreeSet<Metric> = ROLLED_UP.iter().map(|(m, _)| *m).collect();
+        assert_eq!(rolled, minimal);
+        assert_eq!(published().count(), ROLLED_UP.len() + 4);
     }
 
     #[test]

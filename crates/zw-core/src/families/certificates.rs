@@ -8,9 +8,7 @@
 use crate::catalogue::Check;
 use crate::config::CertificateConfig;
 use crate::family::{Family, FamilyOutcome};
-use crate::metrics::{
-    CERTIFICATES_MONITORED, DAYS_TO_EXPIRY, Detail, MIN_DAYS_TO_EXPIRY, MetricDatum, Unit,
-};
+use crate::metrics::{Metric, MetricDatum};
 use crate::model::{Certificate, CertificateStatus, HostedZone, RecordSet, Region};
 use crate::ports::{CertificateSource, ErrorKind, PortError, ZoneSource};
 use crate::record::ScanError;
@@ -238,16 +236,8 @@ fn metrics(
     cfg: &CertificateConfig,
     out: &FamilyOutcome,
     now: DateTime<Utc>,
-) -> Vec<(Detail, MetricDatum)> {
-    let mut data = vec![(
-        Detail::Full,
-        MetricDatum::new(
-            CERTIFICATES_MONITORED,
-            Unit::Count,
-            None,
-            inv.certificates.len() as f64,
-        ),
-    )];
+) -> Vec<MetricDatum> {
+    let mut data = vec![Metric::CertificatesMonitored.datum(inv.certificates.len() as f64)];
     let mut min_by_region: BTreeMap<&Region, i64> = BTreeMap::new();
     for (c, not_after) in dated(&inv.certificates) {
         let d = days_left(not_after, now);
@@ -257,25 +247,14 @@ fn metrics(
             .or_insert(d);
     }
     if let Some(min) = min_by_region.values().min() {
-        data.push((
-            Detail::Minimal,
-            MetricDatum::new(MIN_DAYS_TO_EXPIRY, Unit::None, None, *min as f64),
-        ));
+        data.push(Metric::MinDaysToExpiry.datum(*min as f64));
     }
     for (region, min) in &min_by_region {
-        data.push((
-            Detail::Full,
-            MetricDatum::new(
-                MIN_DAYS_TO_EXPIRY,
-                Unit::None,
-                Some(("Region", region.to_string())),
-                *min as f64,
-            ),
-        ));
+        data.push(Metric::MinDaysToExpiryByRegion.datum_by(region.to_string(), *min as f64));
     }
     if cfg.per_certificate_metrics {
-        // Opt-in and priced per series, so it counts as part of the minimal
-        // set once the user asked for it.
+        // Opt-in and priced per series: published at every detail level
+        // once the user asked for it (the catalogue's `opt_in`).
         let with_findings: BTreeSet<&str> = out
             .detections
             .iter()
@@ -283,15 +262,9 @@ fn metrics(
             .collect();
         for (c, not_after) in dated(&inv.certificates) {
             if with_findings.contains(c.arn.as_str()) {
-                data.push((
-                    Detail::Minimal,
-                    MetricDatum::new(
-                        DAYS_TO_EXPIRY,
-                        Unit::None,
-                        Some(("CertificateArn", c.arn.clone())),
-                        days_left(not_after, now) as f64,
-                    ),
-                ));
+                data.push(
+                    Metric::DaysToExpiry.datum_by(c.arn.clone(), days_left(not_after, now) as f64),
+                );
             }
         }
     }

@@ -10,10 +10,7 @@
 
 use crate::config::DnsConfig;
 use crate::family::{Family, FamilyOutcome};
-use crate::metrics::{
-    DNS_LATENCY_MS, DNS_QUERIES, Detail, HOSTED_ZONES_MONITORED, MetricDatum,
-    RECORD_SETS_MONITORED, ROUTE53_CALLS_SAVED, Unit,
-};
+use crate::metrics::{Metric, MetricDatum};
 use crate::model::dns::{
     CaaLookup, CertificateNames, DnsFacts, Question, Resolution, ServerFacts, SubDelegation,
     ZoneFacts, ZoneInventory,
@@ -611,36 +608,14 @@ fn counts(c: &Collected) -> BTreeMap<String, u64> {
     ])
 }
 
-fn metrics(c: &Collected) -> Vec<(Detail, MetricDatum)> {
+fn metrics(c: &Collected) -> Vec<MetricDatum> {
     let n = counts(c);
     let get = |k: &str| n.get(k).copied().unwrap_or(0) as f64;
     let mut out = vec![
-        (
-            Detail::Full,
-            MetricDatum::new(
-                HOSTED_ZONES_MONITORED,
-                Unit::Count,
-                None,
-                get("hosted_zones"),
-            ),
-        ),
-        (
-            Detail::Full,
-            MetricDatum::new(RECORD_SETS_MONITORED, Unit::Count, None, get("record_sets")),
-        ),
-        (
-            Detail::Full,
-            MetricDatum::new(DNS_QUERIES, Unit::Count, None, get("dns_queries")),
-        ),
-        (
-            Detail::Full,
-            MetricDatum::new(
-                ROUTE53_CALLS_SAVED,
-                Unit::Count,
-                None,
-                get("route53_calls_saved"),
-            ),
-        ),
+        Metric::HostedZonesMonitored.datum(get("hosted_zones")),
+        Metric::RecordSetsMonitored.datum(get("record_sets")),
+        Metric::DnsQueries.datum(get("dns_queries")),
+        Metric::Route53CallsSaved.datum(get("route53_calls_saved")),
     ];
     // Median latency per server name: one series per server, full detail only.
     let mut by_server: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
@@ -661,15 +636,7 @@ fn metrics(c: &Collected) -> Vec<(Detail, MetricDatum)> {
         }
         lat.sort_unstable();
         let median = lat[lat.len() / 2] as f64 / 1000.0;
-        out.push((
-            Detail::Full,
-            MetricDatum::new(
-                DNS_LATENCY_MS,
-                Unit::Milliseconds,
-                Some(("Server", server.to_owned())),
-                median,
-            ),
-        ));
+        out.push(Metric::DnsLatencyMs.datum_by(server, median));
     }
     out
 }

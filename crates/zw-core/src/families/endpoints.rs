@@ -17,7 +17,7 @@ use crate::config::{RuleConfig, TlsConfig};
 use crate::families::zone_records;
 use crate::family::{Family, FamilyOutcome};
 use crate::finding::Severity;
-use crate::metrics::{Detail, MetricDatum, Unit};
+use crate::metrics::Metric;
 use crate::model::dns::{Resolution, RoutingPolicy};
 use crate::model::tls::{Attachment, CONFIGURED_SCOPE, TargetOrigin, TlsOutcome, TlsTarget};
 use crate::model::{Certificate, HostedZone, RecordSet, Region};
@@ -36,11 +36,11 @@ use std::net::{IpAddr, SocketAddr};
 
 pub const NAME: &str = "endpoints";
 
-pub const TLS_ENDPOINTS_PROBED: &str = "TlsEndpointsProbed";
+pub const TLS_ENDPOINTS_PROBED: &str = Metric::TlsEndpointsProbed.spec().name;
 /// Endpoints with a serious TLS finding now (part of the default metric
 /// budget: the alarm `TlsEndpointsFailing` reads it).
-pub const TLS_ENDPOINTS_FAILING: &str = "TlsEndpointsFailing";
-pub const MIN_SERVED_DAYS_TO_EXPIRY: &str = "MinServedDaysToExpiry";
+pub const TLS_ENDPOINTS_FAILING: &str = Metric::TlsEndpointsFailing.spec().name;
+pub const MIN_SERVED_DAYS_TO_EXPIRY: &str = Metric::MinServedDaysToExpiry.spec().name;
 
 pub struct EndpointsFamily<'a, C, Z, I, A, P, T> {
     pub certificates: &'a C,
@@ -347,19 +347,10 @@ where
             count(|o| matches!(o, TlsOutcome::ProbeLimit { .. })),
         );
         out.counts.insert("tls_names_unresolved".into(), unresolved);
-        out.metrics.push((
-            Detail::Minimal,
-            MetricDatum::new(
-                TLS_ENDPOINTS_FAILING,
-                Unit::Count,
-                None,
-                failing_count as f64,
-            ),
-        ));
-        out.metrics.push((
-            Detail::Full,
-            MetricDatum::new(TLS_ENDPOINTS_PROBED, Unit::Count, None, probed.len() as f64),
-        ));
+        out.metrics
+            .push(Metric::TlsEndpointsFailing.datum(failing_count as f64));
+        out.metrics
+            .push(Metric::TlsEndpointsProbed.datum(probed.len() as f64));
         let min_days = probed
             .iter()
             .filter_map(|(_, o)| match o {
@@ -368,10 +359,8 @@ where
             })
             .min();
         if let Some(days) = min_days {
-            out.metrics.push((
-                Detail::Full,
-                MetricDatum::new(MIN_SERVED_DAYS_TO_EXPIRY, Unit::None, None, days as f64),
-            ));
+            out.metrics
+                .push(Metric::MinServedDaysToExpiry.datum(days as f64));
         }
         out
     }

@@ -10,7 +10,7 @@ use crate::catalogue::Check;
 use crate::config::HealthConfig;
 use crate::families::zone_records;
 use crate::family::{Family, FamilyOutcome};
-use crate::metrics::{Detail, MetricDatum, Unit};
+use crate::metrics::Metric;
 use crate::model::Region;
 use crate::model::health::{CheckerObservation, StatusHistory};
 use crate::ports::{
@@ -29,11 +29,11 @@ pub const NAME: &str = "health";
 /// by the Route 53 budget in the adapter anyway).
 const STATUS_CONCURRENCY: usize = 4;
 
-// Metrics of this family.
-pub const HEALTH_CHECKS_MONITORED: &str = "HealthChecksMonitored";
+// Metrics of this family (the catalogue, `metrics::Metric`, has them).
+pub const HEALTH_CHECKS_MONITORED: &str = Metric::HealthChecksMonitored.spec().name;
 /// Health checks Route 53 considers unhealthy now (part of the default
 /// metric budget: the alarm `UnhealthyHealthChecks` reads it).
-pub const UNHEALTHY_HEALTH_CHECKS: &str = "UnhealthyHealthChecks";
+pub const UNHEALTHY_HEALTH_CHECKS: &str = Metric::UnhealthyHealthChecks.spec().name;
 
 pub struct HealthFamily<'a, H, A, S, Z, I> {
     pub checks: &'a H,
@@ -173,19 +173,10 @@ where
             .insert("health_checks_unhealthy".into(), unhealthy as u64);
         out.counts
             .insert("zones_from_cache".into(), records.from_cache);
-        out.metrics.push((
-            Detail::Minimal,
-            MetricDatum::new(UNHEALTHY_HEALTH_CHECKS, Unit::Count, None, unhealthy as f64),
-        ));
-        out.metrics.push((
-            Detail::Full,
-            MetricDatum::new(
-                HEALTH_CHECKS_MONITORED,
-                Unit::Count,
-                None,
-                checks.len() as f64,
-            ),
-        ));
+        out.metrics
+            .push(Metric::UnhealthyHealthChecks.datum(unhealthy as f64));
+        out.metrics
+            .push(Metric::HealthChecksMonitored.datum(checks.len() as f64));
         out
     }
 
