@@ -2,32 +2,55 @@
 //! (Lambda) or a local file (CLI).
 
 use crate::error::classify;
+use crate::rpc::{self, AwsError};
 use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
-use aws_sdk_ssm::operation::get_parameter::GetParameterError;
+use aws_smithy_runtime::client::orchestrator::operation::Operation;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
+use aws_smithy_types::body::SdkBody;
 use std::path::{Path, PathBuf};
 use zw_core::ports::{DocumentSource, ErrorKind, PortError};
 
+/// SSM's endpoints: `AWS_ENDPOINT_URL_SSM`, the global override or
+/// `ssm.<region>.<partition suffix>`.
+const SSM: rpc::Endpoint = rpc::Endpoint {
+    service_id: "SSM",
+    env: "AWS_ENDPOINT_URL_SSM",
+    prefix: "ssm",
+    signing_name: "ssm",
+};
+
 /// One SSM parameter (String or SecureString, decrypted), read on every
-/// `fetch`.
-#[derive(Debug, Clone)]
+/// `fetch`. `GetParameter` is the only SSM call zonewarden makes, so it goes
+/// through the SDK's runtime without the SSM service crate (`crate::rpc`).
+#[derive(Clone)]
 pub struct SsmDocument {
-    client: aws_sdk_ssm::Client,
+    get_parameter: Operation<String, Option<String>, AwsError>,
     name: String,
 }
 
-impl SsmDocument {
-    pub fn new(sdk: &SdkConfig, name: impl Into<String>, calls: &ApiCallCounter) -> Self {
-        let conf = aws_sdk_ssm::config::Builder::from(sdk)
-            .interceptor(calls.clone())
-            .build();
-        Self::from_client(aws_sdk_ssm::Client::from_conf(conf), name)
+impl std::fmt::Debug for SsmDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SsmDocument")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
+}
 
-    /// With a client built elsewhere (tests use a mocked one).
-    pub fn from_client(client: aws_sdk_ssm::Client, name: impl Into<String>) -> Self {
+impl SsmDocument {
+    /// The parameter `name` in the SDK configuration's region.
+    pub fn new(sdk: &SdkConfig, name: impl Into<String>, calls: &ApiCallCounter) -> Self {
+        let region = sdk
+            .region()
+            .map(|r| r.as_ref().to_owned())
+            .unwrap_or_default();
+        let get_parameter = rpc::operation_builder(sdk, &region, &SSM, calls, "GetParameter")
+            .serializer(|name: String| get_parameter_request(&name))
+            .deserializer(|response: &HttpResponse| get_parameter_response(response))
+            .build();
         Self {
-            client,
+            get_parameter,
             name: name.into(),
         }
     }
@@ -37,30 +60,66 @@ impl SsmDocument {
     }
 }
 
+/// SSM's JSON 1.1 protocol: one POST naming the operation in `X-Amz-Target`.
+fn get_parameter_request(name: &str) -> Result<HttpRequest, BoxError> {
+    let body = serde_json::json!({ "Name": name, "WithDecryption": true }).to_string();
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", "AmazonSSM.GetParameter")
+        .header("content-length", body.len().to_string())
+        .body(SdkBody::from(body))?;
+    Ok(HttpRequest::try_from(request)?)
+}
+
+/// `{"Parameter": {"Value": …}}`, or an error answer whose `__type` (or
+/// `x-amzn-errortype` header) names the code, e.g. `ParameterNotFound`.
+fn get_parameter_response(
+    response: &HttpResponse,
+) -> Result<Option<String>, OrchestratorError<AwsError>> {
+    let body = response.body().bytes().unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+    if !response.status().is_success() {
+        let code = response
+            .headers()
+            .get("x-amzn-errortype")
+            .map(str::to_owned)
+            .or_else(|| json["__type"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("HTTP {}", response.status().as_u16()));
+        // `aws.protocols#awsJson1_1`: the code may carry a namespace before
+        // `#` and details after `:`.
+        let code = code.rsplit('#').next().unwrap_or_default();
+        let code = code.split(':').next().unwrap_or_default();
+        let message = json["message"]
+            .as_str()
+            .or_else(|| json["Message"].as_str())
+            .unwrap_or_default();
+        return Err(OrchestratorError::operation(AwsError::new(code, message)));
+    }
+    if json.is_null() {
+        return Err(OrchestratorError::other(
+            "SSM answered GetParameter with something that is not JSON",
+        ));
+    }
+    Ok(json["Parameter"]["Value"].as_str().map(str::to_owned))
+}
+
 impl DocumentSource for SsmDocument {
     async fn fetch(&self) -> Result<Option<String>, PortError> {
-        let out = self
-            .client
-            .get_parameter()
-            .name(&self.name)
-            .with_decryption(true)
-            .send()
-            .await;
-        match out {
-            Ok(out) => match out.parameter().and_then(|p| p.value()) {
-                Some(v) => Ok(Some(v.to_owned())),
-                None => Err(PortError::new(
-                    "ssm",
-                    "GetParameter",
-                    ErrorKind::InvalidResponse,
-                    format!("parameter `{}` came back without a value", self.name),
-                )),
-            },
+        match self.get_parameter.invoke(self.name.clone()).await {
+            Ok(Some(v)) => Ok(Some(v)),
+            Ok(None) => Err(PortError::new(
+                "ssm",
+                "GetParameter",
+                ErrorKind::InvalidResponse,
+                format!("parameter `{}` came back without a value", self.name),
+            )),
             Err(e) => {
-                let not_found = matches!(
-                    e.as_service_error(),
-                    Some(GetParameterError::ParameterNotFound(_))
-                );
+                use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+                let not_found = e
+                    .as_service_error()
+                    .is_some_and(|s| s.code() == Some("ParameterNotFound"));
                 let mut err = classify("ssm", "GetParameter", e);
                 if not_found {
                     err.kind = ErrorKind::NotFound;
@@ -133,42 +192,94 @@ impl DocumentSource for NoDocument {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_ssm::operation::get_parameter::GetParameterOutput;
-    use aws_sdk_ssm::types::Parameter;
-    use aws_sdk_ssm::types::error::ParameterNotFound;
-    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_http_client::test_util::infallible_client_fn;
+
+    /// An SDK configuration whose HTTP client answers every request with
+    /// `status` and `body`, after checking what was sent.
+    fn answering(status: u16, body: &'static str) -> SdkConfig {
+        let http = infallible_client_fn(move |req: http::Request<SdkBody>| {
+            assert_eq!(req.method(), "POST");
+            assert_eq!(
+                req.uri().to_string(),
+                "https://ssm.eu-west-1.amazonaws.com/",
+                "the regional endpoint"
+            );
+            assert_eq!(
+                req.headers()
+                    .get("x-amz-target")
+                    .map(|v| v.to_str().unwrap()),
+                Some("AmazonSSM.GetParameter")
+            );
+            let auth = req.headers().get("authorization").expect("signed");
+            assert!(
+                auth.to_str()
+                    .unwrap()
+                    .contains("/eu-west-1/ssm/aws4_request"),
+                "{auth:?}"
+            );
+            let sent: serde_json::Value =
+                serde_json::from_slice(req.body().bytes().expect("body")).expect("json");
+            assert_eq!(sent["WithDecryption"], serde_json::json!(true));
+            http::Response::builder()
+                .status(status)
+                .body(body)
+                .expect("response")
+        });
+        SdkConfig::builder()
+            .region(aws_config::Region::new("eu-west-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new(
+                        "AKIDTEST", "secret", None, None, "test",
+                    ),
+                ),
+            )
+            .http_client(http)
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    }
 
     #[tokio::test]
     async fn ssm_reads_the_decrypted_value() {
-        let rule = mock!(aws_sdk_ssm::Client::get_parameter)
-            .match_requests(|r| r.name() == Some("/zw/expect") && r.with_decryption() == Some(true))
-            .then_output(|| {
-                GetParameterOutput::builder()
-                    .parameter(
-                        Parameter::builder()
-                            .name("/zw/expect")
-                            .value("zones: []")
-                            .build(),
-                    )
-                    .build()
-            });
-        let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, &[&rule]);
-        let doc = SsmDocument::from_client(client, "/zw/expect");
+        let sdk = answering(
+            200,
+            r#"{"Parameter":{"Name":"/zw/expect","Type":"SecureString","Value":"zones: []","Version":1}}"#,
+        );
+        let doc = SsmDocument::new(&sdk, "/zw/expect", &ApiCallCounter::default());
         assert_eq!(doc.fetch().await.expect("ok").as_deref(), Some("zones: []"));
     }
 
     #[tokio::test]
     async fn a_missing_parameter_is_not_found_and_named() {
-        let rule = mock!(aws_sdk_ssm::Client::get_parameter).then_error(|| {
-            GetParameterError::ParameterNotFound(ParameterNotFound::builder().build())
-        });
-        let client = mock_client!(aws_sdk_ssm, RuleMode::Sequential, &[&rule]);
-        let e = SsmDocument::from_client(client, "/zw/missing")
+        let sdk = answering(
+            400,
+            r#"{"__type":"com.amazonaws.ssm#ParameterNotFound","message":"Parameter /zw/missing not found."}"#,
+        );
+        let e = SsmDocument::new(&sdk, "/zw/missing", &ApiCallCounter::default())
             .fetch()
             .await
             .expect_err("missing");
         assert_eq!(e.kind, ErrorKind::NotFound);
         assert!(e.message.contains("`/zw/missing`"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn access_denied_is_classified_and_an_answer_without_value_is_refused() {
+        let sdk = answering(
+            400,
+            r#"{"__type":"AccessDeniedException","message":"User is not authorized to perform: ssm:GetParameter"}"#,
+        );
+        let e = SsmDocument::new(&sdk, "/zw/x", &ApiCallCounter::default())
+            .fetch()
+            .await
+            .expect_err("denied");
+        assert_eq!(e.kind, ErrorKind::AccessDenied, "{e}");
+        let sdk = answering(200, r#"{"Parameter":{"Name":"/zw/x"}}"#);
+        let e = SsmDocument::new(&sdk, "/zw/x", &ApiCallCounter::default())
+            .fetch()
+            .await
+            .expect_err("no value");
+        assert_eq!(e.kind, ErrorKind::InvalidResponse, "{e}");
     }
 
     #[tokio::test]

@@ -1,5 +1,5 @@
 //! The two EC2 reads the dangling-record check needs (`DescribeAddresses`,
-//! `DescribeNetworkInterfaces`), without `aws-sdk-ec2`.
+//! `DescribeNetworkInterfaces`), without `aws-sdk-ec2` (see `crate::rpc`).
 //!
 //! Why not the SDK crate: it models every EC2 operation (about 750) and was
 //! the single largest cost of building zonewarden: about 12 CPU-minutes and
@@ -14,69 +14,19 @@
 //! the few XML elements read from the answer (`aws-smithy-xml`). Nothing is
 //! signed or retried by hand.
 
+use crate::rpc::{self, AwsError};
 use crate::usage::ApiCallCounter;
-use aws_runtime::auth::SigV4OperationSigningConfig;
-use aws_runtime::auth::sigv4::{SCHEME_ID as SIGV4, SigV4AuthScheme};
-use aws_runtime::retries::classifiers::AwsErrorCodeClassifier;
-use aws_smithy_runtime::client::identity::IdentityCache;
 use aws_smithy_runtime::client::orchestrator::operation::Operation;
-use aws_smithy_runtime::client::retries::classifiers::{
-    HttpStatusCodeClassifier, TransientErrorClassifier,
-};
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::auth::AuthSchemeOptionResolverParams;
-use aws_smithy_runtime_api::client::auth::static_resolver::StaticAuthSchemeOptionResolver;
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
-use aws_smithy_runtime_api::client::runtime_plugin::StaticRuntimePlugin;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::config_bag::{FrozenLayer, Layer};
-use aws_smithy_types::error::ErrorMetadata;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_xml::decode::{Document, ScopedDecoder, try_data};
 use aws_types::SdkConfig;
-use aws_types::SigningName;
-use aws_types::region::{Region as AwsRegion, SigningRegion};
 use std::net::IpAddr;
 
 /// The EC2 query API version these requests speak (the current and only one).
 const API_VERSION: &str = "2016-11-15";
-
-/// An EC2 error answer (`<Response><Errors><Error><Code>…`), or an answer that
-/// is not the XML EC2 sends.
-#[derive(Debug)]
-pub struct Ec2Error {
-    meta: ErrorMetadata,
-}
-
-impl Ec2Error {
-    fn new(code: &str, message: &str) -> Self {
-        Self {
-            meta: ErrorMetadata::builder().code(code).message(message).build(),
-        }
-    }
-}
-
-impl std::fmt::Display for Ec2Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {}",
-            self.meta.code().unwrap_or("Unknown"),
-            self.meta.message().unwrap_or_default()
-        )
-    }
-}
-
-impl std::error::Error for Ec2Error {}
-
-impl ProvideErrorMetadata for Ec2Error {
-    fn meta(&self) -> &ErrorMetadata {
-        &self.meta
-    }
-}
 
 /// One page of a `Describe*` answer: every address it lists, and the token
 /// of the next page.
@@ -86,7 +36,7 @@ pub struct AddressPage {
     pub next_token: Option<String>,
 }
 
-type Ec2Operation = Operation<Option<String>, AddressPage, Ec2Error>;
+type Ec2Operation = Operation<Option<String>, AddressPage, AwsError>;
 
 /// The EC2 client of one region: two read operations, built once.
 #[derive(Clone)]
@@ -105,19 +55,14 @@ impl Ec2Reader {
     pub fn new(sdk: &SdkConfig, region: &str, calls: &ApiCallCounter) -> Self {
         Self {
             describe_addresses: operation(sdk, region, calls, "DescribeAddresses"),
-            describe_network_interfaces: operation(
-                sdk,
-                region,
-                calls,
-                "DescribeNetworkInterfaces",
-            ),
+            describe_network_interfaces: operation(sdk, region, calls, "DescribeNetworkInterfaces"),
         }
     }
 
     /// `DescribeAddresses`: every Elastic IP of the region (no paging).
     pub async fn describe_addresses(
         &self,
-    ) -> Result<Vec<IpAddr>, SdkError<Ec2Error, HttpResponse>> {
+    ) -> Result<Vec<IpAddr>, SdkError<AwsError, HttpResponse>> {
         Ok(self.describe_addresses.invoke(None).await?.addresses)
     }
 
@@ -125,7 +70,7 @@ impl Ec2Reader {
     /// public IPv4 addresses and its IPv6 addresses.
     pub async fn describe_network_interfaces(
         &self,
-    ) -> Result<Vec<IpAddr>, SdkError<Ec2Error, HttpResponse>> {
+    ) -> Result<Vec<IpAddr>, SdkError<AwsError, HttpResponse>> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -139,95 +84,26 @@ impl Ec2Reader {
     }
 }
 
-/// The endpoint the SDK's EC2 client would use: a service-specific override
-/// (`AWS_ENDPOINT_URL_EC2`, or `endpoint_url` in the profile's `ec2`
-/// section), the global one (`AWS_ENDPOINT_URL`), or the regional endpoint
-/// of the region's partition (FIPS and dual-stack as configured).
-pub fn endpoint(sdk: &SdkConfig, region: &str) -> String {
-    let service_specific = sdk.service_config().and_then(|c| {
-        c.load_config(
-            aws_types::service_config::ServiceConfigKey::builder()
-                .service_id("EC2")
-                .profile("endpoint_url")
-                .env("AWS_ENDPOINT_URL_EC2")
-                .build()
-                .ok()?,
-        )
-    });
-    if let Some(url) = service_specific.or_else(|| sdk.endpoint_url().map(str::to_owned)) {
-        return url;
-    }
-    let fips = sdk.use_fips().unwrap_or(false);
-    let dual = sdk.use_dual_stack().unwrap_or(false);
-    let host = if fips { "ec2-fips" } else { "ec2" };
-    if region.starts_with("cn-") {
-        let suffix = if dual { "api.amazonwebservices.com.cn" } else { "amazonaws.com.cn" };
-        return format!("https://{host}.{region}.{suffix}");
-    }
-    if dual {
-        format!("https://{host}.{region}.api.aws")
-    } else {
-        format!("https://{host}.{region}.amazonaws.com")
-    }
-}
-
 fn operation(
     sdk: &SdkConfig,
     region: &str,
     calls: &ApiCallCounter,
     action: &'static str,
 ) -> Ec2Operation {
-    let mut layer = Layer::new("zonewarden-ec2");
-    layer.store_put(AuthSchemeOptionResolverParams::new(()));
-    layer.store_put(SigV4OperationSigningConfig {
-        region: Some(SigningRegion::from(AwsRegion::new(region.to_owned()))),
-        name: Some(SigningName::from_static("ec2")),
-        ..SigV4OperationSigningConfig::default()
-    });
-    let mut components = RuntimeComponentsBuilder::new("zonewarden-ec2")
-        .with_auth_scheme(SigV4AuthScheme::new())
-        .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![SIGV4])))
-        .with_identity_cache(Some(
-            sdk.identity_cache()
-                .unwrap_or_else(|| IdentityCache::lazy().build()),
-        ));
-    if let Some(credentials) = sdk.credentials_provider() {
-        components = components.with_identity_resolver(SIGV4, credentials);
-    }
-    let mut builder = Operation::builder()
-        .service_name("ec2")
-        .operation_name(action)
-        .endpoint_url(&endpoint(sdk, region))
-        .standard_retry(&sdk.retry_config().cloned().unwrap_or_else(RetryConfig::standard))
-        .retry_classifier(AwsErrorCodeClassifier::<Ec2Error>::new())
-        .retry_classifier(TransientErrorClassifier::<Ec2Error>::new())
-        .retry_classifier(HttpStatusCodeClassifier::default())
-        .interceptor(calls.clone())
-        .runtime_plugin(
-            StaticRuntimePlugin::new()
-                .with_config(FrozenLayer::from(layer))
-                .with_runtime_components(components),
-        );
-    if let Some(timeouts) = sdk.timeout_config() {
-        builder = builder.timeout_config(timeouts.clone());
-    }
-    if let Some(http) = sdk.http_client() {
-        builder = builder.http_client(http);
-    }
-    if let Some(sleep) = sdk.sleep_impl() {
-        builder = builder.sleep_impl(sleep);
-    }
-    if let Some(time) = sdk.time_source() {
-        builder = builder.time_source(time);
-    }
-    if let Some(version) = sdk.behavior_version() {
-        builder = builder.behavior_version(version);
-    }
-    builder
+    rpc::operation_builder(sdk, region, &ENDPOINT, calls, action)
         .serializer(move |token: Option<String>| request(action, token.as_deref()))
         .deserializer(|response: &HttpResponse| parse_response(response))
         .build()
 }
+
+/// EC2's endpoints: `AWS_ENDPOINT_URL_EC2`, the global override or
+/// `ec2.<region>.<partition suffix>`.
+const ENDPOINT: rpc::Endpoint = rpc::Endpoint {
+    service_id: "EC2",
+    env: "AWS_ENDPOINT_URL_EC2",
+    prefix: "ec2",
+    signing_name: "ec2",
+};
 
 /// The form-encoded query request EC2 expects: `Action`, `Version` and, for
 /// a later page, `NextToken`.
@@ -250,14 +126,14 @@ fn request(action: &str, next_token: Option<&str>) -> Result<HttpRequest, BoxErr
     Ok(HttpRequest::try_from(request)?)
 }
 
-fn parse_response(response: &HttpResponse) -> Result<AddressPage, OrchestratorError<Ec2Error>> {
+fn parse_response(response: &HttpResponse) -> Result<AddressPage, OrchestratorError<AwsError>> {
     let body = response.body().bytes().unwrap_or_default();
     let text = std::str::from_utf8(body)
         .map_err(|e| OrchestratorError::other(format!("EC2 answered with non-UTF-8 XML: {e}")))?;
     if !response.status().is_success() {
         return Err(OrchestratorError::operation(
             parse_error(text).unwrap_or_else(|| {
-                Ec2Error::new(
+                AwsError::new(
                     "Unknown",
                     &format!("HTTP status {}", response.status().as_u16()),
                 )
@@ -323,7 +199,7 @@ fn collect(
 }
 
 /// `<Response><Errors><Error><Code>…</Code><Message>…</Message>`.
-fn parse_error(xml: &str) -> Option<Ec2Error> {
+fn parse_error(xml: &str) -> Option<AwsError> {
     let mut doc = Document::new(xml);
     let mut root = doc.root_element().ok()?;
     while let Some(mut errors) = root.next_tag() {
@@ -342,7 +218,7 @@ fn parse_error(xml: &str) -> Option<Ec2Error> {
                     message = try_data(&mut field).ok()?.trim().to_owned();
                 }
             }
-            return Some(Ec2Error::new(&code, &message));
+            return Some(AwsError::new(&code, &message));
         }
     }
     None
@@ -351,6 +227,7 @@ fn parse_error(xml: &str) -> Option<Ec2Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
     // The answers' shapes as the EC2 API reference documents them
     // (DescribeAddresses, DescribeNetworkInterfaces: "Example Response").
@@ -477,6 +354,7 @@ mod tests {
 
     #[test]
     fn endpoints_follow_the_partition_and_the_overrides() {
+        let endpoint = |sdk: &SdkConfig, region: &str| rpc::endpoint(sdk, &ENDPOINT, region);
         let plain = SdkConfig::builder().build();
         assert_eq!(
             endpoint(&plain, "eu-west-1"),

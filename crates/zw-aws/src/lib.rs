@@ -25,6 +25,7 @@ pub mod metrics;
 pub mod org;
 pub mod resume;
 pub mod route53;
+pub mod rpc;
 pub mod store;
 pub mod table;
 pub mod targets;

@@ -1,0 +1,175 @@
+//! AWS operations sent through the SDK's own runtime without their
+//! generated service crate (`ec2`, `ssm`).
+//!
+//! Why: a service crate models every operation of its service. For EC2
+//! (about 750 operations) and SSM (about 150, 100 MB of release rlib) that
+//! was the largest share of zonewarden's build, for two and one read calls.
+//! What the service crates would give us still comes from the SDK: the
+//! orchestrator of `aws-smithy-runtime` with the `SdkConfig`'s HTTP client,
+//! credentials and identity cache, the SigV4 signer of `aws-runtime`, the
+//! standard retry strategy with AWS's throttling codes, the timeouts, and the
+//! same call-counting interceptor as every other client. Each module writes
+//! only its request body and reads only the fields it needs from the answer.
+
+use crate::usage::ApiCallCounter;
+use aws_runtime::auth::SigV4OperationSigningConfig;
+use aws_runtime::auth::sigv4::{SCHEME_ID as SIGV4, SigV4AuthScheme};
+use aws_runtime::retries::classifiers::AwsErrorCodeClassifier;
+use aws_smithy_runtime::client::identity::IdentityCache;
+use aws_smithy_runtime::client::orchestrator::operation::{Operation, OperationBuilder};
+use aws_smithy_runtime::client::retries::classifiers::{
+    HttpStatusCodeClassifier, TransientErrorClassifier,
+};
+use aws_smithy_runtime_api::client::auth::AuthSchemeOptionResolverParams;
+use aws_smithy_runtime_api::client::auth::static_resolver::StaticAuthSchemeOptionResolver;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder;
+use aws_smithy_runtime_api::client::runtime_plugin::StaticRuntimePlugin;
+use aws_smithy_types::config_bag::{FrozenLayer, Layer};
+use aws_smithy_types::error::ErrorMetadata;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
+use aws_types::SdkConfig;
+use aws_types::SigningName;
+use aws_types::region::{Region as AwsRegion, SigningRegion};
+use aws_types::service_config::ServiceConfigKey;
+
+/// A service's error answer: its code and message (classified above this
+/// layer by `crate::error::classify`, like every SDK error).
+#[derive(Debug)]
+pub struct AwsError {
+    meta: ErrorMetadata,
+}
+
+impl AwsError {
+    pub fn new(code: &str, message: &str) -> Self {
+        Self {
+            meta: ErrorMetadata::builder().code(code).message(message).build(),
+        }
+    }
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            self.meta.code().unwrap_or("Unknown"),
+            self.meta.message().unwrap_or_default()
+        )
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+impl ProvideErrorMetadata for AwsError {
+    fn meta(&self) -> &ErrorMetadata {
+        &self.meta
+    }
+}
+
+/// How a service's endpoint is found, as the SDK's generated client finds it.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint {
+    /// The service id of the `AWS_ENDPOINT_URL_<ID>` convention and of the
+    /// profile's `services` section (`EC2`, `SSM`).
+    pub service_id: &'static str,
+    pub env: &'static str,
+    /// The host's first label (`ec2` → `ec2.eu-west-1.amazonaws.com`).
+    pub prefix: &'static str,
+    /// SigV4's service name.
+    pub signing_name: &'static str,
+}
+
+/// A service-specific override, the global one (`AWS_ENDPOINT_URL`), or the
+/// regional endpoint of the region's partition (FIPS and dual-stack as
+/// configured).
+pub fn endpoint(sdk: &SdkConfig, service: &Endpoint, region: &str) -> String {
+    let service_specific = sdk.service_config().and_then(|c| {
+        c.load_config(
+            ServiceConfigKey::builder()
+                .service_id(service.service_id)
+                .profile("endpoint_url")
+                .env(service.env)
+                .build()
+                .ok()?,
+        )
+    });
+    if let Some(url) = service_specific.or_else(|| sdk.endpoint_url().map(str::to_owned)) {
+        return url;
+    }
+    let host = if sdk.use_fips().unwrap_or(false) {
+        format!("{}-fips", service.prefix)
+    } else {
+        service.prefix.to_owned()
+    };
+    let dual = sdk.use_dual_stack().unwrap_or(false);
+    let suffix = match (region.starts_with("cn-"), dual) {
+        (true, true) => "api.amazonwebservices.com.cn",
+        (true, false) => "amazonaws.com.cn",
+        (false, true) => "api.aws",
+        (false, false) => "amazonaws.com",
+    };
+    format!("https://{host}.{region}.{suffix}")
+}
+
+/// An operation of `service` in `region`, signed and retried as the SDK's
+/// own clients are; the caller adds its serializer and deserializer.
+pub fn operation_builder(
+    sdk: &SdkConfig,
+    region: &str,
+    service: &Endpoint,
+    calls: &ApiCallCounter,
+    action: &'static str,
+) -> OperationBuilder {
+    let mut layer = Layer::new("zonewarden-rpc");
+    layer.store_put(AuthSchemeOptionResolverParams::new(()));
+    layer.store_put(SigV4OperationSigningConfig {
+        region: Some(SigningRegion::from(AwsRegion::new(region.to_owned()))),
+        name: Some(SigningName::from_static(service.signing_name)),
+        ..SigV4OperationSigningConfig::default()
+    });
+    let mut components = RuntimeComponentsBuilder::new("zonewarden-rpc")
+        .with_auth_scheme(SigV4AuthScheme::new())
+        .with_auth_scheme_option_resolver(Some(StaticAuthSchemeOptionResolver::new(vec![SIGV4])))
+        .with_identity_cache(Some(
+            sdk.identity_cache()
+                .unwrap_or_else(|| IdentityCache::lazy().build()),
+        ));
+    if let Some(credentials) = sdk.credentials_provider() {
+        components = components.with_identity_resolver(SIGV4, credentials);
+    }
+    let mut builder = Operation::builder()
+        .service_name(service.signing_name)
+        .operation_name(action)
+        .endpoint_url(&endpoint(sdk, service, region))
+        .standard_retry(
+            &sdk.retry_config()
+                .cloned()
+                .unwrap_or_else(RetryConfig::standard),
+        )
+        .retry_classifier(AwsErrorCodeClassifier::<AwsError>::new())
+        .retry_classifier(TransientErrorClassifier::<AwsError>::new())
+        .retry_classifier(HttpStatusCodeClassifier::default())
+        .interceptor(calls.clone())
+        .runtime_plugin(
+            StaticRuntimePlugin::new()
+                .with_config(FrozenLayer::from(layer))
+                .with_runtime_components(components),
+        );
+    if let Some(timeouts) = sdk.timeout_config() {
+        builder = builder.timeout_config(timeouts.clone());
+    }
+    if let Some(http) = sdk.http_client() {
+        builder = builder.http_client(http);
+    }
+    if let Some(sleep) = sdk.sleep_impl() {
+        builder = builder.sleep_impl(sleep);
+    }
+    if let Some(time) = sdk.time_source() {
+        builder = builder.time_source(time);
+    }
+    if let Some(version) = sdk.behavior_version() {
+        builder = builder.behavior_version(version);
+    }
+    builder
+}
