@@ -173,3 +173,611 @@ fn only_the_license_function_can_read_the_license_key() {
     assert!(parameter.is_match("/zonewarden/license-key"));
     assert!(!parameter.is_match("no-leading-slash"));
 }
+
+// ---------------------------------------------------------------------------
+// Deploys that cannot fail on a documented path. The checks below evaluate
+// the few intrinsic functions the template uses where it matters (Ref, Sub,
+// Join, Split, Select, and the condition functions) on chosen parameter
+// values and pseudo parameters.
+// ---------------------------------------------------------------------------
+
+use serde_norway::Value;
+use std::collections::BTreeMap;
+
+/// An intrinsic function call as `(name without Fn::, argument)`, in either
+/// spelling: the short form (`!Sub x`, a YAML tag) or the long one
+/// (`{"Fn::Sub": x}`, `{"Ref": x}`).
+fn intrinsic(v: &Value) -> Option<(String, &Value)> {
+    match v {
+        Value::Tagged(t) => {
+            let tag = t.tag.to_string();
+            Some((tag.trim_start_matches('!').to_owned(), &t.value))
+        }
+        Value::Mapping(m) if m.len() == 1 => {
+            let (k, arg) = m.iter().next()?;
+            let k = k.as_str()?;
+            (k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
+                .then(|| (k.trim_start_matches("Fn::").to_owned(), arg))
+        }
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Evaluated {
+    Str(String),
+    List(Vec<String>),
+}
+
+/// Values for `Ref`: parameters (their defaults, unless given) and pseudo
+/// parameters.
+struct Scope {
+    refs: BTreeMap<String, String>,
+}
+
+impl Scope {
+    /// The template's parameter defaults, a stack of `stack_name` in
+    /// `region`, and `overrides`.
+    fn new(t: &Value, stack_name: &str, region: &str, overrides: &[(&str, &str)]) -> Scope {
+        let mut refs = BTreeMap::new();
+        for (k, p) in t["Parameters"].as_mapping().expect("parameters") {
+            let default = match &p["Default"] {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => String::new(),
+            };
+            refs.insert(k.as_str().expect("name").to_owned(), default);
+        }
+        for (k, v) in [
+            ("AWS::StackName", stack_name.to_owned()),
+            (
+                "AWS::StackId",
+                format!(
+                    "arn:aws:cloudformation:{region}:123456789012:stack/{stack_name}/1c2fa620-982a-11e3-aff7-50e2416294e0"
+                ),
+            ),
+            ("AWS::Region", region.to_owned()),
+            ("AWS::AccountId", "123456789012".to_owned()),
+            ("AWS::Partition", "aws".to_owned()),
+            ("AWS::URLSuffix", "amazonaws.com".to_owned()),
+        ] {
+            refs.insert(k.to_owned(), v);
+        }
+        for (k, v) in overrides {
+            refs.insert((*k).to_owned(), (*v).to_owned());
+        }
+        Scope { refs }
+    }
+
+    fn string(&self, v: &Value) -> Result<String, String> {
+        match self.eval(v)? {
+            Evaluated::Str(s) => Ok(s),
+            Evaluated::List(l) => Err(format!("a list where a string belongs: {l:?}")),
+        }
+    }
+
+    fn list(&self, v: &Value) -> Result<Vec<String>, String> {
+        match v {
+            Value::Sequence(items) => items.iter().map(|i| self.string(i)).collect(),
+            _ => match self.eval(v)? {
+                Evaluated::List(l) => Ok(l),
+                Evaluated::Str(s) => Err(format!("a string where a list belongs: {s}")),
+            },
+        }
+    }
+
+    fn eval(&self, v: &Value) -> Result<Evaluated, String> {
+        if let Some((f, arg)) = intrinsic(v) {
+            return match f.as_str() {
+                "Ref" => {
+                    let name = arg.as_str().ok_or("Ref of a non-string")?;
+                    self.refs
+                        .get(name)
+                        .cloned()
+                        .map(Evaluated::Str)
+                        .ok_or_else(|| format!("Ref {name}: not a parameter"))
+                }
+                "Sub" => {
+                    let (text, vars) = match arg {
+                        Value::Sequence(s) if s.len() == 2 => (
+                            s[0].as_str().ok_or("Sub text")?,
+                            s[1].as_mapping().ok_or("Sub variables")?.clone(),
+                        ),
+                        _ => (
+                            arg.as_str().ok_or("Sub of a non-string")?,
+                            serde_norway::Mapping::new(),
+                        ),
+                    };
+                    let mut out = String::new();
+                    let mut rest = text;
+                    while let Some(start) = rest.find("${") {
+                        out.push_str(&rest[..start]);
+                        let end = rest[start..].find('}').ok_or("unclosed ${")? + start;
+                        let name = &rest[start + 2..end];
+                        let value = match vars.get(name) {
+                            Some(v) => self.string(v)?,
+                            None => self
+                                .refs
+                                .get(name)
+                                .cloned()
+                                .ok_or_else(|| format!("Sub ${{{name}}}: cannot evaluate"))?,
+                        };
+                        out.push_str(&value);
+                        rest = &rest[end + 1..];
+                    }
+                    out.push_str(rest);
+                    Ok(Evaluated::Str(out))
+                }
+                "Join" => {
+                    let s = arg.as_sequence().ok_or("Join args")?;
+                    let sep = s[0].as_str().ok_or("Join separator")?;
+                    Ok(Evaluated::Str(self.list(&s[1])?.join(sep)))
+                }
+                "Split" => {
+                    let s = arg.as_sequence().ok_or("Split args")?;
+                    let sep = s[0].as_str().ok_or("Split separator")?;
+                    let text = self.string(&s[1])?;
+                    Ok(Evaluated::List(
+                        text.split(sep).map(str::to_owned).collect(),
+                    ))
+                }
+                "Select" => {
+                    let s = arg.as_sequence().ok_or("Select args")?;
+                    let i = s[0].as_u64().ok_or("Select index")? as usize;
+                    let l = self.list(&s[1])?;
+                    l.get(i)
+                        .cloned()
+                        .map(Evaluated::Str)
+                        .ok_or_else(|| format!("Select {i} of {l:?}"))
+                }
+                other => Err(format!("cannot evaluate {other}")),
+            };
+        }
+        match v {
+            Value::String(s) => Ok(Evaluated::Str(s.clone())),
+            Value::Number(n) => Ok(Evaluated::Str(n.to_string())),
+            other => Err(format!("cannot evaluate {other:?}")),
+        }
+    }
+
+    /// A condition of the template's Conditions section, or a condition
+    /// function, as true or false.
+    fn condition(&self, t: &Value, v: &Value) -> Result<bool, String> {
+        let (f, arg) = intrinsic(v).ok_or_else(|| format!("not a condition: {v:?}"))?;
+        let args = || arg.as_sequence().ok_or(format!("{f} args"));
+        match f.as_str() {
+            "Condition" => {
+                let name = arg.as_str().ok_or("Condition name")?;
+                self.named_condition(t, name)
+            }
+            "Equals" => {
+                let a = args()?;
+                Ok(self.string(&a[0])? == self.string(&a[1])?)
+            }
+            "Not" => Ok(!self.condition(t, &args()?[0])?),
+            "And" => args()?
+                .iter()
+                .try_fold(true, |acc, c| Ok(acc & self.condition(t, c)?)),
+            "Or" => args()?
+                .iter()
+                .try_fold(false, |acc, c| Ok(acc | self.condition(t, c)?)),
+            other => Err(format!("condition function {other}")),
+        }
+    }
+
+    fn named_condition(&self, t: &Value, name: &str) -> Result<bool, String> {
+        let c = &t["Conditions"][name];
+        if c.is_null() {
+            return Err(format!("no condition {name}"));
+        }
+        self.condition(t, c)
+    }
+
+    /// Whether the resource is created.
+    fn creates(&self, t: &Value, resource: &str) -> Result<bool, String> {
+        match t["Resources"][resource]["Condition"].as_str() {
+            Some(c) => self.named_condition(t, c),
+            None => Ok(true),
+        }
+    }
+}
+
+fn repo_file(name: &str) -> String {
+    let path = format!("{}/../{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// Lambda refuses an SQS event source whose BatchSize is above 10 without a
+/// batching window of at least one second, and a window above 300 s: every
+/// value the window's parameter allows must be one Lambda takes.
+#[test]
+fn sqs_event_sources_batch_only_as_lambda_allows() {
+    let t = template();
+    let mut sources = 0;
+    for (name, r) in t["Resources"].as_mapping().expect("resources") {
+        for (event, e) in r["Properties"]["Events"].as_mapping().into_iter().flatten() {
+            if e["Type"].as_str() != Some("SQS") {
+                continue;
+            }
+            sources += 1;
+            let what = format!("{name:?}.{event:?}");
+            let p = &e["Properties"];
+            let batch = p["BatchSize"].as_u64().unwrap_or(10);
+            let window = &p["MaximumBatchingWindowInSeconds"];
+            let (min, max) = match intrinsic(window) {
+                Some((f, arg)) if f == "Ref" => {
+                    let param = &t["Parameters"][arg.as_str().expect("name")];
+                    (
+                        param["MinValue"].as_u64().unwrap_or(0),
+                        param["MaxValue"].as_u64().unwrap_or(u64::MAX),
+                    )
+                }
+                _ => {
+                    let w = window.as_u64().unwrap_or(0);
+                    (w, w)
+                }
+            };
+            if batch > 10 {
+                assert!(
+                    min >= 1,
+                    "{what}: BatchSize {batch} with a window from {min} s"
+                );
+            }
+            assert!(max <= 300, "{what}: window up to {max} s");
+        }
+    }
+    assert!(sources >= 2, "{sources}");
+}
+
+/// AWS Chatbot's pattern for `TeamsChannelId` (its CloudFormation schema:
+/// only the URL-encoded form, at most 256 characters).
+fn chatbot_accepts_teams_channel_id(id: &str) -> bool {
+    let re = regex_lite::Regex::new(
+        r"^[a-zA-Z0-9_=+/.,-]*%3[aA][a-zA-Z0-9_=+/.,-]*%40[a-zA-Z0-9_=+/.,-]*$",
+    )
+    .expect("regex");
+    re.is_match(id) && id.len() <= 256
+}
+
+/// Users copy the channel id as Teams shows it (`19:…@thread.tacv2`) or
+/// from a channel link (URL-encoded, `%3a` in lower case): both deploy, and
+/// what reaches AWS Chatbot is the encoded form it accepts.
+#[test]
+fn teams_channel_ids_deploy_as_users_copy_them() {
+    let t = template();
+    let param = &t["Parameters"]["TeamsChannelId"];
+    let re = pattern("TeamsChannelId");
+    let max = param["MaxLength"].as_u64().expect("MaxLength") as usize;
+    let long = format!("19:{}@thread.tacv2", "a".repeat(max - 16));
+    assert_eq!(long.len(), max);
+    let id_expr = &t["Resources"]["TeamsChannel"]["Properties"]["TeamsChannelId"];
+    for ok in [
+        "19:1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d@thread.tacv2",
+        "19:abc_DEF-123@thread.skype",
+        "19%3a1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d%40thread.tacv2",
+        "19%3A1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d%40thread.tacv2",
+        long.as_str(),
+    ] {
+        assert!(re.is_match(ok) && ok.len() <= max, "{ok} should deploy");
+        let scope = Scope::new(&t, "zonewarden", "eu-west-1", &[("TeamsChannelId", ok)]);
+        let sent = scope.string(id_expr).expect("evaluates");
+        assert!(
+            chatbot_accepts_teams_channel_id(&sent),
+            "{ok} reaches AWS Chatbot as {sent}, which it refuses"
+        );
+        assert!(sent.starts_with("19%3"), "{sent}");
+    }
+    assert!(re.is_match(""), "empty: no Teams route");
+    for bad in [
+        "https://teams.microsoft.com/l/channel/19%3aabc%40thread.tacv2/General?groupId=x",
+        "19:abc def@thread.tacv2",
+        "19:abc",
+        "abc@thread.tacv2",
+        "19:a:b@thread.tacv2",
+        "19:abc@thread@tacv2",
+    ] {
+        assert!(!re.is_match(bad), "{bad} must be refused at deploy");
+    }
+}
+
+/// CloudFormation allows stack names of 128 characters; no name the
+/// template derives may then outgrow its service's limit (a state machine
+/// name has 80 at most), and the state machine's role still names the
+/// state machine itself.
+#[test]
+fn no_resource_name_outgrows_its_limit_whatever_the_stack_name() {
+    let t = template();
+    let stack = format!("z{}", "-long-stack-name".repeat(8));
+    let stack = &stack[..128];
+    let scope = Scope::new(&t, stack, "eu-west-1", &[]);
+    // (resource type, name property, limit, allowed characters)
+    let limits: [(&str, &str, usize, &str); 8] = [
+        (
+            "AWS::Serverless::StateMachine",
+            "Name",
+            80,
+            r"^[A-Za-z0-9_-]+$",
+        ),
+        (
+            "AWS::Chatbot::SlackChannelConfiguration",
+            "ConfigurationName",
+            128,
+            r"^[A-Za-z0-9_-]+$",
+        ),
+        (
+            "AWS::Chatbot::MicrosoftTeamsChannelConfiguration",
+            "ConfigurationName",
+            128,
+            r"^[A-Za-z0-9_-]+$",
+        ),
+        ("AWS::CloudWatch::Alarm", "AlarmName", 255, r"."),
+        (
+            "AWS::CloudWatch::Dashboard",
+            "DashboardName",
+            255,
+            r"^[A-Za-z0-9_-]+$",
+        ),
+        ("AWS::Logs::LogGroup", "LogGroupName", 512, r"^[\w#./-]+$"),
+        (
+            "AWS::KMS::Alias",
+            "AliasName",
+            256,
+            r"^alias/[A-Za-z0-9/_-]+$",
+        ),
+        ("AWS::IAM::Role", "RoleName", 64, r"^[\w+=,.@-]+$"),
+    ];
+    let mut named = 0;
+    for (name, r) in t["Resources"].as_mapping().expect("resources") {
+        let name = name.as_str().expect("name");
+        for (ty, prop, limit, chars) in limits {
+            if r["Type"].as_str() != Some(ty) || r["Properties"][prop].is_null() {
+                continue;
+            }
+            named += 1;
+            let value = scope
+                .string(&r["Properties"][prop])
+                .unwrap_or_else(|e| panic!("{name}.{prop}: {e}"));
+            assert!(
+                value.len() <= limit,
+                "{name}.{prop} is {} characters for a {}-character stack name (at most {limit}): {value}",
+                value.len(),
+                stack.len()
+            );
+            assert!(
+                regex_lite::Regex::new(chars)
+                    .expect("regex")
+                    .is_match(&value),
+                "{name}.{prop}: {value}"
+            );
+        }
+    }
+    assert!(named >= 20, "{named}");
+
+    // The state machine's own ARN in its role (a Distributed Map starts its
+    // children as executions of its own state machine).
+    let sm = &t["Resources"]["OrganizationStateMachine"]["Properties"];
+    let sm_name = scope.string(&sm["Name"]).expect("name");
+    let prefix = "arn:aws:states:eu-west-1:123456789012";
+    let statements: Vec<&Value> = sm["Policies"]
+        .as_sequence()
+        .expect("policies")
+        .iter()
+        .filter_map(|p| p["Statement"].as_sequence())
+        .flatten()
+        .collect();
+    let resources = |sid: &str| -> Vec<String> {
+        let s = statements
+            .iter()
+            .find(|s| s["Sid"].as_str() == Some(sid))
+            .unwrap_or_else(|| panic!("{sid}"));
+        match &s["Resource"] {
+            Value::Sequence(items) => items
+                .iter()
+                .map(|i| scope.string(i).expect("resource"))
+                .collect(),
+            one => vec![scope.string(one).expect("resource")],
+        }
+    };
+    assert_eq!(
+        resources("RunDistributedMapChildren"),
+        vec![format!("{prefix}:stateMachine:{sm_name}")]
+    );
+    assert_eq!(
+        resources("WatchDistributedMapChildren"),
+        vec![
+            format!("{prefix}:execution:{sm_name}/*"),
+            format!("{prefix}:execution:{sm_name}:*")
+        ]
+    );
+}
+
+/// `key = value` pairs of one `[section]` of a TOML file (the flat subset
+/// samconfig.toml uses), strings unquoted.
+fn toml_section(text: &str, section: &str) -> BTreeMap<String, String> {
+    let mut current = String::new();
+    let mut out = BTreeMap::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        if let Some(s) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            current = s.trim().to_owned();
+        } else if current == section
+            && let Some((k, v)) = line.split_once('=')
+        {
+            out.insert(k.trim().to_owned(), v.trim().trim_matches('"').to_owned());
+        }
+    }
+    out
+}
+
+/// `sam deploy --guided` asks every parameter in the template's order and
+/// grants the capabilities samconfig.toml lists (CAPABILITY_IAM alone when
+/// there is none): the three a deployment decides come first, in the
+/// console too, everything has a default, and organization mode's fixed
+/// role name is deployable (CAPABILITY_NAMED_IAM).
+#[test]
+fn the_guided_deploy_asks_first_what_a_deployment_decides_and_can_deploy_every_mode() {
+    let t = template();
+    let first = ["AlarmEmail", "Regions", "DeploymentMode"];
+    let params: Vec<&str> = t["Parameters"]
+        .as_mapping()
+        .expect("parameters")
+        .keys()
+        .map(|k| k.as_str().expect("name"))
+        .collect();
+    assert_eq!(params[..3], first, "the guided deploy's first questions");
+    let groups = t["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+        .as_sequence()
+        .expect("groups");
+    let grouped: Vec<Vec<&str>> = groups
+        .iter()
+        .map(|g| {
+            g["Parameters"]
+                .as_sequence()
+                .expect("group parameters")
+                .iter()
+                .map(|p| p.as_str().expect("name"))
+                .collect()
+        })
+        .collect();
+    assert_eq!(grouped[0], first, "the console's first group");
+    let mut all: Vec<&str> = grouped.concat();
+    all.sort_unstable();
+    let mut declared = params.clone();
+    declared.sort_unstable();
+    assert_eq!(all, declared, "every parameter in exactly one group");
+    for p in &params {
+        assert!(
+            !t["Parameters"][*p]["Default"].is_null(),
+            "{p} has no default: the guided deploy and the console would insist on it"
+        );
+    }
+
+    let samconfig = repo_file("samconfig.toml");
+    let deploy = toml_section(&samconfig, "default.deploy.parameters");
+    let capabilities: Vec<&str> = deploy
+        .get("capabilities")
+        .map(|c| c.split_whitespace().collect())
+        .unwrap_or_default();
+    assert!(capabilities.contains(&"CAPABILITY_IAM"), "{capabilities:?}");
+    let fixed_names: Vec<&str> = t["Resources"]
+        .as_mapping()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| {
+            r["Type"]
+                .as_str()
+                .is_some_and(|ty| ty.starts_with("AWS::IAM::"))
+                && !r["Properties"]["RoleName"].is_null()
+        })
+        .filter_map(|(k, _)| k.as_str())
+        .collect();
+    assert!(!fixed_names.is_empty(), "organization mode's scanner role");
+    assert!(
+        capabilities.contains(&"CAPABILITY_NAMED_IAM"),
+        "{fixed_names:?} have fixed names: {capabilities:?}"
+    );
+    assert_eq!(deploy.get("resolve_s3").map(String::as_str), Some("true"));
+    assert_eq!(
+        deploy.get("confirm_changeset").map(String::as_str),
+        Some("true")
+    );
+    let global = toml_section(&samconfig, "default.global.parameters");
+    assert_eq!(
+        global.get("stack_name").map(String::as_str),
+        Some("zonewarden")
+    );
+    assert!(
+        !repo_file(".gitignore")
+            .lines()
+            .any(|l| l.trim().trim_start_matches('/') == "samconfig.toml"),
+        "samconfig.toml ships with the repository"
+    );
+}
+
+/// The deploy-time license check answers within a bounded time whatever
+/// happens: CloudFormation gives up on it after `ServiceTimeout` (instead
+/// of an hour), which outlasts the function's own timeout.
+#[test]
+fn the_deploy_time_license_check_cannot_keep_a_stack_waiting() {
+    let t = template();
+    let check = &t["Resources"]["LicenseCheckAtDeploy"];
+    assert_eq!(check["Type"].as_str(), Some("Custom::LicenseCheck"));
+    let service_timeout = check["Properties"]["ServiceTimeout"]
+        .as_u64()
+        .expect("ServiceTimeout");
+    let function_timeout = t["Resources"]["LicenseFunction"]["Properties"]["Timeout"]
+        .as_u64()
+        .expect("Timeout");
+    assert!(
+        service_timeout > function_timeout && service_timeout <= 300,
+        "ServiceTimeout {service_timeout} s, function timeout {function_timeout} s"
+    );
+}
+
+/// The regions whose CloudFormation lacks EventBridge API destinations and
+/// connections: the webhook route is refused there with a message (a rule)
+/// and its resources are never created there (conditions), and
+/// docs/template.md names them.
+#[test]
+fn the_webhook_route_exists_only_where_api_destinations_do() {
+    let t = template();
+    let (or, regions) = intrinsic(&t["Conditions"]["ApiDestinationsMissing"]).expect("a condition");
+    assert_eq!(or, "Or", "ApiDestinationsMissing is an Or of regions");
+    let from_condition: Vec<String> = regions
+        .as_sequence()
+        .expect("regions")
+        .iter()
+        .map(|eq| {
+            let (_, args) = intrinsic(eq).expect("Equals");
+            args[1].as_str().expect("region").to_owned()
+        })
+        .collect();
+    assert!(
+        from_condition.contains(&"il-central-1".to_owned()),
+        "{from_condition:?}"
+    );
+    let rule = &t["Rules"]["WebhookNeedsApiDestinations"];
+    let assertion = &rule["Assertions"][0];
+    let rule_text = format!("{:?}", assertion["Assert"]);
+    let description = assertion["AssertDescription"].as_str().expect("text");
+    let docs = repo_file("docs/template.md");
+    for region in &from_condition {
+        assert!(rule_text.contains(region.as_str()), "rule: {region}");
+        assert!(description.contains(region.as_str()), "message: {region}");
+        assert!(docs.contains(&format!("`{region}`")), "docs: {region}");
+    }
+    let url = [
+        ("WebhookUrl", "https://hooks.example.com/zonewarden"),
+        ("WebhookSecretName", "zonewarden/webhook"),
+    ];
+    let webhook_resources: Vec<&str> = t["Resources"]
+        .as_mapping()
+        .expect("resources")
+        .iter()
+        .filter(|(_, r)| {
+            let text = format!("{r:?}");
+            matches!(
+                r["Type"].as_str(),
+                Some("AWS::Events::ApiDestination" | "AWS::Events::Connection")
+            ) || text.contains("WebhookDestination")
+                || text.contains("WebhookConnection")
+        })
+        .filter_map(|(k, _)| k.as_str())
+        .collect();
+    assert!(webhook_resources.len() >= 3, "{webhook_resources:?}");
+    for region in &from_condition {
+        let scope = Scope::new(&t, "zonewarden", region, &url);
+        for r in &webhook_resources {
+            assert!(!scope.creates(&t, r).expect("condition"), "{r} in {region}");
+        }
+    }
+    let elsewhere = Scope::new(&t, "zonewarden", "eu-west-1", &url);
+    for r in &webhook_resources {
+        assert!(
+            elsewhere.creates(&t, r).expect("condition"),
+            "{r} in eu-west-1"
+        );
+    }
+}
