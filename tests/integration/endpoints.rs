@@ -297,3 +297,102 @@ fn an_unreadable_extra_roots_file_is_refused_at_start() {
     );
     let _ = std::fs::remove_file(path);
 }
+
+/// A leaf with 10,000 names is valid and browsers accept it, but its
+/// handshake message (about 250 KB) is beyond the 64 KiB rustls reads: a
+/// limit of our probe, so a scan error and never `tls.handshake-failed`; the
+/// endpoint's findings from before are kept as they were, not resolved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_too_large_for_the_probe_is_a_scan_error_and_keeps_the_findings() {
+    use std::net::SocketAddr;
+    use zw_testkit::tls_lab::{self, Behaviour};
+    const HOST: &str = "big.limits.test";
+
+    let env = Env::new().await;
+    let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
+    let ip = zw_dns_lab::random_loopback_ip();
+    let dns = zw_dns_lab::AuthServer::start_on_port_53(vec![
+        zw_dns_lab::LabZone::new(".")
+            .soa("a.root-servers.test.", "hostmaster.root-servers.test.", 1)
+            .ns("@", "a.root-servers.test.")
+            .record(&format!("{HOST}."), "A", &ip.to_string()),
+    ])
+    .expect("lab DNS");
+    let serving = |cert| Behaviour::Serve(vec![(HOST.to_owned(), cert, None)]);
+
+    // Scan 1: a small self-signed certificate with 5 days left.
+    let small = zw_testkit::certs::self_signed(
+        HOST,
+        &[],
+        now - chrono::Duration::days(1),
+        now + chrono::Duration::days(5),
+    )
+    .expect("certificate");
+    let server = tls_lab::start(SocketAddr::new(ip, 0), serving(small))
+        .await
+        .expect("server");
+    let address = server.address;
+    let dns_addr = dns.addr().to_string();
+    let target = format!("{HOST}:{}", address.port());
+    let vars = [
+        ("ZW_DNS_ROOT_HINTS", dns_addr.as_str()),
+        ("ZW_TLS_TARGETS", target.as_str()),
+        ("ZW_TLS_TIMEOUT_MS", "5000"),
+    ];
+    let app = App::new(config(&vars), &env.sdk, &[FamilyKind::Endpoints]).expect("app");
+    let id = format!("{HOST}:{}@{ip}", address.port());
+    let first = scan(&app, "limit-1").await;
+    assert!(first.scan.errors.is_empty(), "{:?}", first.scan.errors);
+    let before = found(&first);
+    for code in ["tls.expiring", "tls.untrusted-chain"] {
+        assert!(before.contains(&(id.clone(), code)), "{before:#?}");
+    }
+
+    // Scan 2: the same address now serves a certificate with 10,000 names.
+    drop(server);
+    let names: Vec<String> = (0..10_000)
+        .map(|i| format!("host-{i:05}.limits.test"))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let big = zw_testkit::certs::self_signed(
+        HOST,
+        &names,
+        now - chrono::Duration::days(1),
+        now + chrono::Duration::days(200),
+    )
+    .expect("certificate with 10,000 names");
+    // The old listener closes once its task is cancelled: retry the bind.
+    let mut server = None;
+    for _ in 0..100 {
+        match tls_lab::start(address, serving(big.clone())).await {
+            Ok(s) => {
+                server = Some(s);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+        }
+    }
+    let _server = server.expect("the same address serves the large certificate");
+    let second = scan(&app, "limit-2").await;
+    let after = found(&second);
+    assert!(
+        !after
+            .iter()
+            .any(|(_, code)| *code == "tls.handshake-failed"),
+        "{after:#?}"
+    );
+    assert_eq!(second.scan.errors.len(), 1, "{:?}", second.scan.errors);
+    let error = &second.scan.errors[0];
+    assert_eq!((error.service, error.operation), ("tls", "handshake"));
+    assert!(
+        error.message.contains("64 KiB")
+            && error
+                .message
+                .contains("a limit of zonewarden's TLS probe, not a fault of the endpoint"),
+        "{}",
+        error.message
+    );
+    assert_eq!(second.scan.counts.get("tls_probe_limit"), Some(&1));
+    // Not inspected, so neither refreshed nor resolved.
+    assert_eq!(before, after);
+}
