@@ -320,7 +320,10 @@ async fn ec2_reads_list_elastic_ips_and_interface_addresses_per_region() {
 
     let calls = zw_aws::usage::ApiCallCounter::default();
     let reader = zw_aws::ec2::Ec2Reader::new(&env.sdk, "eu-west-1", &calls);
-    let eips = reader.describe_addresses().await.expect("DescribeAddresses");
+    let eips = reader
+        .describe_addresses()
+        .await
+        .expect("DescribeAddresses");
     assert!(eips.contains(&eip_a) && eips.contains(&eip_b), "{eips:?}");
     let enis = reader
         .describe_network_interfaces()
