@@ -164,7 +164,12 @@ fn only_the_license_function_can_read_the_license_key() {
         let vars = [("AWS_REGION", "eu-west-1"), ("ZW_LICENSE_ENDPOINT", ok)];
         assert!(zw_core::Config::from_vars(vars).is_ok(), "{ok}");
     }
-    for bad in ["http://license.example.com/", "ftp://x"] {
+    for bad in [
+        "http://license.example.com/",
+        "ftp://x",
+        "https://user:password@license.example.com/v1",
+        "https://license.example.com/v1#fragment",
+    ] {
         assert!(!endpoint.is_match(bad), "{bad}");
         let vars = [("AWS_REGION", "eu-west-1"), ("ZW_LICENSE_ENDPOINT", bad)];
         assert!(zw_core::Config::from_vars(vars).is_err(), "{bad}");

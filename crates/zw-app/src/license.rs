@@ -13,7 +13,7 @@ use zw_core::config::LicenseConfig;
 use zw_core::license::Standing;
 use zw_core::ports::DocumentSource;
 use zw_license::check::{CheckError, Checked, LicenseStore, SentRecord};
-use zw_license::{Claims, PublicKey};
+use zw_license::{Claims, LicenseError, PublicKey};
 
 /// How long one validation may take, connect to last byte.
 const VENDOR_TIMEOUT: Duration = Duration::from_secs(10);
@@ -24,7 +24,13 @@ pub const PRODUCT_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Licensing's adapters, built once with the rest of the `App`.
 #[derive(Debug, Clone)]
 pub struct LicenseAdapters {
-    pub public_key: PublicKey,
+    /// What licenses are verified with: `ZW_LICENSE_PUBLIC_KEY`, else the
+    /// compiled-in vendor key. A bad `ZW_LICENSE_PUBLIC_KEY` fails the
+    /// configuration like any bad setting; a broken compiled-in key (a
+    /// broken build, which a test rules out) is kept as its error, so that
+    /// every scan reports `license.invalid` with the reason and the free
+    /// tier keeps working, and `license check` sends nothing.
+    pub public_key: Result<PublicKey, LicenseError>,
     /// None without a table: no cached license, no audit trail.
     pub store: Option<DynamoLicenseStore>,
     /// The SSM parameter holding the key (Lambda).
@@ -36,9 +42,9 @@ impl LicenseAdapters {
         cfg: &LicenseConfig,
         sdk: &SdkConfig,
         services: &zw_aws::Services,
-    ) -> Result<Self, zw_license::LicenseError> {
+    ) -> Result<Self, LicenseError> {
         let public_key = match &cfg.public_key {
-            Some(k) => PublicKey::from_base64url(k)?,
+            Some(k) => Ok(PublicKey::from_base64url(k)?),
             None => PublicKey::vendor(),
         };
         Ok(Self {
@@ -64,6 +70,8 @@ pub enum LicenseCommandError {
     NoTable,
     #[error(transparent)]
     Check(#[from] CheckError),
+    #[error("{0}; nothing was sent")]
+    Key(LicenseError),
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -93,11 +101,21 @@ impl App {
             Some(store) => store.cached_license().await?,
             None => None,
         };
+        let public_key = match &self.license.public_key {
+            Ok(k) => k,
+            Err(why) => {
+                return Ok(zw_license::standing::unverifiable(
+                    cfg.endpoint.is_some(),
+                    cached.is_some(),
+                    why,
+                ));
+            }
+        };
         Ok(zw_license::evaluate(
             &zw_license::Setup {
                 configured: cfg.endpoint.is_some(),
                 cached: cached.as_deref(),
-                public_key: &self.license.public_key,
+                public_key,
                 grace_days: cfg.grace_days,
             },
             now,
@@ -124,6 +142,12 @@ impl App {
         let Some(endpoint) = &cfg.endpoint else {
             return Err(CheckError::NotConfigured.into());
         };
+        // No answer could be verified: send nothing.
+        let public_key = self
+            .license
+            .public_key
+            .as_ref()
+            .map_err(|why| LicenseCommandError::Key(why.clone()))?;
         let store = self
             .license
             .store
@@ -142,7 +166,7 @@ impl App {
             &key,
             PRODUCT_VERSION,
             counts,
-            &self.license.public_key,
+            public_key,
             cfg.grace_days,
             now,
         )
@@ -169,7 +193,13 @@ impl App {
             fleet_visibility: cfg.fleet_visibility,
             grace_days: cfg.grace_days,
             standing: self.standing(now).await?,
-            license: cached.and_then(|t| self.license.public_key.verify(&t).ok()),
+            license: cached.and_then(|t| {
+                self.license
+                    .public_key
+                    .as_ref()
+                    .ok()
+                    .and_then(|k| k.verify(&t).ok())
+            }),
             last_sent,
         })
     }

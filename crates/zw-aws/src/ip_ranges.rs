@@ -5,6 +5,11 @@
 //! The cache is shared by every clone of an [`IpRanges`] and keyed by URL.
 //! Its age is measured with a monotonic [`Instant`] from an injectable source,
 //! so a test can move time on without sleeping.
+//!
+//! The download goes to the configured URL and nowhere else: the URL passes
+//! [`OutboundUrl::endpoint`] (https; http only to loopback), redirects are
+//! not followed, no proxy is taken from the environment (`HTTPS_PROXY` and
+//! friends), and at most [`MAX_BYTES`] are read.
 
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -14,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use zw_core::model::dns::AwsIpPrefix;
+use zw_core::outbound::OutboundUrl;
 use zw_core::ports::{ErrorKind, PortError};
 
 /// Where AWS publishes its ranges.
@@ -24,6 +30,10 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 pub const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 /// Upper bound on the whole download, whatever the read timeout: 60 seconds.
 const TOTAL_TIMEOUT: Duration = Duration::from_secs(60);
+/// The most of `ip-ranges.json` that is read: 16 MiB, several times the
+/// published file (a few MB), and a bound on what a wrong or hostile server
+/// can make a 128 MB Lambda function hold.
+pub const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 const SERVICE: &str = "ip-ranges";
 const OPERATION: &str = "GET";
@@ -40,7 +50,7 @@ struct Cached {
 /// cache and the HTTP client.
 #[derive(Clone)]
 pub struct IpRanges {
-    url: String,
+    url: OutboundUrl,
     ttl: Duration,
     http: reqwest::Client,
     /// Held across a download, so concurrent callers wait for one download
@@ -59,17 +69,34 @@ impl fmt::Debug for IpRanges {
 }
 
 impl IpRanges {
-    /// `url` may be `https://` (AWS) or `http://` (a local test server).
+    /// `url` must be `https://` (AWS), or `http://` to a loopback address
+    /// (a local test server); anything else is an `InvalidRequest`.
     /// `timeout` bounds connecting and each read; `ttl` is the cache's life.
     pub fn new(
         url: impl Into<String>,
         timeout: Duration,
         ttl: Duration,
     ) -> Result<Self, PortError> {
+        let raw = url.into();
+        let url = OutboundUrl::endpoint(&raw).map_err(|why| {
+            PortError::new(
+                SERVICE,
+                OPERATION,
+                ErrorKind::InvalidRequest,
+                format!("the ip-ranges.json URL `{}` {why}", why.shown(&raw)),
+            )
+        })?;
         let http = reqwest::Client::builder()
             .connect_timeout(timeout)
             .read_timeout(timeout)
             .timeout(TOTAL_TIMEOUT.max(timeout))
+            // AWS serves the file itself; a redirect is an answer to report,
+            // not an invitation to fetch from somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy variable left in the environment must not see (or
+            // answer for) the download.
+            .no_proxy()
+            .https_only(!url.is_plain_http_to_loopback())
             .user_agent(concat!("zonewarden/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
@@ -81,7 +108,7 @@ impl IpRanges {
                 )
             })?;
         Ok(Self {
-            url: url.into(),
+            url,
             ttl,
             http,
             cache: Arc::default(),
@@ -99,7 +126,7 @@ impl IpRanges {
     }
 
     pub fn url(&self) -> &str {
-        &self.url
+        self.url.as_str()
     }
 
     /// The prefixes, from the cache while it is younger than the TTL, else
@@ -108,7 +135,7 @@ impl IpRanges {
     pub async fn prefixes(&self) -> Result<Arc<Vec<AwsIpPrefix>>, PortError> {
         let mut cache = self.cache.lock().await;
         let now = (self.now)();
-        if let Some(c) = cache.get(&self.url)
+        if let Some(c) = cache.get(self.url.as_str())
             && now.saturating_duration_since(c.fetched_at) < self.ttl
         {
             return Ok(Arc::clone(&c.prefixes));
@@ -127,7 +154,7 @@ impl IpRanges {
             })??;
         let prefixes = Arc::new(prefixes);
         cache.insert(
-            self.url.clone(),
+            self.url.as_str().to_owned(),
             Cached {
                 fetched_at: now,
                 prefixes: Arc::clone(&prefixes),
@@ -137,10 +164,10 @@ impl IpRanges {
     }
 
     async fn download(&self) -> Result<Vec<u8>, PortError> {
-        let url = &self.url;
-        let response = self
+        let url = self.url.as_str();
+        let mut response = self
             .http
-            .get(url)
+            .get(self.url.as_url().clone())
             .send()
             .await
             .map_err(|e| transport_error(url, &e))?;
@@ -153,18 +180,46 @@ impl IpRanges {
                 500..=599 => ErrorKind::Transient,
                 _ => ErrorKind::InvalidResponse,
             };
+            let redirect = if status.is_redirection() {
+                " (a redirect: not followed)"
+            } else {
+                ""
+            };
             return Err(PortError::new(
                 SERVICE,
                 OPERATION,
                 kind,
-                format!("{url} answered HTTP {status}"),
+                format!("{url} answered HTTP {status}{redirect}"),
             ));
         }
-        let body = response
-            .bytes()
+        let too_large = || {
+            PortError::new(
+                SERVICE,
+                OPERATION,
+                ErrorKind::InvalidResponse,
+                format!("{url} answered more than {MAX_BYTES} bytes; not read further"),
+            )
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BYTES as u64)
+        {
+            return Err(too_large());
+        }
+        // Read chunk by chunk: a server that sends no length, or lies about
+        // it, is stopped at the cap all the same.
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| transport_error(url, &e))?;
-        Ok(body.to_vec())
+            .map_err(|e| transport_error(url, &e))?
+        {
+            if body.len() + chunk.len() > MAX_BYTES {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }
 
@@ -410,5 +465,195 @@ mod tests {
         .await
         .expect_err("refused");
         assert_eq!(e.kind, ErrorKind::Unreachable, "{e}");
+    }
+
+    /// A one-shot-per-connection server on 127.0.0.1 writing `reply` (status
+    /// line, headers and body) to every request, then closing; counts the
+    /// connections.
+    async fn serve_raw(
+        reply: Vec<u8>,
+    ) -> (std::net::SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&hits);
+        let reply = Arc::new(reply);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let reply = Arc::clone(&reply);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    let _ = sock.write_all(&reply).await;
+                    let _ = sock.shutdown().await;
+                });
+            }
+        });
+        (addr, hits)
+    }
+
+    #[tokio::test]
+    async fn a_redirect_is_reported_not_followed() {
+        let body = SAMPLE.as_bytes();
+        let mut ok = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        ok.extend_from_slice(body);
+        let (elsewhere, elsewhere_hits) = serve_raw(ok).await;
+        let (first, _) = serve_raw(
+            format!(
+                "HTTP/1.1 302 Found\r\nLocation: http://{elsewhere}/ip-ranges.json\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .into_bytes(),
+        )
+        .await;
+        let e = IpRanges::new(
+            format!("http://{first}/ip-ranges.json"),
+            DEFAULT_HTTP_TIMEOUT,
+            DEFAULT_TTL,
+        )
+        .expect("client")
+        .prefixes()
+        .await
+        .expect_err("a redirect is not a document");
+        assert_eq!(e.kind, ErrorKind::InvalidResponse, "{e}");
+        assert!(
+            e.message.contains("302") && e.message.contains("not followed"),
+            "{e}"
+        );
+        assert_eq!(
+            elsewhere_hits.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "the redirect was followed"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_oversized_document_is_not_read_past_the_cap() {
+        // Announced: refused on the header, before the body.
+        let (announced, _) = serve_raw(
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                MAX_BYTES + 1
+            )
+            .into_bytes(),
+        )
+        .await;
+        // Unannounced (no length, the body runs to the close): refused once
+        // the cap is crossed.
+        let mut unannounced = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_vec();
+        unannounced.resize(unannounced.len() + MAX_BYTES + 1, b' ');
+        let (unannounced, _) = serve_raw(unannounced).await;
+        for addr in [announced, unannounced] {
+            let e = IpRanges::new(
+                format!("http://{addr}/ip-ranges.json"),
+                DEFAULT_HTTP_TIMEOUT,
+                DEFAULT_TTL,
+            )
+            .expect("client")
+            .prefixes()
+            .await
+            .expect_err("too large");
+            assert_eq!(e.kind, ErrorKind::InvalidResponse, "{e}");
+            assert!(e.message.contains("more than"), "{e}");
+        }
+    }
+
+    #[test]
+    fn urls_outside_the_rules_are_refused_before_any_request() {
+        for (raw, needle) in [
+            ("http://ip-ranges.amazonaws.com/ip-ranges.json", "https://"),
+            (
+                "http://127.0.0.1:80@evil.example/ip-ranges.json",
+                "user name",
+            ),
+            (
+                "https://ip-ranges.amazonaws.com/ip-ranges.json#x",
+                "fragment",
+            ),
+        ] {
+            let e = IpRanges::new(raw, DEFAULT_HTTP_TIMEOUT, DEFAULT_TTL).expect_err(raw);
+            assert_eq!(e.kind, ErrorKind::InvalidRequest, "{raw}");
+            assert!(e.message.contains(needle), "{raw}: {e}");
+        }
+    }
+
+    /// Set by [`proxy_variables_in_the_environment_are_not_used`] for the
+    /// child process it runs.
+    const CHILD_URL: &str = "ZW_TEST_IP_RANGES_CHILD_URL";
+
+    /// Proxy variables are process-wide: the download runs in a child
+    /// process of this test binary (the ignored test below), with
+    /// `HTTP_PROXY`/`HTTPS_PROXY`/`ALL_PROXY` pointing at a listener here.
+    /// The child also sends one request with a default client, which does
+    /// take the proxy from the environment: exactly one connection shows
+    /// the variables were seen and that only the control used them.
+    #[tokio::test]
+    async fn proxy_variables_in_the_environment_are_not_used() {
+        let (proxy, proxy_hits) =
+            serve_raw(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n".to_vec()).await;
+        let proxy_url = format!("http://{proxy}");
+        let exe = std::env::current_exe().expect("test binary");
+        let mut child = std::process::Command::new(exe);
+        child
+            .args([
+                "ip_ranges::tests::child_downloads_with_proxy_variables_set",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .env("HTTP_PROXY", &proxy_url)
+            .env("http_proxy", &proxy_url)
+            .env("HTTPS_PROXY", &proxy_url)
+            .env("https_proxy", &proxy_url)
+            .env("ALL_PROXY", &proxy_url)
+            // `.invalid` never resolves (RFC 6761): without a proxy the
+            // download fails at DNS, here, without leaving the machine.
+            .env(CHILD_URL, "https://ip-ranges.invalid/ip-ranges.json");
+        // Blocking wait off the runtime, which keeps serving the proxy.
+        let out = tokio::task::spawn_blocking(move || child.output())
+            .await
+            .expect("join")
+            .expect("child runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "child: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            proxy_hits.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "only the control request may go through the proxy"
+        );
+    }
+
+    #[tokio::test]
+    #[ignore = "run in a child process by proxy_variables_in_the_environment_are_not_used"]
+    async fn child_downloads_with_proxy_variables_set() {
+        let url = std::env::var(CHILD_URL).expect("run by the parent test");
+        // Fails either way (no such name; the proxy refuses tunnels): the
+        // parent tells the two apart by the proxy's connection count.
+        IpRanges::new(url.as_str(), Duration::from_secs(5), DEFAULT_TTL)
+            .expect("client")
+            .prefixes()
+            .await
+            .expect_err("ip-ranges.invalid does not resolve");
+        // The control: a client with reqwest's defaults goes to the proxy,
+        // which refuses the tunnel.
+        reqwest::Client::new()
+            .get(url.as_str())
+            .send()
+            .await
+            .expect_err("the proxy refuses");
     }
 }

@@ -13,6 +13,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use zw_core::Severity;
+use zw_core::outbound::OutboundUrl;
 use zw_core::ports::{ErrorKind, PortError};
 use zw_license::FleetCounts;
 use zw_license::check::{LicenseStore, SentRecord, Vendor, VendorAnswer};
@@ -242,20 +243,35 @@ impl LicenseStore for DynamoLicenseStore {
 #[derive(Debug, Clone)]
 pub struct HttpVendor {
     client: reqwest::Client,
-    endpoint: String,
+    endpoint: reqwest::Url,
 }
 
 impl HttpVendor {
-    pub fn new(endpoint: &str, timeout: std::time::Duration) -> Result<Self, PortError> {
-        let loopback = endpoint.starts_with("http://127.0.0.1")
-            || endpoint.starts_with("http://localhost")
-            || endpoint.starts_with("http://[::1]");
-        let client = reqwest::Client::builder()
+    /// `endpoint` passed [`OutboundUrl::endpoint`] (the configuration did
+    /// that); the client itself refuses plain http too, unless the URL is
+    /// the loopback exception, so a URL that reached here some other way
+    /// still cannot send the key in clear text.
+    pub fn new(endpoint: &OutboundUrl, timeout: std::time::Duration) -> Result<Self, PortError> {
+        Self::build(
+            endpoint.as_url().clone(),
+            endpoint.is_plain_http_to_loopback(),
+            timeout,
+            reqwest::Client::builder(),
+        )
+    }
+
+    fn build(
+        endpoint: reqwest::Url,
+        allow_plain_http: bool,
+        timeout: std::time::Duration,
+        builder: reqwest::ClientBuilder,
+    ) -> Result<Self, PortError> {
+        let client = builder
             .timeout(timeout)
             .connect_timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .https_only(!loopback)
+            .https_only(!allow_plain_http)
             .user_agent(concat!("zonewarden/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| {
@@ -266,10 +282,7 @@ impl HttpVendor {
                     format!("cannot build the license client: {e}"),
                 )
             })?;
-        Ok(Self {
-            client,
-            endpoint: endpoint.to_owned(),
-        })
+        Ok(Self { client, endpoint })
     }
 }
 
@@ -290,7 +303,7 @@ impl Vendor for HttpVendor {
     async fn validate(&self, body: Vec<u8>) -> Result<VendorAnswer, String> {
         let mut response = self
             .client
-            .post(&self.endpoint)
+            .post(self.endpoint.clone())
             .header("content-type", "application/json")
             .body(body)
             .send()
@@ -341,7 +354,8 @@ mod tests {
     }
 
     async fn post(url: &str) -> Result<VendorAnswer, String> {
-        HttpVendor::new(url, std::time::Duration::from_millis(500))
+        let url = OutboundUrl::endpoint(url).unwrap();
+        HttpVendor::new(&url, std::time::Duration::from_millis(500))
             .unwrap()
             .validate(b"{}".to_vec())
             .await
@@ -394,19 +408,68 @@ mod tests {
         assert_eq!(answer.status, 302);
     }
 
-    #[test]
-    fn plain_http_is_refused_except_to_loopback() {
-        // The configuration refuses it first; the client refuses it too.
-        let client = HttpVendor::new(
-            "http://license.example.com/v1",
-            std::time::Duration::from_secs(1),
+    /// A loopback listener that counts the connections it accepts and
+    /// answers each request with HTTP 200 and `{}`.
+    async fn counting_listener() -> (
+        std::net::SocketAddr,
+        std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = std::sync::Arc::clone(&hits);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 8192];
+                let _ = sock.read(&mut buf).await;
+                let _ = sock
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+                    )
+                    .await;
+            }
+        });
+        (addr, hits)
+    }
+
+    #[tokio::test]
+    async fn plain_http_is_refused_except_to_loopback() {
+        let (addr, hits) = counting_listener().await;
+        let count = || hits.load(std::sync::atomic::Ordering::SeqCst);
+        // A name that is not loopback, resolved (for this client only) to
+        // the listener: a plain-http request that got through would land
+        // there and be counted, where a refusal of any other kind (a name
+        // that does not resolve, say) would not tell the two apart.
+        let url: reqwest::Url = format!(
+            "http://license.example.com:{}/v1/licenses/validate",
+            addr.port()
         )
+        .parse()
         .unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let err = rt.block_on(client.validate(b"{}".to_vec())).unwrap_err();
-        assert!(err.to_lowercase().contains("http"), "{err}");
+        let client = |allow_plain_http: bool| {
+            HttpVendor::build(
+                url.clone(),
+                allow_plain_http,
+                std::time::Duration::from_secs(2),
+                reqwest::Client::builder().resolve("license.example.com", addr),
+            )
+            .unwrap()
+        };
+        let err = client(false).validate(b"{}".to_vec()).await.unwrap_err();
+        assert!(err.contains("scheme is not allowed"), "{err}");
+        assert_eq!(count(), 0, "the refused request reached the listener");
+        // The control: allowed plain http, the same request does arrive.
+        assert_eq!(
+            client(true).validate(b"{}".to_vec()).await.unwrap().status,
+            200
+        );
+        assert_eq!(count(), 1);
+        // `new` allows plain http to the loopback exception only, and a
+        // non-loopback http URL never becomes an `OutboundUrl` at all.
+        let local = format!("http://127.0.0.1:{}/v1/licenses/validate", addr.port());
+        assert_eq!(post(&local).await.unwrap().status, 200);
+        assert_eq!(count(), 2);
+        assert!(OutboundUrl::endpoint(url.as_str()).is_err());
     }
 }

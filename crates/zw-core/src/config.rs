@@ -10,6 +10,7 @@
 
 use crate::metrics::Detail;
 use crate::model::{Region, normalize_dns_name};
+use crate::outbound::OutboundUrl;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -184,7 +185,9 @@ pub struct DnsConfig {
     /// check delegation, dangling targets, CAA and DNSSEC). Route 53 bills
     /// the zone's owner for every query (docs/cost.md); the template sets 360.
     pub compare_interval_minutes: u32,
-    /// `ZW_AWS_IP_RANGES_URL`, default AWS's `ip-ranges.json`.
+    /// `ZW_AWS_IP_RANGES_URL`, default AWS's `ip-ranges.json`: https (http
+    /// only to a loopback address), no credentials, no fragment
+    /// ([`crate::outbound`]); kept as the parser wrote it.
     pub ip_ranges_url: String,
     /// `ZW_DNS_EXPECTATIONS_PARAMETER`: SSM parameter holding the
     /// expectations document (Lambda).
@@ -333,9 +336,10 @@ impl TlsConfig {
 /// cached license is judged. Every field empty = nothing leaves the account.
 #[derive(Clone, PartialEq, Eq)]
 pub struct LicenseConfig {
-    /// `ZW_LICENSE_ENDPOINT`: the vendor's validation URL (https; http only
-    /// to a loopback address, for tests). None: no licensing traffic at all.
-    pub endpoint: Option<String>,
+    /// `ZW_LICENSE_ENDPOINT`: the vendor's validation URL (https, no
+    /// credentials, no fragment; http only to a loopback address, for tests:
+    /// [`crate::outbound`]). None: no licensing traffic at all.
+    pub endpoint: Option<OutboundUrl>,
     /// `ZW_LICENSE_KEY_PARAMETER`: the SSM SecureString parameter holding
     /// the key (the Lambda functions).
     pub key_parameter: Option<String>,
@@ -391,12 +395,15 @@ impl LicenseConfig {
 
     fn parse(v: &mut Vars) -> Self {
         let d = Self::default();
-        let endpoint = v.get("ZW_LICENSE_ENDPOINT");
-        if let Some(e) = &endpoint
-            && let Err(why) = check_endpoint(e)
-        {
-            v.error(format!("ZW_LICENSE_ENDPOINT: `{e}` {why}"));
-        }
+        let endpoint =
+            v.get("ZW_LICENSE_ENDPOINT")
+                .and_then(|raw| match OutboundUrl::endpoint(&raw) {
+                    Ok(url) => Some(url),
+                    Err(why) => {
+                        v.error(format!("ZW_LICENSE_ENDPOINT: `{}` {why}", why.shown(&raw)));
+                        None
+                    }
+                });
         let fleet_visibility = match v.get("ZW_FLEET_VISIBILITY").as_deref() {
             None | Some("on") => true,
             Some("off") => false,
@@ -525,27 +532,6 @@ pub fn check_role_name(name: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
-}
-
-/// The vendor endpoint must be https, except to a loopback address (the
-/// local vendor service of the tests and the demo).
-fn check_endpoint(url: &str) -> Result<(), &'static str> {
-    if let Some(rest) = url.strip_prefix("https://") {
-        return if rest.is_empty() || rest.starts_with('/') {
-            Err("has no host")
-        } else {
-            Ok(())
-        };
-    }
-    if let Some(rest) = url.strip_prefix("http://") {
-        let host = rest.split(['/', ':']).next().unwrap_or("");
-        return if host == "127.0.0.1" || host == "localhost" || rest.starts_with("[::1]") {
-            Ok(())
-        } else {
-            Err("must be an https:// URL (plain http is accepted for 127.0.0.1 and localhost only)")
-        };
-    }
-    Err("must be an https:// URL")
 }
 
 /// `host[:port]` or `[ipv6]:port`; port 443 when none is given.
@@ -955,13 +941,12 @@ impl DnsConfig {
             0,
             10_080,
         );
-        if let Some(url) = v.get("ZW_AWS_IP_RANGES_URL") {
-            if url.starts_with("https://") || url.starts_with("http://") {
-                c.ip_ranges_url = url;
-            } else {
-                v.error(format!(
-                    "ZW_AWS_IP_RANGES_URL: `{url}` is not an http(s) URL"
-                ));
+        if let Some(raw) = v.get("ZW_AWS_IP_RANGES_URL") {
+            // The same rules as every URL zonewarden sends to; the adapter
+            // parses it again with them when it builds its client.
+            match OutboundUrl::endpoint(&raw) {
+                Ok(url) => c.ip_ranges_url = url.as_str().to_owned(),
+                Err(why) => v.error(format!("ZW_AWS_IP_RANGES_URL: `{}` {why}", why.shown(&raw))),
             }
         }
         c.expectations_parameter = v.get("ZW_DNS_EXPECTATIONS_PARAMETER");
@@ -1402,6 +1387,56 @@ mod tests {
             ])
             .is_ok()
         );
+    }
+
+    #[test]
+    fn outbound_urls_are_parsed_not_sliced() {
+        // Each of these passed the old prefix checks: the first two by
+        // starting with `http://127.0.0.1`, the rest by starting with a scheme.
+        for (key, raw, why) in [
+            (
+                "ZW_LICENSE_ENDPOINT",
+                "http://127.0.0.1:80@evil.example/v1",
+                "carries a user name or password",
+            ),
+            (
+                "ZW_LICENSE_ENDPOINT",
+                "http://127.0.0.1.evil.example/v1",
+                "must be an https:// URL",
+            ),
+            (
+                "ZW_LICENSE_ENDPOINT",
+                "https://license.example.com/v1#frag",
+                "has a fragment",
+            ),
+            (
+                "ZW_AWS_IP_RANGES_URL",
+                "http://ip-ranges.example.com/ip-ranges.json",
+                "must be an https:// URL",
+            ),
+            (
+                "ZW_AWS_IP_RANGES_URL",
+                "https://user:hunter2@ip-ranges.amazonaws.com/ip-ranges.json",
+                "carries a user name or password",
+            ),
+        ] {
+            let err = Config::from_vars([("AWS_REGION", "eu-west-1"), (key, raw)])
+                .expect_err(raw)
+                .to_string();
+            assert!(err.contains(key) && err.contains(why), "{raw}: {err}");
+            assert!(!err.contains("hunter2"), "{err}");
+        }
+        let c = Config::from_vars([
+            ("AWS_REGION", "eu-west-1"),
+            ("ZW_LICENSE_ENDPOINT", "https://License.Example.com:443/v1"),
+            ("ZW_AWS_IP_RANGES_URL", "http://127.0.0.1:9/ip-ranges.json"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.license.endpoint.as_ref().map(OutboundUrl::as_str),
+            Some("https://license.example.com/v1")
+        );
+        assert_eq!(c.dns.ip_ranges_url, "http://127.0.0.1:9/ip-ranges.json");
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod notify;
 pub mod org;
+pub mod outbound;
 pub mod ports;
 pub mod reconcile;
 pub mod record;

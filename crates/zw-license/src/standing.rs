@@ -1,7 +1,7 @@
 //! How a cached license stands at `now`: the one decision every scan makes
 //! before it starts, offline.
 
-use crate::token::{Claims, PublicKey};
+use crate::token::{Claims, LicenseError, PublicKey};
 use chrono::{DateTime, Duration, Utc};
 use zw_core::license::{Allowance, LicenseSummary, Standing};
 
@@ -101,6 +101,23 @@ pub fn evaluate(setup: &Setup<'_>, now: DateTime<Utc>) -> Standing {
         };
     }
     Standing::Valid { license }
+}
+
+/// How the license stands when no license can be verified at all: the
+/// verifying key itself is unusable (a build whose compiled-in vendor key
+/// does not parse, [`crate::LicenseError::CompiledInKey`]). Nothing
+/// configured and nothing cached: the free tier, as without licensing.
+/// Otherwise invalid, with the key's error as the reason, so that it shows
+/// as `license.invalid` (metric and alarm) instead of a license that
+/// silently verifies nothing.
+pub fn unverifiable(configured: bool, cached: bool, why: &LicenseError) -> Standing {
+    if !configured && !cached {
+        return Standing::Unlicensed;
+    }
+    Standing::Invalid {
+        reason: why.to_string(),
+        license: None,
+    }
 }
 
 #[cfg(test)]
@@ -213,6 +230,21 @@ mod tests {
         // Our clock days ahead: the license looks expired.
         let c = claims(now() - Duration::days(40), SubscriptionStatus::Active);
         assert!(matches!(judge(&kp, &c, now()), Standing::Invalid { .. }));
+    }
+
+    #[test]
+    fn an_unusable_verifying_key_is_invalid_unless_licensing_was_never_used() {
+        let why = LicenseError::CompiledInKey("31 bytes".into());
+        assert_eq!(unverifiable(false, false, &why), Standing::Unlicensed);
+        for (configured, cached) in [(true, false), (false, true), (true, true)] {
+            match unverifiable(configured, cached, &why) {
+                Standing::Invalid { reason, license } => {
+                    assert!(reason.contains("compiled into this build"), "{reason}");
+                    assert!(license.is_none());
+                }
+                other => panic!("{configured} {cached}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -121,12 +121,20 @@ pub enum LicenseError {
     BadSignature,
     #[error("the license is not a well-formed EdDSA JWT: {0}")]
     Malformed(String),
+    #[error(
+        "the license is signed with {0}, not EdDSA: only the vendor's Ed25519 signature is accepted"
+    )]
+    WrongAlgorithm(String),
     #[error("the license was issued by {0:?}, not {ISSUER:?}")]
     WrongIssuer(String),
     #[error("the public key is not 32 bytes of base64url (ZW_LICENSE_PUBLIC_KEY): {0}")]
     BadPublicKey(String),
     #[error("the signing key is not an Ed25519 PKCS#8 key: {0}")]
     BadSigningKey(String),
+    #[error(
+        "the vendor public key compiled into this build is not a valid Ed25519 key ({0}): no license can be verified; this build is broken (set ZW_LICENSE_PUBLIC_KEY to the vendor's key, or install a release build)"
+    )]
+    CompiledInKey(String),
 }
 
 /// The vendor's public key, raw Ed25519.
@@ -152,10 +160,18 @@ impl PublicKey {
         Ok(Self(raw))
     }
 
-    /// The compiled-in vendor key.
-    pub fn vendor() -> Self {
-        // A constant checked by a test: it always parses.
-        Self::from_base64url(VENDOR_PUBLIC_KEY).unwrap_or(Self([0; 32]))
+    /// The compiled-in vendor key. A test checks that the constant parses;
+    /// should a build ever carry a broken one, this says so (never a
+    /// stand-in key that would verify nothing or, worse, something).
+    pub fn vendor() -> Result<Self, LicenseError> {
+        Self::compiled_in(VENDOR_PUBLIC_KEY)
+    }
+
+    fn compiled_in(constant: &str) -> Result<Self, LicenseError> {
+        Self::from_base64url(constant).map_err(|e| match e {
+            LicenseError::BadPublicKey(why) => LicenseError::CompiledInKey(why),
+            other => other,
+        })
     }
 
     pub fn to_base64url(&self) -> String {
@@ -176,6 +192,14 @@ impl PublicKey {
                 use jsonwebtoken::errors::ErrorKind as K;
                 match e.kind() {
                     K::InvalidSignature => LicenseError::BadSignature,
+                    // The header names an algorithm jsonwebtoken knows but
+                    // the validation does not allow (HS256, RS256, ...); an
+                    // unknown one (`none`) is a malformed header instead.
+                    K::InvalidAlgorithm => LicenseError::WrongAlgorithm(
+                        jsonwebtoken::decode_header(token.trim())
+                            .map(|h| format!("{:?}", h.alg))
+                            .unwrap_or_else(|_| "an unknown algorithm".into()),
+                    ),
                     _ => LicenseError::Malformed(e.to_string()),
                 }
             })?;
@@ -346,6 +370,156 @@ mod tests {
                 .to_base64url(),
             VENDOR_PUBLIC_KEY
         );
+        assert_eq!(
+            PublicKey::vendor().unwrap().to_base64url(),
+            VENDOR_PUBLIC_KEY
+        );
         assert!(PublicKey::from_base64url("abc").is_err());
+    }
+
+    #[test]
+    fn a_broken_compiled_in_key_is_an_error_not_a_stand_in_key() {
+        // 31 bytes, not base64url, empty: each a typed error that names the
+        // build, never a zero key.
+        for broken in [
+            data_encoding::BASE64URL_NOPAD.encode(&[7u8; 31]),
+            "not a key!".to_owned(),
+            String::new(),
+        ] {
+            let e = PublicKey::compiled_in(&broken).expect_err(&broken);
+            assert!(matches!(e, LicenseError::CompiledInKey(_)), "{e:?}");
+            assert!(e.to_string().contains("compiled into this build"), "{e}");
+        }
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        data_encoding::BASE64URL_NOPAD.encode(bytes)
+    }
+
+    /// `header.payload` of a token with this header and the test claims.
+    fn signing_input(header: serde_json::Value) -> String {
+        format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(serde_json::to_string(&claims()).unwrap().as_bytes())
+        )
+    }
+
+    #[test]
+    fn alg_none_is_refused() {
+        let kp = KeyPair::generate().unwrap();
+        for alg in ["none", "None", "NONE"] {
+            let input = signing_input(serde_json::json!({"alg": alg, "typ": "JWT"}));
+            for token in [format!("{input}."), input.clone()] {
+                assert!(
+                    matches!(kp.public().verify(&token), Err(LicenseError::Malformed(_))),
+                    "{token}: {:?}",
+                    kp.public().verify(&token)
+                );
+            }
+        }
+        // The right algorithm with no signature is no better.
+        let input = signing_input(serde_json::json!({"alg": "EdDSA", "typ": "JWT"}));
+        assert_eq!(
+            kp.public().verify(&format!("{input}.")),
+            Err(LicenseError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn hs256_with_the_public_key_as_the_hmac_secret_is_refused() {
+        // The classic confusion: the public key is public, so anyone can
+        // compute an HMAC with it; a verifier that let the header pick the
+        // algorithm would accept these.
+        let kp = KeyPair::generate().unwrap();
+        let raw = kp.public().0;
+        let text = kp.public().to_base64url();
+        for secret in [raw.as_slice(), text.as_bytes()] {
+            let token = jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims(),
+                &EncodingKey::from_secret(secret).unwrap(),
+            )
+            .unwrap();
+            // The control: the token is a valid HS256 token for that secret.
+            let mut hs = Validation::new(Algorithm::HS256);
+            hs.required_spec_claims.clear();
+            hs.validate_exp = false;
+            assert!(
+                jsonwebtoken::decode::<Claims>(
+                    &token,
+                    &DecodingKey::from_secret(secret).unwrap(),
+                    &hs
+                )
+                .is_ok()
+            );
+            assert_eq!(
+                kp.public().verify(&token),
+                Err(LicenseError::WrongAlgorithm("HS256".into()))
+            );
+        }
+    }
+
+    #[test]
+    fn rs256_signed_by_anyone_is_refused_even_with_its_key_embedded() {
+        use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256};
+        let rsa = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+        // The signer's key rides along in the header (`jwk`), as in the
+        // embedded-key attack: a verifier that trusted it would accept.
+        let jwk = serde_json::json!({
+            "kty": "RSA",
+            "n": b64(rsa.public_key().modulus().big_endian_without_leading_zero()),
+            "e": b64(rsa.public_key().exponent().big_endian_without_leading_zero()),
+        });
+        let input = signing_input(serde_json::json!({"alg": "RS256", "typ": "JWT", "jwk": jwk}));
+        let mut signature = vec![0u8; rsa.public_modulus_len()];
+        rsa.sign(
+            &RSA_PKCS1_SHA256,
+            &aws_lc_rs::rand::SystemRandom::new(),
+            input.as_bytes(),
+            &mut signature,
+        )
+        .unwrap();
+        let token = format!("{input}.{}", b64(&signature));
+        // The control: a real RS256 token, verified with the key it carries.
+        let mut rs = Validation::new(Algorithm::RS256);
+        rs.required_spec_claims.clear();
+        rs.validate_exp = false;
+        let embedded = jsonwebtoken::decode_header(&token).unwrap().jwk.unwrap();
+        assert!(
+            jsonwebtoken::decode::<Claims>(&token, &DecodingKey::from_jwk(&embedded).unwrap(), &rs)
+                .is_ok()
+        );
+        let kp = KeyPair::generate().unwrap();
+        assert_eq!(
+            kp.public().verify(&token),
+            Err(LicenseError::WrongAlgorithm("RS256".into()))
+        );
+    }
+
+    #[test]
+    fn an_eddsa_license_carrying_its_own_key_is_still_checked_against_ours() {
+        let vendor = KeyPair::generate().unwrap();
+        let attacker = KeyPair::generate().unwrap();
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.jwk = Some(
+            serde_json::from_value(serde_json::json!({
+                "kty": "OKP",
+                "crv": "Ed25519",
+                "x": attacker.public().to_base64url(),
+            }))
+            .unwrap(),
+        );
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims(),
+            &EncodingKey::from_ed_der(&attacker.pkcs8),
+        )
+        .unwrap();
+        assert_eq!(attacker.public().verify(&token).unwrap(), claims());
+        assert_eq!(
+            vendor.public().verify(&token),
+            Err(LicenseError::BadSignature)
+        );
     }
 }

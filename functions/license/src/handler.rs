@@ -8,6 +8,7 @@
 
 use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
+use zw_core::outbound::{OutboundUrl, UrlError};
 use zw_core::ports::Clock;
 use zw_lambda::event::{Envelope, EventError};
 use zw_lambda::{Deps, HandlerError};
@@ -55,25 +56,20 @@ pub struct CustomResourceResponse {
     pub data: serde_json::Value,
 }
 
-/// The presigned URL CloudFormation gives must be its own S3: the answer
-/// (which carries nothing but the standing) never goes anywhere else.
-fn check_response_url(url: &str) -> Result<(), String> {
-    let host = url
-        .strip_prefix("https://")
-        .and_then(|r| r.split(['/', '?']).next())
-        .unwrap_or("");
-    let host = host.split(':').next().unwrap_or("");
-    let amazon = host.ends_with(".amazonaws.com") || host.ends_with(".amazonaws.com.cn");
-    // Loopback over http for the tests' stand-in for S3.
-    let local = url.starts_with("http://127.0.0.1:");
-    if amazon || local {
-        Ok(())
-    } else {
-        Err(format!(
-            "the custom resource's ResponseURL host `{}` is not an Amazon S3 endpoint; not answered",
-            host.chars().take(80).collect::<String>()
-        ))
-    }
+/// The presigned URL CloudFormation gives must be its own S3 response
+/// bucket ([`OutboundUrl::cloudformation_response`]): the answer (which
+/// carries nothing but the standing) never goes anywhere else.
+pub(crate) fn check_response_url(url: &str) -> Result<OutboundUrl, String> {
+    OutboundUrl::cloudformation_response(url).map_err(|why| {
+        format!(
+            "the custom resource's ResponseURL {why}; not answered{}",
+            if why == UrlError::UserInfo {
+                ""
+            } else {
+                " (CloudFormation only ever sends a presigned S3 URL: this event did not come from CloudFormation)"
+            }
+        )
+    })
 }
 
 async fn validate(deps: &Deps, trigger: String) -> LicenseSummary {
@@ -122,10 +118,11 @@ pub async fn handle(
     if payload.get("RequestType").is_some() {
         let request: CustomResourceRequest =
             serde_json::from_value(payload).map_err(|e| EventError::Malformed(e.to_string()))?;
-        check_response_url(&request.response_url).map_err(|m| HandlerError::Event {
-            error_type: "InvalidEvent",
-            message: m,
-        })?;
+        let response_url =
+            check_response_url(&request.response_url).map_err(|m| HandlerError::Event {
+                error_type: "InvalidEvent",
+                message: m,
+            })?;
         let summary = if request.request_type == "Delete" {
             LicenseSummary {
                 trigger: "cloudformation: Delete".into(),
@@ -149,7 +146,7 @@ pub async fn handle(
             logical_resource_id: request.logical_resource_id,
             data: serde_json::json!({ "Standing": summary.standing }),
         };
-        answer_cloudformation(&request.response_url, &response).await?;
+        answer_cloudformation(&response_url, &response).await?;
         return Ok(summary);
     }
     let env = Envelope::parse(&payload)?;
@@ -173,14 +170,16 @@ pub async fn handle(
 /// PUT the answer to CloudFormation's presigned URL (an empty content type:
 /// the URL was signed without one). Retried a few times: a stack waits an
 /// hour for an answer that never comes.
-async fn answer_cloudformation(
-    url: &str,
+pub(crate) async fn answer_cloudformation(
+    url: &OutboundUrl,
     response: &CustomResourceResponse,
 ) -> Result<(), HandlerError> {
     let body = serde_json::to_vec(response).unwrap_or_default();
     let client = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .https_only(!url.is_plain_http_to_loopback())
         .build()
         .map_err(|e| HandlerError::Event {
             error_type: "CustomResourceAnswerFailed",
@@ -217,6 +216,27 @@ mod tests {
     fn the_answer_goes_to_amazon_s3_or_the_tests_loopback_only() {
         assert!(check_response_url("https://cloudformation-custom-resource-response-euwest1.s3-eu-west-1.amazonaws.com/arn%3Aaws?X=1").is_ok());
         assert!(check_response_url("http://127.0.0.1:9999/cfn").is_ok());
+        // Each of these passed the old check, which sliced the text.
+        for (raw, why) in [
+            ("https://attacker.example#.amazonaws.com/", "has a fragment"),
+            (
+                // A backslash ends the host for the parser (and for
+                // browsers and HTTP clients), not for a split on '/'.
+                "https://attacker.example\\.amazonaws.com/",
+                "is not an S3 URL of CloudFormation",
+            ),
+            (
+                "http://127.0.0.1:80@evil.example/",
+                "carries a user name or password",
+            ),
+            (
+                "https://attacker-bucket.s3.amazonaws.com/x",
+                "is not an S3 URL of CloudFormation",
+            ),
+        ] {
+            let e = check_response_url(raw).expect_err(raw);
+            assert!(e.contains(why) && e.contains("not answered"), "{raw}: {e}");
+        }
         assert!(check_response_url("https://evil.example.com/amazonaws.com").is_err());
         assert!(check_response_url("http://s3.amazonaws.com/x").is_err());
     }
