@@ -6,7 +6,10 @@
 //! `<th scope>` on every table header, a skip link, visible focus rings and
 //! text colours with a contrast ratio of at least 4.5:1 on their background.
 
-use crate::model::{CustomerView, KeyState, LastReport};
+use crate::model::{
+    AuditEntry, AuditPage, CustomerView, KeyState, LastReport, LicenseKey, PortalToken,
+    StaffMember, StaffStep,
+};
 use crate::service::IssuedKey;
 use chrono::{DateTime, Utc};
 use std::fmt::Write as _;
@@ -40,7 +43,11 @@ button{font:inherit;padding:.3rem .8rem;border-radius:4px;border:1px solid #0b4f
 button.secondary{background:#fff;color:#0b4f8a}
 button.danger{background:#a1141b;border-color:#a1141b}
 label{display:block;font-weight:600;margin:.5rem 0 .25rem}
-input[type=password],input[type=text]{font:inherit;padding:.4rem;border:1px solid #52606d;border-radius:4px;width:min(32rem,100%)}
+input[type=password],input[type=text],input[type=email],input[type=number],input[type=date],select{font:inherit;padding:.4rem;border:1px solid #52606d;border-radius:4px;width:min(32rem,100%)}
+fieldset{border:1px solid #bcccdc;border-radius:4px;margin:1rem 0;padding:.5rem 1rem 1rem}
+legend{font-weight:600}
+.secret{font-size:1.2rem;letter-spacing:.1em;word-break:break-all}
+nav.staff a{margin-right:1rem}
 .status{display:inline-block;padding:0 .5rem;border-radius:4px;border:1px solid currentColor;font-weight:600}
 .status-active{color:#0a5c28;background:#e6f4ea}
 .status-trialing{color:#0b4f8a;background:#e7f0fa}
@@ -126,7 +133,7 @@ fn status_badge(status: &str) -> String {
     )
 }
 
-/// The sign-in page. `csrf` is the pre-session token (also in a cookie).
+/// The customer sign-in page. `csrf` is the pre-session token (also in a cookie).
 pub fn login_page(csrf: &str, error: Option<&str>) -> String {
     let error = error.map_or_else(String::new, |e| {
         format!(r#"<p class="error" role="alert">{}</p>"#, escape(e))
@@ -134,16 +141,121 @@ pub fn login_page(csrf: &str, error: Option<&str>) -> String {
     let body = format!(
         r#"<h1>Sign in to the license portal</h1>
 {error}
-<p>Use the portal token your account team sent you. Staff sign in with the staff token.</p>
+<p>Use the portal token your account team sent you.</p>
 <form method="post" action="/portal/login">
 {csrf}
 <label for="token">Portal token</label>
 <input type="password" id="token" name="token" autocomplete="current-password" required>
 <p><button type="submit">Sign in</button></p>
-</form>"#,
+</form>
+<p class="muted">Vendor staff: <a href="/portal/staff/login">sign in with your staff account</a>.</p>"#,
         csrf = hidden("csrf", csrf)
     );
     page("Sign in", None, &body)
+}
+
+/// The staff sign-in page (first step: e-mail address and password).
+pub fn staff_login_page(csrf: &str, error: Option<&str>) -> String {
+    let error = error.map_or_else(String::new, |e| {
+        format!(r#"<p class="error" role="alert">{}</p>"#, escape(e))
+    });
+    let body = format!(
+        r#"<h1>Staff sign-in</h1>
+{error}
+<p>Your staff account, then a code from your authenticator app. Accounts are created by an administrator.</p>
+<form method="post" action="/portal/staff/login">
+{csrf}
+<label for="email">E-mail address</label>
+<input type="email" id="email" name="email" autocomplete="username" required>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<p><button type="submit">Continue</button></p>
+</form>
+<p class="muted"><a href="/portal/login">Customer sign-in</a></p>"#,
+        csrf = hidden("csrf", csrf)
+    );
+    page("Staff sign-in", None, &body)
+}
+
+/// The `otpauth://` URI an authenticator app reads (RFC 6238 apps' common
+/// "key URI"); typed or pasted, as the portal shows no images or scripts.
+pub fn otpauth_uri(email: &str, secret: &str) -> String {
+    let encode = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    format!(
+        "otpauth://totp/{}:{}?secret={}&issuer={}",
+        encode("zonewarden vendor"),
+        encode(email),
+        encode(secret),
+        encode("zonewarden vendor")
+    )
+}
+
+/// A later step of a staff sign-in.
+pub fn staff_step_page(
+    step: StaffStep,
+    username: &str,
+    csrf: &str,
+    mfa_secret: Option<&str>,
+    error: Option<&str>,
+) -> String {
+    let error = error.map_or_else(String::new, |e| {
+        format!(r#"<p class="error" role="alert">{}</p>"#, escape(e))
+    });
+    let code_field = r#"<label for="code">6-digit code from your authenticator app</label>
+<input type="text" id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>"#;
+    let (title, fields) = match step {
+        StaffStep::NewPassword => (
+            "Choose your password",
+            r#"<p>This is your first sign-in: replace the temporary password. At least 14 characters, with upper and lower case letters, a digit and a symbol.</p>
+<label for="new_password">New password</label>
+<input type="password" id="new_password" name="new_password" autocomplete="new-password" required>
+<label for="confirm_password">New password again</label>
+<input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>"#
+                .to_owned(),
+        ),
+        StaffStep::MfaSetup => {
+            let secret = mfa_secret.unwrap_or_default();
+            (
+                "Set up your authenticator app",
+                format!(
+                    r#"<p>Staff sign-in needs an authenticator app (TOTP). Add an account to it with this key, shown only now, then enter the code it shows.</p>
+<p>Key: <code class="secret" id="mfa-secret">{}</code></p>
+<p>Or the setup address, for apps that take one: <code id="mfa-uri">{}</code></p>
+{code_field}"#,
+                    escape(secret),
+                    escape(&otpauth_uri(username, secret)),
+                ),
+            )
+        }
+        StaffStep::MfaCode => (
+            "Enter your authenticator code",
+            format!(r#"<p>Open your authenticator app and enter the code for the zonewarden vendor portal.</p>
+{code_field}"#),
+        ),
+    };
+    let body = format!(
+        r#"<h1>{title}</h1>
+{error}
+<p class="muted">Signing in as {user}</p>
+<form method="post" action="/portal/staff/step">
+{csrf}
+{fields}
+<p><button type="submit">Continue</button></p>
+</form>"#,
+        title = escape(title),
+        user = escape(username),
+        csrf = hidden("csrf", csrf),
+    );
+    page(title, None, &body)
 }
 
 /// A short page for refusals and confirmations.
@@ -191,43 +303,78 @@ fn counts_cells(r: Option<&LastReport>) -> String {
     }
 }
 
-/// The customer's own view.
-pub fn customer_page(view: &CustomerView, csrf: &str, notice: Option<&str>) -> String {
-    let c = &view.customer;
-    let sub = &c.subscription;
+fn subscription_facts(view: &CustomerView) -> String {
+    let sub = &view.customer.subscription;
+    format!(
+        r#"<dl class="facts">
+<dt>Plan</dt><dd id="plan">{plan}</dd>
+<dt>Status</dt><dd id="status">{status}</dd>
+<dt>Renews</dt><dd id="renews">{renews}</dd>
+<dt>Limits</dt><dd id="limits">{zones} hosted zones, {certs} certificates, {accounts} AWS accounts</dd>
+</dl>"#,
+        plan = escape(&sub.plan),
+        status = status_badge(sub.status.as_str()),
+        renews = date(sub.renews_at),
+        zones = sub.limits.zones,
+        certs = sub.limits.certificates,
+        accounts = sub.limits.accounts,
+    )
+}
+
+/// A POST form of one button; `fields` are its hidden inputs besides the token.
+fn button_form(
+    action: &str,
+    csrf: &str,
+    fields: &[(&str, &str)],
+    label: &str,
+    aria: &str,
+    class: &str,
+) -> String {
+    let hidden_fields: String = fields.iter().map(|(k, v)| hidden(k, v)).collect();
+    format!(
+        r#"<form class="inline" method="post" action="{action}">{}{hidden_fields}<button type="submit" class="{class}" aria-label="{}">{}</button></form>"#,
+        hidden("csrf", csrf),
+        escape(aria),
+        escape(label),
+    )
+}
+
+/// The keys table; `actions` renders the last cell of an active key's row.
+fn keys_table(view: &CustomerView, actions: impl Fn(&LicenseKey) -> String, empty: &str) -> String {
     let mut keys = String::new();
     for k in &view.keys {
-        let masked = escape(&k.masked());
-        let actions = if k.state == KeyState::Active {
-            let form = |action: &str, label: &str, class: &str| {
-                format!(
-                    r#"<form class="inline" method="post" action="/portal/keys/{action}">{}{}<button type="submit" class="{class}" aria-label="{label} key {masked}">{label}</button></form>"#,
-                    hidden("csrf", csrf),
-                    hidden("license_id", &k.license_id),
-                )
-            };
-            format!(
-                "{} {}",
-                form("revoke", "Revoke", "danger"),
-                form("rotate", "Rotate", "secondary")
-            )
+        let cell = if k.state == KeyState::Active {
+            actions(k)
         } else {
             r#"<span class="muted">none</span>"#.to_owned()
         };
         let _ = write!(
             keys,
-            r#"<tr data-license="{lic}"><td><code>{masked}</code></td><td>{state}</td><td class="date">{created}</td><td class="date">{revoked}</td><td>{actions}</td></tr>"#,
+            r#"<tr data-license="{lic}"><td><code>{masked}</code></td><td>{state}</td><td class="date">{created}</td><td class="date">{revoked}</td><td>{cell}</td></tr>"#,
             lic = escape(&k.license_id),
+            masked = escape(&k.masked()),
             state = status_badge(k.state.as_str()),
             created = date(k.created_at),
             revoked = k.revoked_at.map(date).unwrap_or_default(),
         );
     }
     if view.keys.is_empty() {
-        keys.push_str(
-            r#"<tr><td colspan="5" class="muted">No keys yet: ask your account team.</td></tr>"#,
+        let _ = write!(
+            keys,
+            r#"<tr><td colspan="5" class="muted">{}</td></tr>"#,
+            escape(empty)
         );
     }
+    format!(
+        r#"<table id="key-table">
+<caption>Only the last four characters of a key are ever shown; the full key was shown once, when it was issued.</caption>
+<thead><tr><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Issued</th><th scope="col">Revoked</th><th scope="col">Actions</th></tr></thead>
+<tbody>{keys}</tbody>
+</table>"#
+    )
+}
+
+fn reports_table(view: &CustomerView) -> String {
     let mut reports = String::new();
     for k in &view.keys {
         let r = view.reports.iter().find(|r| r.license_id == k.license_id);
@@ -238,6 +385,41 @@ pub fn customer_page(view: &CustomerView, csrf: &str, notice: Option<&str>) -> S
             counts_cells(r)
         );
     }
+    format!(
+        r#"<table id="report-table">
+<caption>Last report per license key</caption>
+<thead><tr><th scope="col">Key</th><th scope="col">Reported at</th><th scope="col">Product version</th><th scope="col">Hosted zones</th><th scope="col">Record sets</th><th scope="col">Certificates</th><th scope="col">Health checks</th><th scope="col">Open findings</th></tr></thead>
+<tbody>{reports}</tbody>
+</table>"#
+    )
+}
+
+/// The customer's own view.
+pub fn customer_page(view: &CustomerView, csrf: &str, notice: Option<&str>) -> String {
+    let c = &view.customer;
+    let actions = |k: &LicenseKey| {
+        let masked = k.masked();
+        let fields = [("license_id", k.license_id.as_str())];
+        format!(
+            "{} {}",
+            button_form(
+                "/portal/keys/revoke",
+                csrf,
+                &fields,
+                "Revoke",
+                &format!("Revoke key {masked}"),
+                "danger"
+            ),
+            button_form(
+                "/portal/keys/rotate",
+                csrf,
+                &fields,
+                "Rotate",
+                &format!("Rotate key {masked}"),
+                "secondary"
+            ),
+        )
+    };
     let notice = notice.map_or_else(String::new, |n| {
         format!(r#"<p class="notice" role="status">{}</p>"#, escape(n))
     });
@@ -247,57 +429,112 @@ pub fn customer_page(view: &CustomerView, csrf: &str, notice: Option<&str>) -> S
 <p class="muted">Customer <code>{id}</code></p>
 <section aria-labelledby="subscription">
 <h2 id="subscription">Subscription</h2>
-<dl class="facts">
-<dt>Plan</dt><dd id="plan">{plan}</dd>
-<dt>Status</dt><dd id="status">{status}</dd>
-<dt>Renews</dt><dd id="renews">{renews}</dd>
-<dt>Limits</dt><dd id="limits">{zones} hosted zones, {certs} certificates, {accounts} AWS accounts</dd>
-</dl>
+{facts}
 </section>
 <section aria-labelledby="keys">
 <h2 id="keys">License keys</h2>
-<table id="key-table">
-<caption>Only the last four characters of a key are ever shown; the full key was shown once, when it was issued.</caption>
-<thead><tr><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Issued</th><th scope="col">Revoked</th><th scope="col">Actions</th></tr></thead>
-<tbody>{keys}</tbody>
-</table>
+{keys}
 </section>
 <section aria-labelledby="reported">
 <h2 id="reported">What your deployments reported</h2>
 <p>For transparency: this is exactly what we hold from your deployments. Each validation sends the license key, the product version and, unless fleet visibility is off, these aggregate counts, nothing else. We keep only the last report per key; each validation overwrites it.</p>
-<table id="report-table">
-<caption>Last report per license key</caption>
-<thead><tr><th scope="col">Key</th><th scope="col">Reported at</th><th scope="col">Product version</th><th scope="col">Hosted zones</th><th scope="col">Record sets</th><th scope="col">Certificates</th><th scope="col">Health checks</th><th scope="col">Open findings</th></tr></thead>
-<tbody>{reports}</tbody>
-</table>
+{reports}
 </section>"#,
         name = escape(&c.name),
         id = escape(&c.id),
-        plan = escape(&sub.plan),
-        status = status_badge(sub.status.as_str()),
-        renews = date(sub.renews_at),
-        zones = sub.limits.zones,
-        certs = sub.limits.certificates,
-        accounts = sub.limits.accounts,
+        facts = subscription_facts(view),
+        keys = keys_table(view, actions, "No keys yet: ask your account team."),
+        reports = reports_table(view),
     );
     page(&c.name, Some(csrf), &body)
 }
 
-/// The page that shows a rotated key, once.
-pub fn new_key_page(issued: &IssuedKey, revoked_masked: &str, csrf: &str) -> String {
+/// The page that shows a secret once: a rotated or issued key, a new
+/// portal token. `back` is where the link returns to.
+pub fn shown_once_page(
+    title: &str,
+    notice: &str,
+    label: &str,
+    value: &str,
+    back: &str,
+    csrf: &str,
+) -> String {
     let body = format!(
-        r#"<h1>Your new license key</h1>
-<p class="notice" role="status">Copy this key now: it is shown only once. Key <code>{old}</code> is revoked; deployments still using it keep their cached license until it expires.</p>
-<p><label for="new-key">New license key</label><input type="text" id="new-key" readonly value="{key}" size="40"></p>
-<p><a href="/portal">Back to the portal</a></p>"#,
-        old = escape(revoked_masked),
-        key = escape(&issued.license_key),
+        r#"<h1>{title}</h1>
+<p class="notice" role="status">{notice}</p>
+<p><label for="new-secret">{label}</label><input type="text" id="new-secret" readonly value="{value}" size="40"></p>
+<p><a href="{back}">Back</a></p>"#,
+        title = escape(title),
+        notice = escape(notice),
+        label = escape(label),
+        value = escape(value),
+        back = escape(back),
     );
-    page("New license key", Some(csrf), &body)
+    page(title, Some(csrf), &body)
 }
 
-/// The vendor staff's view of every customer.
-pub fn staff_page(views: &[CustomerView], csrf: &str) -> String {
+/// The page that shows a rotated key, once.
+pub fn new_key_page(issued: &IssuedKey, revoked_masked: &str, csrf: &str, back: &str) -> String {
+    shown_once_page(
+        "Your new license key",
+        &format!(
+            "Copy this key now: it is shown only once. Key {revoked_masked} is revoked; deployments still using it keep their cached license until it expires."
+        ),
+        "New license key",
+        &issued.license_key,
+        back,
+        csrf,
+    )
+}
+
+fn staff_nav(me: &StaffMember) -> String {
+    format!(
+        r#"<nav class="staff" aria-label="Staff"><a href="/portal">All customers</a><a href="/portal/audit">Audit log</a><span class="muted">Signed in as {}</span></nav>"#,
+        escape(&me.email)
+    )
+}
+
+/// The portal audit log as a table, newest first.
+fn audit_table(entries: &[AuditEntry], caption: &str) -> String {
+    let mut rows = String::new();
+    for e in entries {
+        let customer = e.customer_id.as_deref().map_or_else(String::new, |c| {
+            format!(
+                r#"<a href="/portal/customers/{0}"><code>{0}</code></a>"#,
+                escape(c)
+            )
+        });
+        let _ = write!(
+            rows,
+            r#"<tr><td class="date">{at}</td><td>{kind}</td><td>{who}</td><td><code>{action}</code></td><td>{customer}</td><td>{detail}</td><td><code>{source}</code></td></tr>"#,
+            at = e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            kind = escape(e.actor.kind()),
+            who = escape(e.actor.name()),
+            action = escape(e.action.as_str()),
+            detail = escape(&e.detail),
+            source = escape(e.source.as_deref().unwrap_or("")),
+        );
+    }
+    if entries.is_empty() {
+        rows.push_str(r#"<tr><td colspan="7" class="muted">Nothing recorded yet.</td></tr>"#);
+    }
+    format!(
+        r#"<table id="audit-table">
+<caption>{caption}</caption>
+<thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Customer</th><th scope="col">Detail</th><th scope="col">Source address</th></tr></thead>
+<tbody>{rows}</tbody>
+</table>"#,
+        caption = escape(caption),
+    )
+}
+
+/// The vendor staff's view of every customer, with the latest audit lines.
+pub fn staff_page(
+    views: &[CustomerView],
+    recent: &[AuditEntry],
+    me: &StaffMember,
+    csrf: &str,
+) -> String {
     let mut rows = String::new();
     for v in views {
         let c = &v.customer;
@@ -316,7 +553,7 @@ pub fn staff_page(views: &[CustomerView], csrf: &str) -> String {
             .unwrap_or_else(|| "never".into());
         let _ = write!(
             rows,
-            r#"<tr data-customer="{id}"><th scope="row">{name}</th><td><code>{id}</code></td><td>{plan}</td><td>{status}</td><td class="date">{renews}</td><td class="num">{z}</td><td class="num">{ce}</td><td class="num">{a}</td><td class="num">{active} of {total}</td><td>{last}</td></tr>"#,
+            r#"<tr data-customer="{id}"><th scope="row"><a href="/portal/customers/{id}">{name}</a></th><td><code>{id}</code></td><td>{plan}</td><td>{status}</td><td class="date">{renews}</td><td class="num">{z}</td><td class="num">{ce}</td><td class="num">{a}</td><td class="num">{active} of {total}</td><td>{last}</td></tr>"#,
             id = escape(&c.id),
             name = escape(&c.name),
             plan = escape(&sub.plan),
@@ -332,16 +569,190 @@ pub fn staff_page(views: &[CustomerView], csrf: &str) -> String {
         rows.push_str(r#"<tr><td colspan="10" class="muted">No customers yet.</td></tr>"#);
     }
     let body = format!(
-        r#"<h1>All customers</h1>
-<p class="muted">Staff view. Customers, subscriptions and keys are managed with the <code>zw-vendor</code> admin command.</p>
+        r#"{nav}
+<h1>All customers</h1>
+<p class="muted">Staff view. Open a customer to change their subscription, keys or portal token; every change is recorded in the audit log under your name.</p>
 <table id="customer-table">
 <caption>{n} customers</caption>
 <thead><tr><th scope="col">Customer</th><th scope="col">Id</th><th scope="col">Plan</th><th scope="col">Status</th><th scope="col">Renews</th><th scope="col">Zones</th><th scope="col">Certificates</th><th scope="col">Accounts</th><th scope="col">Active keys</th><th scope="col">Last report</th></tr></thead>
 <tbody>{rows}</tbody>
-</table>"#,
+</table>
+<section aria-labelledby="recent">
+<h2 id="recent">Recent activity</h2>
+{audit}
+<p><a href="/portal/audit">The whole audit log</a></p>
+</section>"#,
+        nav = staff_nav(me),
         n = views.len(),
+        audit = audit_table(recent, "The latest sign-ins and changes"),
     );
     page("All customers", Some(csrf), &body)
+}
+
+fn portal_token_state(t: &PortalToken) -> &'static str {
+    match t {
+        PortalToken::Current(_) => "A portal token is active.",
+        PortalToken::Unrecorded => {
+            "A portal token is active (issued before tokens could be re-issued)."
+        }
+        PortalToken::Revoked => {
+            "Revoked: nobody can sign in as this customer until a new token is issued."
+        }
+    }
+}
+
+/// One customer, as staff see and change it.
+pub fn staff_customer_page(
+    view: &CustomerView,
+    me: &StaffMember,
+    max_active: u32,
+    csrf: &str,
+) -> String {
+    let c = &view.customer;
+    let sub = &c.subscription;
+    let cid = c.id.as_str();
+    let actions = |k: &LicenseKey| {
+        let masked = k.masked();
+        let fields = [("customer_id", cid), ("license_id", k.license_id.as_str())];
+        format!(
+            "{} {}",
+            button_form(
+                "/portal/staff/keys/revoke",
+                csrf,
+                &fields,
+                "Revoke",
+                &format!("Revoke key {masked}"),
+                "danger"
+            ),
+            button_form(
+                "/portal/staff/keys/rotate",
+                csrf,
+                &fields,
+                "Rotate",
+                &format!("Rotate key {masked}"),
+                "secondary"
+            ),
+        )
+    };
+    let active = view
+        .keys
+        .iter()
+        .filter(|k| k.state == KeyState::Active)
+        .count();
+    let statuses = ["active", "trialing", "past_due", "cancelled"]
+        .iter()
+        .map(|s| {
+            let selected = if *s == sub.status.as_str() {
+                " selected"
+            } else {
+                ""
+            };
+            format!(r#"<option value="{s}"{selected}>{s}</option>"#)
+        })
+        .collect::<String>();
+    let id_field = [("customer_id", cid)];
+    let body = format!(
+        r#"{nav}
+<h1>{name}</h1>
+<p class="muted">Customer <code>{id}</code></p>
+<section aria-labelledby="subscription">
+<h2 id="subscription">Subscription</h2>
+{facts}
+<form method="post" action="/portal/staff/subscription">
+{csrf_field}{id_hidden}
+<fieldset><legend>Change the subscription</legend>
+<label for="sub-status">Status</label>
+<select id="sub-status" name="status">{statuses}</select>
+<label for="sub-renews">Renews on</label>
+<input type="date" id="sub-renews" name="renews_at" value="{renews}" required>
+<label for="sub-plan">Plan</label>
+<input type="text" id="sub-plan" name="plan" value="{plan}" maxlength="64" required>
+<label for="sub-zones">Hosted zones</label>
+<input type="number" id="sub-zones" name="zones" value="{zones}" min="0" required>
+<label for="sub-certificates">Certificates</label>
+<input type="number" id="sub-certificates" name="certificates" value="{certs}" min="0" required>
+<label for="sub-accounts">AWS accounts</label>
+<input type="number" id="sub-accounts" name="accounts" value="{accounts}" min="0" required>
+<p><button type="submit">Save subscription</button></p>
+</fieldset>
+</form>
+</section>
+<section aria-labelledby="keys">
+<h2 id="keys">License keys</h2>
+<p id="key-count">{active} of at most {max_active} keys active.</p>
+{keys}
+<p>{issue}</p>
+</section>
+<section aria-labelledby="portal-access">
+<h2 id="portal-access">Portal access</h2>
+<p id="portal-token-state">{token_state}</p>
+<p>{reissue} {revoke_token}</p>
+<p class="muted">Either ends every portal session of this customer at once. A new token is shown once, to you: send it to the customer through their account channel.</p>
+</section>
+<section aria-labelledby="reported">
+<h2 id="reported">What their deployments reported</h2>
+{reports}
+</section>"#,
+        nav = staff_nav(me),
+        name = escape(&c.name),
+        id = escape(cid),
+        facts = subscription_facts(view),
+        csrf_field = hidden("csrf", csrf),
+        id_hidden = hidden("customer_id", cid),
+        renews = sub.renews_at.format("%Y-%m-%d"),
+        plan = escape(&sub.plan),
+        zones = sub.limits.zones,
+        certs = sub.limits.certificates,
+        accounts = sub.limits.accounts,
+        keys = keys_table(view, actions, "No keys yet."),
+        issue = button_form(
+            "/portal/staff/keys/issue",
+            csrf,
+            &id_field,
+            "Issue a new key",
+            "Issue a new key",
+            ""
+        ),
+        token_state = escape(portal_token_state(&c.portal_token)),
+        reissue = button_form(
+            "/portal/staff/portal-token/reissue",
+            csrf,
+            &id_field,
+            "Issue a new portal token",
+            "Issue a new portal token",
+            "secondary"
+        ),
+        revoke_token = button_form(
+            "/portal/staff/portal-token/revoke",
+            csrf,
+            &id_field,
+            "Revoke the portal token",
+            "Revoke the portal token",
+            "danger"
+        ),
+        reports = reports_table(view),
+    );
+    page(&c.name, Some(csrf), &body)
+}
+
+/// The whole audit log, a page at a time.
+pub fn audit_page(page_of: &AuditPage, me: &StaffMember, csrf: &str) -> String {
+    let next = page_of.next.as_deref().map_or_else(String::new, |cursor| {
+        format!(
+            r#"<p><a href="/portal/audit?before={}">Older entries</a></p>"#,
+            escape(&cursor.replace('#', "%23"))
+        )
+    });
+    let body = format!(
+        r#"{nav}
+<h1>Audit log</h1>
+<p class="muted">Every sign-in, failed sign-in, sign-out and change to a customer, key, portal token or staff account, newest first, with who did it and from which address. Entries are kept for one year.</p>
+{table}
+{next}"#,
+        nav = staff_nav(me),
+        table = audit_table(&page_of.entries, "Audit entries, newest first"),
+    );
+    page("Audit log", Some(csrf), &body)
 }
 
 #[cfg(test)]
@@ -370,6 +781,8 @@ mod tests {
                     renews_at: Utc.with_ymd_and_hms(2027, 1, 15, 0, 0, 0).unwrap(),
                 },
                 created_at: t,
+                portal_token: PortalToken::Current("00".into()),
+                sessions_not_before: None,
             },
             keys: vec![
                 LicenseKey {
@@ -436,20 +849,78 @@ mod tests {
         assert!(html.contains("past_due") && html.contains("2027-01-15") && html.contains("team"));
     }
 
+    fn me() -> StaffMember {
+        StaffMember {
+            sub: "0000-sub".into(),
+            email: "alice@vendor.example".into(),
+        }
+    }
+
+    fn audit_entries() -> Vec<AuditEntry> {
+        let t = Utc.with_ymd_and_hms(2026, 12, 1, 10, 0, 0).unwrap();
+        vec![AuditEntry {
+            at: t,
+            actor: crate::model::Actor::Unidentified("<b>mallory</b>".into()),
+            action: crate::model::AuditAction::SignInFailed,
+            customer_id: Some("cus_1".into()),
+            detail: "password refused: <script>".into(),
+            source: Some("203.0.113.9".into()),
+            expires_at: 0,
+        }]
+    }
+
+    fn every_page() -> Vec<String> {
+        let page_of = AuditPage {
+            entries: audit_entries(),
+            next: Some("2026-12-01T10:00:00.000Z#0123456789abcdef0123".into()),
+        };
+        vec![
+            customer_page(&view("Acme"), "c", Some("done")),
+            staff_page(&[view("Acme"), view("Beta")], &audit_entries(), &me(), "c"),
+            staff_customer_page(&view("Acme"), &me(), 5, "c"),
+            audit_page(&page_of, &me(), "c"),
+            login_page("c", Some("wrong token")),
+            staff_login_page("c", Some("wrong password")),
+            staff_step_page(
+                StaffStep::NewPassword,
+                "alice@vendor.example",
+                "c",
+                None,
+                None,
+            ),
+            staff_step_page(
+                StaffStep::MfaSetup,
+                "alice@vendor.example",
+                "c",
+                Some("JBSWY3DPEHPK3PXP"),
+                Some("Enter the 6-digit code"),
+            ),
+            staff_step_page(StaffStep::MfaCode, "alice@vendor.example", "c", None, None),
+            shown_once_page(
+                "New portal token",
+                "Copy it",
+                "Portal token",
+                "zwp_X",
+                "/portal",
+                "c",
+            ),
+            message_page("Refused", "no", true),
+        ]
+    }
+
     #[test]
     fn pages_meet_the_accessibility_contract() {
-        for html in [
-            customer_page(&view("Acme"), "c", Some("done")),
-            staff_page(&[view("Acme"), view("Beta")], "c"),
-            login_page("c", Some("wrong token")),
-            message_page("Refused", "no", true),
-        ] {
+        for html in every_page() {
             assert!(html.contains(r#"<html lang="en">"#));
             assert_eq!(html.matches("<h1>").count(), 1, "{html}");
             assert_eq!(html.matches("<th>").count(), 0, "every th has a scope");
-            let visible_inputs =
-                html.matches("<input").count() - html.matches(r#"type="hidden""#).count();
-            assert_eq!(visible_inputs, html.matches("<label for=").count());
+            let visible_inputs = html.matches("<input").count() + html.matches("<select").count()
+                - html.matches(r#"type="hidden""#).count();
+            assert_eq!(
+                visible_inputs,
+                html.matches("<label for=").count(),
+                "{html}"
+            );
             assert!(!html.contains("<script"), "no script");
             assert!(
                 !html.contains("http://") && !html.contains("https://"),
@@ -467,6 +938,32 @@ mod tests {
             html.matches(r#"name="csrf" value="the-token""#).count(),
             forms
         );
+        // Sign out, subscription, revoke, rotate, issue, re-issue and revoke the token.
+        let html = staff_customer_page(&view("Acme"), &me(), 5, "the-token");
+        let forms = html.matches("<form").count();
+        assert_eq!(forms, 7, "{html}");
+        assert_eq!(
+            html.matches(r#"name="csrf" value="the-token""#).count(),
+            forms
+        );
         assert_eq!(style_hash().len(), "sha256-".len() + 44);
+    }
+
+    #[test]
+    fn the_audit_log_escapes_what_strangers_typed() {
+        let html = staff_page(&[view("Acme")], &audit_entries(), &me(), "c");
+        assert!(!html.contains("<b>mallory"), "{html}");
+        assert!(html.contains("&lt;b&gt;mallory&lt;/b&gt;"));
+        assert!(html.contains("password refused: &lt;script&gt;"));
+        assert!(html.contains("203.0.113.9"));
+        assert!(html.contains("Signed in as alice@vendor.example"));
+    }
+
+    #[test]
+    fn the_authenticator_key_uri_is_encoded() {
+        assert_eq!(
+            otpauth_uri("alice+ops@vendor.example", "JBSWY3DPEHPK3PXP"),
+            "otpauth://totp/zonewarden%20vendor:alice%2Bops%40vendor.example?secret=JBSWY3DPEHPK3PXP&issuer=zonewarden%20vendor"
+        );
     }
 }

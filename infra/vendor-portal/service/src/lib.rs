@@ -12,6 +12,10 @@
 //!   with `now` read once per request from the [`clock::Clock`] at the edge.
 //! - [`store::VendorStore`]: the port; [`dynamo::DynamoStore`] the one adapter
 //!   (single-table design documented in [`dynamo`]).
+//! - [`staff::StaffDirectory`]: the staff user pool; [`staff::CognitoStaff`]
+//!   runs Amazon Cognito's server-side sign-in flow (MFA required).
+//! - [`source::Source`]: a request's source address, for the per-source limits
+//!   and the audit log.
 //! - [`secrets`]: key, token and id generation and hashing; nothing secret
 //!   is ever stored or logged in clear.
 
@@ -23,11 +27,14 @@ pub mod model;
 pub mod secrets;
 pub mod service;
 pub mod setup;
+pub mod source;
+pub mod staff;
 pub mod store;
 pub mod web;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError, RateLimit};
 pub use dynamo::DynamoStore;
-pub use service::{ApiError, Vendor};
+pub use service::{ApiError, Limits, Vendor};
+pub use source::Source;
 pub use store::{StoreError, VendorStore};

@@ -47,6 +47,12 @@ pub fn new_token() -> Result<String, RandomError> {
     Ok(BASE64URL_NOPAD.encode(&random::<32>()?))
 }
 
+/// A temporary staff password for `zw-vendor staff add`: 24 random base32
+/// characters plus one of each class the pool's policy asks for.
+pub fn new_temporary_password() -> Result<String, RandomError> {
+    Ok(format!("Tmp-{}-a7!", BASE32_NOPAD.encode(&random::<15>()?)))
+}
+
 /// Lowercase hex SHA-256: how keys, portal tokens and sessions are stored.
 pub fn hash_secret(secret: &str) -> String {
     HEXLOWER.encode(digest(&SHA256, secret.as_bytes()).as_ref())
@@ -80,5 +86,15 @@ mod tests {
         assert!(!same_secret(&a, &b));
         assert!(new_id("cus_").unwrap().starts_with("cus_"));
         assert_eq!(new_portal_token().unwrap().len(), 36);
+        let p = new_temporary_password().unwrap();
+        assert!(p.len() >= 14, "{p}");
+        for class in [
+            char::is_ascii_uppercase,
+            char::is_ascii_lowercase,
+            char::is_ascii_digit,
+            char::is_ascii_punctuation,
+        ] {
+            assert!(p.chars().any(|c| class(&c)), "{p}");
+        }
     }
 }

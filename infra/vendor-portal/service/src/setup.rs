@@ -1,12 +1,12 @@
-//! Wiring, done once per process: the SDK configuration, the secrets (in
-//! clear locally, from SSM SecureString parameters in Lambda) and the
-//! [`Vendor`].
+//! Wiring, done once per process: the SDK configuration, the signing key
+//! (in clear locally, from an SSM SecureString parameter in Lambda), the
+//! staff user pool and the [`Vendor`].
 
 use crate::clock::Clock;
 use crate::config::{Config, SecretSource};
 use crate::dynamo::DynamoStore;
-use crate::secrets::hash_secret;
-use crate::service::Vendor;
+use crate::service::{Limits, Vendor};
+use crate::staff::{CognitoStaff, StaffDirectory};
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -18,6 +18,10 @@ pub enum SetupError {
         "{0} is required to serve: set it (local) or its _PARAMETER variable (an SSM SecureString name)"
     )]
     Missing(&'static str),
+    #[error(
+        "ZW_VENDOR_STAFF_USER_POOL_ID and ZW_VENDOR_STAFF_CLIENT_ID are required here: staff sign in through the Cognito user pool (the stack's outputs StaffUserPoolId and StaffClientId)"
+    )]
+    NoStaffPool,
     #[error("reading SSM parameter {name}: {detail}")]
     Parameter { name: String, detail: String },
     #[error(
@@ -65,9 +69,12 @@ pub struct ServeOptions {
     pub secure_cookies: bool,
     pub capture: Option<PathBuf>,
     pub clock: Arc<dyn Clock>,
+    /// Refuse to start without a staff user pool (the Lambda: production
+    /// staff sign-in is never switched off by a missing variable).
+    pub require_staff_pool: bool,
 }
 
-/// Builds the service: the DynamoDB store, the signing key and the staff token.
+/// Builds the service: the DynamoDB store, the signing key and the staff pool.
 pub async fn vendor(
     config: &Config,
     sdk: &SdkConfig,
@@ -77,19 +84,31 @@ pub async fn vendor(
         .signing_key
         .as_ref()
         .ok_or(SetupError::Missing("ZW_VENDOR_SIGNING_KEY"))?;
-    let staff = config
-        .staff_token
-        .as_ref()
-        .ok_or(SetupError::Missing("ZW_VENDOR_STAFF_TOKEN"))?;
     let signer = KeyPair::from_base64(&resolve(sdk, signing).await?)?;
-    let staff_token = resolve(sdk, staff).await?;
+    let staff: Option<Arc<dyn StaffDirectory>> = match &config.staff_pool {
+        Some(pool) => Some(Arc::new(CognitoStaff::new(
+            aws_sdk_cognitoidentityprovider::Client::new(sdk),
+            &pool.user_pool_id,
+            &pool.client_id,
+        ))),
+        None if options.require_staff_pool => return Err(SetupError::NoStaffPool),
+        None => {
+            tracing::warn!("no staff user pool configured: staff cannot sign in to the portal");
+            None
+        }
+    };
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table);
     Ok(Vendor {
         store: Arc::new(store),
         signer: Arc::new(signer),
         clock: options.clock,
-        rate_limit: config.rate_limit,
-        staff_token_hash: hash_secret(&staff_token),
+        staff,
+        limits: Limits {
+            rate_limit: config.rate_limit,
+            unknown_key_limit: config.unknown_key_limit,
+            sign_in_limit: config.sign_in_limit,
+            max_active_keys: config.max_active_keys,
+        },
         secure_cookies: options.secure_cookies,
         capture: options.capture,
     })

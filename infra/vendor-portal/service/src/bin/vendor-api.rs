@@ -15,6 +15,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         secure_cookies: true,
         capture: None,
         clock: Arc::new(SystemClock),
+        // Production staff sign-in is never switched off by a missing variable.
+        require_staff_pool: true,
     };
     let vendor = setup::vendor(&config, &sdk, options).await?;
     lambda_http::run(zw_vendor::web::router(Arc::new(vendor))).await

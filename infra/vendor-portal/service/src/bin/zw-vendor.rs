@@ -1,7 +1,7 @@
 //! `zw-vendor`: the vendor's admin command and local listener. Output is
 //! JSON on stdout; logs and errors go to stderr.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 use serde_json::{Value, json};
@@ -10,17 +10,23 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use zw_license::{KeyPair, Limits, SubscriptionStatus};
-use zw_vendor::model::{Customer, LicenseKey, Subscription};
+use zw_vendor::model::{Actor, AuditEntry, Customer, LicenseKey, Subscription};
+use zw_vendor::service::SubscriptionChange;
 use zw_vendor::setup::{self, ServeOptions};
-use zw_vendor::{Clock, Config, DynamoStore, SystemClock, VendorStore, service};
+use zw_vendor::{Clock, Config, DynamoStore, Source, SystemClock, VendorStore, service};
 
 /// The vendor side of zonewarden licensing.
 ///
 /// Configuration comes from the environment: ZW_VENDOR_TABLE (all commands),
-/// ZW_VENDOR_SIGNING_KEY or ZW_VENDOR_SIGNING_KEY_PARAMETER and
-/// ZW_VENDOR_STAFF_TOKEN or ZW_VENDOR_STAFF_TOKEN_PARAMETER (serve),
-/// ZW_VENDOR_RATE_LIMIT (validations per key and minute, default 20), and the
-/// usual AWS variables (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL for moto).
+/// ZW_VENDOR_SIGNING_KEY or ZW_VENDOR_SIGNING_KEY_PARAMETER (serve),
+/// ZW_VENDOR_STAFF_USER_POOL_ID and ZW_VENDOR_STAFF_CLIENT_ID (staff sign-in
+/// when serving; `staff add` and `staff disable`), ZW_VENDOR_RATE_LIMIT,
+/// ZW_VENDOR_UNKNOWN_KEY_LIMIT, ZW_VENDOR_SIGN_IN_LIMIT,
+/// ZW_VENDOR_MAX_ACTIVE_KEYS, and the usual AWS variables (AWS_REGION,
+/// AWS_PROFILE, AWS_ENDPOINT_URL for moto).
+///
+/// Every change is recorded in the portal audit log under the AWS identity
+/// that ran the command (sts:GetCallerIdentity).
 #[derive(Debug, Parser)]
 #[command(name = "zw-vendor", version)]
 struct Cli {
@@ -74,6 +80,58 @@ enum Command {
         #[command(subcommand)]
         command: SubscriptionCommand,
     },
+    /// The vendor's staff: the Cognito user pool they sign in through.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+    /// The portal audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Create a staff user pool and its app client with the template's
+    /// settings (local/moto only; in AWS the template creates them). Prints
+    /// {"user_pool_id", "client_id"}.
+    Pool {
+        #[command(subcommand)]
+        command: PoolCommand,
+    },
+    /// Add a staff member. Cognito e-mails them a temporary password, or with
+    /// --print-temporary-password none is sent and the password is printed.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        print_temporary_password: bool,
+    },
+    /// Disable a staff member: no more sign-ins, and their portal sessions
+    /// end at once.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PoolCommand {
+    Create {
+        #[arg(long, default_value = "zw-vendor-staff")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// The newest entries first (JSON array).
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -84,6 +142,14 @@ enum TableCommand {
 
 #[derive(Debug, Subcommand)]
 enum CustomerCommand {
+    /// Issue a new portal token (printed once; the old one stops working
+    /// and the customer's portal sessions end), or with --revoke only revoke it.
+    PortalToken {
+        #[arg(long)]
+        customer: String,
+        #[arg(long)]
+        revoke: bool,
+    },
     /// Create a customer with a subscription; prints the id and the portal token (shown once).
     Create {
         #[arg(long)]
@@ -184,6 +250,40 @@ fn customer_json(c: &Customer) -> Value {
     })
 }
 
+fn audit_json(e: &AuditEntry) -> Value {
+    json!({
+        "at": e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "actor_kind": e.actor.kind(),
+        "actor": e.actor.name(),
+        "action": e.action.as_str(),
+        "customer_id": e.customer_id,
+        "detail": e.detail,
+        "source": e.source,
+        "expires_at": e.expires_at,
+    })
+}
+
+/// The AWS identity running this command: the audit log's name for it.
+async fn admin(sdk: &aws_config::SdkConfig) -> Result<Actor> {
+    let me = aws_sdk_sts::Client::new(sdk)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sts::error::DisplayErrorContext(&e)))
+        .context("sts:GetCallerIdentity (the audit log names who ran each command)")?;
+    Ok(Actor::Admin(
+        me.arn().map_or_else(|| "unknown".into(), str::to_owned),
+    ))
+}
+
+fn staff_pool_id(config: &Config) -> Result<&str> {
+    config
+        .staff_pool
+        .as_ref()
+        .map(|p| p.user_pool_id.as_str())
+        .context("set ZW_VENDOR_STAFF_USER_POOL_ID and ZW_VENDOR_STAFF_CLIENT_ID (the stack's outputs StaffUserPoolId and StaffClientId)")
+}
+
 fn key_json(k: &LicenseKey) -> Value {
     json!({
         "customer_id": k.customer_id,
@@ -250,11 +350,38 @@ async fn main() -> Result<()> {
                 status,
                 renews_at,
             };
+            let actor = admin(&sdk).await?;
             let (customer, token) =
-                service::create_customer(&store, &name, sub, clock.now()).await?;
+                service::create_customer(&store, &name, sub, actor, clock.now()).await?;
             let mut out = customer_json(&customer);
             out["portal_token"] = json!(token);
             print(&out)
+        }
+        Command::Customer {
+            command: CustomerCommand::PortalToken { customer, revoke },
+        } => {
+            let actor = admin(&sdk).await?;
+            if revoke {
+                service::revoke_portal_token(
+                    &store,
+                    &customer,
+                    actor,
+                    &Source::none(),
+                    clock.now(),
+                )
+                .await?;
+                print(&json!({"customer_id": customer, "portal_token": null}))
+            } else {
+                let token = service::reissue_portal_token(
+                    &store,
+                    &customer,
+                    actor,
+                    &Source::none(),
+                    clock.now(),
+                )
+                .await?;
+                print(&json!({"customer_id": customer, "portal_token": token}))
+            }
         }
         Command::Customers {
             command: CustomersCommand::List,
@@ -265,13 +392,24 @@ async fn main() -> Result<()> {
         Command::Key {
             command: KeyCommand::Issue { customer },
         } => {
-            let issued = service::issue_key(&store, &customer, clock.now()).await?;
+            let actor = admin(&sdk).await?;
+            let issued = service::issue_key(
+                &store,
+                &customer,
+                config.max_active_keys,
+                actor,
+                &Source::none(),
+                clock.now(),
+            )
+            .await?;
             print(&serde_json::to_value(&issued)?)
         }
         Command::Key {
             command: KeyCommand::Revoke { customer, last4 },
         } => {
-            let key = service::revoke_by_last4(&store, &customer, &last4, clock.now()).await?;
+            let actor = admin(&sdk).await?;
+            let key =
+                service::revoke_by_last4(&store, &customer, &last4, actor, clock.now()).await?;
             print(&key_json(&key))
         }
         Command::Subscription {
@@ -286,18 +424,80 @@ async fn main() -> Result<()> {
                     accounts,
                 },
         } => {
-            let Some(mut c) = store.customer(&customer).await? else {
-                bail!("no customer {customer} (see `zw-vendor customers list`)");
+            let actor = admin(&sdk).await?;
+            let change = SubscriptionChange {
+                status: Some(status),
+                renews_at,
+                plan,
+                zones,
+                certificates,
+                accounts,
             };
-            let s = &mut c.subscription;
-            s.status = status;
-            s.renews_at = renews_at.unwrap_or(s.renews_at);
-            s.plan = plan.unwrap_or_else(|| s.plan.clone());
-            s.limits.zones = zones.unwrap_or(s.limits.zones);
-            s.limits.certificates = certificates.unwrap_or(s.limits.certificates);
-            s.limits.accounts = accounts.unwrap_or(s.limits.accounts);
-            store.set_subscription(&customer, &c.subscription).await?;
+            let c = service::change_subscription(
+                &store,
+                &customer,
+                &change,
+                actor,
+                &Source::none(),
+                clock.now(),
+            )
+            .await?;
             print(&customer_json(&c))
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Pool {
+                    command: PoolCommand::Create { name },
+                },
+        } => {
+            let pool = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+            let (user_pool_id, client_id) = zw_vendor::staff::create_pool(&pool, &name).await?;
+            print(&json!({"user_pool_id": user_pool_id, "client_id": client_id}))
+        }
+        Command::Staff {
+            command:
+                StaffCommand::Add {
+                    email,
+                    print_temporary_password,
+                },
+        } => {
+            let pool_id = staff_pool_id(&config)?;
+            let pool = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+            let actor = admin(&sdk).await?;
+            let temporary = if print_temporary_password {
+                Some(zw_vendor::secrets::new_temporary_password()?)
+            } else {
+                None
+            };
+            let member = service::add_staff(
+                &store,
+                &pool,
+                pool_id,
+                &email,
+                temporary.as_deref(),
+                actor,
+                clock.now(),
+            )
+            .await?;
+            print(
+                &json!({"email": member.email, "sub": member.sub, "temporary_password": temporary}),
+            )
+        }
+        Command::Staff {
+            command: StaffCommand::Disable { email },
+        } => {
+            let pool_id = staff_pool_id(&config)?;
+            let pool = aws_sdk_cognitoidentityprovider::Client::new(&sdk);
+            let actor = admin(&sdk).await?;
+            let member =
+                service::disable_staff(&store, &pool, pool_id, &email, actor, clock.now()).await?;
+            print(&json!({"email": member.email, "sub": member.sub, "disabled": true}))
+        }
+        Command::Audit {
+            command: AuditCommand::List { limit },
+        } => {
+            let page = store.audit_entries(None, limit).await?;
+            print(&Value::Array(page.entries.iter().map(audit_json).collect()))
         }
     }
 }
@@ -335,6 +535,7 @@ async fn serve(
         secure_cookies: !addr.ip().is_loopback(),
         capture,
         clock: Arc::new(SystemClock),
+        require_staff_pool: false,
     };
     let vendor = setup::vendor(config, sdk, options).await?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -348,7 +549,11 @@ async fn serve(
         std::fs::rename(&tmp, &path)?;
     }
     tracing::info!(%bound, table = %config.table, "zw-vendor serving");
-    axum::serve(listener, zw_vendor::web::router(Arc::new(vendor)))
+    // With the peer address on every request: the per-source limits and
+    // the audit log's source addresses.
+    let app = zw_vendor::web::router(Arc::new(vendor))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())
