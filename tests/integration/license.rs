@@ -423,3 +423,149 @@ async fn the_deploy_time_check_answers_cloudformation_even_when_the_vendor_is_do
         "{refused}"
     );
 }
+
+/// The sample deploy event with its ResponseURL on the loopback stand-in.
+fn deploy_event(url: &str, request_type: &str) -> serde_json::Value {
+    let path = format!(
+        "{}/../events/license-deploy.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut event: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("sample")).expect("json");
+    event["ResponseURL"] = serde_json::Value::String(url.to_owned());
+    event["RequestType"] = serde_json::Value::String(request_type.to_owned());
+    if request_type != "Create" {
+        event["PhysicalResourceId"] = "zonewarden-license-check".into();
+    }
+    event
+}
+
+/// A license function whose init failed (here: a configuration the code
+/// refuses) still answers every custom resource request, so no deploy or
+/// delete waits for `ServiceTimeout`: SUCCESS with the error recorded on
+/// Create and Update, SUCCESS on Delete. Other events fail as an init
+/// failure would.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_license_function_whose_init_failed_still_answers_cloudformation() {
+    let service = license::startup::Service::init([
+        ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
+        ("ZW_TABLE_NAME".to_owned(), TABLE.to_owned()),
+        (
+            "ZW_LICENSE_ENDPOINT".to_owned(),
+            "ftp://license.example.com/validate".to_owned(),
+        ),
+    ])
+    .await;
+    assert!(
+        matches!(&service, license::startup::Service::InitFailed(e) if e.contains("ZW_LICENSE_ENDPOINT")),
+        "{service:?}"
+    );
+    for request_type in ["Create", "Update", "Delete"] {
+        let (url, put) = one_put().await;
+        let summary = service
+            .handle(lambda_runtime::LambdaEvent::new(
+                deploy_event(&url, request_type),
+                lambda_runtime::Context::default(),
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("{request_type}: {e}"));
+        assert!(!summary.validated && !summary.attempted, "{summary:?}");
+        let (head, body) = put.await.expect("put");
+        assert!(head.starts_with("PUT /cfn-response"), "{head}");
+        let answer: serde_json::Value = serde_json::from_str(&body).expect("answer json");
+        assert_eq!(answer["Status"], "SUCCESS", "{request_type}: {answer}");
+        assert_eq!(answer["LogicalResourceId"], "LicenseCheckAtDeploy");
+        assert_eq!(answer["RequestId"], "11111111-1111-1111-1111-111111111111");
+        assert_eq!(answer["PhysicalResourceId"], "zonewarden-license-check");
+        if request_type == "Delete" {
+            assert_eq!(answer["Data"]["Standing"], "unchanged", "{answer}");
+        } else {
+            assert_eq!(answer["Data"]["Standing"], "unknown", "{answer}");
+            let reason = answer["Reason"].as_str().unwrap_or_default();
+            assert!(
+                reason.contains("could not start") && reason.contains("ZW_LICENSE_ENDPOINT"),
+                "{reason}"
+            );
+            assert!(
+                answer["Data"]["Error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("ZW_LICENSE_ENDPOINT") && !e.contains('\n')),
+                "{answer}"
+            );
+        }
+    }
+    // The daily schedule fails, naming the problem.
+    let refused = service
+        .handle(lambda_runtime::LambdaEvent::new(
+            serde_json::json!({"source": "aws.events", "detail-type": "Scheduled Event"}),
+            lambda_runtime::Context::default(),
+        ))
+        .await
+        .expect_err("refused");
+    assert!(
+        refused.to_string().contains("could not start")
+            && refused.to_string().contains("ZW_LICENSE_ENDPOINT"),
+        "{refused}"
+    );
+    let diagnostic: lambda_runtime::Diagnostic = refused.into();
+    assert_eq!(diagnostic.error_type, "InitFailed");
+    // A request whose answer cannot go to CloudFormation is not answered.
+    let foreign = service
+        .handle(lambda_runtime::LambdaEvent::new(
+            deploy_event("https://attacker.example/cfn", "Create"),
+            lambda_runtime::Context::default(),
+        ))
+        .await
+        .expect_err("not answered");
+    assert!(foreign.to_string().contains("not answered"), "{foreign}");
+}
+
+/// A license key parameter that does not exist (deleted, or never created
+/// in this region) is found only when the function validates: the deploy
+/// is answered SUCCESS with what happened, nothing is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_license_key_parameter_does_not_hold_up_the_deploy() {
+    let env = Env::new().await;
+    let kp = KeyPair::generate().expect("keypair");
+    let public = kp.public().to_base64url();
+    let cfg = config(&[
+        (
+            "ZW_LICENSE_ENDPOINT",
+            "http://127.0.0.1:9/v1/licenses/validate",
+        ),
+        ("ZW_LICENSE_KEY_PARAMETER", "/zonewarden/no-such-key"),
+        ("ZW_LICENSE_PUBLIC_KEY", public.as_str()),
+    ]);
+    let deps = zw_lambda::Deps::with_sdk(
+        cfg,
+        &env.sdk,
+        &[],
+        zw_aws::metrics::EmfSink::to_writer(Box::new(crate::support::SharedBuf::default())),
+    )
+    .expect("deps");
+    let service = license::startup::Service::Ready(Box::new(deps));
+    let (url, put) = one_put().await;
+    let summary = service
+        .handle(lambda_runtime::LambdaEvent::new(
+            deploy_event(&url, "Create"),
+            lambda_runtime::Context::default(),
+        ))
+        .await
+        .expect("handled");
+    assert!(!summary.validated && !summary.attempted, "{summary:?}");
+    assert!(
+        summary.result.contains("/zonewarden/no-such-key"),
+        "{summary:?}"
+    );
+    let (_, body) = put.await.expect("put");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("answer json");
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert!(
+        answer["Reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("/zonewarden/no-such-key")),
+        "{answer}"
+    );
+    // Nothing left the account.
+    assert!(items(&env.ddb(), "LICENSE#SENT").await.is_empty());
+}

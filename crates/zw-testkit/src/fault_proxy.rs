@@ -8,6 +8,9 @@
 //!
 //! One request per connection (`Connection: close` both ways) keeps the
 //! framing trivial: the SDK opens a new connection per attempt.
+//!
+//! With `dynamodb_limits`, it also refuses what DynamoDB refuses and moto
+//! does not: a `TransactWriteItems` whose items add up to more than 4 MB.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -39,6 +42,8 @@ pub struct FaultCounts {
     pub stalled: AtomicU64,
     /// AssumeRole requests refused (`start_denying`).
     pub denied: AtomicU64,
+    /// Transactions refused for their size (`dynamodb_limits`).
+    pub too_large: AtomicU64,
 }
 
 impl FaultCounts {
@@ -82,6 +87,29 @@ impl FaultProxy {
         plan: FaultPlan,
         denied_accounts: Vec<String>,
     ) -> std::io::Result<Self> {
+        Self::start_inner(upstream, plan, denied_accounts, false).await
+    }
+
+    /// No faults; every request forwarded, except a `TransactWriteItems`
+    /// DynamoDB would refuse for its size (moto takes any size), which gets
+    /// DynamoDB's own `ValidationException`.
+    pub async fn dynamodb_limits(upstream: SocketAddr) -> std::io::Result<Self> {
+        let plan = FaultPlan {
+            throttle: 0.0,
+            server_error: 0.0,
+            stall: 0.0,
+            stall_for: Duration::ZERO,
+            seed: 0,
+        };
+        Self::start_inner(upstream, plan, Vec::new(), true).await
+    }
+
+    async fn start_inner(
+        upstream: SocketAddr,
+        plan: FaultPlan,
+        denied_accounts: Vec<String>,
+        limits: bool,
+    ) -> std::io::Result<Self> {
         let denied = Arc::new(denied_accounts);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -93,7 +121,7 @@ impl FaultProxy {
                 let (c, seen, denied) = (c.clone(), seen.clone(), denied.clone());
                 tokio::spawn(async move {
                     // A broken client connection only ends that request.
-                    let _ = serve(client, upstream, plan, &c, &seen, &denied).await;
+                    let _ = serve(client, upstream, plan, &c, &seen, &denied, limits).await;
                 });
             }
         });
@@ -234,6 +262,43 @@ fn denied_assume_role<'a>(req: &Request, denied: &'a [String]) -> Option<&'a Str
         .find(|id| body.contains(&format!("%3A%3A{id}%3A")) || body.contains(&format!("::{id}:")))
 }
 
+/// DynamoDB's limit on the items of one transaction.
+const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+
+/// The size DynamoDB counts for a JSON-protocol attribute value: strings and
+/// numbers by their length, anything else by its JSON text (close enough
+/// for a limit check).
+fn value_bytes(v: &serde_json::Value) -> usize {
+    match v.as_object().and_then(|m| m.iter().next()) {
+        Some((t, serde_json::Value::String(s))) if t == "S" || t == "N" => s.len(),
+        _ => v.to_string().len(),
+    }
+}
+
+/// The items of a `TransactWriteItems` request, added up as DynamoDB does
+/// (attribute names and values); None for any other request.
+fn transaction_bytes(req: &Request) -> Option<usize> {
+    if req.header("x-amz-target") != Some("DynamoDB_20120810.TransactWriteItems") {
+        return None;
+    }
+    let body: serde_json::Value = serde_json::from_slice(&req.body).ok()?;
+    let total = body["TransactItems"]
+        .as_array()?
+        .iter()
+        .filter_map(|action| {
+            action
+                .as_object()?
+                .values()
+                .next()?
+                .get("Item")?
+                .as_object()
+        })
+        .flat_map(|item| item.iter())
+        .map(|(name, value)| name.len() + value_bytes(value))
+        .sum();
+    Some(total)
+}
+
 async fn serve(
     mut client: TcpStream,
     upstream: SocketAddr,
@@ -241,8 +306,21 @@ async fn serve(
     counts: &FaultCounts,
     seen: &Mutex<HashSet<u64>>,
     denied: &[String],
+    limits: bool,
 ) -> std::io::Result<()> {
     let req = read_request(&mut client).await?;
+    if limits && transaction_bytes(&req).is_some_and(|n| n > MAX_TRANSACTION_BYTES) {
+        counts.too_large.fetch_add(1, Ordering::SeqCst);
+        client
+            .write_all(&response(
+                400,
+                "Bad Request",
+                "application/x-amz-json-1.0",
+                r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"Transaction request cannot be larger than 4 MB"}"#,
+            ))
+            .await?;
+        return client.shutdown().await;
+    }
     if let Some(id) = denied_assume_role(&req, denied) {
         counts.denied.fetch_add(1, Ordering::SeqCst);
         let body = format!(

@@ -43,6 +43,10 @@ pub struct CustomResourceRequest {
     pub physical_resource_id: Option<String>,
 }
 
+/// The custom resource's physical id, given on Create (later requests
+/// carry it back).
+pub const PHYSICAL_RESOURCE_ID: &str = "zonewarden-license-check";
+
 /// The answer CloudFormation waits for, PUT to the request's presigned URL.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -140,7 +144,7 @@ pub async fn handle(
             physical_resource_id: request
                 .physical_resource_id
                 .clone()
-                .unwrap_or_else(|| "zonewarden-license-check".into()),
+                .unwrap_or_else(|| PHYSICAL_RESOURCE_ID.into()),
             stack_id: request.stack_id,
             request_id: request.request_id,
             logical_resource_id: request.logical_resource_id,

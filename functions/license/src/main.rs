@@ -1,19 +1,18 @@
 //! Lambda entry point: configuration and adapters are built once at init;
-//! each invocation runs `handler::handle`.
+//! each invocation runs `handler::handle`. A bad configuration does not end
+//! the process: the runtime still starts and answers CloudFormation's
+//! custom resource requests (`startup`), so a deploy never waits on it.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use license::handler;
-use zw_lambda::Deps;
+use license::startup::Service;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     zw_lambda::init_logging();
-    // No scan family: this function reads the table, reads the key from SSM
-    // and talks to the vendor; a bad configuration fails init.
-    let deps = Deps::from_vars(std::env::vars(), &[]).await?;
+    let service = Service::init(std::env::vars()).await;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
-        let deps = deps.clone();
-        async move { handler::handle(&deps, event).await }
+        let service = service.clone();
+        async move { service.handle(event).await }
     }))
     .await
 }
