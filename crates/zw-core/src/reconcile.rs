@@ -515,8 +515,8 @@ mod tests {
         let open_t1 = stored(medium.clone(), t(1), FindingState::Open, 1);
         // Resolved by a scan at t(2): last_seen stays t(1).
         let resolved_t2 = apply(
-            &[open_t1.clone()],
-            &plan(&[open_t1.clone()], &[], &covered(), t(2), 90),
+            std::slice::from_ref(&open_t1),
+            &plan(std::slice::from_ref(&open_t1), &[], &covered(), t(2), 90),
         );
         let cases: [(&str, Vec<StoredFinding>, Vec<Detection>, Transition); 4] = [
             ("open", vec![], vec![medium.clone()], Transition::Opened),

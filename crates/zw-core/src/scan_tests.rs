@@ -1323,15 +1323,16 @@ async fn events_the_end_leaves_unsent_wait_for_the_next_scan() {
         "written, then updated"
     );
     // The alarm sees the error: ScanErrors published again with it.
-    let batches = metrics.0.lock().expect("lock");
-    let errors: Vec<f64> = batches
+    let errors: Vec<f64> = metrics
+        .0
+        .lock()
+        .expect("lock")
         .iter()
         .flat_map(|b| b.data.iter())
         .filter(|d| d.name == metrics::SCAN_ERRORS)
         .map(|d| d.value)
         .collect();
     assert_eq!(errors, [0.0, 1.0]);
-    drop(batches);
 
     let next = tail_scan(
         &expiring(0),

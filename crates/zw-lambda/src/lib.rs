@@ -313,6 +313,21 @@ mod tests {
         LambdaEvent::new((), context)
     }
 
+    /// The tail is bounded by the invocation's own end (a second before
+    /// it), not by the collection deadline; no deadline means no bound.
+    #[test]
+    fn the_tail_ends_a_second_before_the_invocation() {
+        let end = invocation_end(&event_ending_in(Duration::from_secs(300))).expect("some");
+        let left = end.duration_since(SystemTime::now()).expect("ahead");
+        assert!(
+            left > Duration::from_secs(297) && left <= Duration::from_secs(299),
+            "{left:?}"
+        );
+        let mut none = event_ending_in(Duration::ZERO);
+        none.context.deadline = 0;
+        assert_eq!(invocation_end(&none), None);
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
 
