@@ -352,6 +352,7 @@ fn inventory(zone_id: &str, count: usize, tag: &str) -> ZoneInventory {
         }),
         listed_at: chrono::DateTime::from_timestamp(1_790_000_000 + count as i64, 0).expect("time"),
         compared_at: None,
+        record_set_limit: Some(10_000),
     }
 }
 

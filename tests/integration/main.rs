@@ -23,6 +23,7 @@ mod collect;
 mod dashboard;
 mod dns;
 mod dns_aws;
+mod dns_corpus;
 mod docs;
 mod egress;
 mod endpoints;

@@ -174,6 +174,7 @@ struct Head {
     name_servers: Vec<String>,
     dnssec: Option<DnssecStatus>,
     compared_at: Option<DateTime<Utc>>,
+    record_set_limit: Option<u64>,
 }
 
 fn head_item(inv: &ZoneInventory, generation: &str, chunks: usize) -> Result<Item, PortError> {
@@ -202,6 +203,9 @@ fn head_item(inv: &ZoneInventory, generation: &str, chunks: usize) -> Result<Ite
             "compared_at".into(),
             s(at.to_rfc3339_opts(SecondsFormat::Millis, true)),
         );
+    }
+    if let Some(limit) = inv.record_set_limit {
+        item.insert("record_set_limit".into(), n(limit));
     }
     Ok(item)
 }
@@ -241,6 +245,11 @@ fn parse_head(item: &Item) -> Result<Head, String> {
                     .map_err(|e| format!("attribute `compared_at`: {e}"))?
                     .with_timezone(&Utc),
             ),
+        },
+        // Absent in heads written before the zone's quota was read.
+        record_set_limit: match item.get("record_set_limit") {
+            None => None,
+            Some(_) => Some(num("record_set_limit")? as u64),
         },
     })
 }
@@ -486,6 +495,7 @@ impl InventoryCache for DynamoInventoryCache {
             dnssec: head.dnssec,
             listed_at: head.listed_at,
             compared_at: head.compared_at,
+            record_set_limit: head.record_set_limit,
         }))
     }
 
@@ -647,9 +657,17 @@ mod tests {
             }),
             listed_at: DateTime::from_timestamp(1_790_000_000, 0).expect("ts"),
             compared_at: None,
+            record_set_limit: None,
         };
         let head = parse_head(&head_item(&inv, "g1", 2).expect("item")).expect("parses");
         assert_eq!(head.compared_at, None);
+        assert_eq!(head.record_set_limit, None);
+        let limited = ZoneInventory {
+            record_set_limit: Some(25_000),
+            ..inv.clone()
+        };
+        let back = parse_head(&head_item(&limited, "g1", 2).expect("item")).expect("parses");
+        assert_eq!(back.record_set_limit, Some(25_000));
         let compared = ZoneInventory {
             compared_at: DateTime::from_timestamp(1_790_000_600, 0),
             ..inv.clone()

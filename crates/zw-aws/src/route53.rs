@@ -1,7 +1,9 @@
 //! Route 53 collector. Route 53 allows 5 requests/s per account, shared with
 //! the customer's own tooling, so every call goes through one account-wide
 //! limiter (default 2/s) and pages are walked by hand (the SDK has no
-//! paginator for `ListResourceRecordSets`).
+//! paginator for `ListResourceRecordSets`). The calls made per zone listing
+//! (record pages, `GetHostedZone`, `GetDNSSEC`, `GetHostedZoneLimit`) are
+//! made only when the family lists the zone again, not on every scan.
 
 use crate::budget::TableBudget;
 use crate::error::classify;
@@ -9,10 +11,10 @@ use crate::limiter::RateLimiter;
 use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_route53::Client;
-use aws_sdk_route53::types::{ResourceRecordSet, RrType};
+use aws_sdk_route53::types::{HostedZoneLimitType, ResourceRecordSet, RrType};
 use zw_core::model::dns::{AliasTarget, DnssecStatus, FailoverRole, KeySigningKey, RoutingPolicy};
 use zw_core::model::{HostedZone, RecordSet, normalize_dns_name};
-use zw_core::ports::{PortError, ZoneSource};
+use zw_core::ports::{ErrorKind, PortError, ZoneSource};
 
 #[derive(Debug, Clone)]
 pub struct Route53Collector {
@@ -178,6 +180,44 @@ impl ZoneSource for Route53Collector {
                 .collect(),
         })
     }
+
+    async fn record_set_limit(&self, zone_id: &str) -> Result<u64, PortError> {
+        self.pace().await;
+        let out = self
+            .client
+            .get_hosted_zone_limit()
+            .hosted_zone_id(zone_id)
+            .r#type(HostedZoneLimitType::MaxRrsetsByZone)
+            .send()
+            .await
+            .map_err(|e| {
+                // A 404 without an error code is a service that does not
+                // implement the call (moto); say so in terms callers know.
+                let status = e.raw_response().map(|r| r.status().as_u16());
+                let mut error = classify("route53", "GetHostedZoneLimit", e);
+                if status == Some(404) {
+                    error.kind = ErrorKind::NotFound;
+                }
+                error
+            })?;
+        max_rrsets(out.limit())
+    }
+}
+
+/// The `MAX_RRSETS_BY_ZONE` value of a `GetHostedZoneLimit` answer.
+fn max_rrsets(limit: Option<&aws_sdk_route53::types::HostedZoneLimit>) -> Result<u64, PortError> {
+    limit
+        .filter(|l| *l.r#type() == HostedZoneLimitType::MaxRrsetsByZone)
+        .and_then(|l| u64::try_from(l.value()).ok())
+        .filter(|v| *v > 0)
+        .ok_or_else(|| {
+            PortError::new(
+                "route53",
+                "GetHostedZoneLimit",
+                ErrorKind::InvalidResponse,
+                "the answer has no positive MAX_RRSETS_BY_ZONE limit",
+            )
+        })
 }
 
 /// One SDK record set in our words: routing policy read from whichever of its
@@ -228,6 +268,31 @@ fn record_set(rs: &ResourceRecordSet) -> RecordSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_zone_quota_is_the_max_rrsets_limit() {
+        use aws_sdk_route53::types::HostedZoneLimit;
+        let limit = |t: HostedZoneLimitType, v: i64| {
+            HostedZoneLimit::builder()
+                .r#type(t)
+                .value(v)
+                .build()
+                .expect("limit")
+        };
+        assert_eq!(
+            max_rrsets(Some(&limit(HostedZoneLimitType::MaxRrsetsByZone, 25_000))),
+            Ok(25_000)
+        );
+        for bad in [
+            Some(limit(HostedZoneLimitType::MaxVpcsAssociatedByZone, 300)),
+            Some(limit(HostedZoneLimitType::MaxRrsetsByZone, 0)),
+            None,
+        ] {
+            let e = max_rrsets(bad.as_ref()).expect_err("no usable limit");
+            assert_eq!(e.kind, ErrorKind::InvalidResponse);
+            assert_eq!(e.operation, "GetHostedZoneLimit");
+        }
+    }
 
     #[test]
     fn zone_ids_lose_their_prefix() {

@@ -472,13 +472,13 @@ impl FindingCode {
             },
             Self::DnsNameserverUnreachable => CodeDoc {
                 title: "A name server of the zone does not answer for it",
-                meaning: "A server of the zone (from the delegation set or the apex NS record) gave no usable answer: its address could not be found, it timed out on every question, or it answered REFUSED, SERVFAIL or without the authoritative (AA) bit. Evidence: `servers`, each with `server` and `reason`, plus `failed` and `asked` question counts. Isolated timeouts of a server that otherwise answers are not reported.",
+                meaning: "A server of the zone (from the delegation set or the apex NS record) gave no usable answer: its address could not be found, it timed out on every question, or it answered REFUSED, SERVFAIL or without the authoritative (AA) bit. Evidence: `servers`, each with `server` and `reason`, plus `failed` and `asked` question counts. Isolated timeouts of a server that otherwise answers are not reported, and neither is a question zonewarden's probe cannot ask or an answer it cannot read (a scan error instead).",
                 why: "Resolvers that pick this server get failures or slow retries; a server that refuses or answers non-authoritatively usually means the apex NS record or the registrar points at a server that does not host the zone (a lame delegation).",
                 fix: "Compare `server` with the zone's delegation set: remove servers that are not in it from the apex NS record and the registrar. For Route 53 servers that time out, check connectivity from where zonewarden runs before suspecting Route 53.",
             },
             Self::DnsRecordDrift => CodeDoc {
                 title: "Name servers answer other values than Route 53 has",
-                meaning: "For a configured name and type, an authoritative server of the zone answered values that differ from the record set in Route 53 (after canonicalising both sides: case, trailing dots, IPv6 notation, TXT string splitting). For weighted, latency, geolocation, failover, multivalue and CIDR sets, any answered value outside the union of the sets is drift; for aliases to records of the account, the target's values are expected. Evidence: `name`, `type`, `expected`, and `servers` with `server`, `expected` and `seen` for each server that differed.",
+                meaning: "For a configured name and type, an authoritative server of the zone answered values that differ from the record set in Route 53 (after bringing both sides to one canonical form per record type: case of names, hex digits and CAA tags, trailing dots, escapes and quoting, TXT and SPF string splitting, SvcParams order, IPv6 notation). A value zonewarden cannot read is not compared (a scan error instead). For weighted, latency, geolocation, failover, multivalue and CIDR sets, any answered value outside the union of the sets is drift; for aliases to records of the account, the target's values are expected. Evidence: `name`, `type`, `expected`, and `servers` with `server`, `expected` and `seen` for each server that differed.",
                 why: "What users get is not what is configured: a server outside the delegation set still serves an old copy, a change has not propagated, or the name is answered by another zone (a delegated subdomain or a duplicate zone).",
                 fix: "Look at which `server` differs: if it is not in the zone's delegation set, fix the apex NS record or the registrar (see `dns.delegation-partial`). If every server differs, check for a more specific zone or a sub-delegation answering the name.",
             },
@@ -532,7 +532,7 @@ impl FindingCode {
             },
             Self::DnsZoneNearRecordLimit => CodeDoc {
                 title: "Hosted zone is near Route 53's record-set quota",
-                meaning: "The zone holds at least 90% of the record sets Route 53 allows per hosted zone (10,000 by default). Evidence: `record_sets`, `quota`, `percent_used`.",
+                meaning: "The zone holds at least 90% of the record sets Route 53 allows in it: the zone's own quota as `GetHostedZoneLimit` reports it, read whenever the record sets are listed, or Route 53's default of 10,000 when it cannot be read. Evidence: `record_sets`, `quota`, `quota_source` (`route53`, or `default` when the quota is assumed), `percent_used`.",
                 why: "At the quota, `ChangeResourceRecordSets` fails: deployments that add records (certificate validation, new services) break.",
                 fix: "Remove unused records, split the zone (delegate a subdomain to its own zone), or request a higher quota through Service Quotas (`Records per hosted zone`).",
             },

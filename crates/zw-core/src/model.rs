@@ -7,6 +7,7 @@ use std::fmt;
 
 pub mod dns;
 pub mod health;
+pub mod rdata;
 pub mod tls;
 
 /// An AWS region name such as `eu-west-1`, validated for shape only: whether

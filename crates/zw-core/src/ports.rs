@@ -147,6 +147,13 @@ pub trait ZoneSource: Send + Sync {
     /// `GetDNSSEC` of a public zone.
     fn dnssec(&self, zone_id: &str)
     -> impl Future<Output = Result<DnssecStatus, PortError>> + Send;
+    /// The zone's quota of record sets (`GetHostedZoneLimit`,
+    /// `MAX_RRSETS_BY_ZONE`). `NotFound` where the service does not answer
+    /// it (moto).
+    fn record_set_limit(
+        &self,
+        zone_id: &str,
+    ) -> impl Future<Output = Result<u64, PortError>> + Send;
 }
 
 /// The DNS inventory kept between scans, so that record sets are listed again

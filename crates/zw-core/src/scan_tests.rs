@@ -113,6 +113,9 @@ impl ZoneSource for FakeRoute53 {
     async fn dnssec(&self, _zone_id: &str) -> Result<DnssecStatus, PortError> {
         Ok(DnssecStatus::default())
     }
+    async fn record_set_limit(&self, _zone_id: &str) -> Result<u64, PortError> {
+        Ok(10_000)
+    }
 }
 
 /// A clock tests move: `advance` by hand, or `step` on every reading (time

@@ -1,6 +1,9 @@
 use crate::{LabError, bind_pair, loopback};
 use hickory_proto::op::{Message, MessageType, OpCode, ResponseCode};
-use hickory_proto::rr::{RData, Record, RecordType, rdata::A};
+use hickory_proto::rr::{
+    RData, Record, RecordType,
+    rdata::{A, NULL},
+};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +39,10 @@ pub enum MisbehavingKind {
     Refused,
     /// A well-formed answer without the AA bit.
     NotAuthoritative,
+    /// An authoritative answer holding one HTTPS record whose ALPN id is not
+    /// UTF-8: valid per RFC 9460 (an ALPN id is any octets), but record data
+    /// hickory refuses to decode.
+    UnreadableData,
 }
 
 /// A server that misbehaves in one way (see [`MisbehavingKind`]), on a free
@@ -136,7 +143,28 @@ fn udp_reply(kind: MisbehavingKind, query: &[u8]) -> Option<Vec<u8>> {
             reply.to_vec().ok()
         }
         K::NotAuthoritative => answer(&request, false).to_vec().ok(),
+        K::UnreadableData => unreadable_data(&request).to_vec().ok(),
     }
+}
+
+/// See [`MisbehavingKind::UnreadableData`].
+fn unreadable_data(request: &Message) -> Message {
+    let mut reply = Message::new(request.metadata.id, MessageType::Response, OpCode::Query);
+    reply.metadata.authoritative = true;
+    reply.queries = request.queries.clone();
+    // Priority 1, target ".", alpn (key 1) of one 1-byte id 0xff.
+    let https = vec![0, 1, 0, 0, 1, 0, 2, 1, 0xff];
+    for query in &request.queries {
+        reply.add_answer(Record::from_rdata(
+            query.name().clone(),
+            300,
+            RData::Unknown {
+                code: RecordType::HTTPS,
+                rdata: NULL::with(https.clone()),
+            },
+        ));
+    }
+    reply
 }
 
 /// A response whose single answer record's owner is a compression pointer
@@ -222,7 +250,9 @@ async fn serve_tcp_connection(
                 std::future::pending::<()>().await;
                 return;
             }
-            K::Refused | K::Garbage | K::PointerLoop | K::WrongId => udp_reply(kind, &query),
+            K::Refused | K::Garbage | K::PointerLoop | K::WrongId | K::UnreadableData => {
+                udp_reply(kind, &query)
+            }
             K::Truncated | K::TcpRefused | K::NotAuthoritative => {
                 answer(&request, kind != K::NotAuthoritative).to_vec().ok()
             }

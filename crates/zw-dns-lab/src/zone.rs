@@ -1,5 +1,6 @@
 use crate::LabError;
 use crate::handler::Cut;
+use hickory_proto::rr::rdata::NULL;
 use hickory_proto::rr::{LowerName, Name, RData, Record, RecordSet, RecordType, RrKey};
 use hickory_proto::serialize::txt::Parser;
 use hickory_server::store::in_memory::InMemoryZoneHandler;
@@ -14,13 +15,22 @@ use std::str::FromStr;
 /// line ([`LabZone::new`] and the builder methods, which only append
 /// zone-file lines). Owners are relative to the origin unless they end with
 /// a dot; `@` is the apex. A zone without an SOA gets a default one.
+///
+/// hickory's zone-file parser knows no `SPF` type: SPF records given to
+/// [`LabZone::record`] are read as TXT and served as type 99 with TXT's
+/// wire format (RFC 7208 section 3.1), as other servers serve them.
 #[derive(Debug, Clone)]
 pub struct LabZone {
     origin: String,
     ttl: u32,
     text: String,
     has_soa: bool,
+    /// SPF records, as TXT zone-file lines.
+    spf: String,
 }
+
+/// SPF's type code.
+const SPF: u16 = 99;
 
 impl LabZone {
     /// An empty zone (`"."` for a root zone).
@@ -34,6 +44,7 @@ impl LabZone {
             ttl: 300,
             text: String::new(),
             has_soa: false,
+            spf: String::new(),
         }
     }
 
@@ -76,7 +87,11 @@ impl LabZone {
     /// Any record, RDATA in presentation format (`"10 mail"`, `"\"v=spf1 -all\""`).
     pub fn record(mut self, owner: &str, rtype: &str, data: &str) -> Self {
         // Writing to a String cannot fail.
-        let _ = writeln!(self.text, "{owner} {} IN {rtype} {data}", self.ttl);
+        if rtype.eq_ignore_ascii_case("SPF") {
+            let _ = writeln!(self.spf, "{owner} {} IN TXT {data}", self.ttl);
+        } else {
+            let _ = writeln!(self.text, "{owner} {} IN {rtype} {data}", self.ttl);
+        }
         self
     }
 
@@ -102,10 +117,42 @@ impl LabZone {
             message,
         };
         let origin = Name::from_str(&self.origin).map_err(|e| err(e.to_string()))?;
-        let (origin, records) = Parser::new(self.text(), None, Some(origin))
+        let (origin, records) = Parser::new(self.text(), None, Some(origin.clone()))
             .parse()
             .map_err(|e| err(e.to_string()))?;
-        let records: BTreeMap<RrKey, RecordSet> = records;
+        let mut records: BTreeMap<RrKey, RecordSet> = records;
+        if !self.spf.is_empty() {
+            let (_, txt) = Parser::new(self.spf.clone(), None, Some(origin.clone()))
+                .parse()
+                .map_err(|e| err(format!("SPF: {e}")))?;
+            for record in txt.values().flat_map(|set| set.records_without_rrsigs()) {
+                let RData::TXT(strings) = &record.data else {
+                    continue;
+                };
+                let mut wire = Vec::new();
+                for s in strings.txt_data.iter() {
+                    let len = u8::try_from(s.len())
+                        .map_err(|_| err("SPF: a string over 255 bytes".to_owned()))?;
+                    wire.push(len);
+                    wire.extend_from_slice(s);
+                }
+                let spf = Record::from_rdata(
+                    record.name.clone(),
+                    record.ttl,
+                    RData::Unknown {
+                        code: RecordType::Unknown(SPF),
+                        rdata: NULL::with(wire),
+                    },
+                );
+                let key = RrKey::new(LowerName::new(&record.name), RecordType::Unknown(SPF));
+                records
+                    .entry(key)
+                    .or_insert_with(|| {
+                        RecordSet::new(record.name.clone(), RecordType::Unknown(SPF), 0)
+                    })
+                    .insert(spf, 0);
+            }
+        }
         let cuts = cuts(&origin, &records);
         let handler =
             InMemoryZoneHandler::new(origin.clone(), records, ZoneType::Primary, AxfrPolicy::Deny)
@@ -165,6 +212,21 @@ mod tests {
         let (origin, _, cuts) = zone.handler().unwrap();
         assert!(cuts.is_empty());
         assert_eq!(origin.to_string(), "example.test.");
+    }
+
+    #[test]
+    fn spf_records_are_read_as_txt_and_kept_apart() {
+        let zone = LabZone::new("example.test")
+            .record("@", "SPF", "\"v=spf1 \" \"-all\"")
+            .record("@", "TXT", "\"v=spf1 -all\"");
+        assert!(!zone.text().contains("SPF"), "{}", zone.text());
+        assert!(zone.handler().is_ok());
+        let long = format!("\"{}\"", "x".repeat(300));
+        let bad = LabZone::new("bad.test").record("@", "SPF", &long);
+        let Err(e) = bad.handler() else {
+            panic!("a string over 255 bytes cannot be served")
+        };
+        assert!(e.to_string().contains("SPF"), "{e}");
     }
 
     #[test]

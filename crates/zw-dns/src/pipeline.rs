@@ -13,8 +13,9 @@
 //! sockets a batch of 10,000 questions is one send and one receive each.
 
 use crate::stats::Counters;
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query};
-use hickory_proto::rr::{DNSClass, Name, RecordType};
+use hickory_proto::op::{Edns, Header, Message, MessageType, OpCode, Query};
+use hickory_proto::rr::{DNSClass, Name, Record, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -146,6 +147,10 @@ impl Channel {
             self.count_stray();
             return;
         }
+        let delivery = delivery.map_err(|failure| {
+            unreadable_record_data(bytes, &waiter.name, waiter.rtype)
+                .map_or(failure, QueryFailure::Unsupported)
+        });
         if let Some(waiter) = pending.remove(&id) {
             // The waiter may have timed out just now; nothing to do then.
             let _ = waiter.tx.send(delivery);
@@ -166,6 +171,55 @@ pub(crate) fn answers(message: &Message, name: &Name, rtype: RecordType) -> bool
         && message.queries.first().is_some_and(|q| {
             q.query_type() == rtype && q.query_class() == DNSClass::IN && q.name() == name
         })
+}
+
+/// Why hickory could not read `bytes`, when the only flaw is in some
+/// record's data: a response to exactly `name`/`rtype` whose header, question
+/// and every record's owner, type, class, TTL and length read fine. hickory
+/// is stricter than the RFCs in places (CAA tags, NAPTR flags, UTF-8 ALPN
+/// ids) and knows no newer formats, so such an answer is our limitation
+/// (`QueryFailure::Unsupported`), not a broken server. None when anything
+/// else is wrong (the answer is `Malformed`).
+pub(crate) fn unreadable_record_data(
+    bytes: &[u8],
+    name: &Name,
+    rtype: RecordType,
+) -> Option<String> {
+    let mut decoder = BinDecoder::new(bytes);
+    let header = Header::read(&mut decoder).ok()?;
+    if header.metadata.message_type != MessageType::Response || header.counts.queries != 1 {
+        return None;
+    }
+    let query = Query::read(&mut decoder).ok()?;
+    if query.query_type() != rtype || query.query_class() != DNSClass::IN || query.name() != name {
+        return None;
+    }
+    let records = usize::from(header.counts.answers)
+        + usize::from(header.counts.authorities)
+        + usize::from(header.counts.additionals);
+    let mut first = None;
+    for _ in 0..records {
+        let start = u16::try_from(decoder.index()).ok()?;
+        let Err(e) = Record::read(&mut decoder) else {
+            continue;
+        };
+        // Read the record's envelope again, and step over its data.
+        let mut envelope = decoder.clone(start);
+        Name::read(&mut envelope).ok()?;
+        let code = envelope.read_u16().ok()?.unverified(/* any type */);
+        envelope.read_u16().ok()?;
+        envelope.read_u32().ok()?;
+        let len = envelope.read_u16().ok()?.unverified(/* checked by read_slice */);
+        envelope.read_slice(usize::from(len)).ok()?;
+        first.get_or_insert_with(|| {
+            format!(
+                "the probe cannot read the {} record data of the answer: {e}",
+                crate::format::record_type_name(RecordType::from(code))
+            )
+        });
+        decoder = envelope;
+    }
+    first
 }
 
 /// Spaces queries to at most `qps` per second. Slots closer than a
@@ -376,6 +430,7 @@ impl ServerClient {
             Err(QueryFailure::Malformed(_)) => self.count(|c| &c.malformed),
             Err(QueryFailure::Network(_)) => self.count(|c| &c.network_errors),
             Err(QueryFailure::Skipped) => self.count(|c| &c.skipped),
+            Err(QueryFailure::Unsupported(_)) => self.count(|c| &c.unsupported),
         }
         outcome
     }
@@ -495,8 +550,14 @@ impl ServerClient {
         let body = tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| QueryFailure::Timeout)??;
-        let message = Message::from_vec(&body)
-            .map_err(|e| QueryFailure::Malformed(format!("unparsable TCP answer: {e}")))?;
+        let message = Message::from_vec(&body).map_err(|e| {
+            match unreadable_record_data(&body, name, rtype) {
+                Some(why) if body.get(..2) == Some(&id.to_be_bytes()[..]) => {
+                    QueryFailure::Unsupported(why)
+                }
+                _ => QueryFailure::Malformed(format!("unparsable TCP answer: {e}")),
+            }
+        })?;
         if message.metadata.id != id || !answers(&message, name, rtype) {
             return Err(QueryFailure::Malformed(
                 "TCP answer does not match the question".into(),

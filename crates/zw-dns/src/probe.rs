@@ -273,9 +273,10 @@ impl Probe {
         dnssec_ok: bool,
     ) -> (Result<DnsAnswer, QueryFailure>, u64) {
         let Some(rtype) = parse_record_type(rtype) else {
+            // Ours to fix, not the server's fault: never reported against it.
             return (
-                Err(QueryFailure::Malformed(format!(
-                    "unknown record type `{rtype}`"
+                Err(QueryFailure::Unsupported(format!(
+                    "the probe cannot ask for record type `{rtype}`"
                 ))),
                 0,
             );
@@ -750,6 +751,7 @@ fn describe(failure: &QueryFailure) -> String {
         QueryFailure::Malformed(m) => format!("malformed answer: {m}"),
         QueryFailure::Network(m) => m.clone(),
         QueryFailure::Skipped => "skipped".to_owned(),
+        QueryFailure::Unsupported(m) => format!("not supported by the probe: {m}"),
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) struct Counters {
     pub malformed: AtomicU64,
     pub network_errors: AtomicU64,
     pub skipped: AtomicU64,
+    pub unsupported: AtomicU64,
     pub truncated: AtomicU64,
     pub stray: AtomicU64,
 }
@@ -26,6 +27,7 @@ impl Counters {
             malformed: get(&self.malformed),
             network_errors: get(&self.network_errors),
             skipped: get(&self.skipped),
+            unsupported: get(&self.unsupported),
             truncated: get(&self.truncated),
             stray: get(&self.stray),
         }
@@ -33,7 +35,8 @@ impl Counters {
 }
 
 /// What was sent and what came of it. A question counts once in `answers`,
-/// `timeouts`, `malformed`, `network_errors` or `skipped`; `queries_sent`
+/// `timeouts`, `malformed`, `network_errors`, `skipped` or `unsupported`;
+/// `queries_sent`
 /// counts every UDP datagram and TCP message (retries included).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueryCounts {
@@ -43,6 +46,9 @@ pub struct QueryCounts {
     pub malformed: u64,
     pub network_errors: u64,
     pub skipped: u64,
+    /// Questions the probe could not ask, or answers whose record data it
+    /// could not read (its limitation, not the server's).
+    pub unsupported: u64,
     /// Answers with the TC bit, asked again over TCP.
     pub truncated: u64,
     /// Datagrams that answered no waiting question (wrong ID or question).
@@ -52,7 +58,12 @@ pub struct QueryCounts {
 impl QueryCounts {
     /// Questions that came to an end, whatever the outcome.
     pub fn questions(&self) -> u64 {
-        self.answers + self.timeouts + self.malformed + self.network_errors + self.skipped
+        self.answers
+            + self.timeouts
+            + self.malformed
+            + self.network_errors
+            + self.skipped
+            + self.unsupported
     }
 }
 

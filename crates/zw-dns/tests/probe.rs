@@ -383,13 +383,100 @@ async fn ask_returns_presentation_format_in_question_order() {
         obs[7].outcome.as_ref().unwrap().rcode,
         ResponseCode::NxDomain
     );
-    assert!(matches!(obs[8].outcome, Err(QueryFailure::Malformed(_))));
+    // A type the probe cannot ask is its own limitation, not the server's.
+    assert!(matches!(obs[8].outcome, Err(QueryFailure::Unsupported(_))));
     assert_eq!(obs[8].latency_us, 0);
     // A handful of questions needs one socket.
     assert_eq!(p.open_sockets(), 1);
     let stats = p.stats();
     assert_eq!(stats.per_server[&w.zone.addr()].queries_sent, 8);
     assert_eq!(stats.per_server[&w.zone.addr()].answers, 8);
+}
+
+/// Every type Route 53 serves, asked of a real server and read off the wire
+/// into the canonical form the rules compare (regressions: SPF could not be
+/// asked at all; HTTPS `alpn` came back with a trailing comma).
+#[tokio::test]
+async fn every_route53_type_is_asked_and_read_in_canonical_form() {
+    let server = AuthServer::start(
+        SocketAddr::new(zw_dns_lab::loopback(), 0),
+        vec![
+            LabZone::new("types.test.")
+                .record("@", "SPF", "\"v=spf1 \" \"include:_spf.example.com -all\"")
+                // UTF-8 as is: hickory's zone-file lexer misreads `\DDD`.
+                .record("@", "TXT", "\"a \\\"quoted\\\" é\" \"second\"")
+                .record("@", "CAA", "0 iodef \"mailto:security@example.com\"")
+                .record(
+                    "@",
+                    "NAPTR",
+                    "100 50 \"U\" \"E2U+sip\" \"!^.*$!sip:info@example.com!\" .",
+                )
+                .record("@", "HTTPS", "1 . alpn=h3,h2 ipv4hint=192.0.2.1")
+                .record(
+                    "_dns",
+                    "SVCB",
+                    // In key order: hickory serves SvcParams as written and
+                    // fails on any other order (the canonical form's table
+                    // tests cover other orders).
+                    "1 doh.Example.com. mandatory=port,alpn alpn=h2 port=8443 ech=AAEC",
+                )
+                .record("host", "SSHFP", "4 2 ABCDEF0123")
+                .record("_443._tcp", "TLSA", "3 1 1 0d6fce3320c8")
+                .record("child", "DS", DS),
+        ],
+    )
+    .unwrap();
+    let p = Probe::new(settings(vec![], 1000));
+    let asked = [
+        (
+            "types.test.",
+            "SPF",
+            "\"v=spf1 include:_spf.example.com -all\"",
+        ),
+        (
+            "types.test.",
+            "TXT",
+            "\"a \\\"quoted\\\" \\195\\169second\"",
+        ),
+        (
+            "types.test.",
+            "CAA",
+            "0 iodef \"mailto:security@example.com\"",
+        ),
+        (
+            "types.test.",
+            "NAPTR",
+            "100 50 \"u\" \"E2U+sip\" \"!^.*$!sip:info@example.com!\" .",
+        ),
+        (
+            "types.test.",
+            "HTTPS",
+            "1 . alpn=\"h3,h2\" ipv4hint=192.0.2.1",
+        ),
+        (
+            "_dns.types.test.",
+            "SVCB",
+            "1 doh.example.com. mandatory=alpn,port alpn=\"h2\" port=8443 ech=AAEC",
+        ),
+        ("host.types.test.", "SSHFP", "4 2 ABCDEF0123"),
+        ("_443._tcp.types.test.", "TLSA", "3 1 1 0D6FCE3320C8"),
+        ("child.types.test.", "DS", DS),
+    ];
+    let questions: Vec<Question> = asked.iter().map(|(n, t, _)| q(n, t)).collect();
+    let obs = p.ask(server.addr(), &questions, false).await;
+    for ((name, rtype, want), o) in asked.iter().zip(&obs) {
+        let answer = o
+            .outcome
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{name} {rtype}: {e:?}"));
+        assert!(answer.authoritative, "{name} {rtype}");
+        let data: Vec<(&str, &str)> = answer
+            .answers
+            .iter()
+            .map(|r| (r.rtype.as_str(), r.data.as_str()))
+            .collect();
+        assert_eq!(data, vec![(*rtype, *want)], "{name} {rtype}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,6 +575,22 @@ async fn wrong_id_is_ignored_and_times_out() {
     assert_eq!(obs.outcome, Err(QueryFailure::Timeout));
     assert!(elapsed < Duration::from_millis(1000), "{elapsed:?}");
     assert_eq!(p.stats().total.stray, 2);
+}
+
+/// Record data hickory cannot decode (here an ALPN id that is not UTF-8,
+/// which RFC 9460 allows) is the probe's limitation, not a broken server.
+#[tokio::test]
+async fn record_data_the_probe_cannot_read_is_unsupported_not_malformed() {
+    let (_server, p, obs, elapsed) = ask_misbehaving(MisbehavingKind::UnreadableData, 2000).await;
+    match &obs.outcome {
+        Err(QueryFailure::Unsupported(why)) => {
+            assert!(why.contains("HTTPS record data"), "{why}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
+    assert_eq!(p.stats().total.unsupported, 1);
+    assert_eq!(p.stats().total.malformed, 0);
 }
 
 #[tokio::test]

@@ -92,6 +92,16 @@ where
             out.counts = counts(&c);
             out.metrics = metrics(&c);
             out.errors = c.errors;
+            // Our limitations are our errors, never findings about servers.
+            out.errors
+                .extend(evaluated.limitations.into_iter().map(|message| {
+                    global(PortError::new(
+                        "zonewarden",
+                        "dns-compare",
+                        ErrorKind::Other,
+                        message,
+                    ))
+                }));
             out.monitored = c.monitored.filter(|_| self.retire_unmonitored);
             out
         })
@@ -262,8 +272,9 @@ where
                         && cached.zone.record_set_count == zone.record_set_count
                         && now - cached.listed_at < max_age =>
                 {
-                    // GetHostedZone + GetDNSSEC + the record pages.
-                    c.route53_calls_saved += 2 + zone.record_set_count.div_ceil(PAGE).max(1);
+                    // GetHostedZone + GetDNSSEC + GetHostedZoneLimit + the
+                    // record pages.
+                    c.route53_calls_saved += 3 + zone.record_set_count.div_ceil(PAGE).max(1);
                     return Some((ZoneInventory { zone, ..cached }, CacheWrite::Nothing));
                 }
                 Ok(cached) => previous = cached,
@@ -299,6 +310,7 @@ where
                 }
             }
         };
+        let record_set_limit = self.record_set_limit(&zone.id, c).await;
         c.zones_listed += 1;
         // A listing that found the same record sets rewrites the cache's head
         // only, and keeps the last comparison unless a change event named the
@@ -319,9 +331,25 @@ where
                 dnssec,
                 listed_at: now,
                 compared_at,
+                record_set_limit,
             },
             write,
         ))
+    }
+
+    /// The zone's record-set quota, read with the listing (never on a scan
+    /// that uses the cache: Route 53's budget is small). None when it cannot
+    /// be read; the quota rule then assumes the default and says so. moto
+    /// does not answer `GetHostedZoneLimit` (404): that is no scan error.
+    async fn record_set_limit(&self, zone_id: &str, c: &mut Collected) -> Option<u64> {
+        match self.zones.record_set_limit(zone_id).await {
+            Ok(limit) => Some(limit),
+            Err(e) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => {
+                c.errors.push(global(e));
+                None
+            }
+        }
     }
 
     /// Delegation, every server asked every configured name and type (or,
@@ -604,6 +632,15 @@ fn counts(c: &Collected) -> BTreeMap<String, u64> {
         ("dns_queries".to_owned(), queries as u64),
         ("zones_listed".to_owned(), c.zones_listed),
         ("zones_compared".to_owned(), c.zones_compared),
+        // Zones whose record-set quota is Route 53's default, assumed
+        // because `GetHostedZoneLimit` could not be read.
+        (
+            "zones_quota_assumed".to_owned(),
+            zones
+                .iter()
+                .filter(|z| z.inventory.record_set_limit.is_none())
+                .count() as u64,
+        ),
         ("route53_calls_saved".to_owned(), c.route53_calls_saved),
     ])
 }

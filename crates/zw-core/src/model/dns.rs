@@ -103,6 +103,12 @@ pub struct ZoneInventory {
     /// or the record sets changed since.
     #[serde(default)]
     pub compared_at: Option<DateTime<Utc>>,
+    /// The zone's quota of record sets (`GetHostedZoneLimit`,
+    /// `MAX_RRSETS_BY_ZONE`), read when the record sets are listed; None when
+    /// it could not be read (the quota rule then assumes Route 53's default
+    /// and its evidence says so).
+    #[serde(default)]
+    pub record_set_limit: Option<u64>,
 }
 
 /// A DNS response code, as far as the rules care.
@@ -175,6 +181,10 @@ pub enum QueryFailure {
     Network(String),
     /// The DNS phase's overall deadline passed before the question was sent.
     Skipped,
+    /// Our limitation, not the server's: the probe cannot ask this record
+    /// type, or cannot read the record data the server answered with. Never
+    /// evidence against the server; the scan records it as its own error.
+    Unsupported(String),
 }
 
 /// One question put to one server, and what came of it.

@@ -13,6 +13,13 @@
 //!   every name at or below a delegated subdomain are answered by referrals,
 //!   not by this zone, and are left to the dangling check.
 //!
+//! Values are compared in their canonical form (`model::rdata`): Route 53's
+//! as entered, the servers' as the probe read them off the wire. A Route 53
+//! value that does not read as its type, and an answer the probe could not
+//! ask for or read (`QueryFailure::Unsupported`), leave that name and type
+//! unjudged and are reported as our limitation (`DnsOutcome::limitations`),
+//! never as drift or as an unreachable server.
+//!
 //! A server's answer counts only when it is authoritative and NOERROR or
 //! NXDOMAIN. Servers that time out on everything, have no address, refuse,
 //! fail or answer without the AA bit are reported by
@@ -23,13 +30,14 @@
 //! to have been judged by at least one server: a finding about a record
 //! nobody answered for must not be resolved.
 
-use super::rdata::{canonical, soa_serial};
+use super::rdata::{canonical, canonical_route53, soa_serial};
 use super::{
     DnsOutcome, DnsRuleSettings, authoritative_answer, detection, is_apex, is_at_or_below,
     put_list, record_resource, zone_resource,
 };
 use crate::catalogue::{Check, FindingCode};
 use crate::model::dns::{Observation, QueryFailure, ResponseCode, ServerFacts, ZoneFacts};
+use crate::model::rdata::RdataError;
 use crate::model::{RecordSet, Region, normalize_dns_name, normalized_dns_name, upper_case_type};
 use serde_json::{Value, json};
 use std::borrow::Cow;
@@ -83,7 +91,12 @@ pub fn groups(zone: &ZoneFacts) -> Vec<Group<'_>> {
     let mut by_key: BTreeMap<(String, String), Vec<&RecordSet>> = BTreeMap::new();
     for set in &zone.inventory.record_sets {
         let rtype = set.record_type.to_ascii_uppercase();
-        if rtype == "SOA" || delegated.iter().any(|d| is_at_or_below(&set.name, d)) {
+        // At and below a delegation the child zone answers, except for the
+        // DS set at the cut itself, which is this zone's (RFC 4035 section
+        // 2.4): its servers answer it authoritatively.
+        let ds_at_cut = rtype == "DS" && delegated.contains(&normalize_dns_name(&set.name));
+        if rtype == "SOA" || (!ds_at_cut && delegated.iter().any(|d| is_at_or_below(&set.name, d)))
+        {
             continue;
         }
         by_key
@@ -150,53 +163,99 @@ impl<'a> SetIndex<'a> {
 }
 
 /// Canonical values of `sets` and whether they form one simple set, following
-/// aliases `depth` more levels; None when some alias cannot be followed.
+/// aliases `depth` more levels; `Ok(None)` when some alias cannot be
+/// followed, an error when one of Route 53's values does not read as its
+/// type.
 fn values_of(
     sets: &[&RecordSet],
     rtype: &str,
     zone_id: &str,
     index: &SetIndex<'_>,
     depth: u8,
-) -> Option<(BTreeSet<String>, bool)> {
+) -> Result<Option<(BTreeSet<String>, bool)>, RdataError> {
     let mut values = BTreeSet::new();
     let mut exact = sets.len() == 1;
     for set in sets {
         exact &= set.routing.is_simple();
         match &set.alias {
-            None => values.extend(set.values.iter().map(|v| canonical(rtype, v))),
+            None => {
+                for v in &set.values {
+                    values.insert(canonical_route53(rtype, v)?);
+                }
+            }
             Some(alias) => {
-                let depth = depth.checked_sub(1)?;
+                let Some(depth) = depth.checked_sub(1) else {
+                    return Ok(None);
+                };
                 let target = normalize_dns_name(&alias.dns_name);
                 let targets = index.target_sets(&target, rtype, zone_id);
                 if targets.is_empty() {
-                    return None;
+                    return Ok(None);
                 }
-                let (v, e) = values_of(&targets, rtype, zone_id, index, depth)?;
+                let Some((v, e)) = values_of(&targets, rtype, zone_id, index, depth)? else {
+                    return Ok(None);
+                };
                 values.extend(v);
                 exact &= e;
             }
         }
     }
-    Some((values, exact))
+    Ok(Some((values, exact)))
 }
 
-/// What `group` must answer; None when it cannot be known (an alias to an AWS
-/// service or to a name outside the account's zones).
-pub fn expected(group: &Group<'_>, zone: &ZoneFacts, index: &SetIndex<'_>) -> Option<Expected> {
+/// What `group` must answer; `Ok(None)` when it cannot be known (an alias to
+/// an AWS service or to a name outside the account's zones), an error when
+/// one of Route 53's values does not read as its type.
+pub fn expected(
+    group: &Group<'_>,
+    zone: &ZoneFacts,
+    index: &SetIndex<'_>,
+) -> Result<Option<Expected>, RdataError> {
     // The group's own sets are level 0; an alias among them may be followed
     // to its target and, if that is an alias too, once more.
-    let (values, exact) = values_of(&group.sets, &group.rtype, &zone.inventory.zone.id, index, 2)?;
-    Some(if exact {
-        Expected::Exact(values)
-    } else {
-        Expected::OneOf(values)
-    })
+    let found = values_of(&group.sets, &group.rtype, &zone.inventory.zone.id, index, 2)?;
+    Ok(found.map(|(values, exact)| {
+        if exact {
+            Expected::Exact(values)
+        } else {
+            Expected::OneOf(values)
+        }
+    }))
+}
+
+/// Names and types left unjudged by our own limitations, by type: which
+/// names, and the first reason (one scan error per zone and type, not one
+/// per record and server).
+#[derive(Debug, Default)]
+struct Unjudged(BTreeMap<String, (BTreeSet<String>, String)>);
+
+impl Unjudged {
+    fn note(&mut self, group: &Group<'_>, reason: String) {
+        let entry = self
+            .0
+            .entry(group.rtype.clone())
+            .or_insert_with(|| (BTreeSet::new(), reason));
+        entry.0.insert(group.name.clone());
+    }
+
+    fn report(self, zone: &ZoneFacts, out: &mut DnsOutcome) {
+        let hz = &zone.inventory.zone;
+        for (rtype, (names, first)) in self.0 {
+            out.limitations.push(format!(
+                "{} {rtype} record set(s) of {} ({}) were not compared, a limitation of zonewarden and not a fault of the name servers (first: {first})",
+                names.len(),
+                hz.name,
+                hz.id
+            ));
+        }
+    }
 }
 
 /// Why a server's answer to one question does not count, if it does not.
 fn failure_reason(obs: &Observation) -> Option<String> {
     match &obs.outcome {
-        Err(QueryFailure::Skipped) => None,
+        // Ours, not the server's: reported as a limitation instead.
+        Err(QueryFailure::Skipped | QueryFailure::Unsupported(_)) => None,
         Err(QueryFailure::Timeout) => Some("timed out".into()),
         Err(QueryFailure::Malformed(m)) => Some(format!("malformed answer: {m}")),
         Err(QueryFailure::Network(m)) => Some(format!("network error: {m}")),
@@ -292,10 +351,17 @@ pub(crate) fn evaluate(
         .map(|s| (s, index_observations(s)))
         .collect();
     let mut every_group_judged = true;
+    let mut unjudged = Unjudged::default();
 
     for group in groups(zone) {
-        let Some(expected) = expected(&group, zone, index) else {
-            continue;
+        let expected = match expected(&group, zone, index) {
+            Ok(Some(expected)) => expected,
+            Ok(None) => continue,
+            Err(e) => {
+                unjudged.note(&group, format!("{} in Route 53: {e}", group.name));
+                every_group_judged = false;
+                continue;
+            }
         };
         let want: Vec<&String> = expected.values().iter().collect();
         let mut judged = false;
@@ -305,6 +371,13 @@ pub(crate) fn evaluate(
             let Some(obs) = find_obs(observations, &group.name, &group.rtype) else {
                 continue;
             };
+            if let Err(QueryFailure::Unsupported(why)) = &obs.outcome {
+                unjudged.note(
+                    &group,
+                    format!("{} asked of {}: {why}", group.name, server.name),
+                );
+                continue;
+            }
             let Some(verdict) = judge(obs, &group, &expected) else {
                 continue;
             };
@@ -376,6 +449,7 @@ pub(crate) fn evaluate(
         }
     }
 
+    unjudged.report(zone, out);
     soa_serials(zone, &observed, settings, out);
     let unreachable = unreachable_servers(zone);
     if let Some(first) = unreachable.first() {
@@ -428,7 +502,12 @@ fn unreachable_servers(zone: &ZoneFacts) -> Vec<Value> {
         let asked: Vec<&Observation> = server
             .observations
             .iter()
-            .filter(|o| o.outcome != Err(QueryFailure::Skipped))
+            .filter(|o| {
+                !matches!(
+                    o.outcome,
+                    Err(QueryFailure::Skipped | QueryFailure::Unsupported(_))
+                )
+            })
             .collect();
         if asked.is_empty() {
             continue;
@@ -470,6 +549,7 @@ fn describe(failure: &QueryFailure) -> String {
         QueryFailure::Malformed(m) => format!("malformed answer: {m}"),
         QueryFailure::Network(m) => format!("network error: {m}"),
         QueryFailure::Skipped => "skipped".into(),
+        QueryFailure::Unsupported(m) => format!("not supported by the probe: {m}"),
     }
 }
 
@@ -762,6 +842,184 @@ mod tests {
         assert_eq!(codes(&run(&z, &[])), vec![FindingCode::DnsRecordDrift]);
     }
 
+    /// Regression: an SPF record set made every healthy server "unreachable"
+    /// because the probe could not ask for type SPF. A question the probe
+    /// cannot ask is our limitation: no finding, a limitation line, and the
+    /// zone is not covered (nothing about the SPF set may be resolved).
+    #[test]
+    fn a_type_the_probe_cannot_ask_is_our_limitation_not_the_servers() {
+        let spf = "example.com.";
+        let mut records = healthy_records();
+        records.push(RecordSet::simple(spf, "SPF", &["\"v=spf1 -all\""]));
+        let mut z = zone_facts("Z1", "example.com.", records);
+        for i in 0..2 {
+            answer(
+                &mut z,
+                i,
+                spf,
+                "SPF",
+                Err(QueryFailure::Unsupported(
+                    "record type `SPF` cannot be asked".into(),
+                )),
+            );
+        }
+        let out = run(&z, &[]);
+        assert!(out.detections.is_empty(), "{:#?}", out.detections);
+        assert_eq!(out.limitations.len(), 1, "{:?}", out.limitations);
+        let line = &out.limitations[0];
+        assert!(
+            line.starts_with("1 SPF record set(s) of example.com. (Z1)"),
+            "{line}"
+        );
+        assert!(line.contains("cannot be asked"), "{line}");
+        assert!(!out.is_covered(Check::DnsAnswers, "Z1"));
+        // Once asked and answered, SPF is compared like TXT: the same value
+        // split differently is no drift, another value is.
+        answer(
+            &mut z,
+            0,
+            spf,
+            "SPF",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr(spf, "SPF", "\"v=spf1\" \" -all\"")],
+            )),
+        );
+        answer(
+            &mut z,
+            1,
+            spf,
+            "SPF",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr(spf, "SPF", "\"v=spf1 -all\"")],
+            )),
+        );
+        let out = run(&z, &[]);
+        assert!(out.detections.is_empty(), "{:#?}", out.detections);
+        assert!(out.limitations.is_empty());
+        assert!(out.is_covered(Check::DnsAnswers, "Z1"));
+        answer(
+            &mut z,
+            1,
+            spf,
+            "SPF",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr(spf, "SPF", "\"v=spf1 ~all\"")],
+            )),
+        );
+        assert_eq!(codes(&run(&z, &[])), vec![FindingCode::DnsRecordDrift]);
+    }
+
+    /// Regression: every HTTPS record with `alpn` drifted because the
+    /// answer's text carried a trailing comma after the ALPN list.
+    #[test]
+    fn https_and_svcb_compare_in_canonical_form() {
+        let name = "www.example.com.";
+        let mut records = healthy_records();
+        records.push(RecordSet::simple(
+            name,
+            "HTTPS",
+            &["1 . alpn=\"h3,h2\" ipv4hint=192.0.2.10,192.0.2.11"],
+        ));
+        let mut z = zone_facts("Z1", "example.com.", records);
+        // What the probe builds from the wire: params in key order, quoted list.
+        for i in 0..2 {
+            answer(
+                &mut z,
+                i,
+                name,
+                "HTTPS",
+                Ok(aa(
+                    ResponseCode::NoError,
+                    vec![rr(
+                        name,
+                        "HTTPS",
+                        "1 . alpn=\"h3,h2\" ipv4hint=192.0.2.10,192.0.2.11",
+                    )],
+                )),
+            );
+        }
+        let out = run(&z, &[]);
+        assert!(out.detections.is_empty(), "{:#?}", out.detections);
+        answer(
+            &mut z,
+            0,
+            name,
+            "HTTPS",
+            Ok(aa(
+                ResponseCode::NoError,
+                vec![rr(
+                    name,
+                    "HTTPS",
+                    "1 . alpn=\"h2\" ipv4hint=192.0.2.10,192.0.2.11",
+                )],
+            )),
+        );
+        let out = run(&z, &[]);
+        assert_eq!(codes(&out), vec![FindingCode::DnsRecordDrift]);
+        let d = &out.detections[0];
+        assert_eq!(
+            d.evidence["servers"][0]["seen"][0],
+            "1 . alpn=\"h2\" ipv4hint=192.0.2.10,192.0.2.11"
+        );
+        assert_eq!(
+            d.evidence["expected"][0],
+            "1 . alpn=\"h3,h2\" ipv4hint=192.0.2.10,192.0.2.11"
+        );
+    }
+
+    #[test]
+    fn a_route53_value_we_cannot_read_is_our_limitation() {
+        let mut records = healthy_records();
+        records.push(RecordSet::simple(
+            "_25._tcp.mail.example.com.",
+            "TLSA",
+            &["3 1 1 NOT-HEX"],
+        ));
+        let z = zone_facts("Z1", "example.com.", records);
+        let out = run(&z, &[]);
+        assert!(out.detections.is_empty(), "{:#?}", out.detections);
+        assert_eq!(out.limitations.len(), 1, "{:?}", out.limitations);
+        assert!(
+            out.limitations[0].contains("TLSA value `3 1 1 NOT-HEX` cannot be read"),
+            "{}",
+            out.limitations[0]
+        );
+        assert!(!out.is_covered(Check::DnsAnswers, "Z1"));
+    }
+
+    #[test]
+    fn route53_octal_escapes_meet_the_servers_decimal_ones() {
+        let mut records = healthy_records();
+        records.retain(|r| r.record_type != "TXT");
+        records.push(RecordSet::simple(
+            "example.com.",
+            "TXT",
+            &["\"caf\\303\\251\"", "\"v=spf1 \" \"-all\""],
+        ));
+        let mut z = zone_facts("Z1", "example.com.", records);
+        for i in 0..2 {
+            answer(
+                &mut z,
+                i,
+                "example.com.",
+                "TXT",
+                Ok(aa(
+                    ResponseCode::NoError,
+                    vec![
+                        rr("example.com.", "TXT", "\"v=spf1 -all\""),
+                        rr("example.com.", "TXT", "\"caf\\195\\169\""),
+                    ],
+                )),
+            );
+        }
+        let out = run(&z, &[]);
+        assert!(out.detections.is_empty(), "{:#?}", out.detections);
+        assert!(out.is_covered(Check::DnsAnswers, "Z1"));
+    }
+
     #[test]
     fn routing_policy_sets_accept_any_subset_of_their_union() {
         let name = "api.example.com.";
@@ -1052,13 +1310,25 @@ mod tests {
             "A",
             &["192.0.2.53"],
         ));
+        records.push(RecordSet::simple(
+            "dev.example.com.",
+            "DS",
+            &["12345 13 2 ABCDEF"],
+        ));
         let z = zone_facts("Z1", "example.com.", records);
         let names: Vec<String> = groups(&z)
             .iter()
             .map(|g| format!("{} {}", g.name, g.rtype))
             .collect();
+        // The DS set at the cut is this zone's; nothing else there or below.
         assert!(
-            !names.iter().any(|n| n.contains("dev.example.com.")),
+            !names
+                .iter()
+                .any(|n| n.contains("dev.example.com.") && n != "dev.example.com. DS"),
+            "{names:?}"
+        );
+        assert!(
+            names.contains(&"dev.example.com. DS".to_owned()),
             "{names:?}"
         );
         assert!(names.contains(&"example.com. NS".to_owned()));

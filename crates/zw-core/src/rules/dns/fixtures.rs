@@ -115,6 +115,7 @@ pub fn inventory(zone: HostedZone, record_sets: Vec<RecordSet>) -> ZoneInventory
         }),
         listed_at: now(),
         compared_at: None,
+        record_set_limit: Some(10_000),
     }
 }
 

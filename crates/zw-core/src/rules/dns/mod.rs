@@ -46,8 +46,9 @@ pub struct DnsRuleSettings {
     /// Signatures expiring within this window of `now` are reported.
     /// Default: 3 days.
     pub signature_warning: chrono::Duration,
-    /// Route 53's record-set quota per hosted zone. Default: 10,000 (AWS can
-    /// raise it on request).
+    /// The record-set quota assumed for a zone whose own quota
+    /// (`GetHostedZoneLimit`) could not be read. Default: 10,000, Route 53's
+    /// default quota.
     pub record_set_quota: u64,
     /// Percent of the quota at which `dns.zone-near-record-limit` fires.
     /// Default: 90.
@@ -81,6 +82,11 @@ pub struct DnsOutcome {
     pub detections: Vec<Detection>,
     /// (check, scope) pairs evaluated on complete data, sorted, no duplicates.
     pub covered: Vec<(Check, String)>,
+    /// What could not be judged because of a limitation of ours (a record
+    /// type the probe cannot ask or read, a Route 53 value the canonical
+    /// form cannot read), one line per zone and type: the scan reports these
+    /// as its own errors, never as findings against the servers.
+    pub limitations: Vec<String>,
 }
 
 impl DnsOutcome {

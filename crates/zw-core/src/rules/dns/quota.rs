@@ -14,26 +14,47 @@ pub fn record_sets(zone: &ZoneFacts) -> u64 {
     zone.inventory.zone.record_set_count.max(listed)
 }
 
+/// The zone's quota of record sets and where it comes from: what
+/// `GetHostedZoneLimit` said when the zone was last listed (`route53`), or
+/// `settings.record_set_quota` (Route 53's default) when that could not be
+/// read (`default`).
+pub fn quota(zone: &ZoneFacts, settings: &DnsRuleSettings) -> (u64, &'static str) {
+    match zone.inventory.record_set_limit {
+        Some(limit) => (limit.max(1), "route53"),
+        None => (settings.record_set_quota.max(1), "default"),
+    }
+}
+
 pub(crate) fn evaluate(zone: &ZoneFacts, settings: &DnsRuleSettings, out: &mut DnsOutcome) {
     let hz = &zone.inventory.zone;
     out.cover(Check::DnsInventory, &hz.id);
     let count = record_sets(zone);
-    let quota = settings.record_set_quota.max(1);
+    let (quota, source) = quota(zone, settings);
     // count / quota >= percent / 100, in integers.
     if count.saturating_mul(100) < quota.saturating_mul(settings.record_limit_percent) {
         return;
     }
     let percent_used = count.saturating_mul(100) / quota;
+    let assumed = if source == "default" {
+        " (Route 53's default quota: the zone's own could not be read)"
+    } else {
+        ""
+    };
     out.detections.push(detection(
         FindingCode::DnsZoneNearRecordLimit,
         zone_resource(hz),
         Region::global(),
         &hz.id,
         format!(
-            "Hosted zone {} ({}) holds {count} of its {quota} record sets ({percent_used}%): changes will fail at the quota",
+            "Hosted zone {} ({}) holds {count} of its {quota} record sets ({percent_used}%){assumed}: changes will fail at the quota",
             hz.name, hz.id
         ),
-        json!({"record_sets": count, "quota": quota, "percent_used": percent_used}),
+        json!({
+            "record_sets": count,
+            "quota": quota,
+            "quota_source": source,
+            "percent_used": percent_used,
+        }),
     ));
 }
 
@@ -44,36 +65,62 @@ mod tests {
     use crate::model::RecordSet;
 
     #[test]
-    fn fires_from_ninety_percent_of_the_quota() {
-        // (ResourceRecordSetCount, listed sets, fires)
+    fn fires_from_ninety_percent_of_the_zones_own_quota() {
+        // (quota GetHostedZoneLimit read, ResourceRecordSetCount, listed
+        // sets, fires)
         let cases = [
-            (0, 7, false),
-            (8_999, 7, false),
-            (9_000, 7, true),
-            (10_000, 7, true),
-            (0, 9_000, true),
+            (Some(10_000), 0, 7, false),
+            (Some(10_000), 8_999, 7, false),
+            (Some(10_000), 9_000, 7, true),
+            (Some(10_000), 10_000, 7, true),
+            (Some(10_000), 0, 9_000, true),
+            // A raised quota read from Route 53 moves the threshold.
+            (Some(20_000), 9_500, 7, false),
+            (Some(20_000), 18_000, 7, true),
+            // A lowered one too (the rule never assumes 10,000 when told).
+            (Some(5_000), 4_600, 7, true),
         ];
-        for (count, listed, fires) in cases {
+        for (limit, count, listed, fires) in cases {
             let mut z = zone_facts("Z1", "example.com.", vec![]);
+            z.inventory.record_set_limit = limit;
             z.inventory.zone.record_set_count = count;
             z.inventory.record_sets =
                 vec![RecordSet::simple("a.example.com.", "A", &["192.0.2.1"]); listed];
             let mut out = DnsOutcome::default();
             evaluate(&z, &DnsRuleSettings::default(), &mut out);
-            assert_eq!(out.detections.len(), usize::from(fires), "{count}/{listed}");
+            let label = format!("{limit:?} {count}/{listed}");
+            assert_eq!(out.detections.len(), usize::from(fires), "{label}");
             assert!(out.is_covered(Check::DnsInventory, "Z1"));
             if fires {
                 let d = &out.detections[0];
                 assert_eq!(d.code, FindingCode::DnsZoneNearRecordLimit);
-                assert_eq!(d.evidence["quota"], 10_000);
+                assert_eq!(Some(d.evidence["quota"].as_u64().unwrap_or(0)), limit);
+                assert_eq!(d.evidence["quota_source"], "route53", "{label}");
+                assert!(!d.message.contains("default"), "{}", d.message);
             }
         }
     }
 
+    /// moto answers 404 to `GetHostedZoneLimit`, and a cache written before
+    /// the quota was read has none: Route 53's default applies, and the
+    /// evidence and message say it was assumed.
     #[test]
-    fn a_raised_quota_is_honoured() {
+    fn an_unread_quota_falls_back_to_the_default_and_says_so() {
         let mut z = zone_facts("Z1", "example.com.", vec![]);
+        z.inventory.record_set_limit = None;
         z.inventory.zone.record_set_count = 9_500;
+        let mut out = DnsOutcome::default();
+        evaluate(&z, &DnsRuleSettings::default(), &mut out);
+        let d = &out.detections[0];
+        assert_eq!(d.evidence["quota"], 10_000);
+        assert_eq!(d.evidence["quota_source"], "default");
+        assert!(
+            d.message.contains("Route 53's default quota"),
+            "{}",
+            d.message
+        );
+        // The setting is only the fallback: a zone whose quota was read
+        // ignores it.
         let settings = DnsRuleSettings {
             record_set_quota: 20_000,
             ..DnsRuleSettings::default()
@@ -81,5 +128,9 @@ mod tests {
         let mut out = DnsOutcome::default();
         evaluate(&z, &settings, &mut out);
         assert!(out.detections.is_empty());
+        z.inventory.record_set_limit = Some(10_000);
+        let mut out = DnsOutcome::default();
+        evaluate(&z, &settings, &mut out);
+        assert_eq!(out.detections[0].evidence["quota_source"], "route53");
     }
 }

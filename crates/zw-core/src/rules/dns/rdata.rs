@@ -1,209 +1,42 @@
-//! Canonical record data: one text form per value, used on both sides before
-//! comparing Route 53's configuration with what a server answered.
+//! The DNS rules' view of record data: canonical text for comparing
+//! (built by `model::rdata`, the one place that knows each type's form) and
+//! the few fields single rules read (a CAA property, an SOA serial, a DS key,
+//! an RRSIG's expiry).
 //!
-//! Route 53 gives values as they were entered (`"v=spf1 -all"`,
-//! `10 MAIL.example.com`, `2001:DB8:0:0::1`); hickory presents answers in zone
-//! file format (TXT as double-quoted strings separated by spaces, names fully
-//! qualified). DNS compares names case-insensitively, so names lose case and
-//! get exactly one trailing dot; TXT contents are case-sensitive and keep it;
-//! a TXT value's character-strings are joined, because Route 53 splits long
-//! strings at 255 bytes wherever the user did not. Values that do not parse
-//! for their type fall back to whitespace-normalised text, so that garbage
-//! still compares equal to the same garbage and never panics.
+//! Two dialects meet here: Route 53's values (`\DDD` escapes in octal, as
+//! entered) and presentation text in RFC 1035 form (the probe's answers,
+//! which it builds from wire data, and the expectations document).
 
-use crate::model::normalize_dns_name;
-use std::net::{Ipv4Addr, Ipv6Addr};
+use crate::model::rdata::{Escapes, Rdata, RdataError};
 
-/// One token of presentation data: its bytes after unescaping, and whether
-/// it was a quoted string.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Token {
-    bytes: Vec<u8>,
-    quoted: bool,
-}
-
-impl Token {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.bytes).into_owned()
-    }
-}
-
-/// Splits presentation data into tokens: whitespace separates, double quotes
-/// group (a missing closing quote ends at the end of input), `\X` is X and
-/// `\DDD` is the byte DDD (RFC 1035 §5.1).
-fn tokens(data: &str) -> Vec<Token> {
-    let bytes = data.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_whitespace() {
-            i += 1;
-            continue;
-        }
-        let quoted = bytes[i] == b'"';
-        if quoted {
-            i += 1;
-        }
-        let mut tok = Vec::new();
-        while i < bytes.len() {
-            let b = bytes[i];
-            if quoted && b == b'"' {
-                i += 1;
-                break;
-            }
-            if !quoted && b.is_ascii_whitespace() {
-                break;
-            }
-            if b == b'\\' && i + 1 < bytes.len() {
-                let digits = &bytes[i + 1..bytes.len().min(i + 4)];
-                if digits.len() == 3 && digits.iter().all(u8::is_ascii_digit) {
-                    let n = digits
-                        .iter()
-                        .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'));
-                    if let Ok(byte) = u8::try_from(n) {
-                        tok.push(byte);
-                        i += 4;
-                        continue;
-                    }
-                }
-                tok.push(bytes[i + 1]);
-                i += 2;
-                continue;
-            }
-            tok.push(b);
-            i += 1;
-        }
-        out.push(Token { bytes: tok, quoted });
-    }
-    out
-}
-
-/// Quotes bytes as one presentation-format character-string.
-fn quote(bytes: &[u8]) -> String {
-    let mut s = String::from("\"");
-    for &b in bytes {
-        match b {
-            b'"' => s.push_str("\\\""),
-            b'\\' => s.push_str("\\\\"),
-            0x20..=0x7e => s.push(char::from(b)),
-            _ => s.push_str(&format!("\\{b:03}")),
-        }
-    }
-    s.push('"');
-    s
-}
-
-/// Whitespace-normalised text: the fallback for types and values we do not
-/// parse.
+/// Whitespace-normalised text: how values of types `model::rdata` does not
+/// read are compared.
 fn squeeze(data: &str) -> String {
     data.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn name(token: &Token) -> String {
-    normalize_dns_name(&token.text())
-}
-
-fn number<T: std::str::FromStr>(token: &Token) -> Option<T> {
-    token.text().parse().ok()
-}
-
-/// The canonical form of one value of type `rtype` (case-insensitive type
-/// name). Total: never fails, never panics.
+/// The canonical form of one value of type `rtype` (any case) in RFC 1035
+/// presentation text. Total: a value that does not read as its type (or of
+/// a type not read at all) falls back to whitespace-normalised text, which
+/// still compares equal to the same text and never panics.
 pub fn canonical(rtype: &str, data: &str) -> String {
-    let rtype = rtype.trim().to_ascii_uppercase();
-    let toks = tokens(data);
-    let parsed = match rtype.as_str() {
-        "A" => data.trim().parse::<Ipv4Addr>().ok().map(|a| a.to_string()),
-        "AAAA" => data.trim().parse::<Ipv6Addr>().ok().map(|a| a.to_string()),
-        "CNAME" | "NS" | "PTR" | "DNAME" => match toks.as_slice() {
-            [t] => Some(name(t)),
-            _ => None,
-        },
-        "MX" => match toks.as_slice() {
-            [pref, host] => number::<u16>(pref).map(|p| format!("{p} {}", name(host))),
-            _ => None,
-        },
-        "SRV" => match toks.as_slice() {
-            [prio, weight, port, target] => {
-                match (
-                    number::<u16>(prio),
-                    number::<u16>(weight),
-                    number::<u16>(port),
-                ) {
-                    (Some(a), Some(b), Some(c)) => Some(format!("{a} {b} {c} {}", name(target))),
-                    _ => None,
-                }
-            }
-            _ => None,
-        },
-        "TXT" | "SPF" => {
-            let joined: Vec<u8> = toks.iter().flat_map(|t| t.bytes.iter().copied()).collect();
-            Some(quote(&joined))
-        }
-        "CAA" => match toks.as_slice() {
-            [flags, tag, value @ ..] => number::<u8>(flags).map(|f| {
-                let tag = tag.text().to_ascii_lowercase();
-                let value: Vec<u8> = value
-                    .iter()
-                    .map(|t| t.bytes.clone())
-                    .collect::<Vec<_>>()
-                    .join(&b' ');
-                let value = if tag == "issue" || tag == "issuewild" {
-                    caa_issuer_lowercased(&value)
-                } else {
-                    value
-                };
-                format!("{f} {tag} {}", quote(&value))
-            }),
-            _ => None,
-        },
-        "SOA" => match toks.as_slice() {
-            [mname, rname, nums @ ..] if nums.len() == 5 => {
-                let nums: Option<Vec<u32>> = nums.iter().map(number::<u32>).collect();
-                nums.map(|n| {
-                    format!(
-                        "{} {} {} {} {} {} {}",
-                        name(mname),
-                        name(rname),
-                        n[0],
-                        n[1],
-                        n[2],
-                        n[3],
-                        n[4]
-                    )
-                })
-            }
-            _ => None,
-        },
-        "DS" => match toks.as_slice() {
-            [tag, alg, dtype, digest @ ..] if !digest.is_empty() => {
-                match (number::<u16>(tag), number::<u8>(alg), number::<u8>(dtype)) {
-                    (Some(t), Some(a), Some(d)) => {
-                        let digest: String = digest
-                            .iter()
-                            .map(Token::text)
-                            .collect::<String>()
-                            .to_ascii_uppercase();
-                        Some(format!("{t} {a} {d} {digest}"))
-                    }
-                    _ => None,
-                }
-            }
-            _ => None,
-        },
-        _ => None,
-    };
-    parsed.unwrap_or_else(|| squeeze(data))
+    match Rdata::parse(rtype, data, Escapes::Decimal) {
+        Ok(rdata) => rdata.to_string(),
+        Err(_) => squeeze(data),
+    }
 }
 
-/// An `issue` value's issuer domain (before any `;`) is a domain name, so
-/// case-insensitive; its parameters are left as they are.
-fn caa_issuer_lowercased(value: &[u8]) -> Vec<u8> {
-    let split = value.iter().position(|&b| b == b';').unwrap_or(value.len());
-    let (domain, rest) = value.split_at(split);
-    let mut out: Vec<u8> = domain.trim_ascii().to_ascii_lowercase();
-    out.extend_from_slice(rest);
-    out
+/// The canonical form of one of Route 53's values of type `rtype`. An error
+/// when the value does not read as its type: it is then not compared (a
+/// value Route 53 accepted and we cannot read is our limitation, not a
+/// difference on the servers). Types `model::rdata` does not read are
+/// compared as whitespace-normalised text.
+pub fn canonical_route53(rtype: &str, value: &str) -> Result<String, RdataError> {
+    match Rdata::parse(rtype, value, Escapes::Octal) {
+        Ok(rdata) => Ok(rdata.to_string()),
+        Err(RdataError::UnknownType(_)) => Ok(squeeze(value)),
+        Err(e) => Err(e),
+    }
 }
 
 /// A CAA value parsed for the rules: flags, lower-case tag, unescaped value.
@@ -217,37 +50,30 @@ pub struct Caa {
 /// Parses one CAA value (`0 issue "amazon.com"`); None when it does not
 /// have the shape.
 pub fn parse_caa(data: &str) -> Option<Caa> {
-    let toks = tokens(data);
-    let (flags, tag, value) = match toks.as_slice() {
-        [flags, tag, value @ ..] => (number::<u8>(flags)?, tag, value),
-        _ => return None,
-    };
-    Some(Caa {
-        flags,
-        tag: tag.text().to_ascii_lowercase(),
-        value: value.iter().map(Token::text).collect::<Vec<_>>().join(" "),
-    })
+    match Rdata::parse("CAA", data, Escapes::Decimal).ok()? {
+        Rdata::Caa { flags, tag, value } => Some(Caa {
+            flags,
+            tag: String::from_utf8_lossy(&tag).to_ascii_lowercase(),
+            value: String::from_utf8_lossy(&value).into_owned(),
+        }),
+        _ => None,
+    }
 }
 
 /// The serial of an SOA value, if it parses.
 pub fn soa_serial(data: &str) -> Option<u32> {
-    match tokens(data).as_slice() {
-        [_, _, serial, ..] => number(serial),
+    match Rdata::parse("SOA", data, Escapes::Decimal).ok()? {
+        Rdata::Soa { serial, .. } => Some(serial),
         _ => None,
     }
 }
 
 /// Key tag and upper-case digest of a DS value (`12345 13 2 ABCDEF...`).
 pub fn ds_key(data: &str) -> Option<(u16, String)> {
-    match tokens(data).as_slice() {
-        [tag, _alg, _dtype, digest @ ..] if !digest.is_empty() => Some((
-            number(tag)?,
-            digest
-                .iter()
-                .map(Token::text)
-                .collect::<String>()
-                .to_ascii_uppercase(),
-        )),
+    match Rdata::parse("DS", data, Escapes::Decimal).ok()? {
+        Rdata::Ds {
+            key_tag, digest, ..
+        } => Some((key_tag, data_encoding::HEXUPPER.encode(&digest))),
         _ => None,
     }
 }
@@ -256,7 +82,7 @@ pub fn ds_key(data: &str) -> Option<(u16, String)> {
 /// and the expiration (`YYYYMMDDHHmmSS` UTC, or seconds since the epoch as
 /// RFC 4034 §3.2 also allows).
 pub fn rrsig(data: &str) -> Option<(String, u16, chrono::DateTime<chrono::Utc>)> {
-    let toks = tokens(data);
+    let toks: Vec<&str> = data.split_whitespace().collect();
     let [
         covered,
         _alg,
@@ -270,15 +96,15 @@ pub fn rrsig(data: &str) -> Option<(String, u16, chrono::DateTime<chrono::Utc>)>
     else {
         return None;
     };
-    let exp = expiration.text();
+    let exp = *expiration;
     let when = if exp.len() == 14 && exp.bytes().all(|b| b.is_ascii_digit()) {
-        chrono::NaiveDateTime::parse_from_str(&exp, "%Y%m%d%H%M%S")
+        chrono::NaiveDateTime::parse_from_str(exp, "%Y%m%d%H%M%S")
             .ok()?
             .and_utc()
     } else {
         chrono::DateTime::from_timestamp(exp.parse::<i64>().ok()?, 0)?
     };
-    Some((covered.text().to_ascii_uppercase(), number(key_tag)?, when))
+    Some((covered.to_ascii_uppercase(), key_tag.parse().ok()?, when))
 }
 
 #[cfg(test)]
@@ -319,8 +145,8 @@ mod tests {
         ];
         for (t, r53, server) in equal {
             assert_eq!(
-                canonical(t, r53),
-                canonical(t, server),
+                canonical_route53(t, r53).as_deref(),
+                Ok(canonical(t, server).as_str()),
                 "{t}: {r53} vs {server}"
             );
         }
@@ -368,6 +194,22 @@ mod tests {
         // Values that do not parse for their type fall back to squeezed text.
         assert_eq!(canonical("A", " not  an address "), "not an address");
         assert_eq!(canonical("MX", "mail.example.com."), "mail.example.com.");
+    }
+
+    #[test]
+    fn route53_values_that_do_not_read_are_errors_not_text() {
+        // Octal, as Route 53 writes it: \344 is a-umlaut in Latin-1.
+        assert_eq!(
+            canonical_route53("TXT", "\"ex\\344mple\"").as_deref(),
+            Ok("\"ex\\228mple\"")
+        );
+        let e = canonical_route53("MX", "mail.example.com").expect_err("no preference");
+        assert!(e.to_string().contains("MX value `mail.example.com`"), "{e}");
+        // Types the canonical form does not know compare as text.
+        assert_eq!(
+            canonical_route53("HINFO", " \"a\"  \"b\" ").as_deref(),
+            Ok("\"a\" \"b\"")
+        );
     }
 
     #[test]
