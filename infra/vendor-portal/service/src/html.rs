@@ -48,6 +48,9 @@ fieldset{border:1px solid #bcccdc;border-radius:4px;margin:1rem 0;padding:.5rem 
 legend{font-weight:600}
 .secret{font-size:1.2rem;letter-spacing:.1em;word-break:break-all}
 nav.staff a{margin-right:1rem}
+#audit-table{font-size:.9rem}
+#audit-table td{overflow-wrap:anywhere}
+#audit-table .kind{display:block;font-size:.8rem}
 .status{display:inline-block;padding:0 .5rem;border-radius:4px;border:1px solid currentColor;font-weight:600}
 .status-active{color:#0a5c28;background:#e6f4ea}
 .status-trialing{color:#0b4f8a;background:#e7f0fa}
@@ -506,8 +509,8 @@ fn audit_table(entries: &[AuditEntry], caption: &str) -> String {
         });
         let _ = write!(
             rows,
-            r#"<tr><td class="date">{at}</td><td>{kind}</td><td>{who}</td><td><code>{action}</code></td><td>{customer}</td><td>{detail}</td><td><code>{source}</code></td></tr>"#,
-            at = e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            r#"<tr><td class="date">{at}</td><td>{who}<span class="kind muted">{kind}</span></td><td><code>{action}</code></td><td>{customer}</td><td>{detail}</td><td><code>{source}</code></td></tr>"#,
+            at = e.at.format("%Y-%m-%d %H:%M:%S"),
             kind = escape(e.actor.kind()),
             who = escape(e.actor.name()),
             action = escape(e.action.as_str()),
@@ -516,12 +519,12 @@ fn audit_table(entries: &[AuditEntry], caption: &str) -> String {
         );
     }
     if entries.is_empty() {
-        rows.push_str(r#"<tr><td colspan="7" class="muted">Nothing recorded yet.</td></tr>"#);
+        rows.push_str(r#"<tr><td colspan="6" class="muted">Nothing recorded yet.</td></tr>"#);
     }
     format!(
         r#"<table id="audit-table">
 <caption>{caption}</caption>
-<thead><tr><th scope="col">When</th><th scope="col">Kind</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Customer</th><th scope="col">Detail</th><th scope="col">Source address</th></tr></thead>
+<thead><tr><th scope="col">When (UTC)</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">Customer</th><th scope="col">Detail</th><th scope="col">Source address</th></tr></thead>
 <tbody>{rows}</tbody>
 </table>"#,
         caption = escape(caption),
