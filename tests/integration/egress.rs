@@ -144,11 +144,42 @@ fn ok(out: &Output, what: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The words of a finding's message or evidence that name something of the
+/// estate (a domain, an ARN, an address, an id), as opposed to prose: a
+/// token with a `.`, `:` or `/` in it, or digits and a `-` (UUIDs, dates).
+fn names_in(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| c.is_whitespace() || "\"'`,;()[]{}<>=".contains(c))
+        .map(|t| t.trim_end_matches(['.', ':']))
+        .filter(|t| {
+            t.len() >= 4
+                && (t.contains(['.', ':', '/'])
+                    || (t.contains('-') && t.contains(|c: char| c.is_ascii_digit())))
+        })
+        .map(str::to_owned)
+}
+
+/// Every string of a JSON value (a finding's evidence).
+fn json_strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|v| json_strings(v, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|v| json_strings(v, out)),
+        _ => {}
+    }
+}
+
 /// Every string of the estate that must never reach the vendor: resources,
-/// names, codes and regions of every finding, the zone and its records'
-/// values, every certificate's ARN and domain, the account id.
-async fn estate_strings(env: &Env, estate: &zw_testkit::seed::DemoEstate) -> BTreeSet<String> {
+/// names, codes and regions of every finding, its message and the names in
+/// its message and evidence, the zone and its records' values, every
+/// certificate's ARN and domain, the account id. The second set is what
+/// came from the messages and evidence alone (so the test can show it
+/// searched them).
+async fn estate_strings(
+    env: &Env,
+    estate: &zw_testkit::seed::DemoEstate,
+) -> (BTreeSet<String>, BTreeSet<String>) {
     let mut out = BTreeSet::new();
+    let mut from_messages = BTreeSet::new();
     for item in items(&env.ddb(), "FINDING").await {
         // The license's own findings are about zonewarden, not the estate
         // (their resource is `license`, a word the body's key carries).
@@ -158,7 +189,19 @@ async fn estate_strings(env: &Env, estate: &zw_testkit::seed::DemoEstate) -> BTr
         for a in ["resource_id", "resource_name", "code", "scope"] {
             out.insert(attr(&item, a).to_owned());
         }
+        let message = attr(&item, "message");
+        from_messages.insert(message.to_owned());
+        from_messages.extend(names_in(message));
+        let mut evidence = Vec::new();
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(attr(&item, "evidence")) {
+            json_strings(&v, &mut evidence);
+        }
+        for e in &evidence {
+            from_messages.extend(names_in(e));
+        }
     }
+    from_messages.retain(|s| s.len() >= 4);
+    out.extend(from_messages.iter().cloned());
     out.insert(estate.zone_name.trim_end_matches('.').to_owned());
     out.insert(estate.zone_id.clone());
     for c in &estate.certificates {
@@ -179,7 +222,7 @@ async fn estate_strings(env: &Env, estate: &zw_testkit::seed::DemoEstate) -> BTr
         }
     }
     out.retain(|s| s.len() >= 4);
-    out
+    (out, from_messages)
 }
 
 fn assert_contract(
@@ -287,14 +330,30 @@ async fn the_vendor_receives_the_documented_body_and_nothing_of_the_estate() {
     let moto = env.moto.endpoint.as_str();
 
     // Full scans of the estate first, so that there is something to count
-    // (and to leak): every family, findings stored.
+    // (and to leak): every family, findings stored. Licensing is configured,
+    // and still no scan connects to the vendor: the license function or
+    // `license check` is the only caller.
+    let vendor_port = addr.rsplit(':').next().expect("vendor port").to_owned();
+    let log = dir.join("strace.log");
     ok(
-        &zonewarden(&["scan", "all"], moto, &licensed, None),
+        &zonewarden(&["scan", "all"], moto, &licensed, Some(&log)),
         "scan all",
     );
     assert!(captured(&dir).is_empty(), "a scan talked to the vendor");
-    let forbidden = estate_strings(&env, &estate).await;
+    let seen = connections(&log);
+    assert!(
+        !seen.iter().any(|c| c.ends_with(&format!(":{vendor_port}"))),
+        "scan all connected to the vendor ({addr}): {seen:?}"
+    );
+    let (forbidden, from_messages) = estate_strings(&env, &estate).await;
     assert!(forbidden.len() > 20, "{forbidden:?}");
+    // The messages were searched, and they name the estate (domains, ARNs).
+    assert!(
+        from_messages
+            .iter()
+            .any(|m| m.contains(estate.zone_name.trim_end_matches('.'))),
+        "{from_messages:?}"
+    );
 
     // Fleet visibility on: key, version and the nine counts.
     let out = ok(
@@ -351,17 +410,20 @@ async fn the_vendor_receives_the_documented_body_and_nothing_of_the_estate() {
         BTreeSet::from(["license_key", "product_version"])
     );
 
-    // No endpoint: not one request leaves. Every connection of the scan and
-    // of the license commands goes to the AWS endpoint (moto) only.
+    // No endpoint: not one request leaves. Every connection of a scan of
+    // every family goes to the AWS endpoint (moto) or to the local
+    // addresses the settings name for DNS (root hints) and ip-ranges.json,
+    // both 127.0.0.1:9 here; the license commands' to moto only.
     let moto_port = moto
         .rsplit(':')
         .next()
         .expect("port")
         .trim_end_matches('/')
         .to_owned();
-    let log = dir.join("strace.log");
+    let moto_addr = format!("127.0.0.1:{moto_port}");
+    let local_settings = "127.0.0.1:9".to_owned();
     for args in [
-        vec!["scan", "certificates"],
+        vec!["scan", "all"],
         vec!["license", "status"],
         vec!["license", "sent"],
     ] {
@@ -369,15 +431,27 @@ async fn the_vendor_receives_the_documented_body_and_nothing_of_the_estate() {
         let out = zonewarden(&args, moto, &[], Some(&log));
         ok(&out, &format!("{args:?} without licensing"));
         let seen = connections(&log);
-        assert!(
-            !seen.is_empty(),
-            "strace saw no connection at all for {args:?}"
-        );
-        assert_eq!(
-            seen,
-            BTreeSet::from([format!("127.0.0.1:{moto_port}")]),
-            "{args:?}"
-        );
+        assert!(seen.contains(&moto_addr), "{args:?}: {seen:?}");
+        let allowed = if args[0] == "scan" {
+            BTreeSet::from([moto_addr.clone(), local_settings.clone()])
+        } else {
+            BTreeSet::from([moto_addr.clone()])
+        };
+        assert!(seen.is_subset(&allowed), "{args:?}: {seen:?}");
+        // `scan all` ran every registered family (the summary line names
+        // them: `certificates + dns + ... scan (...)`).
+        if args[0] == "scan" {
+            let text = String::from_utf8_lossy(&out.stdout);
+            let ran: Vec<&str> = text
+                .lines()
+                .find_map(|l| l.split_once(" scan (").map(|(f, _)| f))
+                .unwrap_or_else(|| panic!("no scan summary in: {text}"))
+                .split(" + ")
+                .collect();
+            for family in zw_app::FamilyKind::ALL {
+                assert!(ran.contains(&family.as_str()), "{family:?} not run: {text}");
+            }
+        }
     }
     let _ = std::fs::remove_file(&log);
     let out = zonewarden(&["license", "check"], moto, &[], Some(&log));
