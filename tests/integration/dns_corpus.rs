@@ -11,9 +11,10 @@
 //! limits of the lab server, hickory's zone-file reader: it misreads `\DDD`
 //! escapes (the TXT with a non-ASCII byte is served from raw UTF-8), and it
 //! serves SvcParams in the order written (the zone text keeps key order;
-//! other orders are covered by the table tests). moto answers 404 to
-//! `GetHostedZoneLimit`: the quota is assumed, counted in the scan, and no
-//! scan error.
+//! other orders are covered by the table tests). `GetHostedZoneLimit` is
+//! asked only for a zone near the default quota (not this one); moto answers
+//! it 404, which the adapter reports as `NotFound` (the quota rule then
+//! assumes the default and says so: unit-tested in zw-core).
 //!
 //! NS and SOA are compared too (apex NS as a set, SOA by serial across the
 //! servers) but not changed here: another NS set changes which servers are
@@ -22,6 +23,7 @@
 use crate::support::{Env, config};
 use std::collections::BTreeSet;
 use zw_app::{App, FamilyKind, ScanOptions};
+use zw_core::ports::{ApiUsage, ZoneSource};
 use zw_core::{FindingCode, ScanLabel, ScanReport, Sinks};
 use zw_dns_lab::{AuthServer, LabZone, loopback};
 use zw_testkit::dns_world::{self, Rec, rec};
@@ -350,13 +352,27 @@ async fn every_route53_type_compares_clean_and_each_changed_value_drifts() {
         .filter(|e| e.contains("dns-compare") || e.contains("GetHostedZoneLimit"))
         .collect();
     assert!(ours.is_empty(), "{ours:?}");
-    // moto does not answer GetHostedZoneLimit: assumed, and said so.
-    assert_eq!(
-        first.scan.count("zones_quota_assumed"),
-        1,
+    // A zone this small cannot be near its quota: no GetHostedZoneLimit
+    // call spent of Route 53's budget.
+    assert!(
+        !first
+            .scan
+            .api_calls
+            .contains_key("route53:GetHostedZoneLimit"),
         "{:?}",
-        first.scan.counts
+        first.scan.api_calls
     );
+    assert_eq!(first.scan.count("zones_quota_assumed"), 0);
+    // Where it is asked, moto answers 404: NotFound, which the family takes
+    // as "assume the default" rather than a scan error.
+    let calls = zw_aws::usage::ApiCallCounter::default();
+    let collector = zw_aws::route53::Route53Collector::new(&env.sdk, 5.0, &calls);
+    let e = collector
+        .record_set_limit(&zone_id)
+        .await
+        .expect_err("moto does not answer GetHostedZoneLimit");
+    assert_eq!(e.kind, zw_core::ErrorKind::NotFound, "{e}");
+    assert_eq!(calls.calls().get("route53:GetHostedZoneLimit"), Some(&1));
 
     // One value changed per type in Route 53.
     let changed: Vec<&Entry> = entries.iter().filter(|e| e.changed.is_some()).collect();

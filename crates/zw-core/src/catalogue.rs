@@ -532,7 +532,7 @@ impl FindingCode {
             },
             Self::DnsZoneNearRecordLimit => CodeDoc {
                 title: "Hosted zone is near Route 53's record-set quota",
-                meaning: "The zone holds at least 90% of the record sets Route 53 allows in it: the zone's own quota as `GetHostedZoneLimit` reports it, read whenever the record sets are listed, or Route 53's default of 10,000 when it cannot be read. Evidence: `record_sets`, `quota`, `quota_source` (`route53`, or `default` when the quota is assumed), `percent_used`.",
+                meaning: "The zone holds at least 90% of the record sets Route 53 allows in it: the zone's own quota as `GetHostedZoneLimit` reports it (read when a zone holding at least 90% of Route 53's default of 10,000 is listed; Route 53 only raises this quota, so smaller zones cannot be near theirs), or the default when it cannot be read. Evidence: `record_sets`, `quota`, `quota_source` (`route53`, or `default` when the quota is assumed), `percent_used`.",
                 why: "At the quota, `ChangeResourceRecordSets` fails: deployments that add records (certificate validation, new services) break.",
                 fix: "Remove unused records, split the zone (delegate a subdomain to its own zone), or request a higher quota through Service Quotas (`Records per hosted zone`).",
             },

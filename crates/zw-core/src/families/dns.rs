@@ -118,6 +118,7 @@ struct Collected {
     route53_calls_saved: u64,
     zones_listed: u64,
     zones_compared: u64,
+    zones_quota_assumed: u64,
     /// Every scope the family monitors (zone ids, certificate ARNs, the
     /// expectations), while every listing behind it succeeded.
     monitored: Option<BTreeSet<String>>,
@@ -272,9 +273,14 @@ where
                         && cached.zone.record_set_count == zone.record_set_count
                         && now - cached.listed_at < max_age =>
                 {
-                    // GetHostedZone + GetDNSSEC + GetHostedZoneLimit + the
-                    // record pages.
-                    c.route53_calls_saved += 3 + zone.record_set_count.div_ceil(PAGE).max(1);
+                    // GetHostedZone + GetDNSSEC + the record pages (and
+                    // GetHostedZoneLimit for a zone near the default quota).
+                    let limit = u64::from(rules::quota::limit_matters(
+                        zone.record_set_count,
+                        &rules::DnsRuleSettings::default(),
+                    ));
+                    c.route53_calls_saved +=
+                        2 + limit + zone.record_set_count.div_ceil(PAGE).max(1);
                     return Some((ZoneInventory { zone, ..cached }, CacheWrite::Nothing));
                 }
                 Ok(cached) => previous = cached,
@@ -310,7 +316,15 @@ where
                 }
             }
         };
-        let record_set_limit = self.record_set_limit(&zone.id, c).await;
+        let held = zone
+            .record_set_count
+            .max(u64::try_from(record_sets.len()).unwrap_or(u64::MAX));
+        let record_set_limit =
+            if rules::quota::limit_matters(held, &rules::DnsRuleSettings::default()) {
+                self.record_set_limit(&zone.id, c).await
+            } else {
+                None
+            };
         c.zones_listed += 1;
         // A listing that found the same record sets rewrites the cache's head
         // only, and keeps the last comparison unless a change event named the
@@ -337,12 +351,18 @@ where
         ))
     }
 
-    /// The zone's record-set quota, read with the listing (never on a scan
-    /// that uses the cache: Route 53's budget is small). None when it cannot
-    /// be read; the quota rule then assumes the default and says so. moto
-    /// does not answer `GetHostedZoneLimit` (404): that is no scan error.
+    /// The record-set quota of a zone near the default one, read with its
+    /// listing (never on a scan that uses the cache: Route 53's budget is
+    /// small). None when it cannot be read: the quota rule then assumes the
+    /// default and says so, and the scan counts the zone
+    /// (`zones_quota_assumed`). moto does not answer `GetHostedZoneLimit`
+    /// (404): that is no scan error; any other failure is one.
     async fn record_set_limit(&self, zone_id: &str, c: &mut Collected) -> Option<u64> {
-        match self.zones.record_set_limit(zone_id).await {
+        let read = self.zones.record_set_limit(zone_id).await;
+        if read.is_err() {
+            c.zones_quota_assumed += 1;
+        }
+        match read {
             Ok(limit) => Some(limit),
             Err(e) if e.kind == ErrorKind::NotFound => None,
             Err(e) => {
@@ -632,15 +652,10 @@ fn counts(c: &Collected) -> BTreeMap<String, u64> {
         ("dns_queries".to_owned(), queries as u64),
         ("zones_listed".to_owned(), c.zones_listed),
         ("zones_compared".to_owned(), c.zones_compared),
-        // Zones whose record-set quota is Route 53's default, assumed
-        // because `GetHostedZoneLimit` could not be read.
-        (
-            "zones_quota_assumed".to_owned(),
-            zones
-                .iter()
-                .filter(|z| z.inventory.record_set_limit.is_none())
-                .count() as u64,
-        ),
+        // Zones near the default quota listed this scan whose own quota
+        // (`GetHostedZoneLimit`) could not be read: Route 53's default is
+        // assumed for them.
+        ("zones_quota_assumed".to_owned(), c.zones_quota_assumed),
         ("route53_calls_saved".to_owned(), c.route53_calls_saved),
     ])
 }

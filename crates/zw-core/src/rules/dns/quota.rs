@@ -14,6 +14,18 @@ pub fn record_sets(zone: &ZoneFacts) -> u64 {
     zone.inventory.zone.record_set_count.max(listed)
 }
 
+/// Whether a zone holding `record_sets` needs its own quota read: only when
+/// it is at the rule's threshold of Route 53's default quota. Route 53 only
+/// ever raises this quota, so a smaller zone cannot be near its own, and
+/// `GetHostedZoneLimit` would be a call of the small Route 53 budget spent
+/// for nothing.
+pub fn limit_matters(record_sets: u64, settings: &DnsRuleSettings) -> bool {
+    record_sets.saturating_mul(100)
+        >= settings
+            .record_set_quota
+            .saturating_mul(settings.record_limit_percent)
+}
+
 /// The zone's quota of record sets and where it comes from: what
 /// `GetHostedZoneLimit` said when the zone was last listed (`route53`), or
 /// `settings.record_set_quota` (Route 53's default) when that could not be
@@ -63,6 +75,15 @@ mod tests {
     use super::super::fixtures::*;
     use super::*;
     use crate::model::RecordSet;
+
+    #[test]
+    fn only_zones_at_the_default_threshold_need_their_quota_read() {
+        let s = DnsRuleSettings::default();
+        assert!(!limit_matters(0, &s));
+        assert!(!limit_matters(8_999, &s));
+        assert!(limit_matters(9_000, &s));
+        assert!(limit_matters(25_000, &s));
+    }
 
     #[test]
     fn fires_from_ninety_percent_of_the_zones_own_quota() {
