@@ -4,9 +4,14 @@ Uses the system chromedriver only (SE_OFFLINE=true: Selenium Manager never
 downloads a driver or a browser). Every check raises on failure.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import os
+import struct
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -18,7 +23,9 @@ from selenium.webdriver.support.ui import WebDriverWait
 BASE = os.environ["ZW_BASE"]
 OUT = os.environ["ZW_OUT"]
 PORTAL_TOKEN = os.environ["ZW_PORTAL_TOKEN"]
-STAFF_TOKEN = os.environ["ZW_STAFF_TOKEN"]
+STAFF_EMAIL = os.environ["ZW_STAFF_EMAIL"]
+STAFF_TEMPORARY_PASSWORD = os.environ["ZW_STAFF_TEMPORARY_PASSWORD"]
+STAFF_PASSWORD = "Browser-Test-Passw0rd!"
 KEY1 = os.environ["ZW_KEY1"]
 KEY2 = os.environ["ZW_KEY2"]
 
@@ -130,6 +137,51 @@ def sign_in(driver, token):
         print(f"       at {driver.current_url}: {driver.find_element(By.TAG_NAME, 'body').text[:300]!r}")
 
 
+def totp(secret):
+    """RFC 6238 (SHA-1, 6 digits, 30 s), as an authenticator app computes it.
+
+    moto checks the code against its own clock with no tolerance: near the
+    end of a 30 s step, wait for the next one."""
+    if time.time() % 30 >= 27:
+        time.sleep(4)
+    key = base64.b32decode(secret.upper() + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    number = struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{number % 1_000_000:06d}"
+
+
+def submit(driver, form_action):
+    driver.find_element(By.CSS_SELECTOR, f"form[action='{form_action}'] button[type=submit]").click()
+
+
+def staff_sign_in(driver):
+    """The first staff sign-in: temporary password, new password, authenticator."""
+    driver.get(f"{BASE}/portal/login")
+    driver.find_element(By.LINK_TEXT, "sign in with your staff account").click()
+    check(wait_for(driver, lambda d: d.current_url.endswith("/portal/staff/login")), "the staff sign-in page")
+    accessibility(driver, "staff sign-in")
+    driver.find_element(By.ID, "email").send_keys(STAFF_EMAIL)
+    driver.find_element(By.ID, "password").send_keys(STAFF_TEMPORARY_PASSWORD)
+    submit(driver, "/portal/staff/login")
+    check(wait_for(driver, lambda d: d.find_elements(By.ID, "new_password")), "first sign-in asks for a new password")
+    accessibility(driver, "new password")
+    driver.find_element(By.ID, "new_password").send_keys(STAFF_PASSWORD)
+    driver.find_element(By.ID, "confirm_password").send_keys(STAFF_PASSWORD)
+    submit(driver, "/portal/staff/step")
+    check(wait_for(driver, lambda d: d.find_elements(By.ID, "mfa-secret")), "then the authenticator set-up")
+    accessibility(driver, "authenticator set-up")
+    secret = driver.find_element(By.ID, "mfa-secret").text.strip()
+    uri = driver.find_element(By.ID, "mfa-uri").text
+    check(uri.startswith("otpauth://totp/") and f"secret={secret}" in uri, "an otpauth:// key URI with the secret")
+    driver.find_element(By.ID, "code").send_keys(totp(secret))
+    submit(driver, "/portal/staff/step")
+    arrived = wait_for(driver, lambda d: d.current_url.endswith("/portal") and d.find_elements(By.TAG_NAME, "h1"))
+    check(arrived, "signed in as staff with a password and an authenticator code")
+    if not arrived:
+        print(f"       at {driver.current_url}: {driver.find_element(By.TAG_NAME, 'body').text[:300]!r}")
+
+
 def wait_for(driver, condition, seconds=10):
     """A click on a submit button returns before the next page has loaded."""
     try:
@@ -203,8 +255,9 @@ def run(driver):
     print("staff view")
     driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
     check(wait_for(driver, lambda d: d.current_url.endswith("/portal/login")), "signed out")
-    sign_in(driver, STAFF_TOKEN)
+    staff_sign_in(driver)
     check(driver.find_element(By.TAG_NAME, "h1").text == "All customers", "staff h1")
+    check(f"Signed in as {STAFF_EMAIL}" in driver.find_element(By.TAG_NAME, "nav").text, "the staff member is named")
     names = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "#customer-table tbody th")]
     check(sorted(names) == ["Acme Corp", "Globex <Labs>", "Initech"], f"every customer listed {names}")
     rows = {th.text: th.find_element(By.XPATH, "..").text for th in driver.find_elements(By.CSS_SELECTOR, "#customer-table tbody th")}
@@ -213,7 +266,38 @@ def run(driver):
     check("1 of 2" in rows.get("Acme Corp", ""), "Acme: one of two keys active")
     check(KEY1 not in driver.page_source, "no key in the staff view")
     accessibility(driver, "staff view")
+
+    print("staff re-issue a portal token; the audit log names them")
+    driver.find_element(By.LINK_TEXT, "Acme Corp").click()
+    check(wait_for(driver, lambda d: "/portal/customers/" in d.current_url), "the customer's staff page")
+    accessibility(driver, "staff customer page")
+    check("2 of at most 5 keys active" not in driver.page_source and "1 of at most 5 keys active" in driver.page_source,
+          "the active key count and the cap")
+    submit(driver, "/portal/staff/portal-token/reissue")
+    check(wait_for(driver, lambda d: d.find_elements(By.ID, "new-secret")), "the new portal token, shown once")
+    new_token = driver.find_element(By.ID, "new-secret").get_attribute("value")
+    check(new_token.startswith("zwp_") and new_token != PORTAL_TOKEN, "a new zwp_ token")
+    accessibility(driver, "new portal token")
+    driver.get(f"{BASE}/portal/audit")
+    accessibility(driver, "audit log")
+    rows = [tr.text for tr in driver.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr")]
+    check(any("portal_token_reissued" in r and STAFF_EMAIL in r and "127.0.0.1" in r for r in rows),
+          "the re-issue is in the audit log under the staff member and their address")
+    check(any("sign_in" in r and STAFF_EMAIL in r for r in rows), "the staff sign-in is in the audit log")
+    check(any("key_revoked" in r and "customer" in r for r in rows), "the customer's revocation is in the audit log")
+    check(new_token not in driver.page_source, "no token in the audit log")
+    driver.get(f"{BASE}/portal")
     screenshot(driver, "portal-staff.png")
+
+    print("the old portal token no longer signs in; the new one does")
+    driver.find_element(By.XPATH, "//button[text()='Sign out']").click()
+    check(wait_for(driver, lambda d: d.current_url.endswith("/portal/staff/login")), "staff signed out")
+    driver.get(f"{BASE}/portal/login")
+    driver.find_element(By.ID, "token").send_keys(PORTAL_TOKEN)
+    submit(driver, "/portal/login")
+    check(wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "p.error")), "the old token is refused")
+    sign_in(driver, new_token)
+    check(driver.find_element(By.TAG_NAME, "h1").text == "Acme Corp", "the new token signs in")
 
 
 if __name__ == "__main__":
