@@ -33,10 +33,6 @@ fn vendor_env(moto: &str, kp: &KeyPair) -> Vec<(String, String)> {
         .collect();
     v.push(("ZW_VENDOR_TABLE".into(), VENDOR_TABLE.into()));
     v.push(("ZW_VENDOR_SIGNING_KEY".into(), kp.to_base64()));
-    v.push((
-        "ZW_VENDOR_STAFF_TOKEN".into(),
-        "staff-egress-test-token".into(),
-    ));
     v
 }
 
