@@ -29,6 +29,7 @@ mod error;
 pub mod fault_proxy;
 pub mod ip_ranges;
 mod moto;
+pub mod moto_ec2;
 pub mod seed;
 pub mod tls_lab;
 pub mod tls_world;

@@ -85,7 +85,11 @@ impl MotoEc2 {
         let xml = self
             .call(
                 "CreateSubnet",
-                &[("VpcId", vpc), ("CidrBlock", cidr), ("AvailabilityZone", zone)],
+                &[
+                    ("VpcId", vpc),
+                    ("CidrBlock", cidr),
+                    ("AvailabilityZone", zone),
+                ],
             )
             .await?;
         self.field(&xml, "CreateSubnet", "subnetId")

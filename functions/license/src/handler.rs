@@ -195,7 +195,7 @@ pub(crate) async fn answer_cloudformation(
             tokio::time::sleep(std::time::Duration::from_millis(500 * attempt)).await;
         }
         match client
-            .put(url)
+            .put(url.as_url().clone())
             .header("content-type", "")
             .body(body.clone())
             .send()
