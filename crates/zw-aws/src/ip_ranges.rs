@@ -15,7 +15,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use zw_core::model::dns::AwsIpPrefix;
@@ -52,7 +52,11 @@ struct Cached {
 pub struct IpRanges {
     url: OutboundUrl,
     ttl: Duration,
-    http: reqwest::Client,
+    timeout: Duration,
+    /// Built on the first download, not in `new`: building it loads the
+    /// system's root certificates (milliseconds of init time), and most
+    /// invocations never download because no record points into AWS.
+    http: Arc<OnceLock<reqwest::Client>>,
     /// Held across a download, so concurrent callers wait for one download
     /// instead of starting their own.
     cache: Arc<Mutex<HashMap<String, Cached>>>,
@@ -86,31 +90,11 @@ impl IpRanges {
                 format!("the ip-ranges.json URL `{}` {why}", why.shown(&raw)),
             )
         })?;
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .read_timeout(timeout)
-            .timeout(TOTAL_TIMEOUT.max(timeout))
-            // AWS serves the file itself; a redirect is an answer to report,
-            // not an invitation to fetch from somewhere else.
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy variable left in the environment must not see (or
-            // answer for) the download.
-            .no_proxy()
-            .https_only(!url.is_plain_http_to_loopback())
-            .user_agent(concat!("zonewarden/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                PortError::new(
-                    SERVICE,
-                    OPERATION,
-                    ErrorKind::Other,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-            })?;
         Ok(Self {
             url,
             ttl,
-            http,
+            timeout,
+            http: Arc::default(),
             cache: Arc::default(),
             now: Arc::new(Instant::now),
         })
@@ -163,10 +147,41 @@ impl IpRanges {
         Ok(prefixes)
     }
 
+    fn client(&self) -> Result<&reqwest::Client, PortError> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let timeout = self.timeout;
+        let url = &self.url;
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .read_timeout(timeout)
+            .timeout(TOTAL_TIMEOUT.max(timeout))
+            // AWS serves the file itself; a redirect is an answer to report,
+            // not an invitation to fetch from somewhere else.
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy variable left in the environment must not see (or
+            // answer for) the download.
+            .no_proxy()
+            .https_only(!url.is_plain_http_to_loopback())
+            .user_agent(concat!("zonewarden/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| {
+                PortError::new(
+                    SERVICE,
+                    OPERATION,
+                    ErrorKind::Other,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?;
+        // A concurrent first call may have won the race; either client will do.
+        Ok(self.http.get_or_init(|| http))
+    }
+
     async fn download(&self) -> Result<Vec<u8>, PortError> {
         let url = self.url.as_str();
         let mut response = self
-            .http
+            .client()?
             .get(self.url.as_url().clone())
             .send()
             .await
