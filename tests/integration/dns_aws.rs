@@ -1,4 +1,4 @@
-//! The DNS family's AWS adapters against moto: S3 `HeadBucket`, the
+//! The DNS family's AWS adapters against moto: S3 `GetBucketLocation`, the
 //! account's endpoints, `ip-ranges.json` from a local HTTP server, the SSM
 //! expectations document and the chunked inventory cache.
 //!
@@ -80,7 +80,7 @@ async fn buckets_that_exist_and_buckets_that_do_not() {
         "404: the name is free for anyone to claim"
     );
     assert_eq!(
-        calls.calls().get("s3:HeadBucket"),
+        calls.calls().get("s3:GetBucketLocation"),
         Some(&2),
         "{:?}",
         calls.calls()

@@ -236,12 +236,62 @@ fn sample(name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("sample")).expect("JSON")
 }
 
+/// Puts the finding the sample events name into the table as a scan would
+/// have left it.
+async fn store_finding(env: &Env, state: &str, version: u64) {
+    use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+    let opened = sample("opened");
+    let d = &opened["detail"];
+    env.ddb()
+        .put_item()
+        .table_name(crate::support::TABLE)
+        .item("pk", S("FINDING".into()))
+        .item(
+            "sk",
+            S(format!(
+                "{}#{}",
+                d["code"].as_str().expect("code"),
+                d["resource"]["id"].as_str().expect("id")
+            )),
+        )
+        .item("state", S(state.into()))
+        .item(
+            "severity",
+            S(d["severity"].as_str().expect("severity").into()),
+        )
+        .item("version", N(version.to_string()))
+        .send()
+        .await
+        .expect("put finding");
+}
+
 /// The Security Hub route: the function imports the sample events into
 /// moto's Security Hub (BatchImportFindings), and GetFindings shows the one
-/// finding opened, then archived and resolved.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn finding_events_become_security_hub_findings_and_resolve_there() {
-    use import_security_hub::handler::{Deps, handle};
+/// finding opened, then archived and resolved. Events the table does not
+/// back up (forged, or stale) change nothing there.
+#[test]
+fn finding_events_become_security_hub_findings_and_resolve_there() {
+    // A thread of its own with an 8 MiB stack: the Security Hub SDK's
+    // `Resource` deserializer alone takes most of a test thread's 2 MiB in a
+    // debug build.
+    std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(8 << 20)
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(security_hub_route())
+        })
+        .expect("thread")
+        .join()
+        .expect("the Security Hub route test");
+}
+
+async fn security_hub_route() {
+    use import_security_hub::handler::{Deps, FindingTable, handle};
     use lambda_runtime::{Context, LambdaEvent};
     let env = Env::new().await;
     let hub = aws_sdk_securityhub::Client::new(&env.sdk);
@@ -250,7 +300,42 @@ async fn finding_events_become_security_hub_findings_and_resolve_there() {
         client: hub.clone(),
         partition: "aws".into(),
         docs_base_url: Some("https://docs.example.com/zonewarden".into()),
+        table: FindingTable {
+            client: env.ddb(),
+            name: crate::support::TABLE.into(),
+        },
     };
+    let opened_version = sample("opened")["detail"]["version"]
+        .as_u64()
+        .expect("version");
+    let resolved_version = sample("resolved")["detail"]["version"]
+        .as_u64()
+        .expect("version");
+
+    // Not in our table at all: nothing imported.
+    let unknown = handle(
+        &deps,
+        LambdaEvent::new(sample("opened"), Context::default()),
+    )
+    .await
+    .expect("handled");
+    assert!(
+        unknown
+            .skipped
+            .as_deref()
+            .is_some_and(|w| w.contains("no finding")),
+        "{unknown:?}"
+    );
+    assert!(
+        hub.get_findings()
+            .send()
+            .await
+            .expect("get")
+            .findings()
+            .is_empty()
+    );
+
+    store_finding(&env, "open", opened_version).await;
     let opened = handle(
         &deps,
         LambdaEvent::new(sample("opened"), Context::default()),
@@ -258,6 +343,7 @@ async fn finding_events_become_security_hub_findings_and_resolve_there() {
     .await
     .expect("imported");
     assert_eq!(opened.record_state, "ACTIVE");
+    assert_eq!(opened.skipped, None);
     let got = hub.get_findings().send().await.expect("get_findings");
     assert_eq!(got.findings().len(), 1, "{:?}", got.findings());
     let f = &got.findings()[0];
@@ -271,12 +357,67 @@ async fn finding_events_become_security_hub_findings_and_resolve_there() {
         Some("AwsCertificateManagerCertificate")
     );
 
+    // A forged "Resolved" while the finding is open (the table says open):
+    // Security Hub's finding stays active.
+    let forged = handle(
+        &deps,
+        LambdaEvent::new(sample("resolved"), Context::default()),
+    )
+    .await
+    .expect("handled");
+    assert!(forged.skipped.is_some(), "{forged:?}");
+    let got = hub.get_findings().send().await.expect("get");
+    let f = &got.findings()[0];
+    assert_eq!(
+        f.record_state().map(|s| s.as_str()),
+        Some("ACTIVE"),
+        "unchanged"
+    );
+    // The same claim at the version the table holds, but another state.
+    store_finding(&env, "open", resolved_version).await;
+    let forged = handle(
+        &deps,
+        LambdaEvent::new(sample("resolved"), Context::default()),
+    )
+    .await
+    .expect("handled");
+    assert!(
+        forged
+            .skipped
+            .as_deref()
+            .is_some_and(|w| w.contains("table says open")),
+        "{forged:?}"
+    );
+    let got = hub.get_findings().send().await.expect("get");
+    let f = &got.findings()[0];
+    assert_eq!(
+        f.record_state().map(|s| s.as_str()),
+        Some("ACTIVE"),
+        "unchanged"
+    );
+    // A severity the table does not hold.
+    let mut downgraded = sample("opened");
+    downgraded["detail"]["severity"] = "low".into();
+    let skipped = handle(&deps, LambdaEvent::new(downgraded, Context::default()))
+        .await
+        .expect("handled");
+    assert!(
+        skipped
+            .skipped
+            .as_deref()
+            .is_some_and(|w| w.contains("severity")),
+        "{skipped:?}"
+    );
+
+    // The real resolve: the table says resolved.
+    store_finding(&env, "resolved", resolved_version).await;
     let resolved = handle(
         &deps,
         LambdaEvent::new(sample("resolved"), Context::default()),
     )
     .await
     .expect("imported");
+    assert_eq!(resolved.skipped, None);
     assert_eq!(resolved.id, opened.id, "the same finding, updated");
     let got = hub.get_findings().send().await.expect("get_findings");
     assert_eq!(got.findings().len(), 1, "updated, not duplicated");
@@ -286,6 +427,17 @@ async fn finding_events_become_security_hub_findings_and_resolve_there() {
         f.workflow().and_then(|w| w.status()).map(|s| s.as_str()),
         Some("RESOLVED")
     );
+    // The old "Opened" replayed (or delivered late) does not reopen it.
+    let stale = handle(
+        &deps,
+        LambdaEvent::new(sample("opened"), Context::default()),
+    )
+    .await
+    .expect("handled");
+    assert!(stale.skipped.is_some(), "{stale:?}");
+    let got = hub.get_findings().send().await.expect("get");
+    let f = &got.findings()[0];
+    assert_eq!(f.record_state().map(|s| s.as_str()), Some("ARCHIVED"));
 
     // Anything but a zonewarden finding event is refused, and nothing imported.
     let mut foreign = sample("opened");

@@ -786,3 +786,552 @@ fn the_webhook_route_exists_only_where_api_destinations_do() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// Writes scoped to partitions: every write action a role has on the findings
+// table names the partitions it may touch (`dynamodb:LeadingKeys`).
+// ---------------------------------------------------------------------------
+
+/// The table's write actions (TransactWriteItems is authorised per contained
+/// action, but a role that names it must scope it like the others).
+const TABLE_WRITES: [&str; 5] = [
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:TransactWriteItems",
+];
+
+/// `StringLike` as IAM matches it: `*` any run of characters, `?` one.
+pub(crate) fn string_like(pattern: &str, value: &str) -> bool {
+    let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
+    // Classic wildcard match with backtracking on the last `*`.
+    let (mut i, mut j, mut star, mut mark) = (0, 0, None, 0);
+    while j < v.len() {
+        if i < p.len() && (p[i] == '?' || p[i] == v[j]) {
+            i += 1;
+            j += 1;
+        } else if i < p.len() && p[i] == '*' {
+            star = Some(i);
+            mark = j;
+            i += 1;
+        } else if let Some(s) = star {
+            i = s + 1;
+            mark += 1;
+            j = mark;
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
+}
+
+fn as_strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Sequence(items) => items
+            .iter()
+            .map(|i| i.as_str().expect("a string").to_owned())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Role -> table write action -> the `LeadingKeys` patterns it is allowed
+/// on, read from every role of the template. Panics, naming the statement,
+/// on a write that has no partition condition.
+pub(crate) fn table_write_partitions() -> BTreeMap<String, BTreeMap<String, Vec<String>>> {
+    let t = template();
+    let mut out: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for (name, r) in t["Resources"].as_mapping().expect("resources") {
+        let name = name.as_str().expect("name");
+        let policies = match r["Type"].as_str() {
+            Some("AWS::IAM::Role") => r["Properties"]["Policies"]
+                .as_sequence()
+                .map(|p| {
+                    p.iter()
+                        // A conditional policy: `!If [cond, policy, NoValue]`.
+                        .map(|p| match intrinsic(p) {
+                            Some((f, arg)) if f == "If" => &arg[1],
+                            _ => p,
+                        })
+                        .map(|p| &p["PolicyDocument"])
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default(),
+            Some("AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy") => {
+                vec![&r["Properties"]["PolicyDocument"]]
+            }
+            _ => continue,
+        };
+        for doc in policies {
+            for statement in doc["Statement"].as_sequence().expect("statements") {
+                let sid = statement["Sid"].as_str().unwrap_or("(no Sid)");
+                let actions = as_strings(&statement["Action"]);
+                for a in &actions {
+                    let a_lower = a.to_ascii_lowercase();
+                    assert!(
+                        a_lower == "dynamodb:getitem"
+                            || a_lower == "dynamodb:query"
+                            || !(a_lower.starts_with("dynamodb:") && a.contains('*')) && a != "*",
+                        "{name}/{sid}: wildcard action {a} can write the table"
+                    );
+                }
+                let writes: Vec<&String> = actions
+                    .iter()
+                    .filter(|a| TABLE_WRITES.contains(&a.as_str()))
+                    .collect();
+                if writes.is_empty() {
+                    continue;
+                }
+                assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{name}/{sid}");
+                assert!(
+                    statement["NotResource"].is_null() && statement["NotAction"].is_null(),
+                    "{name}/{sid}"
+                );
+                let condition = &statement["Condition"];
+                let keys = ["ForAllValues:StringLike", "ForAllValues:StringEquals"]
+                    .iter()
+                    .map(|op| as_strings(&condition[*op]["dynamodb:LeadingKeys"]))
+                    .find(|k| !k.is_empty())
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "{name}/{sid}: {writes:?} on the table without a \
+                             ForAllValues dynamodb:LeadingKeys condition"
+                        )
+                    });
+                let equals =
+                    !as_strings(&condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"])
+                        .is_empty();
+                for k in &keys {
+                    assert!(
+                        !(equals && k.contains(['*', '?'])),
+                        "{name}/{sid}: StringEquals does not expand {k}"
+                    );
+                    assert!(
+                        *k != "*" && !k.is_empty(),
+                        "{name}/{sid}: {k} is no partition"
+                    );
+                }
+                for a in writes {
+                    out.entry(name.to_owned())
+                        .or_default()
+                        .entry(a.clone())
+                        .or_default()
+                        .extend(keys.iter().cloned());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A role may `action` an item whose partition key is `pk`.
+pub(crate) fn may_write(
+    roles: &BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    role: &str,
+    action: &str,
+    pk: &str,
+) -> bool {
+    roles
+        .get(role)
+        .and_then(|actions| actions.get(action))
+        .is_some_and(|patterns| patterns.iter().any(|p| string_like(p, pk)))
+}
+
+#[test]
+fn string_like_matches_as_iam_does() {
+    for (p, v, want) in [
+        ("HISTORY#*", "HISTORY#2026-12-03", true),
+        ("HISTORY#*", "HISTORY#", true),
+        ("HISTORY#*", "HISTORYX", false),
+        ("ACCOUNT#*#FINDING", "ACCOUNT#111122223333#FINDING", true),
+        ("ACCOUNT#*#FINDING", "ACCOUNT#111122223333#FINDINGS", false),
+        ("ACCOUNT#*#FINDING", "ACCOUNT#1#HISTORY#x#FINDING", true),
+        ("FINDING", "FINDING", true),
+        ("FINDING", "FINDING#x", false),
+        ("?#*", "A#", true),
+    ] {
+        assert_eq!(string_like(p, v), want, "{p} ~ {v}");
+    }
+}
+
+/// Every write a role has on the table is scoped to partitions, and the
+/// partitions are the ones `docs/template.md` lists: only the license
+/// function writes the license and its audit trail, no scanner can delete or
+/// batch-rewrite findings or history, only the summarizing function deletes
+/// (an account's status, nothing else).
+#[test]
+fn every_table_write_is_scoped_to_the_partitions_its_role_owns() {
+    let roles = table_write_partitions();
+    for role in [
+        "ScanCertificatesRole",
+        "ScanDnsRole",
+        "ScanHealthRole",
+        "ScanEndpointsRole",
+        "ScanAccountRole",
+        "RunOrganizationRole",
+        "LicenseRole",
+    ] {
+        assert!(
+            roles.contains_key(role),
+            "{role} writes the table: {roles:?}"
+        );
+    }
+    let day = "2026-12-03";
+    let account = "ACCOUNT#111122223333#";
+    for (role, actions) in &roles {
+        for action in actions.keys() {
+            for pk in ["LICENSE", "LICENSE#SENT"] {
+                assert_eq!(
+                    may_write(&roles, role, action, pk),
+                    role == "LicenseRole" && action == "dynamodb:PutItem",
+                    "{role} {action} {pk}"
+                );
+            }
+            if action != "dynamodb:PutItem" {
+                // Deleting (DeleteItem, or a BatchWriteItem delete) or
+                // rewriting in place: never findings, history or records.
+                for pk in [
+                    "FINDING".to_owned(),
+                    format!("HISTORY#{day}"),
+                    format!("SCAN#{day}"),
+                    format!("{account}FINDING"),
+                    format!("{account}HISTORY#{day}"),
+                    format!("{account}SCAN#{day}"),
+                    "ORG#RUNS".to_owned(),
+                ] {
+                    assert!(
+                        !may_write(&roles, role, action, &pk),
+                        "{role} {action} {pk}"
+                    );
+                }
+            }
+            if action == "dynamodb:DeleteItem" {
+                assert_eq!(role, "RunOrganizationRole");
+                assert_eq!(actions[action], ["ORG#ACCOUNTS"]);
+            }
+        }
+        // Single mode never writes an account's partitions, organization
+        // mode never the single-mode ones.
+        let single = role.starts_with("Scan") && role != "ScanAccountRole";
+        for (action, patterns) in actions {
+            for p in patterns {
+                if single {
+                    assert!(!p.starts_with("ACCOUNT#"), "{role} {action} {p}");
+                }
+                if role == "ScanAccountRole" {
+                    assert!(
+                        p.starts_with("ACCOUNT#*#") || p.starts_with("ORG#ACCOUNTS"),
+                        "{role} {action} {p}"
+                    );
+                }
+            }
+        }
+    }
+    // docs/template.md lists the same role -> partitions.
+    let docs = repo_file("docs/template.md");
+    let section = docs
+        .split("### What each role may write")
+        .nth(1)
+        .expect("docs/template.md has a section \"What each role may write\"");
+    let mut documented: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for line in section
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+    {
+        let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+        if cells.len() != 3 || cells[0] == "role" || cells[0].starts_with("---") {
+            continue;
+        }
+        let patterns: Vec<String> = cells[2]
+            .split(',')
+            .map(|p| p.trim().trim_matches('`').to_owned())
+            .collect();
+        for action in cells[1].split(',') {
+            documented
+                .entry(cells[0].trim_matches('`').to_owned())
+                .or_default()
+                .insert(
+                    format!("dynamodb:{}", action.trim().trim_matches('`')),
+                    patterns.clone(),
+                );
+        }
+    }
+    let mut actual = roles.clone();
+    for actions in actual.values_mut() {
+        for patterns in actions.values_mut() {
+            patterns.sort();
+            patterns.dedup();
+        }
+    }
+    for actions in documented.values_mut() {
+        for patterns in actions.values_mut() {
+            patterns.sort();
+        }
+    }
+    assert_eq!(documented, actual, "docs/template.md vs template.yaml");
+}
+
+/// Every `Action` string anywhere in a YAML document (policies inline, in
+/// `!If`s, in managed policies).
+fn actions_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Mapping(m) => {
+            for (k, child) in m {
+                if matches!(k.as_str(), Some("Action" | "NotAction")) {
+                    out.extend(as_strings(child));
+                }
+                actions_in(child, out);
+            }
+        }
+        Value::Sequence(items) => items.iter().for_each(|i| actions_in(i, out)),
+        Value::Tagged(t) => actions_in(&t.value, out),
+        _ => {}
+    }
+}
+
+/// No role of ours may list object keys (or read objects): the bucket check
+/// of the DNS family asks `GetBucketLocation`, which tells 404 from 403 and
+/// reveals a region, nothing else.
+#[test]
+fn no_role_can_list_or_read_objects() {
+    let mut checked = 0;
+    for file in [
+        "template.yaml",
+        "infra/org/member-role.yaml",
+        "infra/vendor-portal/template.yaml",
+    ] {
+        let doc: Value = serde_norway::from_str(&repo_file(file)).expect("YAML");
+        let mut actions = Vec::new();
+        actions_in(&doc, &mut actions);
+        assert!(!actions.is_empty(), "{file}");
+        for a in &actions {
+            checked += 1;
+            let a = a.to_ascii_lowercase();
+            assert!(
+                !(a == "*"
+                    || a == "s3:*"
+                    || a.starts_with("s3:list")
+                    || a.starts_with("s3:getobject")
+                    || (a.starts_with("s3:") && a.contains('*'))),
+                "{file}: {a} lists or reads object-level data"
+            );
+        }
+    }
+    let template = repo_file("template.yaml");
+    let member = repo_file("infra/org/member-role.yaml");
+    for text in [&template, &member] {
+        assert!(
+            text.contains("s3:GetBucketLocation"),
+            "the bucket check stays possible"
+        );
+    }
+    assert!(checked > 50, "{checked}");
+}
+
+/// What the code writes agrees with what the roles allow: each function's
+/// families scan the demo estate in moto (which enforces no IAM) into an
+/// empty table, and every item left behind is in a partition that
+/// function's role may write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scans_write_only_the_partitions_their_role_allows() {
+    use crate::support::{Env, SharedBuf, all_items, attr, config};
+    use zw_app::FamilyKind;
+    let roles = table_write_partitions();
+    for (kind, role) in [
+        (FamilyKind::Certificates, "ScanCertificatesRole"),
+        (FamilyKind::Dns, "ScanDnsRole"),
+        (FamilyKind::Health, "ScanHealthRole"),
+        (FamilyKind::Endpoints, "ScanEndpointsRole"),
+    ] {
+        let (mut env, _estate) = Env::with_demo_estate().await;
+        // Nothing answers these: the scans record their errors, which is
+        // enough to exercise every write path.
+        env.config = config(&[
+            ("ZW_DNS_ROOT_HINTS", "127.0.0.1:9"),
+            ("ZW_DNS_TIMEOUT_MS", "100"),
+            ("ZW_TLS_TIMEOUT_MS", "300"),
+            ("ZW_AWS_IP_RANGES_URL", "http://127.0.0.1:9/ip-ranges.json"),
+        ]);
+        if kind == FamilyKind::Health {
+            use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+            aws_sdk_route53::Client::new(&env.sdk)
+                .create_health_check()
+                .caller_reference("partitions")
+                .health_check_config(
+                    HealthCheckConfig::builder()
+                        .r#type(HealthCheckType::Https)
+                        .fully_qualified_domain_name("www.example.com")
+                        .port(443)
+                        .build()
+                        .expect("config"),
+                )
+                .send()
+                .await
+                .expect("health check");
+        }
+        let deps = zw_lambda::Deps::with_sdk(
+            env.config.clone(),
+            &env.sdk,
+            &[kind],
+            zw_aws::metrics::EmfSink::to_writer(Box::new(SharedBuf::default())),
+        )
+        .expect("deps");
+        // Twice: the second scan finds what the first left (cursors,
+        // caches, open findings) and updates it.
+        for i in 0..2 {
+            let _ = zw_lambda::scan(
+                &deps,
+                format!("partitions-{i}"),
+                "manual".into(),
+                Default::default(),
+                None,
+                None,
+            )
+            .await;
+        }
+        let items = all_items(&env.ddb()).await;
+        let pks: std::collections::BTreeSet<&str> = items.iter().map(|i| attr(i, "pk")).collect();
+        // What each family must have written, so that the check below
+        // covers its write paths.
+        let expected: &[&str] = match kind {
+            FamilyKind::Certificates => &["SCAN#", "FINDING", "HISTORY#", "BUDGET#"],
+            FamilyKind::Dns => &["SCAN#", "FINDING", "HISTORY#", "INVENTORY#", "BUDGET#"],
+            FamilyKind::Health => &["SCAN#", "HEALTH", "BUDGET#"],
+            FamilyKind::Endpoints => &["SCAN#", "FINDING", "HISTORY#", "BUDGET#"],
+        };
+        for prefix in expected {
+            assert!(
+                pks.iter().any(|p| p.starts_with(prefix)),
+                "{role}: no {prefix} item written: {pks:?}"
+            );
+        }
+        for pk in &pks {
+            assert!(
+                [
+                    "dynamodb:PutItem",
+                    "dynamodb:BatchWriteItem",
+                    "dynamodb:UpdateItem"
+                ]
+                .iter()
+                .any(|a| may_write(&roles, role, a, pk)),
+                "{role} wrote {pk}, which its role may not write"
+            );
+        }
+    }
+}
+
+/// `!GetAtt X.Arn` (either spelling, possibly inside `!If`) -> X.
+fn get_att_names(v: &Value, out: &mut Vec<String>) {
+    if let Some((f, arg)) = intrinsic(v) {
+        match f.as_str() {
+            "GetAtt" => {
+                let target = match arg {
+                    Value::String(s) => s.split('.').next().unwrap_or_default().to_owned(),
+                    Value::Sequence(parts) => parts[0].as_str().unwrap_or_default().to_owned(),
+                    _ => String::new(),
+                };
+                out.push(target);
+            }
+            _ => get_att_names(arg, out),
+        }
+        return;
+    }
+    match v {
+        Value::Sequence(items) => items.iter().for_each(|i| get_att_names(i, out)),
+        Value::Mapping(m) => m.values().for_each(|i| get_att_names(i, out)),
+        _ => {}
+    }
+}
+
+/// Finding events go to the stack's own bus, whose policy denies
+/// `events:PutEvents` to every principal but exactly the roles that put
+/// finding events; every rule on zonewarden events listens there, and no
+/// role puts on the default bus.
+#[test]
+fn finding_events_go_to_a_bus_only_our_functions_can_put_to() {
+    let t = template();
+    let resources = t["Resources"].as_mapping().expect("resources");
+    let bus = &t["Resources"]["FindingsBus"];
+    assert_eq!(bus["Type"].as_str(), Some("AWS::Events::EventBus"));
+    let statements = bus["Properties"]["Policy"]["Statement"]
+        .as_sequence()
+        .expect("the bus has a policy");
+    let deny = statements
+        .iter()
+        .find(|s| s["Effect"].as_str() == Some("Deny"))
+        .expect("a Deny statement");
+    assert_eq!(deny["Principal"].as_str(), Some("*"));
+    assert_eq!(as_strings(&deny["Action"]), ["events:PutEvents"]);
+    let mut allowed = Vec::new();
+    get_att_names(
+        &deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"],
+        &mut allowed,
+    );
+    allowed.sort();
+    // The roles that put events, as their own policies say.
+    let mut putters = Vec::new();
+    for (name, r) in resources {
+        let name = name.as_str().expect("name");
+        if r["Type"].as_str() != Some("AWS::IAM::Role") {
+            continue;
+        }
+        let mut actions = Vec::new();
+        actions_in(&r["Properties"]["Policies"], &mut actions);
+        if actions.iter().any(|a| a == "events:PutEvents") {
+            let text = format!("{:?}", r["Properties"]["Policies"]);
+            assert!(
+                text.contains("event-bus/zonewarden-${AWS::StackName}")
+                    && !text.contains("event-bus/default"),
+                "{name} puts events on the findings bus only: {text}"
+            );
+            putters.push(name.to_owned());
+        }
+    }
+    putters.sort();
+    assert_eq!(
+        allowed, putters,
+        "the bus lets exactly the putting roles in"
+    );
+    assert!(putters.len() >= 5, "{putters:?}");
+    // Functions that send events name the bus; every rule on zonewarden
+    // events (plain rules and SAM's EventBridgeRule events) listens on it.
+    let mut rules = 0;
+    for (name, r) in resources {
+        let name = name.as_str().expect("name");
+        let props = &r["Properties"];
+        if r["Type"].as_str() == Some("AWS::Serverless::Function")
+            && !props["Environment"]["Variables"]["ZW_NOTIFY"].is_null()
+        {
+            let bus_env = format!(
+                "{:?}",
+                props["Environment"]["Variables"]["ZW_EVENT_BUS_NAME"]
+            );
+            assert!(
+                bus_env.contains("FindingsBus"),
+                "{name}: ZW_EVENT_BUS_NAME is {bus_env}, not the findings bus"
+            );
+        }
+        let mut patterns = vec![(props["EventPattern"].clone(), props["EventBusName"].clone())];
+        if let Some(events) = props["Events"].as_mapping() {
+            for e in events.values() {
+                patterns.push((
+                    e["Properties"]["Pattern"].clone(),
+                    e["Properties"]["EventBusName"].clone(),
+                ));
+            }
+        }
+        for (pattern, bus_name) in patterns {
+            if format!("{:?}", pattern["source"]).contains("\"zonewarden\"") {
+                rules += 1;
+                assert!(
+                    format!("{bus_name:?}").contains("FindingsBus"),
+                    "{name}: a rule on zonewarden events listens on {bus_name:?}"
+                );
+            }
+        }
+    }
+    assert!(rules >= 5, "{rules}");
+}

@@ -13,7 +13,6 @@ use crate::error::classify;
 use crate::ip_ranges::{DEFAULT_HTTP_TIMEOUT, DEFAULT_IP_RANGES_URL, DEFAULT_TTL, IpRanges};
 use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
-use aws_sdk_s3::operation::head_bucket::HeadBucketError;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::stream::{self, StreamExt};
@@ -157,34 +156,32 @@ impl AwsTargetsAdapter {
     }
 }
 
-/// `HeadBucket`, read as "does a bucket of this name exist anywhere":
+/// `GetBucketLocation`, read as "does a bucket of this name exist anywhere".
+/// It needs only `s3:GetBucketLocation`, which reveals a bucket's region and
+/// nothing of its contents (`HeadBucket` is authorised as `s3:ListBucket`,
+/// the permission to list every object key):
 /// - 200: ours (or readable by us): exists;
 /// - 403: someone else's bucket: exists (and cannot be claimed);
 /// - 301/307, or 400 with `x-amz-bucket-region`: exists in another region;
-/// - 404 (`NotFound`, `NoSuchBucket`): does not exist, anyone may create it.
+/// - 404 (`NoSuchBucket`): does not exist, anyone may create it.
 ///
 /// Note that refused credentials also answer 403: a broken setup then makes
 /// every bucket "exist", which errs on the side of no takeover finding.
-pub async fn head_bucket(client: &aws_sdk_s3::Client, bucket: &str) -> Result<bool, PortError> {
-    let err = match client.head_bucket().bucket(bucket).send().await {
+pub async fn bucket_exists(client: &aws_sdk_s3::Client, bucket: &str) -> Result<bool, PortError> {
+    let err = match client.get_bucket_location().bucket(bucket).send().await {
         Ok(_) => return Ok(true),
         Err(err) => err,
     };
-    if let Some(HeadBucketError::NotFound(_)) = err.as_service_error() {
-        return Ok(false);
-    }
     let raw = err.raw_response();
     let status = raw.map(|r| r.status().as_u16());
     let has_region = raw.is_some_and(|r| r.headers().contains_key("x-amz-bucket-region"));
     let code = err.code();
     match (status, code) {
-        (_, Some("NoSuchBucket" | "NotFound")) | (Some(404), _) => Ok(false),
+        (_, Some("NoSuchBucket")) | (Some(404), _) => Ok(false),
         (Some(301 | 307 | 403), _) => Ok(true),
         (Some(400), _) if has_region => Ok(true),
         _ => {
-            let mut e = classify("s3", "HeadBucket", err);
-            // A HEAD answer has no body, hence no error code for `classify`
-            // to go by: the status says what happened.
+            let mut e = classify("s3", "GetBucketLocation", err);
             if e.kind == ErrorKind::Other {
                 e.kind = match status {
                     Some(429 | 503) => ErrorKind::Throttled,
@@ -426,7 +423,7 @@ async fn apigw2_attachments(
 
 impl AwsTargets for AwsTargetsAdapter {
     async fn bucket_exists(&self, bucket: &str) -> Result<bool, PortError> {
-        head_bucket(&self.s3, bucket).await
+        bucket_exists(&self.s3, bucket).await
     }
 
     async fn account_endpoints(&self, regions: &[Region]) -> (AccountEndpoints, Vec<PortError>) {
@@ -806,16 +803,37 @@ pub fn host_name(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_s3::operation::head_bucket::HeadBucketOutput;
-    use aws_sdk_s3::types::error::NotFound;
+    use aws_sdk_s3::operation::get_bucket_location::GetBucketLocationOutput;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
     use aws_smithy_runtime_api::http::{Response, StatusCode};
     use aws_smithy_types::body::SdkBody;
 
+    /// An answer as S3 gives it: errors carry an XML body with their code.
     fn status(code: u16, region_header: bool) -> Response {
+        let body = match code {
+            200..=299 => {
+                r#"<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">eu-west-1</LocationConstraint>"#
+            }
+            404 => {
+                "<Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>"
+            }
+            403 => "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+            301 => {
+                "<Error><Code>PermanentRedirect</Code><Message>use the bucket's endpoint</Message></Error>"
+            }
+            400 => {
+                "<Error><Code>AuthorizationHeaderMalformed</Code><Message>wrong region</Message></Error>"
+            }
+            500 => {
+                "<Error><Code>InternalError</Code><Message>We encountered an internal error</Message></Error>"
+            }
+            _ => {
+                "<Error><Code>SlowDown</Code><Message>Please reduce your request rate</Message></Error>"
+            }
+        };
         let mut r = Response::new(
             StatusCode::try_from(code).expect("status"),
-            SdkBody::empty(),
+            SdkBody::from(body),
         );
         if region_header {
             r.headers_mut().insert("x-amz-bucket-region", "eu-west-1");
@@ -824,14 +842,14 @@ mod tests {
     }
 
     async fn exists_for(code: u16, region_header: bool) -> Result<bool, PortError> {
-        let rule = mock!(aws_sdk_s3::Client::head_bucket)
+        let rule = mock!(aws_sdk_s3::Client::get_bucket_location)
             .then_http_response(move || status(code, region_header));
         let client = mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&rule]);
-        head_bucket(&client, "assets.example.com").await
+        bucket_exists(&client, "assets.example.com").await
     }
 
     #[tokio::test]
-    async fn head_bucket_statuses_say_whether_a_bucket_exists() {
+    async fn bucket_location_statuses_say_whether_a_bucket_exists() {
         assert_eq!(exists_for(200, false).await, Ok(true));
         assert_eq!(
             exists_for(404, false).await,
@@ -848,17 +866,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn head_bucket_modelled_not_found_and_other_failures() {
-        let rule = mock!(aws_sdk_s3::Client::head_bucket)
-            .then_error(|| HeadBucketError::NotFound(NotFound::builder().build()));
-        let client = mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&rule]);
-        assert_eq!(head_bucket(&client, "gone").await, Ok(false));
-
-        let ok = mock!(aws_sdk_s3::Client::head_bucket)
+    async fn bucket_location_outputs_and_other_failures() {
+        let ok = mock!(aws_sdk_s3::Client::get_bucket_location)
             .match_requests(|r| r.bucket() == Some("mine"))
-            .then_output(|| HeadBucketOutput::builder().build());
+            .then_output(|| GetBucketLocationOutput::builder().build());
         let client = mock_client!(aws_sdk_s3, RuleMode::Sequential, &[&ok]);
-        assert_eq!(head_bucket(&client, "mine").await, Ok(true));
+        assert_eq!(bucket_exists(&client, "mine").await, Ok(true));
 
         // 500s are retried by the SDK, then classified; never "missing".
         let e = exists_for(500, false).await.expect_err("a failure");
@@ -867,7 +880,7 @@ mod tests {
         let e = exists_for(503, false).await.expect_err("a failure");
         assert_eq!(e.kind, ErrorKind::Throttled, "{e}");
         assert!(e.message.contains("assets.example.com"), "{e}");
-        assert_eq!((e.service, e.operation), ("s3", "HeadBucket"));
+        assert_eq!((e.service, e.operation), ("s3", "GetBucketLocation"));
     }
 
     #[test]

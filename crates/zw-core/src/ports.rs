@@ -256,8 +256,8 @@ pub trait AttachmentSource: Send + Sync {
 /// The AWS resources DNS records may point at, to tell a live target from a
 /// dangling one (subdomain takeover).
 pub trait AwsTargets: Send + Sync {
-    /// Whether an S3 bucket of this name exists anywhere (`HeadBucket`: 404
-    /// means it does not; 403 means someone else's bucket exists).
+    /// Whether an S3 bucket of this name exists anywhere (`GetBucketLocation`:
+    /// 404 means it does not; 403 means someone else's bucket exists).
     fn bucket_exists(&self, bucket: &str) -> impl Future<Output = Result<bool, PortError>> + Send;
     /// The account's endpoints, each kind listed independently: a kind that
     /// could not be listed is `None` in the result and its error is returned.

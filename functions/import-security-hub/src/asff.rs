@@ -32,6 +32,9 @@ pub struct Detail {
     pub resolved_at: Option<DateTime<Utc>>,
     pub transition: String,
     pub event_key: String,
+    /// The finding's version in our table after this change.
+    #[serde(default)]
+    pub version: Option<u64>,
     #[serde(default)]
     pub docs: Option<String>,
     #[serde(default)]

@@ -1,7 +1,15 @@
 //! One finding event -> one `BatchImportFindings`. A failed import fails the
 //! invocation: Lambda retries it, then keeps it in the dead-letter queue.
+//!
+//! The event is not trusted on its own word: before acting, the finding it
+//! names is read from our table, and the event is imported only when the
+//! table agrees with it (same state, same severity while open, a version the
+//! table has reached). A forged event (anyone allowed `events:PutEvents`
+//! could try), or a stale one delivered after a newer change, is skipped:
+//! Security Hub keeps what our table says.
 
 use crate::asff::{self, Detail, Target};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_securityhub::Client;
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -13,12 +21,24 @@ pub struct Deps {
     pub client: Client,
     pub partition: String,
     pub docs_base_url: Option<String>,
+    pub table: FindingTable,
+}
+
+/// Our findings table, read (one consistent `GetItem`) to check each event
+/// against the state it claims.
+#[derive(Debug, Clone)]
+pub struct FindingTable {
+    pub client: aws_sdk_dynamodb::Client,
+    pub name: String,
 }
 
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct Imported {
     pub id: String,
     pub record_state: String,
+    /// Why nothing was imported: the table does not agree with the event.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +49,8 @@ pub enum ImportError {
     Refused(String),
     #[error("BatchImportFindings failed: {0}")]
     Call(String),
+    #[error("cannot read the finding from the table: {0}")]
+    Table(String),
 }
 
 impl From<ImportError> for Diagnostic {
@@ -37,6 +59,7 @@ impl From<ImportError> for Diagnostic {
             ImportError::Event(_) => "InvalidEvent",
             ImportError::Refused(_) => "FindingRefused",
             ImportError::Call(_) => "ImportFailed",
+            ImportError::Table(_) => "TableReadFailed",
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -87,6 +110,14 @@ pub async fn handle(
         .record_state()
         .map(|s| s.as_str().to_owned())
         .unwrap_or_default();
+    if let Some(why) = disagreement(&deps.table, &detail).await? {
+        tracing::warn!(finding = %id, event_key = %detail.event_key, %why, "event skipped: our table does not agree with it");
+        return Ok(Imported {
+            id,
+            record_state,
+            skipped: Some(why),
+        });
+    }
     let out = deps
         .client
         .batch_import_findings()
@@ -114,5 +145,74 @@ pub async fn handle(
         return Err(ImportError::Refused(why));
     }
     tracing::info!(finding = %id, %record_state, event_key = %detail.event_key, "imported into Security Hub");
-    Ok(Imported { id, record_state })
+    Ok(Imported {
+        id,
+        record_state,
+        skipped: None,
+    })
+}
+
+/// Why the table does not back the event up, or None when it does.
+async fn disagreement(
+    table: &FindingTable,
+    detail: &Detail,
+) -> Result<Option<String>, ImportError> {
+    let Some(version) = detail.version else {
+        return Ok(Some("the event carries no finding version".into()));
+    };
+    // Single mode keeps findings under `FINDING`, organization mode under
+    // the member account's partition (docs/storage.md).
+    let pk = match &detail.account {
+        Some(a) if !a.id.is_empty() && a.id.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("ACCOUNT#{}#FINDING", a.id)
+        }
+        Some(a) => {
+            return Ok(Some(format!(
+                "`{}` is not an account id",
+                a.id.escape_debug()
+            )));
+        }
+        None => "FINDING".to_owned(),
+    };
+    let sk = format!("{}#{}", detail.code, detail.resource.id);
+    let got = table
+        .client
+        .get_item()
+        .table_name(&table.name)
+        .key("pk", AttributeValue::S(pk.clone()))
+        .key("sk", AttributeValue::S(sk.clone()))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(|e| {
+            ImportError::Table(zw_aws::error::classify("dynamodb", "GetItem", e).to_string())
+        })?;
+    let Some(item) = got.item() else {
+        return Ok(Some(format!(
+            "no finding pk={pk} sk={sk} in table {}",
+            table.name
+        )));
+    };
+    let text = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).map(String::as_str);
+    let stored_version = item
+        .get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<u64>().ok());
+    let stored_state = text("state").unwrap_or("?");
+    let stored_severity = text("severity").unwrap_or("?");
+    Ok(match stored_version {
+        Some(v) if v < version => Some(format!(
+            "the event claims version {version}; the table holds version {v}"
+        )),
+        None => Some("the table's finding has no version".into()),
+        Some(v) if stored_state != detail.state => Some(format!(
+            "the event says {}; the table says {stored_state} (version {v})",
+            detail.state
+        )),
+        Some(v) if stored_state == "open" && stored_severity != detail.severity => Some(format!(
+            "the event says severity {}; the table says {stored_severity} (version {v})",
+            detail.severity
+        )),
+        Some(_) => None,
+    })
 }
