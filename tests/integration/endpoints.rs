@@ -269,6 +269,64 @@ async fn every_health_and_tls_problem_of_the_world_is_found() {
     assert!(got.contains(&(at("expired.secure.test", serve), "tls.expired")));
 }
 
+/// Without `ZW_PROBE_ALLOW_CIDRS` the world's records lead only to
+/// loopback: nothing is connected to, and each target is an info finding
+/// naming the record and the address, not a failure of the endpoint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_leading_off_the_internet_are_reported_not_probed() {
+    let env = Env::new().await;
+    let east = env.moto.sdk_config("us-east-1").await;
+    let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
+    let world = tls_world::tls_world(&east, now).await.expect("world");
+    let vars: Vec<(String, String)> = world
+        .vars()
+        .into_iter()
+        .filter(|(k, _)| k != "ZW_PROBE_ALLOW_CIDRS")
+        .collect();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = App::new(config(&vars), &env.sdk, &[FamilyKind::Endpoints]).expect("app");
+    let report = scan(&app, "scope-1").await;
+    assert_eq!(
+        report.scan.counts.get("tls_targets"),
+        Some(&0),
+        "{:?}",
+        report.scan.counts
+    );
+    assert!(
+        report
+            .scan
+            .counts
+            .get("tls_not_probed")
+            .is_some_and(|n| *n > 0),
+        "{:?}",
+        report.scan.counts
+    );
+    let not_probed: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == zw_core::catalogue::FindingCode::TlsEndpointNotProbed)
+        .collect();
+    assert!(!not_probed.is_empty(), "{:#?}", report.findings);
+    for f in &not_probed {
+        assert_eq!(f.severity, zw_core::severity::Severity::Info);
+        assert!(
+            f.message.contains("127.") && f.message.contains("loopback"),
+            "{}",
+            f.message
+        );
+        assert!(f.evidence["record"]["name"].is_string(), "{}", f.evidence);
+    }
+    assert!(
+        report
+            .findings
+            .iter()
+            .all(|f| f.code.id().starts_with("tls.endpoint-not-probed")
+                || !f.code.id().starts_with("tls.")),
+        "no endpoint is blamed for our refusal: {:#?}",
+        report.findings
+    );
+}
+
 fn app_all(env: &Env, world: &TlsWorld) -> App {
     let mut vars = world.vars();
     vars.push(("ZW_DNS_TIMEOUT_MS".into(), "300".into()));

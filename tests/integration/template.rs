@@ -1335,3 +1335,40 @@ fn finding_events_go_to_a_bus_only_our_functions_can_put_to() {
     }
     assert!(rules >= 5, "{rules}");
 }
+
+/// `ProbeAllowCidrs` deploys exactly what the code accepts, and reaches
+/// every function that probes.
+#[test]
+fn probe_allow_cidrs_deploy_what_the_code_accepts() {
+    let p = pattern("ProbeAllowCidrs");
+    for ok in [
+        "",
+        "10.0.0.0/8",
+        "10.0.0.0/8,fd00::/8",
+        "127.0.0.0/8, 192.168.0.0/16",
+    ] {
+        assert!(p.is_match(ok), "{ok}");
+        let vars = [("AWS_REGION", "eu-west-1"), ("ZW_PROBE_ALLOW_CIDRS", ok)];
+        assert!(zw_core::Config::from_vars(vars).is_ok(), "{ok}");
+    }
+    for bad in [
+        "10.0.0.0",
+        "everything",
+        "10.0.0.0/8;fd00::/8",
+        "10.0.0.0/8,",
+    ] {
+        assert!(!p.is_match(bad), "{bad}");
+    }
+    let t = template();
+    for f in [
+        "ScanCertificatesFunction",
+        "ScanDnsFunction",
+        "ScanHealthFunction",
+        "ScanEndpointsFunction",
+        "ScanAccountFunction",
+    ] {
+        let v =
+            &t["Resources"][f]["Properties"]["Environment"]["Variables"]["ZW_PROBE_ALLOW_CIDRS"];
+        assert!(format!("{v:?}").contains("ProbeAllowCidrs"), "{f}: {v:?}");
+    }
+}

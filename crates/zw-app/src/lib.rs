@@ -69,6 +69,7 @@ fn probe_settings(config: &Config) -> ProbeSettings {
         nameserver_addresses: dns.nameserver_addresses.clone(),
         timeout: Duration::from_millis(u64::from(dns.timeout_ms)),
         qps_per_server: dns.qps_per_server,
+        scope: dns.probe_scope.clone(),
         ..ProbeSettings::default()
     }
 }

@@ -124,6 +124,7 @@ pub enum FindingCode {
     DnsDelegationPartial,
     DnsZoneNotDelegated,
     DnsNameserverUnreachable,
+    DnsNameserverNotProbed,
     DnsRecordDrift,
     DnsRecordMissing,
     DnsSoaSerialMismatch,
@@ -147,6 +148,7 @@ pub enum FindingCode {
     TlsHostnameMismatch,
     TlsUntrustedChain,
     TlsHandshakeFailed,
+    TlsEndpointNotProbed,
     TlsNotAcmCertificate,
     TlsNameNotCovered,
     CertSanNotInDns,
@@ -166,7 +168,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 47] = [
+    pub const ALL: [FindingCode; 49] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -184,6 +186,7 @@ impl FindingCode {
         Self::DnsDelegationPartial,
         Self::DnsZoneNotDelegated,
         Self::DnsNameserverUnreachable,
+        Self::DnsNameserverNotProbed,
         Self::DnsRecordDrift,
         Self::DnsRecordMissing,
         Self::DnsSoaSerialMismatch,
@@ -207,6 +210,7 @@ impl FindingCode {
         Self::TlsHostnameMismatch,
         Self::TlsUntrustedChain,
         Self::TlsHandshakeFailed,
+        Self::TlsEndpointNotProbed,
         Self::TlsNotAcmCertificate,
         Self::TlsNameNotCovered,
         Self::CertSanNotInDns,
@@ -235,6 +239,7 @@ impl FindingCode {
             Self::DnsDelegationPartial => "dns.delegation-partial",
             Self::DnsZoneNotDelegated => "dns.zone-not-delegated",
             Self::DnsNameserverUnreachable => "dns.nameserver-unreachable",
+            Self::DnsNameserverNotProbed => "dns.nameserver-not-probed",
             Self::DnsRecordDrift => "dns.record-drift",
             Self::DnsRecordMissing => "dns.record-missing",
             Self::DnsSoaSerialMismatch => "dns.soa-serial-mismatch",
@@ -258,6 +263,7 @@ impl FindingCode {
             Self::TlsHostnameMismatch => "tls.hostname-mismatch",
             Self::TlsUntrustedChain => "tls.untrusted-chain",
             Self::TlsHandshakeFailed => "tls.handshake-failed",
+            Self::TlsEndpointNotProbed => "tls.endpoint-not-probed",
             Self::TlsNotAcmCertificate => "tls.not-acm-certificate",
             Self::TlsNameNotCovered => "tls.name-not-covered",
             Self::CertSanNotInDns => "cert.san-not-in-dns",
@@ -292,6 +298,7 @@ impl FindingCode {
             | Self::DnsDelegationPartial
             | Self::DnsZoneNotDelegated => Check::DnsDelegation,
             Self::DnsNameserverUnreachable
+            | Self::DnsNameserverNotProbed
             | Self::DnsRecordDrift
             | Self::DnsRecordMissing
             | Self::DnsSoaSerialMismatch => Check::DnsAnswers,
@@ -312,6 +319,7 @@ impl FindingCode {
             | Self::TlsHostnameMismatch
             | Self::TlsUntrustedChain
             | Self::TlsHandshakeFailed
+            | Self::TlsEndpointNotProbed
             | Self::TlsNotAcmCertificate => Check::TlsEndpoints,
             Self::TlsNameNotCovered | Self::CertSanNotInDns => Check::TlsCoverage,
             Self::LicenseInvalid
@@ -365,7 +373,10 @@ impl FindingCode {
             | Self::TlsExpiring
             | Self::CertSanNotInDns => Severity::Medium,
             Self::HealthOrphaned | Self::HealthNoAlarm | Self::HealthFewRegions => Severity::Low,
-            Self::TlsNameNotCovered | Self::LicenseFreeTierLimit => Severity::Info,
+            Self::TlsNameNotCovered
+            | Self::LicenseFreeTierLimit
+            | Self::DnsNameserverNotProbed
+            | Self::TlsEndpointNotProbed => Severity::Info,
             Self::LicenseInvalid => Severity::High,
             Self::LicenseGrace | Self::LicenseLimitExceeded => Severity::Low,
         }
@@ -475,6 +486,12 @@ impl FindingCode {
                 meaning: "A server of the zone (from the delegation set or the apex NS record) gave no usable answer: its address could not be found, it timed out on every question, or it answered REFUSED, SERVFAIL or without the authoritative (AA) bit. Evidence: `servers`, each with `server` and `reason`, plus `failed` and `asked` question counts. Isolated timeouts of a server that otherwise answers are not reported, and neither is a question zonewarden's probe cannot ask or an answer it cannot read (a scan error instead).",
                 why: "Resolvers that pick this server get failures or slow retries; a server that refuses or answers non-authoritatively usually means the apex NS record or the registrar points at a server that does not host the zone (a lame delegation).",
                 fix: "Compare `server` with the zone's delegation set: remove servers that are not in it from the apex NS record and the registrar. For Route 53 servers that time out, check connectivity from where zonewarden runs before suspecting Route 53.",
+            },
+            Self::DnsNameserverNotProbed => CodeDoc {
+                title: "A name server address of the zone is not on the internet: not asked",
+                meaning: "A name server of the zone (or of a subdomain it delegates) resolves to an address that is not globally routable: loopback, private (RFC 1918, IPv6 unique local), link-local (including the instance metadata service, 169.254.169.254), carrier-grade NAT, multicast or reserved. zonewarden does not send queries there unless the range is listed in `ZW_PROBE_ALLOW_CIDRS` (the `ProbeAllowCidrs` parameter), so that a record cannot turn the probe on the network it runs in. Evidence: `servers`, each with `server` (the NS name), `address` and `reason`. Addresses you name yourself (`ZW_DNS_ROOT_HINTS`, `ZW_DNS_NAMESERVER_ADDRESSES`) are always asked.",
+                why: "Resolvers on the internet cannot reach that address either: a public zone whose NS record leads to a private address is broken for everyone outside your network, or the record is a leftover of an internal setup.",
+                fix: "Point the NS record (and its glue) at public addresses. If the servers are internal on purpose and zonewarden runs where it can reach them, list their range in `ProbeAllowCidrs`.",
             },
             Self::DnsRecordDrift => CodeDoc {
                 title: "Name servers answer other values than Route 53 has",
@@ -613,6 +630,12 @@ impl FindingCode {
                 meaning: "The endpoint accepted a TCP connection on a configured port but the TLS handshake did not complete: a TLS alert, an answer that is not TLS, no answer within `ZW_TLS_TIMEOUT_MS`, or a certificate whose key is too small for TLS clients (an RSA key under 2048 bits; `stage` is `key`, with `key_type`, `key_bits`, `minimum_bits`). For a member of a failover, weighted, latency or multivalue group (a standby, say) whose group serves HTTPS elsewhere, and for targets with an HTTPS listener, a refused or timed-out connection counts too. Evidence: `host`, `address`, `port`, `stage`, `error`, `record`. A handshake that fails only at a limit of zonewarden's own probe (a handshake message over the 64 KiB its TLS library reads, as a certificate with thousands of names makes, or an RSA key over 8192 bits) is not this finding: it is a scan error, and the endpoint's findings are kept as they were.",
                 why: "Clients sent to this address fail. For a standby, the failover will move users to an endpoint that cannot serve them: found now, not during the incident.",
                 fix: "Check the listener, certificate and security group of the endpoint at `address`; for a standby, test it the way users will reach it after failover. A key too small: reissue the certificate with an RSA key of at least 2048 bits or an ECDSA key.",
+            },
+            Self::TlsEndpointNotProbed => CodeDoc {
+                title: "An endpoint address is not on the internet: not probed",
+                meaning: "A record of a public zone (an A value, or the address an alias or CNAME target resolves to) leads to an address that is not globally routable: loopback, private (RFC 1918, IPv6 unique local), link-local (including the instance metadata service, 169.254.169.254), carrier-grade NAT, multicast or reserved. zonewarden does not connect there unless the range is listed in `ZW_PROBE_ALLOW_CIDRS` (the `ProbeAllowCidrs` parameter). Evidence: `host`, `address`, `port`, `reason`, `record`. Targets you name yourself (`ZW_TLS_TARGETS`) are always probed.",
+                why: "A public name that resolves to a private address serves nobody on the internet and leaks your internal addressing; it is often a record left over from an internal service, or a name meant for a private hosted zone.",
+                fix: "Move the record to a private hosted zone, or point it at the public endpoint. If the address is meant to be probed from where zonewarden runs, list its range in `ProbeAllowCidrs`.",
             },
             Self::TlsNotAcmCertificate => CodeDoc {
                 title: "Endpoint serves another certificate than ACM's attached one",

@@ -11,6 +11,7 @@
 use crate::metrics::Detail;
 use crate::model::{Region, normalize_dns_name};
 use crate::outbound::OutboundUrl;
+use crate::probe_scope::ProbeScope;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -197,6 +198,10 @@ pub struct DnsConfig {
     /// `ZW_DNS_ZONES`: zone names or ids to scan (comma-separated); empty =
     /// every hosted zone.
     pub zones: Vec<String>,
+    /// `ZW_PROBE_ALLOW_CIDRS`: comma-separated CIDRs beyond the internet
+    /// the DNS and TLS probes may connect to when records lead there
+    /// ([`crate::probe_scope`]); default none.
+    pub probe_scope: ProbeScope,
 }
 
 impl Default for DnsConfig {
@@ -217,6 +222,7 @@ impl Default for DnsConfig {
             expectations_parameter: None,
             expectations_file: None,
             zones: Vec::new(),
+            probe_scope: ProbeScope::default(),
         }
     }
 }
@@ -881,7 +887,7 @@ impl CertificateConfig {
 }
 
 impl DnsConfig {
-    const KNOWN: [&'static str; 11] = [
+    const KNOWN: [&'static str; 12] = [
         "ZW_DNS_ROOT_HINTS",
         "ZW_DNS_NAMESERVER_ADDRESSES",
         "ZW_DNS_TIMEOUT_MS",
@@ -893,10 +899,17 @@ impl DnsConfig {
         "ZW_DNS_EXPECTATIONS_PARAMETER",
         "ZW_DNS_EXPECTATIONS_FILE",
         "ZW_DNS_ZONES",
+        "ZW_PROBE_ALLOW_CIDRS",
     ];
 
     fn parse(v: &mut Vars) -> Self {
         let mut c = Self::default();
+        if let Some(raw) = v.get("ZW_PROBE_ALLOW_CIDRS") {
+            match ProbeScope::parse(&raw) {
+                Ok(scope) => c.probe_scope = scope,
+                Err(e) => v.error(format!("ZW_PROBE_ALLOW_CIDRS: {e}")),
+            }
+        }
         if let Some(list) = v.list("ZW_DNS_ROOT_HINTS") {
             let mut hints = Vec::new();
             for item in list {

@@ -20,6 +20,7 @@ pub mod notify;
 pub mod org;
 pub mod outbound;
 pub mod ports;
+pub mod probe_scope;
 pub mod reconcile;
 pub mod record;
 pub mod rules;

@@ -205,6 +205,12 @@ pub trait DnsProbe: Send + Sync {
     ) -> impl Future<Output = Vec<Observation>> + Send;
     /// Resolves `name`/`rtype` iteratively from the root, following CNAMEs.
     fn resolve(&self, name: &str, rtype: &str) -> impl Future<Output = Resolution> + Send;
+    /// Whether a probe may connect to `address` learned from DNS data
+    /// (record values, glue, name servers' addresses): Err(why) when it is
+    /// not on the internet and not in `ZW_PROBE_ALLOW_CIDRS`
+    /// ([`crate::probe_scope`]). Addresses the operator configured for the
+    /// resolver itself pass.
+    fn may_probe(&self, address: SocketAddr) -> Result<(), String>;
 }
 
 /// Route 53 health checks (a global service, paced with the zones).

@@ -82,6 +82,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let servers = addrs.len();
         let probe = Probe::new(ProbeSettings {
             root_hints: Vec::new(),
+            // The servers under test are named on the command line.
+            scope: zw_core::probe_scope::ProbeScope::parse("0.0.0.0/0,::/0")
+                .unwrap_or_else(|e| panic!("{e}")),
             ..ProbeSettings::default()
         });
         // Warm-up: sockets opened, zone caches touched.

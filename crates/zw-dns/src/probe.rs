@@ -230,8 +230,28 @@ impl Probe {
             .sum()
     }
 
+    /// Ok when `server` may be asked: the operator named it (root hints,
+    /// name-server overrides), or it is on the internet, or in the scope's
+    /// allowed ranges. Glue and resolved name-server addresses come from
+    /// zone data anyone with a zone can write.
+    pub fn may_ask(&self, server: SocketAddr) -> Result<(), String> {
+        let s = &self.inner.settings;
+        if s.root_hints.contains(&server)
+            || s.nameserver_addresses.values().any(|a| a.contains(&server))
+        {
+            return Ok(());
+        }
+        s.scope
+            .check(server.ip())
+            .map_err(|e| format!("{} is {e}", server.ip()))
+    }
+
     /// The server's client, made on first use and kept for the probe's life.
+    /// A server the probe may not ask is our refusal, never the server's
+    /// fault (`Unsupported`).
     fn client(&self, server: SocketAddr) -> Result<Arc<ServerClient>, QueryFailure> {
+        self.may_ask(server)
+            .map_err(|why| QueryFailure::Unsupported(format!("not asked: {why}")))?;
         let mut clients = self
             .inner
             .clients
@@ -821,6 +841,10 @@ impl DnsProbe for Probe {
             })
             .await;
         observations
+    }
+
+    fn may_probe(&self, address: SocketAddr) -> Result<(), String> {
+        self.may_ask(address)
     }
 
     async fn resolve(&self, name: &str, rtype: &str) -> Resolution {

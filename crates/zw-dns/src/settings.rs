@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use zw_core::model::normalize_dns_name;
+use zw_core::probe_scope::ProbeScope;
 
 /// The 13 IANA root servers (a.root-servers.net .. m), IPv4.
 const IANA_ROOTS: [Ipv4Addr; 13] = [
@@ -53,6 +54,10 @@ pub struct ProbeSettings {
     pub step_timeout: Duration,
     /// Servers of one zone tried before a walk gives up on it. Default 4.
     pub max_servers_per_zone: usize,
+    /// Which addresses learned from DNS data (glue, name servers'
+    /// addresses) may be asked beyond the internet. Root hints and
+    /// `nameserver_addresses` are always asked. Default: none.
+    pub scope: ProbeScope,
 }
 
 impl Default for ProbeSettings {
@@ -71,6 +76,7 @@ impl Default for ProbeSettings {
             udp_payload: 1232,
             step_timeout: Duration::from_secs(10),
             max_servers_per_zone: 4,
+            scope: ProbeScope::default(),
         }
     }
 }

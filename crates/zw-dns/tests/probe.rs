@@ -11,6 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 use zw_core::model::dns::{DelegationOutcome, QueryFailure, Question, Resolution, ResponseCode};
 use zw_core::ports::DnsProbe;
+use zw_core::probe_scope::ProbeScope;
 use zw_dns::{Probe, ProbeSettings};
 use zw_dns_lab::{
     ANSWER_ADDRESS, AuthServer, LabZone, Misbehaving, MisbehavingKind, random_loopback_ip,
@@ -30,6 +31,8 @@ fn settings(roots: Vec<SocketAddr>, timeout_ms: u64) -> ProbeSettings {
         root_hints: roots,
         timeout: Duration::from_millis(timeout_ms),
         step_timeout: Duration::from_secs(20),
+        // The world's glue is on loopback.
+        scope: ProbeScope::parse("127.0.0.0/8").unwrap_or_else(|e| panic!("{e}")),
         ..ProbeSettings::default()
     }
 }
@@ -140,6 +143,46 @@ async fn delegation_found_at_the_parent_with_ds() {
         }
     );
     assert_eq!(d.ds_records, vec![DS.to_owned()]);
+}
+
+/// Glue and name-server addresses come from zone data: off the internet
+/// (here loopback) they are not asked unless the scope allows them, and the
+/// refusal is ours (`Unsupported`), never a failure of the server. The root
+/// hints, named by the operator, are asked all the same.
+#[tokio::test]
+async fn glue_off_the_internet_is_not_asked_by_default() {
+    let w = world();
+    let p = Probe::new(ProbeSettings {
+        scope: ProbeScope::default(),
+        ..settings(vec![w.root.addr()], 300)
+    });
+    assert_eq!(
+        p.may_probe(w.root.addr()),
+        Ok(()),
+        "an operator's root hint"
+    );
+    let why = p.may_probe(w.zone.addr()).expect_err("loopback glue");
+    assert!(why.contains("loopback"), "{why}");
+    let d = p.delegation("example.test.").await;
+    assert!(
+        !matches!(d.outcome, DelegationOutcome::Delegated { .. }),
+        "{d:?}"
+    );
+    let stats = p.stats();
+    assert_eq!(
+        stats.per_server[&w.root.addr()].queries_sent,
+        1,
+        "the root was asked"
+    );
+    assert!(
+        !stats.per_server.contains_key(&w.zone.addr()),
+        "nothing sent to the refused address: {:?}",
+        stats.per_server.keys()
+    );
+    let Resolution::Failed { reason } = p.resolve("www.example.test.", "A").await else {
+        panic!("resolution through refused glue cannot succeed");
+    };
+    assert!(reason.contains("not asked"), "{reason}");
 }
 
 #[tokio::test]

@@ -52,7 +52,9 @@ impl DnsWorld {
     /// Shell `export` lines for the settings.
     pub fn exports(&self) -> String {
         format!(
-            "export ZW_DNS_ROOT_HINTS='{}'\nexport ZW_DNS_NAMESERVER_ADDRESSES='{}'\n",
+            // The world lives on loopback: the probes may go there only
+            // because ZW_PROBE_ALLOW_CIDRS says so.
+            "export ZW_DNS_ROOT_HINTS='{}'\nexport ZW_DNS_NAMESERVER_ADDRESSES='{}'\nexport ZW_PROBE_ALLOW_CIDRS=127.0.0.0/8\n",
             self.root_hints, self.nameserver_addresses
         )
     }

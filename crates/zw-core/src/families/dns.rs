@@ -12,8 +12,8 @@ use crate::config::DnsConfig;
 use crate::family::{Family, FamilyOutcome};
 use crate::metrics::{Metric, MetricDatum};
 use crate::model::dns::{
-    CaaLookup, CertificateNames, DnsFacts, Question, Resolution, ServerFacts, SubDelegation,
-    ZoneFacts, ZoneInventory,
+    CaaLookup, CertificateNames, DnsFacts, NotProbed, Question, Resolution, ServerFacts,
+    SubDelegation, ZoneFacts, ZoneInventory,
 };
 use crate::model::{HostedZone, Region, normalize_dns_name};
 use crate::ports::{
@@ -441,7 +441,21 @@ where
     }
 
     async fn ask_server(&self, name: &str, questions: &[Question], dnssec_ok: bool) -> ServerFacts {
-        let addresses = self.probe.server_addresses(name).await;
+        let mut not_probed = Vec::new();
+        let addresses = self.probe.server_addresses(name).await.map(|all| {
+            all.into_iter()
+                .filter(|a| match self.probe.may_probe(*a) {
+                    Ok(()) => true,
+                    Err(reason) => {
+                        not_probed.push(NotProbed {
+                            address: *a,
+                            reason,
+                        });
+                        false
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
         let observations = match addresses.as_ref().ok().and_then(|a| a.first()) {
             Some(addr) => self.probe.ask(*addr, questions, dnssec_ok).await,
             None => Vec::new(),
@@ -450,6 +464,7 @@ where
             name: name.to_owned(),
             addresses,
             observations,
+            not_probed,
         }
     }
 

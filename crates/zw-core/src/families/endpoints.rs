@@ -277,7 +277,7 @@ where
             });
         }
 
-        let (targets, unresolved) = self.resolve(plan).await;
+        let (targets, skipped, unresolved) = self.resolve(plan).await;
         let probed: Vec<(TlsTarget, TlsOutcome)> = {
             let mut p: Vec<(TlsTarget, TlsOutcome)> = stream::iter(targets)
                 .map(|t| async move {
@@ -300,6 +300,7 @@ where
             .collect();
         let failing_count = failing_endpoints.len();
         out.detections.extend(endpoint_findings);
+        out.detections.extend(rules::not_probed(&skipped));
         if attachments_complete {
             if let Some(zones) = &records.zones {
                 for (zone, _) in zones
@@ -347,6 +348,8 @@ where
             count(|o| matches!(o, TlsOutcome::ProbeLimit { .. })),
         );
         out.counts.insert("tls_names_unresolved".into(), unresolved);
+        out.counts
+            .insert("tls_not_probed".into(), skipped.len() as u64);
         out.metrics
             .push(Metric::TlsEndpointsFailing.datum(failing_count as f64));
         out.metrics
@@ -395,8 +398,10 @@ where
     }
 
     /// Addresses of every planned target; each distinct name resolved once.
-    /// Returns the targets and how many names did not resolve.
-    async fn resolve(&self, plan: Vec<Planned>) -> (Vec<TlsTarget>, u64) {
+    /// Returns the targets, the targets the probe may not connect to (an
+    /// address off the internet learned from a record; configured targets
+    /// are probed as given) with why, and how many names did not resolve.
+    async fn resolve(&self, plan: Vec<Planned>) -> (Vec<TlsTarget>, Vec<(TlsTarget, String)>, u64) {
         let names: BTreeSet<String> = plan
             .iter()
             .filter_map(|p| match &p.addresses {
@@ -422,6 +427,7 @@ where
         let mut unresolved = 0;
         let mut seen = BTreeSet::new();
         let mut targets = Vec::new();
+        let mut skipped = Vec::new();
         for p in plan {
             let ips = match &p.addresses {
                 Addresses::Literal(ips) => ips.clone(),
@@ -435,17 +441,25 @@ where
                 for port in &p.ports {
                     let address = SocketAddr::new(ip, *port);
                     if seen.insert((p.host.clone(), address)) {
-                        targets.push(TlsTarget {
+                        let target = TlsTarget {
                             host: p.host.clone(),
                             address,
                             origin: p.origin.clone(),
                             attachment: p.attachment.clone(),
-                        });
+                        };
+                        let allowed = match &p.origin {
+                            TargetOrigin::Configured => Ok(()),
+                            TargetOrigin::Record { .. } => self.resolver.may_probe(address),
+                        };
+                        match allowed {
+                            Ok(()) => targets.push(target),
+                            Err(why) => skipped.push((target, why)),
+                        }
                     }
                 }
             }
         }
-        (targets, unresolved)
+        (targets, skipped, unresolved)
     }
 }
 

@@ -281,6 +281,17 @@ pub struct ServerFacts {
     pub addresses: Result<Vec<SocketAddr>, QueryFailure>,
     /// Every question put to it (one address per server is asked).
     pub observations: Vec<Observation>,
+    /// Its addresses the probe may not connect to (not on the internet,
+    /// and not in `ZW_PROBE_ALLOW_CIDRS`): never asked, reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_probed: Vec<NotProbed>,
+}
+
+/// An address the probe did not connect to, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotProbed {
+    pub address: SocketAddr,
+    pub reason: String,
 }
 
 /// An NS record set below a zone's apex (a delegated subdomain) and what its

@@ -49,6 +49,27 @@ fn endpoint_detection(
     }
 }
 
+/// `tls.endpoint-not-probed`: one info finding per target whose address
+/// the probe may not connect to (not on the internet), with why.
+pub fn not_probed(skipped: &[(TlsTarget, String)]) -> Vec<Detection> {
+    skipped
+        .iter()
+        .map(|(t, reason)| {
+            endpoint_detection(
+                t,
+                FindingCode::TlsEndpointNotProbed,
+                FindingCode::TlsEndpointNotProbed.default_severity(),
+                format!(
+                    "{} resolves to {}, which was not probed: {reason}",
+                    t.host,
+                    t.address.ip()
+                ),
+                json!({"reason": reason}),
+            )
+        })
+        .collect()
+}
+
 /// `tls.expiring`, `tls.expired`, `tls.hostname-mismatch`,
 /// `tls.untrusted-chain`, `tls.handshake-failed`, `tls.not-acm-certificate`.
 /// A handshake the probe itself could not finish (`ProbeLimit`) is no

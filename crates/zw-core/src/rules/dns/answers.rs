@@ -474,6 +474,8 @@ pub(crate) fn evaluate(
         ));
     }
 
+    not_probed(zone, out);
+
     let any_answered = zone.servers.iter().any(|s| {
         s.observations
             .iter()
@@ -482,6 +484,48 @@ pub(crate) fn evaluate(
     if zone.compared && any_answered && every_group_judged {
         out.cover(Check::DnsAnswers, &hz.id);
     }
+}
+
+/// Name server addresses (of the zone, and of subdomains it delegates) the
+/// probe did not ask because they are not on the internet: one info finding
+/// per zone naming each server and address.
+fn not_probed(zone: &ZoneFacts, out: &mut DnsOutcome) {
+    let hz = &zone.inventory.zone;
+    let skipped: Vec<Value> = zone
+        .servers
+        .iter()
+        .chain(zone.sub_delegations.iter().flat_map(|d| d.servers.iter()))
+        .flat_map(|s| {
+            s.not_probed.iter().map(move |n| {
+                json!({
+                    "server": s.name,
+                    "address": n.address.ip().to_string(),
+                    "reason": n.reason,
+                })
+            })
+        })
+        .collect();
+    let Some(first) = skipped.first() else {
+        return;
+    };
+    let message = format!(
+        "{} name server address(es) of {} ({}) were not asked because they are not on the internet (first: {} at {}); ZW_PROBE_ALLOW_CIDRS lists ranges that may be probed",
+        skipped.len(),
+        hz.name,
+        hz.id,
+        first["server"].as_str().unwrap_or_default(),
+        first["address"].as_str().unwrap_or_default(),
+    );
+    let mut evidence = serde_json::Map::new();
+    put_list(&mut evidence, "servers", skipped, 50);
+    out.detections.push(detection(
+        FindingCode::DnsNameserverNotProbed,
+        zone_resource(hz),
+        Region::global(),
+        &hz.id,
+        message,
+        Value::Object(evidence),
+    ));
 }
 
 /// Servers that gave no usable answer, with why.

@@ -807,6 +807,7 @@ mod tests {
                 name: "ns-9.awsdns-09.org.".into(),
                 addresses: Ok(vec![addr(9)]),
                 observations: vec![obs(addr(9), "dev.example.com.", "SOA", outcome)],
+                not_probed: Vec::new(),
             }],
         };
         // (the delegated server's answer, dangling, covered)

@@ -92,6 +92,7 @@ pub fn truthful_server(name: &str, last: u8, inv: &ZoneInventory) -> ServerFacts
         name: name.into(),
         addresses: Ok(vec![a]),
         observations,
+        not_probed: Vec::new(),
     }
 }
 

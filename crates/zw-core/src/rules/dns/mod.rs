@@ -366,6 +366,14 @@ mod tests {
                 }
             }
         }
+        // A server of the first zone also resolves to a private address,
+        // which was not asked.
+        if let Some(server) = facts.zones.first_mut().and_then(|z| z.servers.first_mut()) {
+            server.not_probed.push(crate::model::dns::NotProbed {
+                address: "10.0.0.53:53".parse().expect("address"),
+                reason: "10.0.0.53 is a private (RFC 1918) address".into(),
+            });
+        }
         let mut lone = zone_facts("Z9", "lonely.example.", vec![]);
         if let Some(d) = lone.delegation.as_mut() {
             d.outcome = DelegationOutcome::NotDelegated {
