@@ -14,6 +14,13 @@ use crate::usage::ApiCallCounter;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use std::time::Duration;
 use zw_core::Config;
 use zw_core::config::AwsTimeouts;
@@ -53,7 +60,45 @@ pub async fn load_sdk_config(opts: &AwsOptions) -> SdkConfig {
     if let Some(e) = &opts.endpoint_url {
         loader = loader.endpoint_url(e);
     }
-    loader.load().await
+    let sdk = loader.load().await;
+    match sdk.http_client() {
+        Some(http) => sdk
+            .to_builder()
+            .http_client(SharedHttpClient::new(RootsOnFirstRequest(http)))
+            .build(),
+        None => sdk,
+    }
+}
+
+/// The SDK's own HTTPS client, unchanged but for one thing: the platform's
+/// root certificates are loaded on the first request, not when each client
+/// is built. The smithy client loads them in `validate_base_client_config`
+/// (every file of `/etc/ssl/certs`: 5-8 ms of each cold start, most of the
+/// functions' init); a function's first AWS call pays it once instead, and
+/// the roots stay cached for the process (the SDK keeps them in a static).
+#[derive(Debug)]
+struct RootsOnFirstRequest(SharedHttpClient);
+
+impl HttpClient for RootsOnFirstRequest {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 /// The SDK configuration with `timeouts` on every request of every client
@@ -148,5 +193,86 @@ impl Services {
     /// The PutMetricData sink (the CLI's; functions publish EMF instead).
     pub fn cloudwatch(&self, sdk: &SdkConfig) -> CloudWatchSink {
         CloudWatchSink::new(sdk, &self.calls)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_http_client::test_util::infallible_client_fn;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// An HTTP client that counts what the SDK asks of it.
+    #[derive(Debug, Clone, Default)]
+    struct Counting {
+        validated: Arc<AtomicUsize>,
+        connectors: Arc<AtomicUsize>,
+    }
+
+    impl HttpClient for Counting {
+        fn http_connector(
+            &self,
+            settings: &HttpConnectorSettings,
+            components: &RuntimeComponents,
+        ) -> SharedHttpConnector {
+            self.connectors.fetch_add(1, Ordering::SeqCst);
+            infallible_client_fn(|_| {
+                http::Response::builder()
+                    .status(200)
+                    .body("{}")
+                    .expect("response")
+            })
+            .http_connector(settings, components)
+        }
+
+        fn validate_base_client_config(
+            &self,
+            _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponentsBuilder,
+            _: &ConfigBag,
+        ) -> Result<(), BoxError> {
+            // Where the SDK's own client loads the platform's roots.
+            self.validated.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn clients_are_built_without_loading_roots_and_the_first_request_connects() {
+        let inner = Counting::default();
+        let sdk = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("eu-west-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
+                aws_sdk_dynamodb::config::Credentials::for_tests(),
+            ))
+            .http_client(SharedHttpClient::new(RootsOnFirstRequest(
+                SharedHttpClient::new(inner.clone()),
+            )))
+            .build();
+        let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+        let _also = aws_sdk_dynamodb::Client::new(&sdk);
+        assert_eq!(
+            inner.validated.load(Ordering::SeqCst),
+            0,
+            "nothing loaded at build"
+        );
+        assert_eq!(inner.connectors.load(Ordering::SeqCst), 0);
+        ddb.list_tables().send().await.expect("answered");
+        assert!(
+            inner.connectors.load(Ordering::SeqCst) >= 1,
+            "the request connected"
+        );
+        assert_eq!(inner.validated.load(Ordering::SeqCst), 0);
+
+        // The control: the same client unwrapped is validated (roots loaded)
+        // as soon as an SDK client is built.
+        let bare = Counting::default();
+        let sdk = sdk
+            .to_builder()
+            .http_client(SharedHttpClient::new(bare.clone()))
+            .build();
+        let _ = aws_sdk_dynamodb::Client::new(&sdk);
+        assert!(bare.validated.load(Ordering::SeqCst) >= 1);
     }
 }
