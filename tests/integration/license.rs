@@ -569,3 +569,104 @@ async fn a_missing_license_key_parameter_does_not_hold_up_the_deploy() {
     // Nothing left the account.
     assert!(items(&env.ddb(), "LICENSE#SENT").await.is_empty());
 }
+
+/// The counts sent with a validation add up every member account's
+/// partitions in organization mode (and the single-mode ones, empty there),
+/// so the vendor sees the organization's totals, not the central account's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organization_license_counts_add_up_every_member_account() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let env = Env::new().await;
+    let ddb = env.ddb();
+    let now = chrono::Utc::now();
+    let today = now.format("%Y-%m-%d").to_string();
+    let yesterday = (now - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let put = |pk: String, sk: &str, extra: Vec<(&str, String)>| {
+        let mut req = ddb
+            .put_item()
+            .table_name(TABLE)
+            .item("pk", S(pk))
+            .item("sk", S(sk.into()));
+        for (k, v) in extra {
+            req = req.item(k, S(v));
+        }
+        req.send()
+    };
+    let record = |zones: u64, sets: u64, certs: u64, checks: u64| {
+        vec![(
+            "record",
+            serde_json::json!({"counts": {"hosted_zones": zones, "record_sets": sets, "certificates": certs, "health_checks": checks}})
+                .to_string(),
+        )]
+    };
+    let finding = |state: &str, severity: &str| {
+        vec![
+            ("state", state.to_owned()),
+            ("severity", severity.to_owned()),
+        ]
+    };
+    for (pk, sk, extra) in [
+        (format!("SCAN#{today}"), "t1#s", record(1, 10, 3, 0)),
+        ("FINDING".into(), "cert.expired#a", finding("open", "high")),
+        ("ORG#ACCOUNTS".into(), "111111111111", vec![]),
+        ("ORG#ACCOUNTS".into(), "222222222222", vec![]),
+        (
+            format!("ACCOUNT#111111111111#SCAN#{today}"),
+            "t2#s",
+            record(2, 20, 5, 1),
+        ),
+        (
+            format!("ACCOUNT#222222222222#SCAN#{yesterday}"),
+            "t3#s",
+            record(0, 0, 7, 2),
+        ),
+        (
+            "ACCOUNT#111111111111#FINDING".into(),
+            "cert.expired#b",
+            finding("open", "critical"),
+        ),
+        (
+            "ACCOUNT#111111111111#FINDING".into(),
+            "cert.unused#c",
+            finding("open", "info"),
+        ),
+        (
+            "ACCOUNT#222222222222#FINDING".into(),
+            "cert.expired#d",
+            finding("resolved", "critical"),
+        ),
+        // An account that is not (any more) in the organization's list.
+        (
+            format!("ACCOUNT#333333333333#SCAN#{today}"),
+            "t4#s",
+            record(9, 9, 9, 9),
+        ),
+    ] {
+        put(pk, sk, extra).await.expect("put");
+    }
+    let counts = DynamoLicenseStore::with_client(ddb.clone(), TABLE.into())
+        .fleet_counts(now)
+        .await
+        .expect("counts");
+    assert_eq!(
+        (
+            counts.hosted_zones,
+            counts.record_sets,
+            counts.certificates,
+            counts.health_checks
+        ),
+        (3, 30, 15, 3),
+        "{counts:?}"
+    );
+    assert_eq!(
+        (
+            counts.findings_critical,
+            counts.findings_high,
+            counts.findings_info
+        ),
+        (1, 1, 1),
+        "{counts:?}"
+    );
+}

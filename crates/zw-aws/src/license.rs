@@ -9,6 +9,7 @@
 
 use crate::error::table_error;
 use crate::table::Item;
+use crate::table::Partition;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
@@ -50,11 +51,39 @@ impl DynamoLicenseStore {
     /// The aggregate counts of the estate, from what this deployment's own
     /// scans recorded (the newest scan record of each family in the last
     /// two days) and its open findings. Integers only; nothing else is read.
+    /// In organization mode every member account's partitions are added
+    /// (the accounts listed in `ORG#ACCOUNTS`), so the totals are the
+    /// organization's; in single mode that partition is empty.
     pub async fn fleet_counts(&self, now: DateTime<Utc>) -> Result<FleetCounts, PortError> {
+        let mut total = self.partition_counts(&Partition::single(), now).await?;
+        let accounts =
+            crate::table::query_partition(&self.client, &self.table, crate::org::ACCOUNTS_PK)
+                .await?;
+        for item in &accounts {
+            let Some(id) = attr(item, "sk") else { continue };
+            let account = zw_core::org::AccountRef {
+                id: id.to_owned(),
+                name: id.to_owned(),
+            };
+            let counts = self
+                .partition_counts(&Partition::account(account), now)
+                .await?;
+            add(&mut total, &counts);
+        }
+        Ok(total)
+    }
+
+    /// The counts of one set of partitions (single mode's, or one member
+    /// account's).
+    async fn partition_counts(
+        &self,
+        partition: &Partition,
+        now: DateTime<Utc>,
+    ) -> Result<FleetCounts, PortError> {
         let mut counts = FleetCounts::default();
         let mut seen = [false; 4];
         for day in [now, now - Duration::days(1)] {
-            let pk = format!("SCAN#{}", day.format("%Y-%m-%d"));
+            let pk = partition.pk(&format!("SCAN#{}", day.format("%Y-%m-%d")));
             let page = self
                 .client
                 .query()
@@ -90,9 +119,12 @@ impl DynamoLicenseStore {
                 }
             }
         }
-        let findings =
-            crate::table::query_partition(&self.client, &self.table, crate::store::FINDING_PK)
-                .await?;
+        let findings = crate::table::query_partition(
+            &self.client,
+            &self.table,
+            &partition.pk(crate::store::FINDING_PK),
+        )
+        .await?;
         for item in &findings {
             if item
                 .get("state")
@@ -118,6 +150,18 @@ impl DynamoLicenseStore {
         }
         Ok(counts)
     }
+}
+
+fn add(total: &mut FleetCounts, c: &FleetCounts) {
+    total.hosted_zones += c.hosted_zones;
+    total.record_sets += c.record_sets;
+    total.certificates += c.certificates;
+    total.health_checks += c.health_checks;
+    total.findings_critical += c.findings_critical;
+    total.findings_high += c.findings_high;
+    total.findings_medium += c.findings_medium;
+    total.findings_low += c.findings_low;
+    total.findings_info += c.findings_info;
 }
 
 fn attr<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
