@@ -578,7 +578,7 @@ async fn organization_license_counts_add_up_every_member_account() {
     use aws_sdk_dynamodb::types::AttributeValue::S;
     let env = Env::new().await;
     let ddb = env.ddb();
-    let now = chrono::Utc::now();
+    let now = Clock::now(&SystemClock);
     let today = now.format("%Y-%m-%d").to_string();
     let yesterday = (now - chrono::Duration::days(1))
         .format("%Y-%m-%d")
