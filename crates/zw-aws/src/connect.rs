@@ -60,14 +60,34 @@ pub async fn load_sdk_config(opts: &AwsOptions) -> SdkConfig {
     if let Some(e) = &opts.endpoint_url {
         loader = loader.endpoint_url(e);
     }
-    let sdk = loader.load().await;
-    match sdk.http_client() {
-        Some(http) => sdk
-            .to_builder()
-            .http_client(SharedHttpClient::new(RootsOnFirstRequest(http)))
-            .build(),
-        None => sdk,
-    }
+    // Set before loading: the loader builds clients of its own (the
+    // credential providers' STS and SSO clients) with it.
+    loader
+        .http_client(SharedHttpClient::new(RootsOnFirstRequest(
+            sdk_https_client(),
+        )))
+        .load()
+        .await
+}
+
+/// The client aws-config would build by default (aws-smithy-runtime's
+/// `default_https_client`): rustls with aws-lc, the connector settings and
+/// sleep of each client, and a proxy from the environment (`HTTPS_PROXY`,
+/// `NO_PROXY`), as the SDK's current behavior version does.
+fn sdk_https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 /// The SDK's own HTTPS client, unchanged but for one thing: the platform's
