@@ -307,6 +307,10 @@ async fn records_leading_off_the_internet_are_reported_not_probed() {
         .filter(|f| f.code == zw_core::catalogue::FindingCode::TlsEndpointNotProbed)
         .collect();
     assert!(!not_probed.is_empty(), "{:#?}", report.findings);
+    // One per zone, naming each record and address.
+    let zones: BTreeSet<&str> = not_probed.iter().map(|f| f.resource.id.as_str()).collect();
+    assert_eq!(zones.len(), not_probed.len(), "one finding per zone");
+    let mut listed = 0;
     for f in &not_probed {
         assert_eq!(f.severity, zw_core::severity::Severity::Info);
         assert!(
@@ -314,8 +318,22 @@ async fn records_leading_off_the_internet_are_reported_not_probed() {
             "{}",
             f.message
         );
-        assert!(f.evidence["record"]["name"].is_string(), "{}", f.evidence);
+        let targets = f.evidence["targets"].as_array().expect("targets");
+        assert_eq!(
+            f.evidence["count"].as_u64(),
+            Some(targets.len() as u64),
+            "{}",
+            f.evidence
+        );
+        for t in targets {
+            assert!(
+                t["record"]["name"].is_string() && t["address"].is_string(),
+                "{t}"
+            );
+        }
+        listed += targets.len() as u64;
     }
+    assert_eq!(report.scan.counts.get("tls_not_probed"), Some(&listed));
     assert!(
         report
             .findings

@@ -291,7 +291,7 @@ fn finding_events_become_security_hub_findings_and_resolve_there() {
 }
 
 async fn security_hub_route() {
-    use import_security_hub::handler::{Deps, FindingTable, handle};
+    use import_security_hub::handler::{Deps, FindingTable, Imported, handle};
     use lambda_runtime::{Context, LambdaEvent};
     let env = Env::new().await;
     let hub = aws_sdk_securityhub::Client::new(&env.sdk);
@@ -305,45 +305,49 @@ async fn security_hub_route() {
             name: crate::support::TABLE.into(),
         },
     };
-    let opened_version = sample("opened")["detail"]["version"]
-        .as_u64()
-        .expect("version");
-    let resolved_version = sample("resolved")["detail"]["version"]
-        .as_u64()
-        .expect("version");
+    let import = |event: serde_json::Value| {
+        let deps = &deps;
+        async move {
+            handle(deps, LambdaEvent::new(event, Context::default()))
+                .await
+                .expect("handled")
+        }
+    };
+    // Skipped, and why contains `says`.
+    let skipped = |got: &Imported, says: &str| {
+        assert!(
+            got.skipped.as_deref().is_some_and(|w| w.contains(says)),
+            "{got:?}"
+        );
+    };
+    // Security Hub's findings, as (record state, workflow status).
+    let in_hub = || async {
+        let got = hub.get_findings().send().await.expect("get_findings");
+        got.findings()
+            .iter()
+            .map(|f| {
+                (
+                    f.record_state().map(|s| s.as_str().to_owned()),
+                    f.workflow()
+                        .and_then(|w| w.status())
+                        .map(|s| s.as_str().to_owned()),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let state = |record: &str| (Some(record.to_owned()), Some("NEW".to_owned()));
+    let version = |name: &str| sample(name)["detail"]["version"].as_u64().expect("version");
 
     // Not in our table at all: nothing imported.
-    let unknown = handle(
-        &deps,
-        LambdaEvent::new(sample("opened"), Context::default()),
-    )
-    .await
-    .expect("handled");
-    assert!(
-        unknown
-            .skipped
-            .as_deref()
-            .is_some_and(|w| w.contains("no finding")),
-        "{unknown:?}"
-    );
-    assert!(
-        hub.get_findings()
-            .send()
-            .await
-            .expect("get")
-            .findings()
-            .is_empty()
-    );
+    skipped(&import(sample("opened")).await, "no finding");
+    assert!(in_hub().await.is_empty());
 
-    store_finding(&env, "open", opened_version).await;
-    let opened = handle(
-        &deps,
-        LambdaEvent::new(sample("opened"), Context::default()),
-    )
-    .await
-    .expect("imported");
-    assert_eq!(opened.record_state, "ACTIVE");
-    assert_eq!(opened.skipped, None);
+    store_finding(&env, "open", version("opened")).await;
+    let opened = import(sample("opened")).await;
+    assert_eq!(
+        (opened.record_state.as_str(), opened.skipped.as_deref()),
+        ("ACTIVE", None)
+    );
     let got = hub.get_findings().send().await.expect("get_findings");
     assert_eq!(got.findings().len(), 1, "{:?}", got.findings());
     let f = &got.findings()[0];
@@ -357,87 +361,30 @@ async fn security_hub_route() {
         Some("AwsCertificateManagerCertificate")
     );
 
-    // A forged "Resolved" while the finding is open (the table says open):
-    // Security Hub's finding stays active.
-    let forged = handle(
-        &deps,
-        LambdaEvent::new(sample("resolved"), Context::default()),
-    )
-    .await
-    .expect("handled");
-    assert!(forged.skipped.is_some(), "{forged:?}");
-    let got = hub.get_findings().send().await.expect("get");
-    let f = &got.findings()[0];
-    assert_eq!(
-        f.record_state().map(|s| s.as_str()),
-        Some("ACTIVE"),
-        "unchanged"
-    );
-    // The same claim at the version the table holds, but another state.
-    store_finding(&env, "open", resolved_version).await;
-    let forged = handle(
-        &deps,
-        LambdaEvent::new(sample("resolved"), Context::default()),
-    )
-    .await
-    .expect("handled");
-    assert!(
-        forged
-            .skipped
-            .as_deref()
-            .is_some_and(|w| w.contains("table says open")),
-        "{forged:?}"
-    );
-    let got = hub.get_findings().send().await.expect("get");
-    let f = &got.findings()[0];
-    assert_eq!(
-        f.record_state().map(|s| s.as_str()),
-        Some("ACTIVE"),
-        "unchanged"
-    );
-    // A severity the table does not hold.
+    // A forged "Resolved" while the table says open, at an older and at the
+    // same version; a severity the table does not hold: Security Hub's
+    // finding stays as it was.
+    skipped(&import(sample("resolved")).await, "claims version");
+    store_finding(&env, "open", version("resolved")).await;
+    skipped(&import(sample("resolved")).await, "table says open");
     let mut downgraded = sample("opened");
     downgraded["detail"]["severity"] = "low".into();
-    let skipped = handle(&deps, LambdaEvent::new(downgraded, Context::default()))
-        .await
-        .expect("handled");
-    assert!(
-        skipped
-            .skipped
-            .as_deref()
-            .is_some_and(|w| w.contains("severity")),
-        "{skipped:?}"
-    );
+    skipped(&import(downgraded).await, "severity");
+    assert_eq!(in_hub().await, vec![state("ACTIVE")], "unchanged");
 
     // The real resolve: the table says resolved.
-    store_finding(&env, "resolved", resolved_version).await;
-    let resolved = handle(
-        &deps,
-        LambdaEvent::new(sample("resolved"), Context::default()),
-    )
-    .await
-    .expect("imported");
+    store_finding(&env, "resolved", version("resolved")).await;
+    let resolved = import(sample("resolved")).await;
     assert_eq!(resolved.skipped, None);
     assert_eq!(resolved.id, opened.id, "the same finding, updated");
-    let got = hub.get_findings().send().await.expect("get_findings");
-    assert_eq!(got.findings().len(), 1, "updated, not duplicated");
-    let f = &got.findings()[0];
-    assert_eq!(f.record_state().map(|s| s.as_str()), Some("ARCHIVED"));
     assert_eq!(
-        f.workflow().and_then(|w| w.status()).map(|s| s.as_str()),
-        Some("RESOLVED")
+        in_hub().await,
+        vec![(Some("ARCHIVED".to_owned()), Some("RESOLVED".to_owned()))],
+        "updated, not duplicated"
     );
     // The old "Opened" replayed (or delivered late) does not reopen it.
-    let stale = handle(
-        &deps,
-        LambdaEvent::new(sample("opened"), Context::default()),
-    )
-    .await
-    .expect("handled");
-    assert!(stale.skipped.is_some(), "{stale:?}");
-    let got = hub.get_findings().send().await.expect("get");
-    let f = &got.findings()[0];
-    assert_eq!(f.record_state().map(|s| s.as_str()), Some("ARCHIVED"));
+    skipped(&import(sample("opened")).await, "table says resolved");
+    assert_eq!(in_hub().await[0].0.as_deref(), Some("ARCHIVED"));
 
     // Anything but a zonewarden finding event is refused, and nothing imported.
     let mut foreign = sample("opened");

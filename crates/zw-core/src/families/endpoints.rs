@@ -300,7 +300,14 @@ where
             .collect();
         let failing_count = failing_endpoints.len();
         out.detections.extend(endpoint_findings);
-        out.detections.extend(rules::not_probed(&skipped));
+        let zone_names: BTreeMap<String, String> = records
+            .zones
+            .iter()
+            .flatten()
+            .map(|(z, _)| (z.id.clone(), z.name.clone()))
+            .collect();
+        out.detections
+            .extend(rules::not_probed(&skipped, &zone_names));
         if attachments_complete {
             if let Some(zones) = &records.zones {
                 for (zone, _) in zones

@@ -49,23 +49,57 @@ fn endpoint_detection(
     }
 }
 
-/// `tls.endpoint-not-probed`: one info finding per target whose address
-/// the probe may not connect to (not on the internet), with why.
-pub fn not_probed(skipped: &[(TlsTarget, String)]) -> Vec<Detection> {
-    skipped
-        .iter()
-        .map(|(t, reason)| {
-            endpoint_detection(
-                t,
-                FindingCode::TlsEndpointNotProbed,
-                FindingCode::TlsEndpointNotProbed.default_severity(),
-                format!(
-                    "{} resolves to {}, which was not probed: {reason}",
-                    t.host,
-                    t.address.ip()
+/// `tls.endpoint-not-probed`: the targets whose address the probe may not
+/// connect to (not on the internet), one info finding per hosted zone naming
+/// each record and address (the first 50, and how many in all): a public
+/// zone full of private addresses is one finding, not thousands.
+/// `zone_names`: zone id -> zone name.
+pub fn not_probed(
+    skipped: &[(TlsTarget, String)],
+    zone_names: &BTreeMap<String, String>,
+) -> Vec<Detection> {
+    let mut by_zone: BTreeMap<&str, Vec<&(TlsTarget, String)>> = BTreeMap::new();
+    for s in skipped {
+        by_zone.entry(s.0.origin.scope()).or_default().push(s);
+    }
+    by_zone
+        .into_iter()
+        .map(|(zone_id, targets)| {
+            let (first, why) = targets[0];
+            let zone_name = zone_names.get(zone_id).cloned().unwrap_or_else(|| zone_id.to_owned());
+            let listed: Vec<serde_json::Value> = targets
+                .iter()
+                .map(|(t, reason)| {
+                    json!({
+                        "host": t.host,
+                        "address": t.address.ip().to_string(),
+                        "port": t.address.port(),
+                        "record": t.origin,
+                        "reason": reason,
+                    })
+                })
+                .collect();
+            let mut evidence = serde_json::Map::new();
+            evidence.insert("count".into(), json!(listed.len()));
+            crate::rules::dns::put_list(&mut evidence, "targets", listed, 50);
+            Detection {
+                code: FindingCode::TlsEndpointNotProbed,
+                severity: FindingCode::TlsEndpointNotProbed.default_severity(),
+                resource: Resource {
+                    kind: ResourceKind::Route53HostedZone,
+                    id: zone_id.to_owned(),
+                    name: zone_name.clone(),
+                },
+                region: Region::global(),
+                scope: zone_id.to_owned(),
+                message: format!(
+                    "{} address(es) that records of {zone_name} lead to were not probed (first: {} at {}: {why})",
+                    targets.len(),
+                    first.host,
+                    first.address.ip()
                 ),
-                json!({"reason": reason}),
-            )
+                evidence: serde_json::Value::Object(evidence),
+            }
         })
         .collect()
 }
@@ -466,6 +500,48 @@ mod tests {
             },
             attachment: None,
         }
+    }
+
+    #[test]
+    fn addresses_not_probed_are_one_finding_per_zone_with_a_capped_list() {
+        let mut skipped: Vec<(TlsTarget, String)> = (0..60)
+            .map(|i| {
+                (
+                    target(
+                        &format!("h{i}.example.com"),
+                        &format!("10.0.0.{i}"),
+                        RoutingPolicy::Simple,
+                    ),
+                    "a private (RFC 1918) address".to_owned(),
+                )
+            })
+            .collect();
+        let mut other = target("x.example.org", "127.0.0.1", RoutingPolicy::Simple);
+        if let TargetOrigin::Record { zone_id, .. } = &mut other.origin {
+            *zone_id = "Z2".into();
+        }
+        skipped.push((other, "a loopback address".into()));
+        let names = BTreeMap::from([("Z1".to_owned(), "example.com.".to_owned())]);
+        let out = not_probed(&skipped, &names);
+        assert_eq!(out.len(), 2, "{out:#?}");
+        let z1 = &out[0];
+        assert_eq!(
+            (z1.resource.id.as_str(), z1.resource.name.as_str()),
+            ("Z1", "example.com.")
+        );
+        assert_eq!(z1.code, FindingCode::TlsEndpointNotProbed);
+        assert_eq!(z1.severity, Severity::Info);
+        assert_eq!(z1.evidence["count"], 60);
+        assert_eq!(z1.evidence["targets"].as_array().map(Vec::len), Some(50));
+        assert_eq!(z1.evidence["targets_truncated"], 10);
+        assert!(
+            z1.message.starts_with("60 address(es)") && z1.message.contains("10.0.0.0"),
+            "{}",
+            z1.message
+        );
+        // A zone whose name is unknown is named by its id.
+        assert_eq!(out[1].resource.name, "Z2");
+        assert!(not_probed(&[], &names).is_empty());
     }
 
     fn cert(days: i64) -> ServedCertificate {
