@@ -779,6 +779,8 @@ async fn a_certificate_with_thousands_of_names_behind_many_records_writes_everyt
         ("ZW_TLS_PORTS", &port),
         ("ZW_TLS_TIMEOUT_MS", "5000"),
         ("ZW_TLS_EXTRA_ROOTS", &roots_path),
+        // The records lead to the loopback server.
+        ("ZW_PROBE_ALLOW_CIDRS", "127.0.0.0/8"),
     ]);
     let sdk = env.sdk.to_builder().endpoint_url(proxy.url()).build();
     let app = App::new(cfg, &sdk, &[FamilyKind::Endpoints]).expect("app");
