@@ -284,8 +284,8 @@ async fn records_leading_off_the_internet_are_reported_not_probed() {
         .filter(|(k, _)| k != "ZW_PROBE_ALLOW_CIDRS")
         .collect();
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let app = App::new(config(&vars), &env.sdk, &[FamilyKind::Endpoints]).expect("app");
-    let report = scan(&app, "scope-1").await;
+    let refused = App::new(config(&vars), &env.sdk, &[FamilyKind::Endpoints]).expect("app");
+    let report = scan(&refused, "scope-1").await;
     assert_eq!(
         report.scan.counts.get("tls_targets"),
         Some(&0),
@@ -334,6 +334,32 @@ async fn records_leading_off_the_internet_are_reported_not_probed() {
         listed += targets.len() as u64;
     }
     assert_eq!(report.scan.counts.get("tls_not_probed"), Some(&listed));
+
+    // The operator allows the range: the next scan probes the addresses and
+    // resolves every not-probed finding.
+    let allowed = app(&env, &world, &[FamilyKind::Endpoints]);
+    let second = scan(&allowed, "scope-2").await;
+    assert_eq!(second.scan.counts.get("tls_not_probed"), Some(&0));
+    assert!(
+        second
+            .scan
+            .counts
+            .get("tls_targets")
+            .is_some_and(|n| *n > 0)
+    );
+    assert!(
+        !second
+            .findings
+            .iter()
+            .any(|f| f.code == zw_core::catalogue::FindingCode::TlsEndpointNotProbed),
+        "{:#?}",
+        second.findings
+    );
+    assert!(
+        second.scan.resolved >= not_probed.len(),
+        "{:?}",
+        second.scan
+    );
     assert!(
         report
             .findings

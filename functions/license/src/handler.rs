@@ -76,6 +76,55 @@ pub(crate) fn check_response_url(url: &str) -> Result<OutboundUrl, String> {
     })
 }
 
+/// A CloudFormation custom-resource request, read whole: the request, and
+/// its ResponseURL checked ([`check_response_url`]).
+pub(crate) fn custom_resource(
+    payload: serde_json::Value,
+) -> Result<(CustomResourceRequest, OutboundUrl), HandlerError> {
+    let request: CustomResourceRequest =
+        serde_json::from_value(payload).map_err(|e| EventError::Malformed(e.to_string()))?;
+    let url = check_response_url(&request.response_url).map_err(|m| HandlerError::Event {
+        error_type: "InvalidEvent",
+        message: m,
+    })?;
+    Ok((request, url))
+}
+
+impl LicenseSummary {
+    /// The stack is being deleted: nothing is validated or sent.
+    pub(crate) fn stack_deleted() -> Self {
+        Self {
+            trigger: "cloudformation: Delete".into(),
+            validated: false,
+            result: "stack deleted: nothing sent".into(),
+            standing: "unchanged".into(),
+            attempted: false,
+        }
+    }
+}
+
+/// Answers the request SUCCESS (a license problem never blocks a deploy),
+/// the summary's result as the reason, `data` as what `GetAtt` can read.
+pub(crate) async fn answer_success(
+    request: CustomResourceRequest,
+    url: &OutboundUrl,
+    summary: &LicenseSummary,
+    data: serde_json::Value,
+) -> Result<(), HandlerError> {
+    let response = CustomResourceResponse {
+        status: "SUCCESS",
+        reason: summary.result.chars().take(200).collect(),
+        physical_resource_id: request
+            .physical_resource_id
+            .unwrap_or_else(|| PHYSICAL_RESOURCE_ID.into()),
+        stack_id: request.stack_id,
+        request_id: request.request_id,
+        logical_resource_id: request.logical_resource_id,
+        data,
+    };
+    answer_cloudformation(url, &response).await
+}
+
 async fn validate(deps: &Deps, trigger: String) -> LicenseSummary {
     let app = &deps.app;
     let now = app.clock.now();
@@ -120,37 +169,14 @@ pub async fn handle(
 ) -> Result<LicenseSummary, HandlerError> {
     let payload = event.payload;
     if payload.get("RequestType").is_some() {
-        let request: CustomResourceRequest =
-            serde_json::from_value(payload).map_err(|e| EventError::Malformed(e.to_string()))?;
-        let response_url =
-            check_response_url(&request.response_url).map_err(|m| HandlerError::Event {
-                error_type: "InvalidEvent",
-                message: m,
-            })?;
+        let (request, url) = custom_resource(payload)?;
         let summary = if request.request_type == "Delete" {
-            LicenseSummary {
-                trigger: "cloudformation: Delete".into(),
-                validated: false,
-                result: "stack deleted: nothing sent".into(),
-                standing: "unchanged".into(),
-                attempted: false,
-            }
+            LicenseSummary::stack_deleted()
         } else {
             validate(deps, format!("cloudformation: {}", request.request_type)).await
         };
-        let response = CustomResourceResponse {
-            status: "SUCCESS",
-            reason: summary.result.chars().take(200).collect(),
-            physical_resource_id: request
-                .physical_resource_id
-                .clone()
-                .unwrap_or_else(|| PHYSICAL_RESOURCE_ID.into()),
-            stack_id: request.stack_id,
-            request_id: request.request_id,
-            logical_resource_id: request.logical_resource_id,
-            data: serde_json::json!({ "Standing": summary.standing }),
-        };
-        answer_cloudformation(&response_url, &response).await?;
+        let data = serde_json::json!({ "Standing": summary.standing });
+        answer_success(request, &url, &summary, data).await?;
         return Ok(summary);
     }
     let env = Envelope::parse(&payload)?;

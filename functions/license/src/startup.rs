@@ -22,11 +22,8 @@
 //! Any other event (the daily schedule, a manual run) fails with
 //! `InitFailed` and the configuration error, as a failed init would.
 
-use crate::handler::{
-    self, CustomResourceRequest, CustomResourceResponse, LicenseSummary, PHYSICAL_RESOURCE_ID,
-};
+use crate::handler::{self, LicenseSummary};
 use lambda_runtime::LambdaEvent;
-use zw_lambda::event::EventError;
 use zw_lambda::{Deps, HandlerError};
 
 /// What init produced: the function's dependencies, or why there are none.
@@ -81,21 +78,9 @@ async fn answer_without_deps(
             message: format!("the license function could not start: {error}"),
         });
     }
-    let request: CustomResourceRequest =
-        serde_json::from_value(payload).map_err(|e| EventError::Malformed(e.to_string()))?;
-    let url =
-        handler::check_response_url(&request.response_url).map_err(|m| HandlerError::Event {
-            error_type: "InvalidEvent",
-            message: m,
-        })?;
+    let (request, url) = handler::custom_resource(payload)?;
     let summary = if request.request_type == "Delete" {
-        LicenseSummary {
-            trigger: "cloudformation: Delete".into(),
-            validated: false,
-            result: "stack deleted: nothing sent".into(),
-            standing: "unchanged".into(),
-            attempted: false,
-        }
+        LicenseSummary::stack_deleted()
     } else {
         LicenseSummary {
             trigger: format!("cloudformation: {}", request.request_type),
@@ -107,22 +92,11 @@ async fn answer_without_deps(
             attempted: false,
         }
     };
-    let response = CustomResourceResponse {
-        status: "SUCCESS",
-        reason: summary.result.chars().take(200).collect(),
-        physical_resource_id: request
-            .physical_resource_id
-            .clone()
-            .unwrap_or_else(|| PHYSICAL_RESOURCE_ID.into()),
-        stack_id: request.stack_id,
-        request_id: request.request_id,
-        logical_resource_id: request.logical_resource_id,
-        data: serde_json::json!({
-            "Standing": summary.standing,
-            "Error": error.chars().take(500).collect::<String>(),
-        }),
-    };
-    handler::answer_cloudformation(&url, &response).await?;
+    let data = serde_json::json!({
+        "Standing": summary.standing,
+        "Error": error.chars().take(500).collect::<String>(),
+    });
+    handler::answer_success(request, &url, &summary, data).await?;
     tracing::warn!(
         "zonewarden_license={}",
         serde_json::to_string(&summary).unwrap_or_default()
