@@ -696,6 +696,39 @@ mod tests {
         server.observations.push(obs(a, name, rtype, outcome));
     }
 
+    /// A name server reachable only at a private address is one info
+    /// finding naming it (never `dns.nameserver-unreachable`); once it is
+    /// asked and answers (the range allowed), the finding is gone and the
+    /// zone's answers are judged, so the reconcile resolves it.
+    #[test]
+    fn name_servers_not_asked_are_reported_and_clear_when_asked() {
+        let mut zone = healthy();
+        zone.servers[1]
+            .not_probed
+            .push(crate::model::dns::NotProbed {
+                address: "10.0.0.53:53".parse().expect("address"),
+                reason: "10.0.0.53 is a private (RFC 1918) address".into(),
+            });
+        let out = run(&zone, &[]);
+        assert_eq!(
+            codes(&out),
+            vec![FindingCode::DnsNameserverNotProbed],
+            "{out:#?}"
+        );
+        let d = &out.detections[0];
+        assert_eq!(d.severity, crate::severity::Severity::Info);
+        assert_eq!(d.evidence["servers"][0]["address"], "10.0.0.53");
+        assert!(d.message.contains(&zone.servers[1].name), "{}", d.message);
+
+        let out = run(&healthy(), &[]);
+        assert!(codes(&out).is_empty(), "{out:#?}");
+        assert!(
+            out.covered.contains(&(Check::DnsAnswers, "Z1".to_owned())),
+            "{:?}",
+            out.covered
+        );
+    }
+
     fn healthy() -> ZoneFacts {
         zone_facts("Z1", "example.com.", healthy_records())
     }
