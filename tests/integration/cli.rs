@@ -22,7 +22,7 @@ pub(crate) fn binary() -> PathBuf {
 }
 
 /// Runs the CLI with a clean environment: only what the test passes.
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(binary());
     cmd.env_clear()
         .args(args)
@@ -44,7 +44,7 @@ pub(crate) fn moto_env(endpoint: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+pub(crate) fn refs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     v.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 

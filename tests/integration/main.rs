@@ -35,3 +35,4 @@ mod organization;
 mod scan;
 mod support;
 mod template;
+mod triage;

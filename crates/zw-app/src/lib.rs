@@ -10,7 +10,6 @@ pub mod org;
 use serde::Serialize;
 use std::fmt;
 use std::time::Duration;
-use zw_aws::document::{FileDocument, NoDocument, SsmDocument};
 use zw_aws::health::{DynamoHealthHistory, HealthAlarmReader};
 use zw_aws::inventory::DynamoInventoryCache;
 use zw_aws::targets::{AwsTargetsAdapter, TargetsSettings};
@@ -20,7 +19,7 @@ use zw_core::families::certificates::CertificateFamily;
 use zw_core::families::dns::DnsFamily;
 use zw_core::families::endpoints::EndpointsFamily;
 use zw_core::families::health::HealthFamily;
-use zw_core::ports::{DocumentSource, FindingStore, MetricSink};
+use zw_core::ports::{FindingStore, MetricSink};
 use zw_core::scan::{self, ScanLabel, ScanReport, Sinks};
 use zw_core::{Config, Family};
 use zw_dns::{Probe, ProbeSettings};
@@ -92,22 +91,7 @@ pub struct EndpointsAdapters {
 }
 
 /// Where the DNS expectations document comes from.
-#[derive(Debug, Clone)]
-pub enum Expectations {
-    None(NoDocument),
-    Parameter(SsmDocument),
-    File(FileDocument),
-}
-
-impl DocumentSource for Expectations {
-    async fn fetch(&self) -> Result<Option<String>, PortError> {
-        match self {
-            Self::None(d) => d.fetch().await,
-            Self::Parameter(d) => d.fetch().await,
-            Self::File(d) => d.fetch().await,
-        }
-    }
-}
+pub type Expectations = zw_aws::document::Document;
 
 /// The DNS family's adapters, built only when the family runs.
 #[derive(Debug, Clone)]
@@ -135,14 +119,13 @@ impl DnsAdapters {
                 ..TargetsSettings::default()
             },
         )?;
-        let expectations = match (&dns.expectations_parameter, &dns.expectations_file) {
-            (Some(p), _) => {
-                // The deployment's own parameter, in the central account.
-                Expectations::Parameter(SsmDocument::new(central, p.clone(), &services.calls))
-            }
-            (None, Some(f)) => Expectations::File(FileDocument::new(f)),
-            (None, None) => Expectations::None(NoDocument),
-        };
+        // The deployment's own parameter, in the central account.
+        let expectations = Expectations::choose(
+            central,
+            dns.expectations_parameter.as_deref(),
+            dns.expectations_file.as_deref(),
+            &services.calls,
+        );
         Ok(Self {
             targets,
             // The findings table's client: one DynamoDB client per process.

@@ -171,6 +171,12 @@ impl Services {
         let store = common.table_name.as_ref().map(|t| {
             DynamoStore::new(table, t.clone(), common.history_retention_days, &calls)
                 .in_partition(partition.clone())
+                .with_suppressions(crate::document::Document::choose(
+                    table,
+                    common.suppressions_parameter.as_deref(),
+                    common.suppressions_file.as_deref(),
+                    &calls,
+                ))
         });
         let mut route53 = Route53Collector::new(sdk, common.route53_rps, &calls);
         if let Some(store) = &store {

@@ -189,6 +189,42 @@ impl DocumentSource for NoDocument {
     }
 }
 
+/// A document the user keeps outside the code (the DNS expectations, the
+/// suppressions): an SSM parameter (Lambda), a file (CLI), or none.
+#[derive(Debug, Clone)]
+pub enum Document {
+    None(NoDocument),
+    Parameter(SsmDocument),
+    File(FileDocument),
+}
+
+impl Document {
+    /// The parameter when one is named, else the file, else none. The
+    /// parameter is read with `sdk` (the deployment's own account).
+    pub fn choose(
+        sdk: &SdkConfig,
+        parameter: Option<&str>,
+        file: Option<&str>,
+        calls: &ApiCallCounter,
+    ) -> Self {
+        match (parameter, file) {
+            (Some(p), _) => Self::Parameter(SsmDocument::new(sdk, p, calls)),
+            (None, Some(f)) => Self::File(FileDocument::new(f)),
+            (None, None) => Self::None(NoDocument),
+        }
+    }
+}
+
+impl DocumentSource for Document {
+    async fn fetch(&self) -> Result<Option<String>, PortError> {
+        match self {
+            Self::None(d) => d.fetch().await,
+            Self::Parameter(d) => d.fetch().await,
+            Self::File(d) => d.fetch().await,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ pub mod rpc;
 pub mod store;
 pub mod table;
 pub mod targets;
+pub mod triage;
 pub mod usage;
 
 pub use aws_config::SdkConfig;

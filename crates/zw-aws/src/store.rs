@@ -66,6 +66,8 @@ pub struct DynamoStore {
     retention_days: u32,
     /// Whose findings: today's keys, or one member account's (organization mode).
     partition: crate::table::Partition,
+    /// The suppressions document kept with the stack (`crate::triage`).
+    suppressions: crate::document::Document,
 }
 
 impl DynamoStore {
@@ -83,7 +85,19 @@ impl DynamoStore {
             table,
             retention_days,
             partition: crate::table::Partition::single(),
+            suppressions: crate::document::Document::None(crate::document::NoDocument),
         }
+    }
+
+    /// The same store, applying the suppressions of `document` besides the
+    /// table's.
+    pub fn with_suppressions(mut self, document: crate::document::Document) -> Self {
+        self.suppressions = document;
+        self
+    }
+
+    pub fn suppressions_document(&self) -> &crate::document::Document {
+        &self.suppressions
     }
 
     /// The same store, keeping one member account's items under its own
@@ -190,10 +204,24 @@ pub fn finding_item(
     if let Some(at) = f.resolved_at {
         item.insert("resolved_at".into(), s(ts(at)));
     }
+    // JSON, as the CLI prints them; `suppression_id` beside it for people
+    // reading the table.
+    if let Some(by) = &f.suppression {
+        item.insert("suppression_id".into(), s(&by.id));
+        item.insert("suppression".into(), s(json_text(by)));
+    }
+    if let Some(ack) = &f.acknowledged {
+        item.insert("acknowledged".into(), s(json_text(ack)));
+    }
     if let Some(exp) = expires_at {
         item.insert("expires_at".into(), n(exp.timestamp()));
     }
     item
+}
+
+fn json_text(v: &impl serde::Serialize) -> String {
+    // Our own plain structs: encoding them cannot fail.
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 fn outbox_item(e: &FindingEvent, at: DateTime<Utc>) -> Item {
@@ -222,6 +250,7 @@ fn parse_outbox(item: &Item) -> Result<PendingEvent, String> {
         notify::OPENED => notify::OPENED,
         notify::CHANGED => notify::CHANGED,
         notify::RESOLVED => notify::RESOLVED,
+        notify::SUPPRESSED => notify::SUPPRESSED,
         other => return Err(format!("detail type `{other}` unknown to this version")),
     };
     Ok(PendingEvent {
@@ -343,8 +372,23 @@ pub fn parse_finding(item: &Item) -> Result<StoredFinding, PortError> {
         .map_err(|_| bad("severity", "is not a severity"))?;
     let state = match text("state")? {
         "open" => FindingState::Open,
+        "suppressed" => FindingState::Suppressed,
         "resolved" => FindingState::Resolved,
-        _ => return Err(bad("state", "is not open or resolved")),
+        _ => return Err(bad("state", "is not open, suppressed or resolved")),
+    };
+    let suppression = match item.get("suppression") {
+        None => None,
+        Some(_) => Some(
+            serde_json::from_str(text("suppression")?)
+                .map_err(|e| bad("suppression", &format!("is not a suppression ({e})")))?,
+        ),
+    };
+    let acknowledged = match item.get("acknowledged") {
+        None => None,
+        Some(_) => Some(
+            serde_json::from_str(text("acknowledged")?)
+                .map_err(|e| bad("acknowledged", &format!("is not an acknowledgement ({e})")))?,
+        ),
     };
     let kind = ResourceKind::from_id(text("resource_kind")?)
         .ok_or_else(|| bad("resource_kind", "is not a known resource kind"))?;
@@ -389,6 +433,8 @@ pub fn parse_finding(item: &Item) -> Result<StoredFinding, PortError> {
             } else {
                 None
             },
+            suppression,
+            acknowledged,
         },
         version,
     );
@@ -705,6 +751,13 @@ impl FindingStore for DynamoStore {
                 }
             }
         }
+        out.triage = match crate::triage::load_triage(self, SystemClock.now()).await {
+            Ok(t) => t,
+            Err(e) => {
+                out.unreadable.push((None, e));
+                zw_core::triage::Triage::unknown()
+            }
+        };
         Ok(out)
     }
 

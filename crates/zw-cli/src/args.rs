@@ -49,6 +49,15 @@ pub enum Command {
     /// The findings the table holds now (open ones, most severe first), for
     /// this account or, in organization mode, for one member account.
     Findings(FindingsArgs),
+    /// Accepted risk: suppress findings by code, resource, account, region
+    /// or tag, each suppression with a reason, an owner and an end date.
+    Suppress {
+        #[command(subcommand)]
+        what: SuppressCommand,
+    },
+    /// Who changed what through zonewarden, and when (suppressions,
+    /// acknowledgements), oldest first.
+    Audit(AuditArgs),
     /// Maintenance of the findings table.
     Table {
         #[command(subcommand)]
@@ -69,6 +78,128 @@ pub struct FindingsArgs {
     /// Only findings at least this severe.
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub min_severity: Option<Severity>,
+    /// Also list suppressed findings, each with its suppression's id,
+    /// reason and end.
+    #[arg(long)]
+    pub include_suppressed: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    #[command(subcommand)]
+    pub action: Option<FindingsAction>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsAction {
+    /// Someone is on it: the finding stays open and counted, but leaves the
+    /// daily digest until it changes (severity, reopen), the
+    /// acknowledgement ends, or it resolves.
+    Ack(AckArgs),
+}
+
+/// Flags of `zonewarden findings ack`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("end").multiple(false))]
+pub struct AckArgs {
+    /// The finding's id (the `id` column of `zonewarden findings`).
+    pub id: String,
+    /// Why, and who is on it.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// When the acknowledgement ends: a date (through that day, UTC) or an
+    /// RFC 3339 time. Default: until the finding changes or resolves.
+    #[arg(long, value_name = "DATE", group = "end")]
+    pub until: Option<String>,
+    /// When the acknowledgement ends, from now: `7d`, `2w`, `12h`.
+    #[arg(long = "for", value_name = "DURATION", group = "end")]
+    pub for_: Option<String>,
+    /// A member account's finding (organization mode).
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: Option<String>,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SuppressCommand {
+    /// Suppress the findings that match (every given flag must match).
+    Add(SuppressAddArgs),
+    /// Every suppression: the table's and the suppressions document's.
+    List(SuppressListArgs),
+    /// Remove a suppression of the table (the document's are removed from
+    /// the document).
+    Remove(SuppressRemoveArgs),
+}
+
+/// Flags of `zonewarden suppress add`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("end").required(true).multiple(false))]
+pub struct SuppressAddArgs {
+    /// Finding code or glob (`dns.dangling-target`, `health.*`).
+    #[arg(long, value_name = "GLOB")]
+    pub code: String,
+    /// Resource id (ARN, record set id, health check id) or name, or a glob.
+    #[arg(long, value_name = "ID|GLOB")]
+    pub resource: Option<String>,
+    /// Only this member account's findings (organization mode).
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: Option<String>,
+    /// Only findings of this region (`global` for Route 53's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// Only resources with this tag (Route 53 health checks).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub tag: Option<String>,
+    /// Why the risk is accepted (required).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// The end date: through that day (UTC), or an RFC 3339 time; at most
+    /// 366 days away.
+    #[arg(long, value_name = "DATE", group = "end")]
+    pub until: Option<String>,
+    /// The end, from now: `30d`, `2w`, `12h`.
+    #[arg(long = "for", value_name = "DURATION", group = "end")]
+    pub for_: Option<String>,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Flags of `zonewarden suppress list`.
+#[derive(Debug, Args)]
+pub struct SuppressListArgs {
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Flags of `zonewarden suppress remove`.
+#[derive(Debug, Args)]
+pub struct SuppressRemoveArgs {
+    /// The suppression's id (`s-...`).
+    pub id: String,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+}
+
+/// Flags of `zonewarden audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// From when: a date, an RFC 3339 time, or a duration back from now
+    /// (`30d`). Default: 30 days.
+    #[arg(long, value_name = "WHEN", default_value = "30d")]
+    pub since: String,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,

@@ -6,6 +6,7 @@ mod license;
 mod org;
 mod output;
 mod scan;
+mod triage;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -47,7 +48,13 @@ fn run(cli: args::Cli) -> anyhow::Result<u8> {
         match &cli.command {
             args::Command::Scan { what } => Ok(scan::scan(&cli.aws, what).await?),
             args::Command::License { what } => Ok(license::license(&cli.aws, what).await?),
+            args::Command::Findings(args::FindingsArgs {
+                action: Some(args::FindingsAction::Ack(a)),
+                ..
+            }) => Ok(triage::ack(&cli.aws, a).await?),
             args::Command::Findings(a) => Ok(org::findings(&cli.aws, a).await?),
+            args::Command::Suppress { what } => Ok(triage::suppress(&cli.aws, what).await?),
+            args::Command::Audit(a) => Ok(triage::audit(&cli.aws, a).await?),
             args::Command::Table {
                 what: args::TableCommand::Migrate(a),
             } => Ok(org::migrate(&cli.aws, a).await?),

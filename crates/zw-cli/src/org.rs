@@ -161,6 +161,14 @@ pub async fn scan_accounts(
 /// Configuration and the table's adapters, for the commands that only read
 /// or maintain the table.
 async fn central(aws: &AwsArgs, table: &Option<String>) -> Result<App, CliError> {
+    central_sdk(aws, table).await.map(|(app, _)| app)
+}
+
+/// `central`, with the SDK configuration it was built from (for STS).
+pub(crate) async fn central_sdk(
+    aws: &AwsArgs,
+    table: &Option<String>,
+) -> Result<(App, SdkConfig), CliError> {
     let (sdk, mut cfg) = crate::scan::load(aws, None).await?;
     if let Some(t) = table {
         cfg.common.table_name = Some(t.clone());
@@ -171,7 +179,8 @@ async fn central(aws: &AwsArgs, table: &Option<String>) -> Result<App, CliError>
         ));
     }
     let sdk = with_timeouts(&sdk, &cfg.common.aws_timeouts);
-    App::new(cfg, &sdk, &[]).map_err(usage)
+    let app = App::new(cfg, &sdk, &[]).map_err(usage)?;
+    Ok((app, sdk))
 }
 
 /// `zonewarden findings [--account ID]`.
@@ -198,7 +207,11 @@ pub async fn findings(aws: &AwsArgs, a: &FindingsArgs) -> Result<u8, CliError> {
         .findings
         .into_iter()
         .map(|s| s.finding)
-        .filter(|f| f.state == FindingState::Open && f.severity >= min)
+        .filter(|f| {
+            (f.state == FindingState::Open
+                || (a.include_suppressed && f.state == FindingState::Suppressed))
+                && f.severity >= min
+        })
         .collect();
     open.sort_by(|x, y| {
         y.severity
@@ -210,9 +223,19 @@ pub async fn findings(aws: &AwsArgs, a: &FindingsArgs) -> Result<u8, CliError> {
     let mut out = stdout.lock();
     match a.format {
         Format::Json => {
+            let listed: Vec<serde_json::Value> = open
+                .iter()
+                .map(|f| {
+                    let mut v = serde_json::to_value(f).unwrap_or_default();
+                    if let Some(m) = v.as_object_mut() {
+                        m.insert("id".into(), f.short_id().into());
+                    }
+                    v
+                })
+                .collect();
             serde_json::to_writer_pretty(
                 &mut out,
-                &serde_json::json!({"account": a.account, "findings": open}),
+                &serde_json::json!({"account": a.account, "findings": listed}),
             )
             .map_err(std::io::Error::other)?;
             writeln!(out)?;
@@ -228,16 +251,52 @@ pub async fn findings(aws: &AwsArgs, a: &FindingsArgs) -> Result<u8, CliError> {
             for f in &open {
                 writeln!(
                     out,
-                    "{:8}  {:32}  {:12}  {}  {}",
+                    "{}  {:8}  {:32}  {:12}  {}  {}",
+                    f.short_id(),
                     f.severity.as_str(),
                     f.code.id(),
                     f.region.as_str(),
                     f.resource.name,
                     f.message
                 )?;
+                if let Some(by) = &f.suppression {
+                    writeln!(
+                        out,
+                        "              suppressed by {} until {} ({}): {}",
+                        by.id,
+                        by.until.format("%Y-%m-%d %H:%M UTC"),
+                        by.created_by,
+                        by.reason
+                    )?;
+                }
+                if let Some(ack) = &f.acknowledged {
+                    writeln!(
+                        out,
+                        "              acknowledged by {} on {}{}: {}",
+                        ack.by,
+                        ack.at.format("%Y-%m-%d"),
+                        ack.until
+                            .map(|u| format!(" until {}", u.format("%Y-%m-%d %H:%M UTC")))
+                            .unwrap_or_default(),
+                        ack.reason
+                    )?;
+                }
             }
+            let suppressed = open
+                .iter()
+                .filter(|f| f.state == FindingState::Suppressed)
+                .count();
             if !open.is_empty() {
-                writeln!(out, "\n{} open finding(s) for {whose}.", open.len())?;
+                writeln!(
+                    out,
+                    "\n{} open finding(s){} for {whose}.",
+                    open.len() - suppressed,
+                    if a.include_suppressed {
+                        format!(" and {suppressed} suppressed")
+                    } else {
+                        String::new()
+                    }
+                )?;
             }
         }
     }

@@ -60,10 +60,14 @@ pub enum Check {
     /// `license`), and the estate's size against it (scopes
     /// `license/zones`, `license/certificates`).
     License,
+    /// The suppressions against the findings they cover (scope:
+    /// `suppressions`), judged by every scan of the deployment's own
+    /// findings.
+    Suppressions,
 }
 
 impl Check {
-    pub const ALL: [Check; 17] = [
+    pub const ALL: [Check; 18] = [
         Self::Certificates,
         Self::ValidationRecords,
         Self::DnsInventory,
@@ -81,6 +85,7 @@ impl Check {
         Self::TlsEndpoints,
         Self::TlsCoverage,
         Self::License,
+        Self::Suppressions,
     ];
 
     /// The check family that evaluates it (its `Family::name`).
@@ -101,6 +106,7 @@ impl Check {
             | Self::HealthFailover => "health",
             Self::TlsEndpoints | Self::TlsCoverage => "endpoints",
             Self::License => "license",
+            Self::Suppressions => "zonewarden",
         }
     }
 }
@@ -156,6 +162,8 @@ pub enum FindingCode {
     LicenseGrace,
     LicenseFreeTierLimit,
     LicenseLimitExceeded,
+    SuppressionUnused,
+    SuppressionEnding,
 }
 
 /// Catalogue text for one code.
@@ -168,7 +176,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 49] = [
+    pub const ALL: [FindingCode; 51] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -218,6 +226,8 @@ impl FindingCode {
         Self::LicenseGrace,
         Self::LicenseFreeTierLimit,
         Self::LicenseLimitExceeded,
+        Self::SuppressionUnused,
+        Self::SuppressionEnding,
     ];
 
     pub fn id(self) -> &'static str {
@@ -271,6 +281,8 @@ impl FindingCode {
             Self::LicenseGrace => "license.grace",
             Self::LicenseFreeTierLimit => "license.free-tier-limit",
             Self::LicenseLimitExceeded => "license.limit-exceeded",
+            Self::SuppressionUnused => "zonewarden.suppression-unused",
+            Self::SuppressionEnding => "zonewarden.suppression-ending",
         }
     }
 
@@ -326,6 +338,7 @@ impl FindingCode {
             | Self::LicenseGrace
             | Self::LicenseFreeTierLimit
             | Self::LicenseLimitExceeded => Check::License,
+            Self::SuppressionUnused | Self::SuppressionEnding => Check::Suppressions,
         }
     }
 
@@ -378,7 +391,10 @@ impl FindingCode {
             | Self::DnsNameserverNotProbed
             | Self::TlsEndpointNotProbed => Severity::Info,
             Self::LicenseInvalid => Severity::High,
-            Self::LicenseGrace | Self::LicenseLimitExceeded => Severity::Low,
+            Self::LicenseGrace | Self::LicenseLimitExceeded | Self::SuppressionEnding => {
+                Severity::Low
+            }
+            Self::SuppressionUnused => Severity::Info,
         }
     }
 
@@ -679,6 +695,18 @@ impl FindingCode {
                 why: "Everything is still checked; the vendor sees the aggregate counts (unless fleet visibility is off) and may ask you to change plans.",
                 fix: "Upgrade the plan in the vendor portal, or narrow what this deployment monitors (`ZW_REGIONS`, `ZW_DNS_ZONES`).",
             },
+            Self::SuppressionUnused => CodeDoc {
+                title: "Suppression matches nothing",
+                meaning: "A suppression (from `zonewarden suppress add` or the suppressions document) has covered no finding for 30 days: since it was created, or since a finding it covered was last seen. Evidence: `suppression` (its matcher, reason, owner and end), `last_matched`. Reported for the deployment's own findings (single-account mode).",
+                why: "A suppression nobody needs any more is a blind spot waiting for a new problem that happens to match it.",
+                fix: "Remove it: `zonewarden suppress remove ID`, or delete its entry from the suppressions document and update the parameter. If it is meant for a problem that comes and goes, keep it; this finding resolves the next time it covers one.",
+            },
+            Self::SuppressionEnding => CodeDoc {
+                title: "Suppression ends within 7 days",
+                meaning: "A suppression ends within 7 days. When it ends, the findings it covers become open again (one `Zonewarden Finding Opened` event each, with `transition` `unsuppressed`) and count in `OpenFindings` and the alarms. Evidence: `suppression`, `last_matched`.",
+                why: "Suppressions end on purpose, so that accepted risk is reviewed; this is the reminder before the review.",
+                fix: "Fix what it covers, or, if the risk is still accepted, add a new suppression with a new end date (`zonewarden suppress add ... --for 90d`) and remove the old one; in the document, move its `until`.",
+            },
         }
     }
 
@@ -692,7 +720,8 @@ impl FindingCode {
              build alarms and suppressions on them. Each finding carries the code, a severity\n\
              (`critical`, `high`, `medium`, `low`, `info`), the resource (ARN and domain), a region, a\n\
              message, the evidence that triggered it, `first_seen`, `last_seen` and a state (`open`,\n\
-             `resolved`).\n\n\
+             `suppressed`, `resolved`). A suppressed finding carries its suppression (`id`, `reason`,\n\
+             `until`, `created_by`); see \"Living with findings\" in the README.\n\n\
              | code | default severity | title |\n|---|---|---|\n",
         );
         for code in Self::ALL {

@@ -99,6 +99,14 @@ pub struct CommonConfig {
     /// after a scan starts (in Lambda, earlier if the invocation ends
     /// sooner), so that what was collected is still stored and reported.
     pub scan_deadline_seconds: u32,
+    /// `ZW_SUPPRESSIONS_PARAMETER`: SSM parameter holding the suppressions
+    /// document (Lambda; `crate::triage::parse_file`).
+    pub suppressions_parameter: Option<String>,
+    /// `ZW_SUPPRESSIONS_FILE`: the same document from a file (CLI).
+    pub suppressions_file: Option<String>,
+    /// `ZW_AUDIT_RETENTION_DAYS`, default 365: how long the audit log keeps
+    /// an entry.
+    pub audit_retention_days: u32,
 }
 
 /// Bounds on every AWS request, so that an endpoint that accepts a
@@ -685,8 +693,11 @@ impl Vars {
 }
 
 impl CommonConfig {
-    const KNOWN: [&'static str; 14] = [
+    const KNOWN: [&'static str; 17] = [
         "ZW_REGIONS",
+        "ZW_SUPPRESSIONS_PARAMETER",
+        "ZW_SUPPRESSIONS_FILE",
+        "ZW_AUDIT_RETENTION_DAYS",
         "ZW_NOTIFY_MIN_SEVERITY",
         "ZW_NOTIFY",
         "ZW_EVENT_BUS_NAME",
@@ -839,6 +850,9 @@ impl CommonConfig {
             route53_rps,
             aws_timeouts,
             scan_deadline_seconds: v.number("ZW_SCAN_DEADLINE_SECONDS", 840, 10, 86_400),
+            suppressions_parameter: v.get("ZW_SUPPRESSIONS_PARAMETER"),
+            suppressions_file: v.get("ZW_SUPPRESSIONS_FILE"),
+            audit_retention_days: v.number("ZW_AUDIT_RETENTION_DAYS", 365, 30, 3650),
         }
     }
 }

@@ -25,10 +25,12 @@ pub enum ResourceKind {
     /// The deployment's license: id `license`, or `license/zones` and
     /// `license/certificates` for the estate's size against it.
     License,
+    /// A suppression (`zonewarden.*` findings): id its id.
+    Suppression,
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 7] = [
+    pub const ALL: [ResourceKind; 8] = [
         Self::AcmCertificate,
         Self::Route53HostedZone,
         Self::Route53RecordSet,
@@ -36,6 +38,7 @@ impl ResourceKind {
         Self::Route53HealthCheck,
         Self::TlsEndpoint,
         Self::License,
+        Self::Suppression,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl ResourceKind {
             Self::Route53HealthCheck => "route53-health-check",
             Self::TlsEndpoint => "tls-endpoint",
             Self::License => "license",
+            Self::Suppression => "suppression",
         }
     }
 
@@ -88,6 +92,24 @@ impl Detection {
     }
 }
 
+/// See `Finding::short_id`: 48 bits of FNV-1a (64) over `<code>#<resource
+/// id>`. Not a secret, only a handle; a command given an id that two
+/// findings share asks for the finding's code and resource instead.
+pub fn short_id(key: &FindingKey) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key
+        .code
+        .id()
+        .bytes()
+        .chain([b'#'])
+        .chain(key.resource_id.bytes())
+    {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{:012x}", h >> 16)
+}
+
 /// At most one current finding exists per (resource, code).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct FindingKey {
@@ -99,6 +121,9 @@ pub struct FindingKey {
 #[serde(rename_all = "lowercase")]
 pub enum FindingState {
     Open,
+    /// Detected, but covered by a suppression (`crate::triage`): kept and
+    /// evaluated, left out of `OpenFindings`, the alarms and the routes.
+    Suppressed,
     Resolved,
 }
 
@@ -106,6 +131,7 @@ impl FindingState {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Open => "open",
+            Self::Suppressed => "suppressed",
             Self::Resolved => "resolved",
         }
     }
@@ -128,6 +154,14 @@ pub struct Finding {
     pub state: FindingState,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolved_at: Option<DateTime<Utc>>,
+    /// The suppression covering it (state `suppressed`); a resolved
+    /// finding keeps the one that covered it last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<crate::triage::SuppressedBy>,
+    /// Who is on it (open findings only; cleared by a severity change, a
+    /// reopen, its end or the resolve).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<crate::triage::Acknowledgement>,
 }
 
 impl Finding {
@@ -146,7 +180,15 @@ impl Finding {
             last_seen: now,
             state: FindingState::Open,
             resolved_at: None,
+            suppression: None,
+            acknowledged: None,
         }
+    }
+
+    /// Short, stable id for commands (`zonewarden findings ack ID`): 12 hex
+    /// digits derived from its key.
+    pub fn short_id(&self) -> String {
+        short_id(&self.key())
     }
 
     pub fn key(&self) -> FindingKey {

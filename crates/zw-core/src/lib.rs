@@ -26,6 +26,7 @@ pub mod record;
 pub mod rules;
 pub mod scan;
 pub mod severity;
+pub mod triage;
 
 #[cfg(test)]
 mod proptests;

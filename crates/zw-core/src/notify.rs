@@ -26,6 +26,10 @@ const MESSAGE_CHARS: usize = crate::finding::MAX_MESSAGE_CHARS;
 pub const OPENED: &str = "Zonewarden Finding Opened";
 pub const CHANGED: &str = "Zonewarden Finding Changed";
 pub const RESOLVED: &str = "Zonewarden Finding Resolved";
+/// A finding became covered by a suppression (`crate::triage`). Its other
+/// events stay quiet while it is; a Resolved of a suppressed finding
+/// carries `suppression` in its detail, which the routes leave out.
+pub const SUPPRESSED: &str = "Zonewarden Finding Suppressed";
 /// The daily digest: every open finding at or above a severity, in one event.
 pub const DIGEST: &str = "Zonewarden Findings Digest";
 /// A digest lists at most this many findings (most severe first); the rest
@@ -52,9 +56,10 @@ pub struct PendingEvent {
 
 fn detail_type(t: Transition) -> &'static str {
     match t {
-        Transition::Opened | Transition::Reopened => OPENED,
+        Transition::Opened | Transition::Reopened | Transition::Unsuppressed => OPENED,
         Transition::SeverityChanged { .. } => CHANGED,
         Transition::Resolved => RESOLVED,
+        Transition::Suppressed => SUPPRESSED,
     }
 }
 
@@ -62,6 +67,10 @@ fn detail_type(t: Transition) -> &'static str {
 pub fn event_for(change: &Change, scan_id: &str) -> Option<FindingEvent> {
     let t = change.transition?;
     let f = &change.finding;
+    // A suppressed finding's severity changes quietly (the history keeps it).
+    if f.state == crate::finding::FindingState::Suppressed && t != Transition::Suppressed {
+        return None;
+    }
     let event_key = format!(
         "{}#{}#{}#v{}",
         f.code.id(),
@@ -112,7 +121,13 @@ pub fn name_account(event: &mut FindingEvent, id: &str, name: &str) {
 /// e-mail. Sent even when nothing is open: silence would look like a dead
 /// scanner.
 pub fn digest(open: &[Finding], min: Severity, stack: &str, day: &str) -> FindingEvent {
-    let mut listed: Vec<&Finding> = open.iter().filter(|f| f.severity >= min).collect();
+    // Acknowledged findings are quiet until they change or the
+    // acknowledgement ends; suppressed ones are not open.
+    let mut listed: Vec<&Finding> = open
+        .iter()
+        .filter(|f| f.severity >= min && f.acknowledged.is_none())
+        .filter(|f| f.state == crate::finding::FindingState::Open)
+        .collect();
     listed.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -273,6 +288,8 @@ mod tests {
                 last_seen: at,
                 state: FindingState::Open,
                 resolved_at: None,
+                suppression: None,
+                acknowledged: None,
             },
             transition,
             expires_at: None,

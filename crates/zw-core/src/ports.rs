@@ -304,6 +304,10 @@ pub struct CurrentFindings {
     /// rollback, or damaged by hand), with their key when that much could be
     /// read. A scan records each as an error and leaves it exactly as it is.
     pub unreadable: Vec<(Option<FindingKey>, PortError)>,
+    /// The suppressions to apply. When they could not be read, `known` is
+    /// false (every finding keeps its suppression state) and the reason is
+    /// in `unreadable`, without a key.
+    pub triage: crate::triage::Triage,
 }
 
 pub trait FindingStore: Send + Sync {

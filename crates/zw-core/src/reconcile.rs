@@ -33,6 +33,7 @@
 
 use crate::catalogue::Check;
 use crate::finding::{Detection, Finding, FindingKey, FindingState, Severity, StoredFinding};
+use crate::triage::Triage;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -111,7 +112,15 @@ pub enum Transition {
     Opened,
     Reopened,
     Resolved,
-    SeverityChanged { from: Severity },
+    SeverityChanged {
+        from: Severity,
+    },
+    /// Detected and covered by a suppression (first seen so, or newly
+    /// covered): one `Zonewarden Finding Suppressed` event.
+    Suppressed,
+    /// A suppressed finding still detected after its suppression ended or
+    /// was removed: the normal Opened event.
+    Unsuppressed,
 }
 
 impl Transition {
@@ -121,6 +130,8 @@ impl Transition {
             Self::Reopened => "reopened",
             Self::Resolved => "resolved",
             Self::SeverityChanged { .. } => "severity-changed",
+            Self::Suppressed => "suppressed",
+            Self::Unsuppressed => "unsuppressed",
         }
     }
 }
@@ -146,7 +157,90 @@ impl Change {
     }
 }
 
+/// `plan_with` when the suppressions are not known: every finding keeps
+/// the suppression state it has.
 pub fn plan(
+    previous: &[StoredFinding],
+    detections: &[Detection],
+    coverage: &Coverage,
+    now: DateTime<Utc>,
+    retention_days: u32,
+) -> Vec<Change> {
+    plan_with(
+        previous,
+        detections,
+        coverage,
+        now,
+        retention_days,
+        &Triage::unknown(),
+    )
+}
+
+/// The changes of one scan, with `triage`'s suppressions applied:
+///
+/// ```text
+///  previous            detected, covered by a    change of state            event
+///                      suppression?
+///  none/resolved/open  yes                       -> suppressed              Suppressed
+///  suppressed          yes                       stays (severity quietly)   -
+///  suppressed          no (ended or removed)     -> open                    Opened (unsuppressed)
+///  suppressed          not detected, covered     -> resolved                Resolved, with its suppression
+/// ```
+/// An acknowledgement carries over while the finding stays open at the same
+/// severity and the acknowledgement has not ended.
+pub fn plan_with(
+    previous: &[StoredFinding],
+    detections: &[Detection],
+    coverage: &Coverage,
+    now: DateTime<Utc>,
+    retention_days: u32,
+    triage: &Triage,
+) -> Vec<Change> {
+    let mut changes = plan_states(previous, detections, coverage, now, retention_days);
+    let before: BTreeMap<FindingKey, &Finding> = previous
+        .iter()
+        .map(|p| (p.finding.key(), &p.finding))
+        .collect();
+    for c in &mut changes {
+        let p = before.get(&c.key()).copied();
+        if c.finding.state == FindingState::Resolved {
+            c.finding.acknowledged = None;
+            continue;
+        }
+        let was_suppressed = p.is_some_and(|p| p.state == FindingState::Suppressed);
+        let suppression = if triage.known {
+            triage
+                .suppression_for(&c.finding, now)
+                .map(crate::triage::Suppression::reference)
+        } else if was_suppressed {
+            p.and_then(|p| p.suppression.clone())
+        } else {
+            None
+        };
+        // An acknowledgement lasts while nothing about the finding changed.
+        c.finding.acknowledged = p
+            .filter(|p| p.state != FindingState::Resolved && c.transition.is_none())
+            .and_then(|p| p.acknowledged.clone())
+            .filter(|a| a.is_active(now));
+        match suppression {
+            Some(by) => {
+                c.finding.state = FindingState::Suppressed;
+                c.finding.suppression = Some(by);
+                if !was_suppressed {
+                    c.transition = Some(Transition::Suppressed);
+                }
+            }
+            None if was_suppressed => {
+                c.transition = Some(Transition::Unsuppressed);
+                c.finding.acknowledged = None;
+            }
+            None => {}
+        }
+    }
+    changes
+}
+
+fn plan_states(
     previous: &[StoredFinding],
     detections: &[Detection],
     coverage: &Coverage,
@@ -208,7 +302,7 @@ pub fn plan(
         let f = &p.finding;
         let retired = coverage.no_longer_monitored(f.code.check(), &f.scope);
         if current.contains_key(key)
-            || f.state != FindingState::Open
+            || f.state == FindingState::Resolved
             || p.evaluated_at > now
             || f.last_seen > now
             || coverage.held.contains(&f.resource.id)
@@ -241,6 +335,21 @@ pub fn plan(
         });
     }
     changes
+}
+
+/// How many findings are suppressed once `changes` are applied over
+/// `previous`.
+pub fn suppressed_after(previous: &[StoredFinding], changes: &[Change]) -> usize {
+    let mut all: BTreeMap<FindingKey, FindingState> = previous
+        .iter()
+        .map(|p| (p.finding.key(), p.finding.state))
+        .collect();
+    for c in changes {
+        all.insert(c.key(), c.finding.state);
+    }
+    all.values()
+        .filter(|s| **s == FindingState::Suppressed)
+        .count()
 }
 
 /// The open findings once `changes` are applied over `previous`.

@@ -143,6 +143,7 @@ where
     let now = started_at;
 
     let announce = sinks.events.is_some();
+    let mut suppressed: Option<usize> = None;
     let (all_open, opened, resolved, stored, store_failed) = match sinks.store {
         Some(store) => {
             let commit = persist(
@@ -160,6 +161,7 @@ where
             let by = end.map(|e| e - RECORD_RESERVE);
             match within(clock, by, "store", "commit", commit).await {
                 Ok(p) => {
+                    suppressed = Some(p.suppressed);
                     errors.extend(
                         p.unreadable
                             .into_iter()
@@ -193,7 +195,10 @@ where
         // The license's findings are about every scan.
         .filter(|f| {
             names.contains(&f.code.check().family())
-                || f.code.check() == crate::catalogue::Check::License
+                || matches!(
+                    f.code.check(),
+                    crate::catalogue::Check::License | crate::catalogue::Check::Suppressions
+                )
         })
         .cloned()
         .collect();
@@ -231,6 +236,9 @@ where
                 (delta > 0).then_some((k, delta))
             })
             .collect();
+    }
+    if let Some(n) = suppressed.filter(|n| *n > 0) {
+        scan.counts.insert("suppressed".into(), n as u64);
     }
     scan.cap_errors();
 
@@ -364,6 +372,8 @@ fn fresh(detections: &[Detection], now: DateTime<Utc>) -> Vec<Finding> {
 /// What a store step did.
 struct Persisted {
     open: Vec<Finding>,
+    /// How many findings are suppressed once the commit is applied.
+    suppressed: usize,
     opened: usize,
     resolved: usize,
     /// Stored items that could not be read: left alone, each a scan error.
@@ -528,6 +538,7 @@ async fn persist<S: FindingStore>(
 ) -> Result<Persisted, PortError> {
     let loaded = store.load_current().await?;
     let previous = loaded.findings;
+    let triage = loaded.triage;
     // An item this version cannot read is never written over: a detection
     // of the same finding waits until the item can be read again.
     let untouchable: BTreeSet<FindingKey> = loaded
@@ -536,18 +547,25 @@ async fn persist<S: FindingStore>(
         .filter_map(|(key, _)| key.clone())
         .collect();
     let unreadable: Vec<PortError> = loaded.unreadable.into_iter().map(|(_, e)| e).collect();
-    let detections: Vec<Detection> = detections
+    let mut detections: Vec<Detection> = detections
         .iter()
         .filter(|d| !untouchable.contains(&d.key()))
         .cloned()
         .collect();
+    let mut coverage = coverage.clone();
+    if triage.known && triage.judge_usage {
+        detections.extend(crate::triage::usage_detections(&triage, &previous, now));
+        coverage.insert(crate::catalogue::Check::Suppressions, crate::triage::SCOPE);
+    }
+    let coverage = &coverage;
     let detections = detections.as_slice();
-    let mut plan = reconcile::plan(
+    let mut plan = reconcile::plan_with(
         &previous,
         detections,
         coverage,
         now,
         cfg.history_retention_days,
+        &triage,
     );
     let mut view: BTreeMap<FindingKey, StoredFinding> =
         previous.into_iter().map(|p| (p.finding.key(), p)).collect();
@@ -597,7 +615,14 @@ async fn persist<S: FindingStore>(
             .filter(|d| keys.contains(&d.key()))
             .cloned()
             .collect();
-        plan = reconcile::plan(&reread, &subset, coverage, now, cfg.history_retention_days);
+        plan = reconcile::plan_with(
+            &reread,
+            &subset,
+            coverage,
+            now,
+            cfg.history_retention_days,
+            &triage,
+        );
     }
 
     let previous: Vec<StoredFinding> = view.into_values().collect();
@@ -606,7 +631,7 @@ async fn persist<S: FindingStore>(
         .filter(|c| {
             matches!(
                 c.transition,
-                Some(Transition::Opened | Transition::Reopened)
+                Some(Transition::Opened | Transition::Reopened | Transition::Unsuppressed)
             )
         })
         .count();
@@ -614,8 +639,10 @@ async fn persist<S: FindingStore>(
         .iter()
         .filter(|c| c.transition == Some(Transition::Resolved))
         .count();
+    let suppressed = reconcile::suppressed_after(&previous, &applied);
     Ok(Persisted {
         open: reconcile::open_after(&previous, &applied),
+        suppressed,
         opened,
         resolved,
         unreadable,

@@ -4,7 +4,7 @@
 
 use crate::config::Config;
 use crate::families::certificates::CertificateFamily;
-use crate::finding::{FindingKey, FindingState, StoredFinding};
+use crate::finding::{FindingKey, FindingState, ResourceKind, StoredFinding};
 use crate::metrics::{self, MetricBatch};
 use crate::model::dns::DnssecStatus;
 use crate::model::{
@@ -170,6 +170,8 @@ struct MemoryStore {
     hang_commit: bool,
     /// Each claim: (after, limit, how many were claimed).
     claims: Mutex<Vec<(Option<String>, usize, usize)>>,
+    /// The suppressions `load_current` returns.
+    triage: Mutex<crate::triage::Triage>,
 }
 impl MemoryStore {
     fn tick(&self) {
@@ -198,6 +200,7 @@ impl FindingStore for MemoryStore {
         Ok(CurrentFindings {
             findings: self.items.lock().expect("lock").values().cloned().collect(),
             unreadable: Vec::new(),
+            triage: self.triage.lock().expect("lock").clone(),
         })
     }
     async fn load(&self, keys: &[FindingKey]) -> Result<Vec<StoredFinding>, PortError> {
@@ -1491,4 +1494,209 @@ async fn the_scan_record_keeps_a_hundred_errors_and_counts_the_rest() {
         .find(|d| d.name == metrics::SCAN_ERRORS)
         .map(|d| d.value);
     assert_eq!(errors, Some(250.0));
+}
+
+fn suppression(
+    id: &str,
+    code: &str,
+    resource: &str,
+    until: DateTime<Utc>,
+) -> crate::triage::Suppression {
+    crate::triage::Suppression {
+        id: id.into(),
+        matcher: crate::triage::Matcher {
+            code: code.into(),
+            resource: Some(resource.into()),
+            account: None,
+            region: None,
+            tag: None,
+        },
+        reason: "accepted: retired next quarter".into(),
+        created_by: "arn:aws:iam::111122223333:user/alice".into(),
+        created_at: t0() - Duration::days(1),
+        until,
+        source: crate::triage::Source::Table,
+    }
+}
+
+fn stored_state(
+    store: &MemoryStore,
+    resource: &str,
+) -> Vec<(FindingCode, FindingState, Option<String>)> {
+    store
+        .items
+        .lock()
+        .expect("lock")
+        .values()
+        .filter(|s| s.finding.resource.id == resource)
+        .map(|s| {
+            (
+                s.finding.code,
+                s.finding.state,
+                s.finding.suppression.as_ref().map(|b| b.id.clone()),
+            )
+        })
+        .collect()
+}
+
+/// Suppress, rescan, end the suppression: the finding is kept and judged
+/// throughout, leaves the open findings and their metric while suppressed,
+/// and says so once each way (Suppressed, then one Opened).
+#[tokio::test]
+async fn a_suppressed_finding_is_kept_quiet_and_opens_once_when_the_suppression_ends() {
+    let (acm, r53) = estate();
+    let store = MemoryStore::default();
+    let events = RecordingEvents::default();
+    let soon = "arn:aws:acm:eu-west-1:111122223333:certificate/soon";
+    let first = run_notifying(&acm, &r53, &store, &events, t0(), "s1").await;
+    let open_before = first.findings.len();
+    assert!(first.findings.iter().any(|f| f.resource.id == soon));
+    let sent_before = events.sent.lock().expect("lock").len();
+
+    let until = t0() + Duration::hours(3);
+    *store.triage.lock().expect("lock") = crate::triage::Triage {
+        suppressions: vec![suppression("s-1", "cert.*", soon, until)],
+        ..crate::triage::Triage::default()
+    };
+    let suppressed =
+        run_notifying(&acm, &r53, &store, &events, t0() + Duration::hours(1), "s2").await;
+    assert!(
+        suppressed.scan.errors.is_empty(),
+        "{:?}",
+        suppressed.scan.errors
+    );
+    assert!(suppressed.findings.iter().all(|f| f.resource.id != soon));
+    let n = stored_state(&store, soon).len();
+    assert!(n >= 1);
+    assert_eq!(suppressed.findings.len(), open_before - n);
+    assert!(
+        stored_state(&store, soon)
+            .iter()
+            .all(|(_, st, by)| *st == FindingState::Suppressed && by.as_deref() == Some("s-1"))
+    );
+    assert_eq!(suppressed.scan.counts.get("suppressed"), Some(&(n as u64)));
+    let open_metric: f64 = suppressed
+        .metrics
+        .data
+        .iter()
+        .filter(|d| d.name == crate::metrics::OPEN_FINDINGS)
+        .map(|d| d.value)
+        .sum();
+    assert_eq!(open_metric as usize, suppressed.findings.len());
+    let sent: Vec<FindingEvent> = events.sent.lock().expect("lock")[sent_before..].to_vec();
+    assert_eq!(sent.len(), n, "{sent:?}");
+    assert!(sent.iter().all(|e| e.detail_type == notify::SUPPRESSED));
+    assert!(sent.iter().all(|e| e.detail.contains("\"s-1\"")));
+
+    // Still suppressed: nothing more to say.
+    let quiet = run_notifying(&acm, &r53, &store, &events, t0() + Duration::hours(2), "s3").await;
+    assert_eq!(quiet.scan.counts.get("events_sent"), Some(&0));
+
+    // The suppression ends while the problem persists: one Opened each.
+    let after = run_notifying(
+        &acm,
+        &r53,
+        &store,
+        &events,
+        until + Duration::hours(1),
+        "s4",
+    )
+    .await;
+    assert!(after.findings.iter().any(|f| f.resource.id == soon));
+    let sent: Vec<FindingEvent> = events.sent.lock().expect("lock")[sent_before + n..].to_vec();
+    let opened: Vec<&FindingEvent> = sent.iter().filter(|e| e.event_key.contains(soon)).collect();
+    assert_eq!(opened.len(), n, "{sent:?}");
+    assert!(
+        opened.iter().all(|e| e.detail_type == notify::OPENED
+            && e.detail.contains("\"transition\":\"unsuppressed\""))
+    );
+    assert!(
+        stored_state(&store, soon)
+            .iter()
+            .all(|(_, st, by)| *st == FindingState::Open && by.is_none())
+    );
+    let again = run_notifying(
+        &acm,
+        &r53,
+        &store,
+        &events,
+        until + Duration::hours(2),
+        "s5",
+    )
+    .await;
+    assert_eq!(again.scan.counts.get("events_sent"), Some(&0));
+}
+
+/// Suppressions that cannot be read change no finding's suppression: no
+/// Opened storm because the table or the document failed.
+#[tokio::test]
+async fn unreadable_suppressions_leave_every_suppressed_finding_as_it_is() {
+    let (acm, r53) = estate();
+    let store = MemoryStore::default();
+    let events = RecordingEvents::default();
+    let soon = "arn:aws:acm:eu-west-1:111122223333:certificate/soon";
+    *store.triage.lock().expect("lock") = crate::triage::Triage {
+        suppressions: vec![suppression(
+            "s-1",
+            "cert.*",
+            soon,
+            t0() + Duration::days(10),
+        )],
+        ..crate::triage::Triage::default()
+    };
+    run_notifying(&acm, &r53, &store, &events, t0(), "u1").await;
+    let before = stored_state(&store, soon);
+    assert!(
+        before
+            .iter()
+            .all(|(_, st, _)| *st == FindingState::Suppressed)
+    );
+    let sent_before = events.sent.lock().expect("lock").len();
+    *store.triage.lock().expect("lock") = crate::triage::Triage::unknown();
+    let r = run_notifying(&acm, &r53, &store, &events, t0() + Duration::hours(1), "u2").await;
+    assert_eq!(stored_state(&store, soon), before);
+    assert!(r.findings.iter().all(|f| f.resource.id != soon));
+    assert_eq!(events.sent.lock().expect("lock").len(), sent_before);
+}
+
+/// Unused and ending suppressions are findings of the deployment's own
+/// partition, never suppressed themselves, and resolve once fixed.
+#[tokio::test]
+async fn unused_suppressions_are_reported_and_resolve_when_removed() {
+    let (acm, r53) = estate();
+    let store = MemoryStore::default();
+    let mut unused = suppression(
+        "s-typo",
+        "cert.*",
+        "arn:nothing",
+        t0() + Duration::days(100),
+    );
+    unused.created_at = t0() - Duration::days(31);
+    *store.triage.lock().expect("lock") = crate::triage::Triage {
+        suppressions: vec![unused],
+        judge_usage: true,
+        ..crate::triage::Triage::default()
+    };
+    let r = run(&acm, &r53, &store, t0(), "w1").await;
+    let about: Vec<(FindingCode, &str)> = r
+        .findings
+        .iter()
+        .filter(|f| f.resource.kind == ResourceKind::Suppression)
+        .map(|f| (f.code, f.resource.id.as_str()))
+        .collect();
+    assert_eq!(about, [(FindingCode::SuppressionUnused, "s-typo")]);
+    *store.triage.lock().expect("lock") = crate::triage::Triage {
+        judge_usage: true,
+        ..crate::triage::Triage::default()
+    };
+    let r = run(&acm, &r53, &store, t0() + Duration::hours(1), "w2").await;
+    assert!(
+        r.findings
+            .iter()
+            .all(|f| f.resource.kind != ResourceKind::Suppression)
+    );
+    assert_eq!(
+        stored_state(&store, "s-typo"),
+        [(FindingCode::SuppressionUnused, FindingState::Resolved, None)]
+    );
 }

@@ -170,7 +170,7 @@ impl RawEntry {
 /// first item's indentation in YAML, `{` directly inside the top-level array
 /// in JSON. Used to place errors found after parsing (the parsers report
 /// those at the list's start).
-fn entry_lines(text: &str, json: bool) -> Vec<usize> {
+pub(crate) fn entry_lines(text: &str, json: bool) -> Vec<usize> {
     let mut lines = Vec::new();
     if json {
         let (mut depth, mut in_string, mut escaped, mut line) = (0usize, false, false, 1usize);

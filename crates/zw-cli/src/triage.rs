@@ -1,0 +1,366 @@
+//! `zonewarden suppress add|list|remove`, `findings ack` and `audit`: what
+//! people decide about findings, each change written with its audit entry.
+//! Bad input is refused before any call (exit 2).
+
+use crate::args::{AckArgs, AuditArgs, AwsArgs, Format, SuppressAddArgs, SuppressCommand};
+use crate::scan::{CliError, EXIT_OK, EXIT_SCAN_FAILED, EXIT_USAGE};
+use chrono::{DateTime, Utc};
+use std::io::Write;
+use zw_aws::table::Partition;
+use zw_aws::triage::{TableTriage, caller_identity, document_suppressions};
+use zw_core::FindingState;
+use zw_core::org::AccountRef;
+use zw_core::ports::{Clock, FindingStore};
+use zw_core::triage::{
+    self, Acknowledgement, FILE_PREFIX, Matcher, Source, Suppression, Tag, parse_for, parse_until,
+};
+
+fn usage(e: impl std::fmt::Display) -> CliError {
+    CliError::Usage(e.to_string())
+}
+
+fn failed(e: impl std::fmt::Display) -> Result<u8, CliError> {
+    writeln!(std::io::stderr().lock(), "error: {e}")?;
+    Ok(EXIT_SCAN_FAILED)
+}
+
+/// `--until` or `--for` (clap keeps them exclusive), from `now`.
+fn end(
+    until: Option<&str>,
+    for_: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, CliError> {
+    match (until, for_) {
+        (Some(u), _) => parse_until(u)
+            .map(Some)
+            .map_err(|e| usage(format!("--until: {e}"))),
+        (None, Some(f)) => parse_for(f)
+            .map(|d| Some(now + d))
+            .map_err(|e| usage(format!("--for: {e}"))),
+        (None, None) => Ok(None),
+    }
+}
+
+pub async fn suppress(aws: &AwsArgs, what: &SuppressCommand) -> Result<u8, CliError> {
+    match what {
+        SuppressCommand::Add(a) => add(aws, a).await,
+        SuppressCommand::List(a) => list(aws, &a.table, a.format).await,
+        SuppressCommand::Remove(a) => remove(aws, &a.table, &a.id).await,
+    }
+}
+
+/// The suppression `a` describes, checked, with a placeholder owner.
+fn requested(a: &SuppressAddArgs, now: DateTime<Utc>) -> Result<Suppression, CliError> {
+    let until = end(a.until.as_deref(), a.for_.as_deref(), now)?
+        .ok_or_else(|| usage("an end date is required: --until DATE or --for 30d"))?;
+    let tag = a
+        .tag
+        .as_deref()
+        .map(Tag::parse)
+        .transpose()
+        .map_err(|e| usage(format!("--tag: {e}")))?;
+    let s = Suppression {
+        id: zw_aws::triage::new_suppression_id(),
+        matcher: Matcher {
+            code: a.code.trim().to_owned(),
+            resource: a.resource.clone(),
+            account: a.account.clone(),
+            region: a.region.clone(),
+            tag,
+        },
+        reason: a.reason.trim().to_owned(),
+        created_by: String::new(),
+        created_at: now,
+        until,
+        source: Source::Table,
+    };
+    s.validate(now).map_err(usage)?;
+    Ok(s)
+}
+
+async fn add(aws: &AwsArgs, a: &SuppressAddArgs) -> Result<u8, CliError> {
+    let now = zw_aws::SystemClock.now();
+    let mut s = requested(a, now)?;
+    let (app, sdk) = crate::org::central_sdk(aws, &a.table).await?;
+    let Some(store) = app.services.store.clone() else {
+        return Ok(EXIT_USAGE);
+    };
+    s.created_by = match caller_identity(&sdk).await {
+        Ok(arn) => arn,
+        Err(e) => {
+            return failed(format!(
+                "cannot tell who you are (sts:GetCallerIdentity): {e}"
+            ));
+        }
+    };
+    let tables = TableTriage::new(store.clone(), app.config.common.audit_retention_days);
+    if let Err(e) = tables.add(&s).await {
+        return failed(e);
+    }
+    // What it covers now, in the partition it names.
+    let store = match &s.matcher.account {
+        Some(id) => store.in_partition(Partition::account(
+            AccountRef::new(id.clone(), "").map_err(usage)?,
+        )),
+        None => store,
+    };
+    let covered = match store.load_current().await {
+        Ok(c) => c
+            .findings
+            .iter()
+            .filter(|f| f.finding.state != FindingState::Resolved)
+            .filter(|f| s.matcher.matches(&f.finding, s.matcher.account.as_deref()))
+            .count(),
+        Err(_) => 0,
+    };
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &s).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Table => writeln!(
+            out,
+            "Added suppression {} until {} (by {}). It covers {covered} current finding(s); each becomes suppressed at the next scan of its family.",
+            s.id,
+            s.until.format("%Y-%m-%d %H:%M UTC"),
+            s.created_by
+        )?,
+    }
+    Ok(EXIT_OK)
+}
+
+async fn list(aws: &AwsArgs, table: &Option<String>, format: Format) -> Result<u8, CliError> {
+    let now = zw_aws::SystemClock.now();
+    let app = crate::org::central_sdk(aws, table).await?.0;
+    let Some(store) = app.services.store.clone() else {
+        return Ok(EXIT_USAGE);
+    };
+    let mut all = match TableTriage::new(store.clone(), app.config.common.audit_retention_days)
+        .list()
+        .await
+    {
+        Ok(l) => l,
+        Err(e) => return failed(e),
+    };
+    match document_suppressions(store.suppressions_document(), now).await {
+        Ok(file) => all.extend(file),
+        Err(e) => return Err(usage(e)),
+    }
+    all.sort_by(|a, b| a.until.cmp(&b.until).then(a.id.cmp(&b.id)));
+    let mut out = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &all).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            if all.is_empty() {
+                writeln!(out, "No suppressions.")?;
+            }
+            for s in &all {
+                let m = &s.matcher;
+                let mut scope = vec![format!("code {}", m.code)];
+                scope.extend(m.resource.as_ref().map(|r| format!("resource {r}")));
+                scope.extend(m.account.as_ref().map(|r| format!("account {r}")));
+                scope.extend(m.region.as_ref().map(|r| format!("region {r}")));
+                scope.extend(m.tag.as_ref().map(|t| format!("tag {t}")));
+                writeln!(
+                    out,
+                    "{:20}  {:5}  until {}{}  {}  by {}: {}",
+                    s.id,
+                    match s.source {
+                        Source::Table => "table",
+                        Source::File => "file",
+                    },
+                    s.until.format("%Y-%m-%d %H:%M UTC"),
+                    if s.is_active(now) { "" } else { " (ended)" },
+                    scope.join(", "),
+                    s.created_by,
+                    s.reason
+                )?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
+
+async fn remove(aws: &AwsArgs, table: &Option<String>, id: &str) -> Result<u8, CliError> {
+    if let Some(name) = id.strip_prefix(FILE_PREFIX) {
+        return Err(usage(format!(
+            "{id} comes from the suppressions document: delete the entry `id: {name}` there and update the parameter"
+        )));
+    }
+    let (app, sdk) = crate::org::central_sdk(aws, table).await?;
+    let Some(store) = app.services.store.clone() else {
+        return Ok(EXIT_USAGE);
+    };
+    let actor = match caller_identity(&sdk).await {
+        Ok(arn) => arn,
+        Err(e) => {
+            return failed(format!(
+                "cannot tell who you are (sts:GetCallerIdentity): {e}"
+            ));
+        }
+    };
+    let now = zw_aws::SystemClock.now();
+    match TableTriage::new(store, app.config.common.audit_retention_days)
+        .remove(id, &actor, now)
+        .await
+    {
+        Ok(Some(s)) => {
+            writeln!(
+                std::io::stdout().lock(),
+                "Removed suppression {} ({}). The findings it covered open again at the next scan of their family if the problem persists.",
+                s.id,
+                s.reason
+            )?;
+            Ok(EXIT_OK)
+        }
+        Ok(None) => Err(usage(format!(
+            "no suppression `{id}` in the table (see `zonewarden suppress list`)"
+        ))),
+        Err(e) => failed(e),
+    }
+}
+
+/// `zonewarden findings ack ID --reason TEXT [--until DATE | --for 7d]`.
+pub async fn ack(aws: &AwsArgs, a: &AckArgs) -> Result<u8, CliError> {
+    let now = zw_aws::SystemClock.now();
+    if a.reason.trim().is_empty() {
+        return Err(usage("--reason is empty: say why, and who is on it"));
+    }
+    let until = end(a.until.as_deref(), a.for_.as_deref(), now)?;
+    if let Some(u) = until {
+        triage::check_until(u, now).map_err(|e| usage(format!("the acknowledgement's {e}")))?;
+    }
+    let (app, sdk) = crate::org::central_sdk(aws, &a.table).await?;
+    let Some(store) = app.services.store.clone() else {
+        return Ok(EXIT_USAGE);
+    };
+    let store = match &a.account {
+        Some(id) => store.in_partition(Partition::account(
+            AccountRef::new(id.clone(), "").map_err(usage)?,
+        )),
+        None => store,
+    };
+    let current = match store.load_current().await {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    let wanted = a.id.trim();
+    let matching: Vec<_> = current
+        .findings
+        .iter()
+        .filter(|f| {
+            f.finding.short_id() == wanted
+                || format!("{}#{}", f.finding.code.id(), f.finding.resource.id) == wanted
+        })
+        .collect();
+    let found = match matching.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(usage(format!(
+                "no finding `{wanted}` (the id column of `zonewarden findings`)"
+            )));
+        }
+        _ => {
+            return Err(usage(format!(
+                "`{wanted}` names {} findings: give `<code>#<resource id>` instead",
+                matching.len()
+            )));
+        }
+    };
+    if found.finding.state != FindingState::Open {
+        return Err(usage(format!(
+            "finding {wanted} is {}: only open findings are acknowledged",
+            found.finding.state.as_str()
+        )));
+    }
+    let by = match caller_identity(&sdk).await {
+        Ok(arn) => arn,
+        Err(e) => {
+            return failed(format!(
+                "cannot tell who you are (sts:GetCallerIdentity): {e}"
+            ));
+        }
+    };
+    let ack = Acknowledgement {
+        by,
+        at: now,
+        reason: a.reason.trim().to_owned(),
+        until,
+    };
+    let tables = TableTriage::new(store.clone(), app.config.common.audit_retention_days);
+    if let Err(e) = tables.acknowledge(&store, found, ack.clone()).await {
+        return failed(e);
+    }
+    writeln!(
+        std::io::stdout().lock(),
+        "Acknowledged {} ({} on {}){}. It stays open, and leaves the digest until it changes{}.",
+        wanted,
+        found.finding.code.id(),
+        found.finding.resource.name,
+        until
+            .map(|u| format!(" until {}", u.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default(),
+        if until.is_some() {
+            ", resolves or the acknowledgement ends"
+        } else {
+            " or resolves"
+        }
+    )?;
+    Ok(EXIT_OK)
+}
+
+/// `zonewarden audit [--since WHEN] [--format json]`.
+pub async fn audit(aws: &AwsArgs, a: &AuditArgs) -> Result<u8, CliError> {
+    let now = zw_aws::SystemClock.now();
+    let since = parse_for(&a.since)
+        .map(|d| now - d)
+        .or_else(|_| parse_until(&a.since).map(|t| t - chrono::Duration::days(1)))
+        .map_err(|_| {
+            usage(format!(
+                "--since: `{}` is not a duration back from now (`30d`), a date (`2026-11-01`) or an RFC 3339 time",
+                a.since
+            ))
+        })?;
+    let app = crate::org::central_sdk(aws, &a.table).await?.0;
+    let Some(store) = app.services.store.clone() else {
+        return Ok(EXIT_USAGE);
+    };
+    let entries = match TableTriage::new(store, app.config.common.audit_retention_days)
+        .audit(since, now)
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => return failed(e),
+    };
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &entries).map_err(std::io::Error::other)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            if entries.is_empty() {
+                writeln!(
+                    out,
+                    "No audit entries since {}.",
+                    since.format("%Y-%m-%d %H:%M UTC")
+                )?;
+            }
+            for e in &entries {
+                writeln!(
+                    out,
+                    "{}  {:22}  {}  by {}",
+                    e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    e.action,
+                    e.target,
+                    e.actor
+                )?;
+            }
+        }
+    }
+    Ok(EXIT_OK)
+}
