@@ -38,7 +38,7 @@ async fn states(env: &Env, code_prefix: &str) -> Vec<(String, String, Option<Str
 
 /// Every history transition written so far for `code_prefix`.
 async fn transitions(env: &Env, code_prefix: &str) -> Vec<String> {
-    let day = chrono::Utc::now().format("%Y-%m-%d");
+    let day = zw_core::ports::Clock::now(&zw_aws::SystemClock).format("%Y-%m-%d");
     let mut out: Vec<(String, String)> = items(&env.ddb(), &format!("HISTORY#{day}"))
         .await
         .iter()
@@ -334,7 +334,7 @@ async fn suppress_rescan_acknowledge_remove_and_every_step_is_audited() {
 async fn the_suppressions_document_applies_and_a_bad_one_is_refused_with_its_line() {
     let (env, _estate) = Env::with_demo_estate().await;
     let file = std::env::temp_dir().join(format!("zw-suppressions-{}.yaml", std::process::id()));
-    let until = (chrono::Utc::now() + chrono::Duration::days(60)).format("%Y-%m-%d");
+    let until = (zw_core::ports::Clock::now(&zw_aws::SystemClock) + chrono::Duration::days(60)).format("%Y-%m-%d");
     std::fs::write(
         &file,
         format!(

@@ -379,11 +379,26 @@ mod tests {
         resolved.transition = Some(Transition::Resolved);
         resolved.finding.state = FindingState::Resolved;
         resolved.finding.resolved_at = Some(resolved.finding.last_seen);
+        let mut suppressed = imported.clone();
+        suppressed.version = 2;
+        suppressed.transition = Some(Transition::Suppressed);
+        suppressed.finding.state = FindingState::Suppressed;
+        suppressed.finding.suppression = Some(crate::triage::SuppressedBy {
+            id: "s-5e1f0c2a".into(),
+            reason: "Owned by the payments team; replaced in PAY-1234".into(),
+            until: "2027-01-31T00:00:00Z".parse().expect("time"),
+            created_by: "arn:aws:iam::111122223333:user/alice".into(),
+        });
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events");
         for (name, c, id) in [
             ("opened", imported, "0d1f6c4e-0000-4000-8000-000000000001"),
             ("changed", changed, "0d1f6c4e-0000-4000-8000-000000000002"),
             ("resolved", resolved, "0d1f6c4e-0000-4000-8000-000000000003"),
+            (
+                "suppressed",
+                suppressed,
+                "0d1f6c4e-0000-4000-8000-000000000004",
+            ),
         ] {
             let e = event_for(&c, "lambda-8f0c2a51-0c0e-4b43-9c3e-1f2a3b4c5d6e").expect("event");
             let delivered = json!({

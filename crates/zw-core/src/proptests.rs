@@ -64,3 +64,71 @@ proptest! {
         let _ = expectations::parse(&text);
     }
 }
+
+fn now() -> chrono::DateTime<chrono::Utc> {
+    "2026-12-03T10:00:00Z".parse().expect("time")
+}
+
+proptest! {
+    /// A glob is a pattern over the text itself: the text matches itself,
+    /// `*` matches everything, and any part of it replaced by `*` (or a
+    /// character by `?`) still matches.
+    #[test]
+    fn globs_match_what_they_were_cut_from(
+        text in "[a-z0-9.:/#-]{0,40}",
+        a in 0usize..41,
+        b in 0usize..41,
+    ) {
+        use crate::triage::glob_matches;
+        prop_assert!(glob_matches(&text, &text));
+        prop_assert!(glob_matches("*", &text));
+        let (lo, hi) = (a.min(b).min(text.len()), a.max(b).min(text.len()));
+        let starred = format!("{}*{}", &text[..lo], &text[hi..]);
+        prop_assert!(glob_matches(&starred, &text), "{} ~ {}", starred, text);
+        if lo < text.len() {
+            let mut q = text.clone();
+            q.replace_range(lo..lo + 1, "?");
+            prop_assert!(glob_matches(&q, &text));
+            // One character more than the text: never a match without `*`.
+            let longer = format!("{q}x");
+            prop_assert!(!glob_matches(&longer, &text));
+        }
+    }
+
+    /// The suppressions document parser answers every input with a list or
+    /// an error (never a panic), and every list it accepts is valid.
+    #[test]
+    fn the_suppressions_parser_never_panics(text in "\\PC{0,300}") {
+        if let Ok(list) = crate::triage::parse_file(&text, now()) {
+            for s in list.iter().filter(|s| s.is_active(now())) {
+                prop_assert!(s.validate(now()).is_ok());
+            }
+        }
+    }
+
+    /// Well-formed documents with arbitrary values: accepted exactly when
+    /// every value is acceptable, refused with the line of the entry
+    /// otherwise.
+    #[test]
+    fn suppressions_documents_are_accepted_or_refused_with_a_line(
+        reason in "[a-zA-Z ]{0,12}",
+        days in -5i64..400,
+        code in prop::sample::select(vec!["health.*", "cert.expiring", "nope.*", "*"]),
+    ) {
+        let until = (now() + chrono::Duration::days(days)).format("%Y-%m-%d");
+        let doc = format!(
+            "- id: first\n  code: cert.*\n  reason: fine\n  owner: o\n  until: 2027-01-01\n- id: second\n  code: \"{code}\"\n  reason: \"{reason}\"\n  owner: o\n  until: {until}\n"
+        );
+        let ok_values = !reason.trim().is_empty() && code != "nope.*" && days <= 365;
+        match crate::triage::parse_file(&doc, now()) {
+            Ok(list) => {
+                prop_assert!(ok_values || days < 0, "accepted: {}", doc);
+                prop_assert_eq!(list.len(), 2);
+            }
+            Err(e) => {
+                prop_assert!(!ok_values, "refused: {} {}", e, doc);
+                prop_assert_eq!(e.line, Some(6), "{}", e);
+            }
+        }
+    }
+}

@@ -751,6 +751,62 @@ mod tests {
         assert!(f.message.ends_with(crate::finding::TRUNCATED_SUFFIX));
     }
 
+    fn acked(sev: Severity, until: Option<DateTime<Utc>>) -> StoredFinding {
+        let mut p = stored(
+            det("a", FindingCode::CertExpiring, sev),
+            t(1),
+            FindingState::Open,
+            3,
+        );
+        p.finding.acknowledged = Some(crate::triage::Acknowledgement {
+            by: "arn:aws:iam::111122223333:user/bob".into(),
+            at: t(1),
+            reason: "renewing".into(),
+            until,
+        });
+        p
+    }
+
+    /// An acknowledgement lasts while nothing changes; a severity change,
+    /// its end and the resolve each clear it.
+    #[test]
+    fn an_acknowledgement_lasts_until_the_finding_changes_ends_or_resolves() {
+        let same = [det("a", FindingCode::CertExpiring, Severity::Medium)];
+        let refresh = plan(
+            &[acked(Severity::Medium, None)],
+            &same,
+            &covered(),
+            t(2),
+            90,
+        );
+        assert_eq!(refresh[0].transition, None);
+        assert!(refresh[0].finding.acknowledged.is_some());
+        let worse = [det("a", FindingCode::CertExpiring, Severity::High)];
+        let changed = plan(
+            &[acked(Severity::Medium, None)],
+            &worse,
+            &covered(),
+            t(2),
+            90,
+        );
+        assert!(matches!(
+            changed[0].transition,
+            Some(Transition::SeverityChanged { .. })
+        ));
+        assert_eq!(changed[0].finding.acknowledged, None);
+        let ended = plan(
+            &[acked(Severity::Medium, Some(t(2)))],
+            &same,
+            &covered(),
+            t(3),
+            90,
+        );
+        assert_eq!(ended[0].finding.acknowledged, None);
+        let gone = plan(&[acked(Severity::Medium, None)], &[], &covered(), t(2), 90);
+        assert_eq!(gone[0].transition, Some(Transition::Resolved));
+        assert_eq!(gone[0].finding.acknowledged, None);
+    }
+
     #[test]
     fn open_after_merges_changes_over_previous() {
         let keep = stored(

@@ -199,7 +199,7 @@ pub async fn digest(deps: &Deps) -> Result<DigestSummary, HandlerError> {
     let day = deps.app.clock.now().format("%Y-%m-%d").to_string();
     let total = open
         .iter()
-        .filter(|f| f.severity >= cfg.notify_min_severity)
+        .filter(|f| f.severity >= cfg.notify_min_severity && f.acknowledged.is_none())
         .count() as u64;
     let event = zw_core::notify::digest(&open, cfg.notify_min_severity, &cfg.stack_name, &day);
     let sent = match &deps.events {

@@ -43,6 +43,45 @@ pub struct Detail {
     /// is the central deployment's.
     #[serde(default)]
     pub account: Option<DetailAccount>,
+    /// The suppression covering it (`Zonewarden Finding Suppressed`, and
+    /// the resolve of a suppressed finding).
+    #[serde(default)]
+    pub suppression: Option<DetailSuppression>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DetailSuppression {
+    pub id: String,
+    pub reason: String,
+    pub until: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// What a transition asks of the finding's workflow in Security Hub, which
+/// `BatchImportFindings` sets only when it creates a finding: the rest is a
+/// customer's `BatchUpdateFindings`. (status, note, who)
+pub fn workflow_update(d: &Detail) -> Option<(WorkflowStatus, String, String)> {
+    match (d.state.as_str(), d.transition.as_str(), &d.suppression) {
+        ("suppressed", "suppressed", Some(s)) => Some((
+            WorkflowStatus::Suppressed,
+            clip(
+                &format!(
+                    "zonewarden suppression {} until {}: {}",
+                    s.id,
+                    iso(s.until),
+                    s.reason
+                ),
+                512,
+            ),
+            clip(&s.created_by, 512),
+        )),
+        ("open", "unsuppressed", _) => Some((
+            WorkflowStatus::New,
+            "zonewarden: the suppression ended or was removed and the problem persists".into(),
+            "zonewarden".into(),
+        )),
+        _ => None,
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -195,6 +234,8 @@ pub fn finding(d: &Detail, to: &Target) -> Result<AwsSecurityFinding, AsffError>
             Workflow::builder()
                 .status(if resolved {
                     WorkflowStatus::Resolved
+                } else if d.state == "suppressed" {
+                    WorkflowStatus::Suppressed
                 } else {
                     WorkflowStatus::New
                 })
@@ -309,6 +350,34 @@ mod tests {
             finding(&opened, &target()).expect("asff").id(),
             f.id(),
             "the same Security Hub finding, updated"
+        );
+    }
+
+    #[test]
+    fn a_suppressed_finding_is_suppressed_in_security_hub_with_its_reason() {
+        let (_, d) = sample("suppressed");
+        let f = finding(&d, &target()).expect("asff");
+        assert_eq!(f.record_state(), Some(&RecordState::Active));
+        assert_eq!(
+            f.workflow().and_then(|w| w.status()),
+            Some(&WorkflowStatus::Suppressed)
+        );
+        let (status, note, by) = workflow_update(&d).expect("an update");
+        assert_eq!(status, WorkflowStatus::Suppressed);
+        assert!(
+            note.contains("s-5e1f0c2a") && note.contains("PAY-1234"),
+            "{note}"
+        );
+        assert_eq!(by, "arn:aws:iam::111122223333:user/alice");
+        let (_, mut opened) = sample("opened");
+        assert!(
+            workflow_update(&opened).is_none(),
+            "a new finding starts NEW"
+        );
+        opened.transition = "unsuppressed".into();
+        assert_eq!(
+            workflow_update(&opened).map(|u| u.0),
+            Some(WorkflowStatus::New)
         );
     }
 

@@ -68,7 +68,8 @@ impl From<ImportError> for Diagnostic {
     }
 }
 
-const ACCEPTED: &str = "zonewarden finding events (Zonewarden Finding Opened/Changed/Resolved)";
+const ACCEPTED: &str =
+    "zonewarden finding events (Zonewarden Finding Opened/Changed/Resolved/Suppressed)";
 
 pub async fn handle(
     deps: &Deps,
@@ -80,6 +81,7 @@ pub async fn handle(
             zw_core::notify::OPENED,
             zw_core::notify::CHANGED,
             zw_core::notify::RESOLVED,
+            zw_core::notify::SUPPRESSED,
         ]
         .contains(&env.detail_type.as_str())
     {
@@ -106,6 +108,7 @@ pub async fn handle(
     };
     let finding = asff::finding(&detail, &target).map_err(|e| ImportError::Event(e.to_string()))?;
     let id = finding.id().unwrap_or_default().to_owned();
+    let product_arn = finding.product_arn().unwrap_or_default().to_owned();
     let record_state = finding
         .record_state()
         .map(|s| s.as_str().to_owned())
@@ -143,6 +146,43 @@ pub async fn handle(
             .collect::<Vec<_>>()
             .join("; ");
         return Err(ImportError::Refused(why));
+    }
+    // The workflow of an existing finding is the customer's to set
+    // (BatchUpdateFindings): suppressed with our reason, or NEW again.
+    if let Some((status, note, by)) = asff::workflow_update(&detail) {
+        let ids = aws_sdk_securityhub::types::AwsSecurityFindingIdentifier::builder()
+            .id(&id)
+            .product_arn(product_arn)
+            .build();
+        let out = deps
+            .client
+            .batch_update_findings()
+            .finding_identifiers(ids)
+            .workflow(
+                aws_sdk_securityhub::types::WorkflowUpdate::builder()
+                    .status(status.as_str().into())
+                    .build(),
+            )
+            .note(
+                aws_sdk_securityhub::types::NoteUpdate::builder()
+                    .text(note)
+                    .updated_by(by)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                ImportError::Call(
+                    zw_aws::error::classify("securityhub", "BatchUpdateFindings", e).to_string(),
+                )
+            })?;
+        if let Some(f) = out.unprocessed_findings().first() {
+            return Err(ImportError::Refused(format!(
+                "workflow not updated: {}: {}",
+                f.error_code().unwrap_or("?"),
+                f.error_message().unwrap_or("?")
+            )));
+        }
     }
     tracing::info!(finding = %id, %record_state, event_key = %detail.event_key, "imported into Security Hub");
     Ok(Imported {

@@ -33,8 +33,14 @@ fn detection(
     check: &HealthCheck,
     code: FindingCode,
     message: String,
-    evidence: serde_json::Value,
+    mut evidence: serde_json::Value,
 ) -> Detection {
+    // The check's tags travel with its findings: suppressions match on them.
+    if !check.tags.is_empty()
+        && let Some(map) = evidence.as_object_mut()
+    {
+        map.insert("tags".into(), json!(check.tags));
+    }
     Detection {
         code,
         severity: code.default_severity(),
@@ -357,6 +363,21 @@ mod tests {
         d.iter()
             .map(|d| (d.resource.id.as_str(), d.code.id()))
             .collect()
+    }
+
+    /// A check's tags ride on its findings, so that a suppression can match
+    /// `--tag`; a check without tags adds nothing.
+    #[test]
+    fn findings_carry_the_checks_tags() {
+        let mut tagged = check("t");
+        tagged.disabled = true;
+        tagged.tags.insert("team".into(), "platform".into());
+        let mut plain = check("p");
+        plain.disabled = true;
+        let d = status(&[tagged, plain], &BTreeMap::new());
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert_eq!(d[0].evidence["tags"]["team"], "platform");
+        assert!(d[1].evidence.get("tags").is_none());
     }
 
     const OK: &str = "Success: HTTP Status Code 200, OK";
