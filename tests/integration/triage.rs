@@ -334,7 +334,8 @@ async fn suppress_rescan_acknowledge_remove_and_every_step_is_audited() {
 async fn the_suppressions_document_applies_and_a_bad_one_is_refused_with_its_line() {
     let (env, _estate) = Env::with_demo_estate().await;
     let file = std::env::temp_dir().join(format!("zw-suppressions-{}.yaml", std::process::id()));
-    let until = (zw_core::ports::Clock::now(&zw_aws::SystemClock) + chrono::Duration::days(60)).format("%Y-%m-%d");
+    let until = (zw_core::ports::Clock::now(&zw_aws::SystemClock) + chrono::Duration::days(60))
+        .format("%Y-%m-%d");
     std::fs::write(
         &file,
         format!(
@@ -408,4 +409,103 @@ async fn the_suppressions_document_applies_and_a_bad_one_is_refused_with_its_lin
         got,
         "kept as they were"
     );
+}
+
+/// Export writes every item as one JSON line with its kind; purge without
+/// --yes only counts (exit 2); with it, deletes everything but leaves the
+/// table and one audit entry saying who purged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_everything_and_purge_leaves_only_its_own_trace() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let vars = moto_env(&env.moto.endpoint);
+    let vars = refs(&vars);
+    let scan = run(&["scan", "certificates", "--table", TABLE], &vars);
+    assert_eq!(scan.status.code(), Some(0), "{}", text(&scan));
+    let added = run(
+        &[
+            "suppress",
+            "add",
+            "--table",
+            TABLE,
+            "--code",
+            "cert.unused",
+            "--reason",
+            "spare",
+            "--for",
+            "7d",
+        ],
+        &vars,
+    );
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    let file = std::env::temp_dir().join(format!("zw-export-{}.jsonl", std::process::id()));
+    let path = file.display().to_string();
+    let export = |extra: &[&str]| {
+        let mut args = vec!["export", "--table", TABLE, "--out", path.as_str()];
+        args.extend(extra);
+        let out = run(&args, &vars);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        std::fs::read_to_string(&file)
+            .expect("export file")
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).expect("one JSON object per line")
+            })
+            .collect::<Vec<_>>()
+    };
+    let all = export(&[]);
+    let kinds: std::collections::BTreeSet<&str> = all
+        .iter()
+        .map(|l| l["kind"].as_str().expect("kind"))
+        .collect();
+    for kind in ["finding", "history", "scan", "suppression", "audit"] {
+        assert!(kinds.contains(kind), "{kind} missing from {kinds:?}");
+    }
+    assert!(all.iter().all(|l| l["format"] == "zonewarden-export/1"));
+    let findings = all.iter().filter(|l| l["kind"] == "finding").count();
+    assert_eq!(findings, items(&env.ddb(), "FINDING").await.len());
+    let only = export(&["--kind", "audit"]);
+    assert_eq!(only.len(), 1, "{only:?}");
+    assert_eq!(only[0]["item"]["action"], "suppression-added");
+    let bad = run(
+        &[
+            "export",
+            "--table",
+            TABLE,
+            "--out",
+            path.as_str(),
+            "--kind",
+            "everything",
+        ],
+        &vars,
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+
+    let dry = run(&["purge", "--all", "--table", TABLE], &vars);
+    assert_eq!(dry.status.code(), Some(2), "{}", text(&dry));
+    assert!(
+        String::from_utf8_lossy(&dry.stdout)
+            .contains(&format!("Would delete {} item(s)", all.len())),
+        "{}",
+        text(&dry)
+    );
+    assert_eq!(
+        export(&[]).len(),
+        all.len(),
+        "nothing deleted without --yes"
+    );
+    let purged = run(&["purge", "--all", "--yes", "--table", TABLE], &vars);
+    assert_eq!(purged.status.code(), Some(0), "{}", text(&purged));
+    let left = export(&[]);
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_eq!(left[0]["kind"], "audit");
+    assert_eq!(left[0]["item"]["action"], "purge");
+    assert!(
+        left[0]["item"]["actor"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("arn:aws:"))
+    );
+    // The table is still there: a scan writes into it again.
+    let again = run(&["scan", "certificates", "--table", TABLE], &vars);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    let _ = std::fs::remove_file(&file);
 }

@@ -16,6 +16,7 @@ pub mod document;
 pub mod ec2;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod health;
 pub mod inventory;
 pub mod ip_ranges;

@@ -58,6 +58,13 @@ pub enum Command {
     /// Who changed what through zonewarden, and when (suppressions,
     /// acknowledgements), oldest first.
     Audit(AuditArgs),
+    /// Everything zonewarden keeps in its table, one JSON object per line
+    /// (findings with history, scans, inventory, suppressions, audit log,
+    /// license items, outbox).
+    Export(ExportArgs),
+    /// Delete every item zonewarden wrote to its table (never the table
+    /// itself). Without --yes, only counts what it would delete.
+    Purge(PurgeArgs),
     /// Maintenance of the findings table.
     Table {
         #[command(subcommand)]
@@ -185,6 +192,40 @@ pub struct SuppressListArgs {
 pub struct SuppressRemoveArgs {
     /// The suppression's id (`s-...`).
     pub id: String,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+}
+
+/// Flags of `zonewarden export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The file to write (JSON lines); `-` for standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: std::path::PathBuf,
+    /// Only items with a time on or after this: a date, an RFC 3339 time or
+    /// a duration back from now (`30d`). Items without a time are kept.
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only this kind of item (`finding`, `history`, `scan`, `inventory`,
+    /// `suppression`, `audit`, `license`, `license-sent`, `outbox`, ...);
+    /// repeat for several.
+    #[arg(long = "kind", value_name = "KIND")]
+    pub kinds: Vec<String>,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+}
+
+/// Flags of `zonewarden purge`.
+#[derive(Debug, Args)]
+pub struct PurgeArgs {
+    /// Every item: the only purge there is (say so).
+    #[arg(long, required = true)]
+    pub all: bool,
+    /// Delete. Without it, the counts of what would be deleted, and exit 2.
+    #[arg(long)]
+    pub yes: bool,
     /// The findings table (default: ZW_TABLE_NAME).
     #[arg(long, value_name = "NAME", value_parser = parse_table)]
     pub table: Option<String>,

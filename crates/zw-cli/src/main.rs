@@ -55,6 +55,8 @@ fn run(cli: args::Cli) -> anyhow::Result<u8> {
             args::Command::Findings(a) => Ok(org::findings(&cli.aws, a).await?),
             args::Command::Suppress { what } => Ok(triage::suppress(&cli.aws, what).await?),
             args::Command::Audit(a) => Ok(triage::audit(&cli.aws, a).await?),
+            args::Command::Export(a) => Ok(triage::export(&cli.aws, a).await?),
+            args::Command::Purge(a) => Ok(triage::purge(&cli.aws, a).await?),
             args::Command::Table {
                 what: args::TableCommand::Migrate(a),
             } => Ok(org::migrate(&cli.aws, a).await?),

@@ -1,8 +1,11 @@
-//! `zonewarden suppress add|list|remove`, `findings ack` and `audit`: what
-//! people decide about findings, each change written with its audit entry.
-//! Bad input is refused before any call (exit 2).
+//! `zonewarden suppress add|list|remove`, `findings ack`, `audit`, `export`
+//! and `purge`: what people decide about findings and the data zonewarden
+//! keeps, each change written with its audit entry. Bad input is refused
+//! before any call (exit 2).
 
-use crate::args::{AckArgs, AuditArgs, AwsArgs, Format, SuppressAddArgs, SuppressCommand};
+use crate::args::{
+    AckArgs, AuditArgs, AwsArgs, ExportArgs, Format, PurgeArgs, SuppressAddArgs, SuppressCommand,
+};
 use crate::scan::{CliError, EXIT_OK, EXIT_SCAN_FAILED, EXIT_USAGE};
 use chrono::{DateTime, Utc};
 use std::io::Write;
@@ -313,18 +316,160 @@ pub async fn ack(aws: &AwsArgs, a: &AckArgs) -> Result<u8, CliError> {
     Ok(EXIT_OK)
 }
 
+/// `--since`: a duration back from `now`, a date (from its start) or an
+/// RFC 3339 time.
+fn since(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, CliError> {
+    parse_for(raw)
+        .map(|d| now - d)
+        .or_else(|_| {
+            if raw.trim().len() == 10 {
+                parse_until(raw).map(|t| t - chrono::Duration::days(1))
+            } else {
+                parse_until(raw)
+            }
+        })
+        .map_err(|_| {
+            usage(format!(
+                "--since: `{raw}` is not a duration back from now (`30d`), a date (`2026-11-01`) or an RFC 3339 time"
+            ))
+        })
+}
+
+/// `zonewarden export --out FILE [--since WHEN] [--kind K]...`.
+pub async fn export(aws: &AwsArgs, a: &ExportArgs) -> Result<u8, CliError> {
+    let now = zw_aws::SystemClock.now();
+    let selection = zw_aws::export::Selection {
+        kinds: a.kinds.clone(),
+        since: a.since.as_deref().map(|s| since(s, now)).transpose()?,
+    };
+    let known: Vec<&str> = zw_aws::export::KINDS.iter().map(|(_, k)| *k).collect();
+    if let Some(bad) = a.kinds.iter().find(|k| !known.contains(&k.as_str())) {
+        return Err(usage(format!(
+            "--kind: `{bad}` is not a kind ({})",
+            known.join(", ")
+        )));
+    }
+    let app = crate::org::central_sdk(aws, &a.table).await?.0;
+    let Some(store) = app.services.store.clone() else {
+        return Ok(EXIT_USAGE);
+    };
+    let to_stdout = a.out.as_os_str() == "-";
+    let mut sink: Box<dyn Write> = if to_stdout {
+        Box::new(std::io::stdout().lock())
+    } else {
+        match std::fs::File::create(&a.out) {
+            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+            Err(e) => return Err(usage(format!("--out {}: {e}", a.out.display()))),
+        }
+    };
+    let counts =
+        match zw_aws::export::export(store.client(), store.table(), &selection, &mut *sink).await {
+            Ok(c) => c,
+            Err(e) => return failed(format!("{e} (the file holds what was read before)")),
+        };
+    sink.flush()?;
+    drop(sink);
+    let kinds: Vec<String> = counts
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    writeln!(
+        std::io::stderr().lock(),
+        "Exported {} item(s){} ({}) in format {}.",
+        counts.total,
+        if to_stdout {
+            String::new()
+        } else {
+            format!(" to {}", a.out.display())
+        },
+        if kinds.is_empty() {
+            "none".into()
+        } else {
+            kinds.join(", ")
+        },
+        zw_aws::export::FORMAT
+    )?;
+    Ok(EXIT_OK)
+}
+
+/// `zonewarden purge --all [--yes]`.
+pub async fn purge(aws: &AwsArgs, a: &PurgeArgs) -> Result<u8, CliError> {
+    let (app, sdk) = crate::org::central_sdk(aws, &a.table).await?;
+    let Some(store) = app.services.store.clone() else {
+        return Ok(EXIT_USAGE);
+    };
+    let actor = if a.yes {
+        match caller_identity(&sdk).await {
+            Ok(arn) => arn,
+            Err(e) => {
+                return failed(format!(
+                    "cannot tell who you are (sts:GetCallerIdentity): {e}"
+                ));
+            }
+        }
+    } else {
+        String::new()
+    };
+    let counts = match zw_aws::export::purge(store.client(), store.table(), a.yes).await {
+        Ok(c) => c,
+        Err(e) => {
+            return failed(format!(
+                "{e}; what was deleted stays deleted: run the purge again to finish"
+            ));
+        }
+    };
+    let kinds: Vec<String> = counts
+        .by_kind
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let kinds = if kinds.is_empty() {
+        "none".into()
+    } else {
+        kinds.join(", ")
+    };
+    let mut out = std::io::stdout().lock();
+    if !a.yes {
+        writeln!(
+            out,
+            "Would delete {} item(s) from table {} ({kinds}); the table itself stays. Run again with --yes to delete them.",
+            counts.total,
+            store.table()
+        )?;
+        return Ok(EXIT_USAGE);
+    }
+    // The trace of the purge itself, written after it: the one entry left.
+    let entry = triage::AuditEntry {
+        at: zw_aws::SystemClock.now(),
+        actor,
+        action: "purge".into(),
+        target: format!("table {}", store.table()),
+        before: Some(serde_json::to_value(&counts).unwrap_or_default()),
+        after: None,
+    };
+    let recorded = TableTriage::new(store.clone(), app.config.common.audit_retention_days)
+        .record(&entry)
+        .await;
+    writeln!(
+        out,
+        "Deleted {} item(s) from table {} ({kinds}); the table itself stays.",
+        counts.total,
+        store.table()
+    )?;
+    if let Err(e) = recorded {
+        writeln!(
+            std::io::stderr().lock(),
+            "warning: the purge's audit entry was not written: {e}"
+        )?;
+    }
+    Ok(EXIT_OK)
+}
+
 /// `zonewarden audit [--since WHEN] [--format json]`.
 pub async fn audit(aws: &AwsArgs, a: &AuditArgs) -> Result<u8, CliError> {
     let now = zw_aws::SystemClock.now();
-    let since = parse_for(&a.since)
-        .map(|d| now - d)
-        .or_else(|_| parse_until(&a.since).map(|t| t - chrono::Duration::days(1)))
-        .map_err(|_| {
-            usage(format!(
-                "--since: `{}` is not a duration back from now (`30d`), a date (`2026-11-01`) or an RFC 3339 time",
-                a.since
-            ))
-        })?;
+    let since = since(&a.since, now)?;
     let app = crate::org::central_sdk(aws, &a.table).await?.0;
     let Some(store) = app.services.store.clone() else {
         return Ok(EXIT_USAGE);
