@@ -509,3 +509,118 @@ async fn export_writes_everything_and_purge_leaves_only_its_own_trace() {
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     let _ = std::fs::remove_file(&file);
 }
+
+/// The inventory the scans keep: every certificate with its end date, the
+/// health checks, the expiry calendar soonest first; JSON, CSV and table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_inventory_lists_what_the_scans_looked_at() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let vars = moto_env(&env.moto.endpoint);
+    let vars = refs(&vars);
+    let empty = run(&["inventory", "certificates", "--table", TABLE], &vars);
+    assert_eq!(empty.status.code(), Some(0), "{}", text(&empty));
+    assert!(
+        String::from_utf8_lossy(&empty.stdout).contains("Nothing in the inventory"),
+        "{}",
+        text(&empty)
+    );
+
+    let scan = json(&run(
+        &["scan", "certificates", "--table", TABLE, "--format", "json"],
+        &vars,
+    ));
+    let certificates = scan["scan"]["counts"]["certificates"]
+        .as_u64()
+        .expect("count");
+    let listed = json(&run(
+        &[
+            "inventory",
+            "certificates",
+            "--table",
+            TABLE,
+            "--format",
+            "json",
+        ],
+        &vars,
+    ));
+    let listed = listed.as_array().expect("list");
+    assert_eq!(listed.len() as u64, certificates, "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .all(|e| e["kind"] == "certificates" && e["details"]["status"].is_string())
+    );
+    assert!(
+        listed.iter().any(|e| e["details"]["type"] == "IMPORTED"),
+        "{listed:?}"
+    );
+
+    let soon = json(&run(
+        &[
+            "inventory",
+            "calendar",
+            "--expiring-within",
+            "30d",
+            "--table",
+            TABLE,
+            "--format",
+            "json",
+        ],
+        &vars,
+    ));
+    let days: Vec<i64> = soon
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| e["days_left"].as_i64().expect("days"))
+        .collect();
+    assert!(
+        !days.is_empty(),
+        "the demo estate has certificates ending soon"
+    );
+    assert!(
+        days.windows(2).all(|w| w[0] <= w[1]),
+        "soonest first: {days:?}"
+    );
+    assert!(days.iter().all(|d| *d <= 30), "{days:?}");
+    assert!(days.len() < listed.len(), "the window leaves some out");
+
+    let csv = run(
+        &[
+            "inventory",
+            "certificates",
+            "--table",
+            TABLE,
+            "--format",
+            "csv",
+        ],
+        &vars,
+    );
+    let csv = String::from_utf8_lossy(&csv.stdout).into_owned();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "name,id,region,not_after,days_left,type,status,in_use_by,renewal_eligibility,checked_at"
+        )
+    );
+    assert_eq!(lines.count() as u64, certificates);
+    let table = run(&["inventory", "certificates", "--table", TABLE], &vars);
+    assert!(
+        String::from_utf8_lossy(&table.stdout).starts_with("NAME"),
+        "{}",
+        text(&table)
+    );
+    let bad = run(
+        &[
+            "inventory",
+            "certificates",
+            "--expiring-within",
+            "soon",
+            "--table",
+            TABLE,
+        ],
+        &vars,
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+}

@@ -19,7 +19,7 @@ pub const FORMAT: &str = "zonewarden-export/1";
 
 /// Every kind of item, by its partition key (an account's partitions in
 /// organization mode name the same kinds after `ACCOUNT#<id>#`).
-pub const KINDS: [(&str, &str); 13] = [
+pub const KINDS: [(&str, &str); 14] = [
     ("FINDING", "finding"),
     ("HISTORY#", "history"),
     ("SCAN#", "scan"),
@@ -33,6 +33,7 @@ pub const KINDS: [(&str, &str); 13] = [
     ("RESUME#", "resume-cursor"),
     ("BUDGET#", "route53-budget"),
     ("ORG#", "organization"),
+    ("ESTATE#", "estate"),
 ];
 
 /// The kind of an item (`finding`, `history`, ...) and the member account
@@ -282,6 +283,7 @@ mod tests {
                 Some("111122223333"),
             ),
             ("ORG#ACCOUNTS", "organization", None),
+            ("ESTATE#certificates", "estate", None),
             ("SOMETHING", "other", None),
         ] {
             assert_eq!(kind_of(pk), (kind, account.map(str::to_owned)), "{pk}");

@@ -761,6 +761,25 @@ impl FindingStore for DynamoStore {
         Ok(out)
     }
 
+    async fn save_inventory(
+        &self,
+        scopes: &[zw_core::inventory::ScopeInventory],
+    ) -> Result<(), PortError> {
+        let now = SystemClock.now();
+        for scope in scopes {
+            for item in crate::triage::estate_items(scope, &self.partition, now)? {
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .send()
+                    .await
+                    .map_err(|e| self.error("PutItem", e))?;
+            }
+        }
+        Ok(())
+    }
+
     async fn load(&self, keys: &[FindingKey]) -> Result<Vec<StoredFinding>, PortError> {
         let mut out = Vec::new();
         for k in keys {

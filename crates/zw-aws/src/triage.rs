@@ -442,3 +442,169 @@ mod tests {
         assert!(e.message.contains("sk=s-0a1b2c3d"), "{e}");
     }
 }
+
+/// What each scan looked at (`zw_core::inventory`): one item per (kind,
+/// scope) and part, `pk = ESTATE#<kind>`, `sk = <scope>#<part>`. A scope's
+/// entries are split into parts below DynamoDB's 400 KB item limit; a
+/// reader keeps, per scope, the parts of its latest write only.
+pub const ESTATE_PREFIX: &str = "ESTATE#";
+/// Entries of a scope not seen again for this long are dropped by TTL.
+const ESTATE_KEPT_DAYS: i64 = 30;
+/// A part's entries stay below this much JSON.
+const ESTATE_PART_BYTES: usize = 300_000;
+
+/// The items for one scope's entries, `now` being the write's time.
+pub fn estate_items(
+    scope: &zw_core::inventory::ScopeInventory,
+    partition: &crate::table::Partition,
+    now: DateTime<Utc>,
+) -> Result<Vec<Item>, PortError> {
+    let mut parts: Vec<Vec<&zw_core::inventory::InventoryEntry>> = vec![Vec::new()];
+    let mut bytes = 0;
+    for e in &scope.entries {
+        let size = serde_json::to_string(e)
+            .map_err(|e| json_error("an inventory entry", e))?
+            .len();
+        if bytes + size > ESTATE_PART_BYTES && parts.last().is_some_and(|p| !p.is_empty()) {
+            parts.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += size;
+        if let Some(p) = parts.last_mut() {
+            p.push(e);
+        }
+    }
+    let n = parts.len();
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, entries)| {
+            let mut item = Item::from([
+                (
+                    "pk".into(),
+                    s(format!("{ESTATE_PREFIX}{}", scope.kind.as_str())),
+                ),
+                ("sk".into(), s(format!("{}#{i}", scope.scope))),
+                ("item_type".into(), s("estate")),
+                ("scope".into(), s(&scope.scope)),
+                ("written_at".into(), s(ts(now))),
+                ("part".into(), AttributeValue::N(i.to_string())),
+                ("parts".into(), AttributeValue::N(n.to_string())),
+                (
+                    "entries".into(),
+                    s(serde_json::to_string(&entries)
+                        .map_err(|e| json_error("inventory entries", e))?),
+                ),
+                (
+                    "expires_at".into(),
+                    AttributeValue::N(
+                        (now + Duration::days(ESTATE_KEPT_DAYS))
+                            .timestamp()
+                            .to_string(),
+                    ),
+                ),
+            ]);
+            partition.stamp(&mut item);
+            Ok(item)
+        })
+        .collect()
+}
+
+/// The inventory of `kind` in `partition`: per scope, the entries of its
+/// latest complete write.
+pub async fn load_estate(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition: &crate::table::Partition,
+    kind: zw_core::inventory::InventoryKind,
+) -> Result<Vec<zw_core::inventory::InventoryEntry>, PortError> {
+    let pk = partition.pk(&format!("{ESTATE_PREFIX}{}", kind.as_str()));
+    let items = crate::table::query_partition(client, table, &pk).await?;
+    // scope -> (written_at, parts expected, entries of the parts read)
+    type Written = (
+        String,
+        usize,
+        usize,
+        Vec<zw_core::inventory::InventoryEntry>,
+    );
+    let mut latest: std::collections::BTreeMap<String, Written> = std::collections::BTreeMap::new();
+    for item in &items {
+        let text = |k: &str| {
+            item.get(k)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default()
+        };
+        let parts: usize = item
+            .get("parts")
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let entries: Vec<zw_core::inventory::InventoryEntry> =
+            serde_json::from_str(&text("entries")).map_err(|e| {
+                PortError::new(
+                    "dynamodb",
+                    "Query",
+                    ErrorKind::InvalidResponse,
+                    format!("inventory item {pk} {} is not readable: {e}", text("sk")),
+                )
+            })?;
+        let written = text("written_at");
+        let slot = latest
+            .entry(text("scope"))
+            .or_insert_with(|| (written.clone(), parts, 0, Vec::new()));
+        if written > slot.0 {
+            *slot = (written.clone(), parts, 0, Vec::new());
+        }
+        if written == slot.0 {
+            slot.2 += 1;
+            slot.3.extend(entries);
+        }
+    }
+    Ok(latest
+        .into_values()
+        // A write whose parts are not all there yet (or any more) is skipped.
+        .filter(|(_, parts, read, _)| read == parts)
+        .flat_map(|(_, _, _, entries)| entries)
+        .collect())
+}
+
+#[cfg(test)]
+mod estate_tests {
+    use super::*;
+    use zw_core::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
+
+    #[test]
+    fn a_large_scope_is_split_below_the_item_limit_and_every_entry_kept() {
+        let now: DateTime<Utc> = "2026-12-03T10:00:00Z".parse().expect("t");
+        let entries: Vec<InventoryEntry> = (0..3_000)
+            .map(|i| InventoryEntry {
+                id: format!("arn:aws:acm:eu-west-1:111122223333:certificate/{i:036}"),
+                name: format!("n{i}.example.com"),
+                region: "eu-west-1".into(),
+                not_after: Some(now),
+                details: std::collections::BTreeMap::from([(
+                    "names".to_owned(),
+                    serde_json::json!(vec![format!("n{i}.example.com"); 3]),
+                )]),
+                checked_at: now,
+            })
+            .collect();
+        let scope = ScopeInventory {
+            kind: InventoryKind::Certificates,
+            scope: "eu-west-1".into(),
+            entries: entries.clone(),
+        };
+        let items = estate_items(&scope, &crate::table::Partition::single(), now).expect("items");
+        assert!(items.len() > 1, "split");
+        let mut back = Vec::new();
+        for item in &items {
+            assert!(crate::store::item_bytes(item) < 400_000);
+            assert_eq!(item["parts"], AttributeValue::N(items.len().to_string()));
+            let part: Vec<InventoryEntry> =
+                serde_json::from_str(item["entries"].as_s().expect("entries")).expect("json");
+            back.extend(part);
+        }
+        assert_eq!(back, entries);
+    }
+}

@@ -58,6 +58,9 @@ pub enum Command {
     /// Who changed what through zonewarden, and when (suppressions,
     /// acknowledgements), oldest first.
     Audit(AuditArgs),
+    /// What the scans looked at: certificates, zones, health checks, served
+    /// endpoints, or the expiry calendar of everything with an end date.
+    Inventory(InventoryArgs),
     /// Everything zonewarden keeps in its table, one JSON object per line
     /// (findings with history, scans, inventory, suppressions, audit log,
     /// license items, outbox).
@@ -195,6 +198,43 @@ pub struct SuppressRemoveArgs {
     /// The findings table (default: ZW_TABLE_NAME).
     #[arg(long, value_name = "NAME", value_parser = parse_table)]
     pub table: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InventoryWhat {
+    Certificates,
+    Zones,
+    HealthChecks,
+    Endpoints,
+    /// Everything with an end date (certificates and served certificates),
+    /// soonest first, with days left.
+    Calendar,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TabularFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+/// Flags of `zonewarden inventory`.
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    #[arg(value_enum)]
+    pub what: InventoryWhat,
+    /// Only what ends within this long (`90d`, `12w`), or has ended.
+    #[arg(long, value_name = "DURATION")]
+    pub expiring_within: Option<String>,
+    /// A member account's inventory (organization mode).
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: Option<String>,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TabularFormat::Table)]
+    pub format: TabularFormat,
 }
 
 /// Flags of `zonewarden export`.

@@ -56,6 +56,7 @@ fn run(cli: args::Cli) -> anyhow::Result<u8> {
             args::Command::Suppress { what } => Ok(triage::suppress(&cli.aws, what).await?),
             args::Command::Audit(a) => Ok(triage::audit(&cli.aws, a).await?),
             args::Command::Export(a) => Ok(triage::export(&cli.aws, a).await?),
+            args::Command::Inventory(a) => Ok(triage::inventory(&cli.aws, a).await?),
             args::Command::Purge(a) => Ok(triage::purge(&cli.aws, a).await?),
             args::Command::Table {
                 what: args::TableCommand::Migrate(a),

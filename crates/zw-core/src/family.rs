@@ -30,6 +30,9 @@ pub struct FamilyOutcome {
     /// not among them are resolved as no longer monitored, so a region taken
     /// out of the configuration or a deleted zone strands nothing.
     pub monitored: Option<BTreeSet<String>>,
+    /// What it looked at, per completely collected scope
+    /// (`crate::inventory`).
+    pub inventory: Vec<crate::inventory::ScopeInventory>,
 }
 
 /// A family ready to run: its sources and settings are inside.

@@ -13,6 +13,7 @@ pub mod config;
 pub mod families;
 pub mod family;
 pub mod finding;
+pub mod inventory;
 pub mod license;
 pub mod metrics;
 pub mod model;

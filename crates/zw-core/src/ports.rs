@@ -332,6 +332,15 @@ pub trait FindingStore: Send + Sync {
         stop: Option<DateTime<Utc>>,
     ) -> impl Future<Output = Result<CommitOutcome, PortError>> + Send;
     fn record_scan(&self, scan: &ScanRecord) -> impl Future<Output = Result<(), PortError>> + Send;
+    /// Replaces the inventory of each given scope (`crate::inventory`).
+    /// Stores that keep none accept and drop it.
+    fn save_inventory(
+        &self,
+        scopes: &[crate::inventory::ScopeInventory],
+    ) -> impl Future<Output = Result<(), PortError>> + Send {
+        let _ = scopes;
+        async { Ok(()) }
+    }
     /// Up to `limit` events of the outbox that `claimant` (a scan id) could
     /// claim, oldest first, starting after the outbox id `after` (the last
     /// id of the previous page). A claim lasts a couple of minutes: two

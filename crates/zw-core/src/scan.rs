@@ -116,6 +116,7 @@ where
     let outcomes = join_all(families.iter().map(|f| f.run(started_at))).await;
 
     let mut coverage = Coverage::default();
+    let mut inventory = Vec::new();
     let mut detections = Vec::new();
     let mut counts = BTreeMap::new();
     let mut family_metrics = Vec::new();
@@ -128,7 +129,9 @@ where
             metrics: mut m,
             errors: mut e,
             monitored,
+            inventory: mut inv,
         } = o;
+        inventory.append(&mut inv);
         coverage.merge(c);
         if let Some(scopes) = monitored {
             coverage.set_monitored(family.name(), scopes);
@@ -183,6 +186,23 @@ where
         }
         None => (fresh(&detections, now), 0, 0, false, false),
     };
+
+    if let Some(store) = sinks.store
+        && !inventory.is_empty()
+    {
+        let by = end.map(|e| e - RECORD_RESERVE);
+        if let Err(e) = within(
+            clock,
+            by,
+            "store",
+            "inventory",
+            store.save_inventory(&inventory),
+        )
+        .await
+        {
+            errors.push(ScanError::new(Region::global(), e));
+        }
+    }
 
     let mut open_findings: BTreeMap<Severity, usize> =
         Severity::ALL_DESC.iter().map(|s| (*s, 0)).collect();

@@ -8,6 +8,7 @@
 use crate::catalogue::Check;
 use crate::config::CertificateConfig;
 use crate::family::{Family, FamilyOutcome};
+use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
 use crate::metrics::{Metric, MetricDatum};
 use crate::model::{Certificate, CertificateStatus, HostedZone, RecordSet, Region};
 use crate::ports::{CertificateSource, ErrorKind, PortError, ZoneSource};
@@ -212,7 +213,44 @@ pub fn evaluate(
             .insert("certificates_not_reached".into(), inv.unvisited);
     }
     out.metrics = metrics(inv, cfg, &out, now);
+    out.inventory = inventory(inv, now);
     out
+}
+
+/// The certificates of each collected region, for `zonewarden inventory`.
+fn inventory(inv: &CertificateInventory, now: DateTime<Utc>) -> Vec<ScopeInventory> {
+    inv.collected_regions
+        .iter()
+        .map(|region| ScopeInventory {
+            kind: InventoryKind::Certificates,
+            scope: region.to_string(),
+            entries: inv
+                .certificates
+                .iter()
+                .filter(|c| &c.region == region)
+                .map(|c| InventoryEntry {
+                    id: c.arn.clone(),
+                    name: c.domain_name.clone(),
+                    region: c.region.to_string(),
+                    not_after: c.not_after,
+                    details: BTreeMap::from([
+                        ("type".to_owned(), serde_json::json!(c.kind)),
+                        ("status".to_owned(), serde_json::json!(c.status.as_str())),
+                        ("in_use_by".to_owned(), serde_json::json!(c.in_use_by)),
+                        (
+                            "renewal_eligibility".to_owned(),
+                            serde_json::json!(c.renewal_eligibility),
+                        ),
+                        (
+                            "names".to_owned(),
+                            serde_json::json!(c.subject_alternative_names),
+                        ),
+                    ]),
+                    checked_at: now,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// Certificates that have an end date worth tracking (issued, or past it, or

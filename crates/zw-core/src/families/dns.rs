@@ -10,6 +10,7 @@
 
 use crate::config::DnsConfig;
 use crate::family::{Family, FamilyOutcome};
+use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
 use crate::metrics::{Metric, MetricDatum};
 use crate::model::dns::{
     CaaLookup, CertificateNames, DnsFacts, NotProbed, Question, Resolution, ServerFacts,
@@ -103,6 +104,7 @@ where
                     ))
                 }));
             out.monitored = c.monitored.filter(|_| self.retire_unmonitored);
+            out.inventory = zone_inventory(&c.facts, now);
             out
         })
     }
@@ -122,6 +124,46 @@ struct Collected {
     /// Every scope the family monitors (zone ids, certificate ARNs, the
     /// expectations), while every listing behind it succeeded.
     monitored: Option<BTreeSet<String>>,
+}
+
+/// Each collected zone, for `zonewarden inventory zones`.
+fn zone_inventory(facts: &DnsFacts, now: DateTime<Utc>) -> Vec<ScopeInventory> {
+    facts
+        .zones
+        .iter()
+        .map(|z| {
+            let inv = &z.inventory;
+            ScopeInventory {
+                kind: InventoryKind::Zones,
+                scope: inv.zone.id.clone(),
+                entries: vec![InventoryEntry {
+                    id: inv.zone.id.clone(),
+                    name: inv.zone.name.clone(),
+                    region: "global".to_owned(),
+                    not_after: None,
+                    details: BTreeMap::from([
+                        ("private".to_owned(), serde_json::json!(inv.zone.private)),
+                        (
+                            "record_sets".to_owned(),
+                            serde_json::json!(inv.record_sets.len()),
+                        ),
+                        (
+                            "name_servers".to_owned(),
+                            serde_json::json!(inv.name_servers),
+                        ),
+                        (
+                            "dnssec".to_owned(),
+                            serde_json::json!(
+                                inv.dnssec.as_ref().map(|d| d.serve_signature.clone())
+                            ),
+                        ),
+                        ("compared_at".to_owned(), serde_json::json!(inv.compared_at)),
+                    ]),
+                    checked_at: now,
+                }],
+            }
+        })
+        .collect()
 }
 
 /// What the inventory cache needs once a zone is probed.

@@ -17,6 +17,7 @@ use crate::config::{RuleConfig, TlsConfig};
 use crate::families::zone_records;
 use crate::family::{Family, FamilyOutcome};
 use crate::finding::Severity;
+use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
 use crate::metrics::Metric;
 use crate::model::dns::{Resolution, RoutingPolicy};
 use crate::model::tls::{Attachment, CONFIGURED_SCOPE, TargetOrigin, TlsOutcome, TlsTarget};
@@ -336,6 +337,48 @@ where
             out.monitored = Some(scopes);
         }
 
+        // One scope for every endpoint: written only when every zone was
+        // read (a partial list would drop the others' entries).
+        if records.complete() {
+            out.inventory.push(ScopeInventory {
+                kind: InventoryKind::Endpoints,
+                scope: "endpoints".to_owned(),
+                entries: probed
+                    .iter()
+                    .map(|(t, o)| {
+                        let (served, issuer, outcome) = match o {
+                            TlsOutcome::Served(c) => (
+                                Some(c.not_after),
+                                Some(c.issuer.clone()),
+                                "served".to_owned(),
+                            ),
+                            TlsOutcome::NoService { .. } => (None, None, "no-service".to_owned()),
+                            TlsOutcome::Failed { stage, .. } => {
+                                (None, None, format!("failed ({stage})"))
+                            }
+                            TlsOutcome::KeyTooSmall(_) => (None, None, "key-too-small".to_owned()),
+                            TlsOutcome::ProbeLimit { .. } => (None, None, "probe-limit".to_owned()),
+                        };
+                        InventoryEntry {
+                            id: t.id(),
+                            name: format!("{}:{}", t.host, t.address.port()),
+                            region: "global".to_owned(),
+                            not_after: served,
+                            details: BTreeMap::from([
+                                (
+                                    "address".to_owned(),
+                                    serde_json::json!(t.address.ip().to_string()),
+                                ),
+                                ("port".to_owned(), serde_json::json!(t.address.port())),
+                                ("issuer".to_owned(), serde_json::json!(issuer)),
+                                ("outcome".to_owned(), serde_json::json!(outcome)),
+                            ]),
+                            checked_at: now,
+                        }
+                    })
+                    .collect(),
+            });
+        }
         let count = |f: fn(&TlsOutcome) -> bool| probed.iter().filter(|(_, o)| f(o)).count() as u64;
         out.counts.insert("tls_targets".into(), probed.len() as u64);
         out.counts.insert(

@@ -10,6 +10,7 @@ use crate::catalogue::Check;
 use crate::config::HealthConfig;
 use crate::families::zone_records;
 use crate::family::{Family, FamilyOutcome};
+use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
 use crate::metrics::Metric;
 use crate::model::Region;
 use crate::model::health::{CheckerObservation, StatusHistory};
@@ -166,6 +167,43 @@ where
             }
         }
 
+        out.inventory.push(ScopeInventory {
+            kind: InventoryKind::HealthChecks,
+            scope: rules::SCOPE.to_owned(),
+            entries: checks
+                .iter()
+                .map(|c| {
+                    let status = if c.disabled {
+                        "disabled"
+                    } else {
+                        match health.get(&c.id) {
+                            Some(true) => "healthy",
+                            Some(false) => "unhealthy",
+                            None => "unknown",
+                        }
+                    };
+                    // None: the alarms could not be read this scan.
+                    let alarmed = alarms.as_ref().map(|a| {
+                        a.by_health_check
+                            .get(&c.id)
+                            .is_some_and(|names| !names.is_empty())
+                    });
+                    InventoryEntry {
+                        id: c.id.clone(),
+                        name: c.display_name(),
+                        region: "global".to_owned(),
+                        not_after: None,
+                        details: BTreeMap::from([
+                            ("type".to_owned(), serde_json::json!(c.kind)),
+                            ("target".to_owned(), serde_json::json!(c.target)),
+                            ("status".to_owned(), serde_json::json!(status)),
+                            ("alarmed".to_owned(), serde_json::json!(alarmed)),
+                        ]),
+                        checked_at: now,
+                    }
+                })
+                .collect(),
+        });
         let unhealthy = health.values().filter(|h| !**h).count();
         out.counts
             .insert("health_checks".into(), checks.len() as u64);
