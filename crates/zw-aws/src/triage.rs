@@ -608,3 +608,35 @@ mod estate_tests {
         assert_eq!(back, entries);
     }
 }
+
+/// The scan records of the last `days` days (newest first) in `partition`,
+/// each as its JSON (`record`).
+pub async fn recent_scans(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition: &crate::table::Partition,
+    now: DateTime<Utc>,
+    days: i64,
+) -> Result<Vec<serde_json::Value>, PortError> {
+    let mut out = Vec::new();
+    for back in 0..days {
+        let day = (now - Duration::days(back)).format("%Y-%m-%d");
+        let pk = partition.pk(&format!("SCAN#{day}"));
+        for item in crate::table::query_partition(client, table, &pk).await? {
+            if let Some(record) = item
+                .get("record")
+                .and_then(|v| v.as_s().ok())
+                .and_then(|r| serde_json::from_str::<serde_json::Value>(r).ok())
+            {
+                out.push(record);
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        b["started_at"]
+            .as_str()
+            .unwrap_or_default()
+            .cmp(a["started_at"].as_str().unwrap_or_default())
+    });
+    Ok(out)
+}

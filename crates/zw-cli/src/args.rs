@@ -61,6 +61,10 @@ pub enum Command {
     /// What the scans looked at: certificates, zones, health checks, served
     /// endpoints, or the expiry calendar of everything with an end date.
     Inventory(InventoryArgs),
+    /// One self-contained HTML file: are we OK, open findings with how to
+    /// fix, suppressed and acknowledged ones, the expiry timeline, zones,
+    /// health checks and the last scans. Makes no request when opened.
+    Report(ReportArgs),
     /// Everything zonewarden keeps in its table, one JSON object per line
     /// (findings with history, scans, inventory, suppressions, audit log,
     /// license items, outbox).
@@ -235,6 +239,20 @@ pub struct InventoryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = TabularFormat::Table)]
     pub format: TabularFormat,
+}
+
+/// Flags of `zonewarden report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE")]
+    pub html: std::path::PathBuf,
+    /// A member account's report (organization mode).
+    #[arg(long, value_name = "ID", value_parser = parse_account)]
+    pub account: Option<String>,
+    /// The findings table (default: ZW_TABLE_NAME).
+    #[arg(long, value_name = "NAME", value_parser = parse_table)]
+    pub table: Option<String>,
 }
 
 /// Flags of `zonewarden export`.

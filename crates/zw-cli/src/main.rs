@@ -5,6 +5,7 @@ mod args;
 mod license;
 mod org;
 mod output;
+mod report;
 mod scan;
 mod triage;
 
@@ -57,6 +58,7 @@ fn run(cli: args::Cli) -> anyhow::Result<u8> {
             args::Command::Audit(a) => Ok(triage::audit(&cli.aws, a).await?),
             args::Command::Export(a) => Ok(triage::export(&cli.aws, a).await?),
             args::Command::Inventory(a) => Ok(triage::inventory(&cli.aws, a).await?),
+            args::Command::Report(a) => Ok(triage::report(&cli.aws, a).await?),
             args::Command::Purge(a) => Ok(triage::purge(&cli.aws, a).await?),
             args::Command::Table {
                 what: args::TableCommand::Migrate(a),

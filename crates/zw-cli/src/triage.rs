@@ -5,7 +5,7 @@
 
 use crate::args::{
     AckArgs, AuditArgs, AwsArgs, ExportArgs, Format, InventoryArgs, InventoryWhat, PurgeArgs,
-    SuppressAddArgs, SuppressCommand, TabularFormat,
+    ReportArgs, SuppressAddArgs, SuppressCommand, TabularFormat,
 };
 use crate::scan::{CliError, EXIT_OK, EXIT_SCAN_FAILED, EXIT_USAGE};
 use chrono::{DateTime, Utc};
@@ -679,5 +679,88 @@ pub async fn inventory(aws: &AwsArgs, a: &InventoryArgs) -> Result<u8, CliError>
             }
         }
     }
+    Ok(EXIT_OK)
+}
+
+/// `zonewarden report --html FILE [--account ID]`.
+pub async fn report(aws: &AwsArgs, a: &ReportArgs) -> Result<u8, CliError> {
+    let now = zw_aws::SystemClock.now();
+    let app = crate::org::central_sdk(aws, &a.table).await?.0;
+    let Some(store) = app.services.store.clone() else {
+        return Ok(EXIT_USAGE);
+    };
+    let partition = match &a.account {
+        Some(id) => Partition::account(AccountRef::new(id.clone(), "").map_err(usage)?),
+        None => Partition::single(),
+    };
+    let store = store.in_partition(partition.clone());
+    let (client, table) = (store.client().clone(), store.table().to_owned());
+    let current = match store.load_current().await {
+        Ok(c) => c,
+        Err(e) => return failed(e),
+    };
+    let mut data = crate::report::ReportData {
+        whose: a.account.as_ref().map_or_else(
+            || "this deployment".to_owned(),
+            |id| format!("account {id}"),
+        ),
+        table: table.clone(),
+        findings: current
+            .findings
+            .into_iter()
+            .map(|s| s.finding)
+            .filter(|f| f.state != FindingState::Resolved)
+            .collect(),
+        ..crate::report::ReportData::default()
+    };
+    let mut sorted = std::mem::take(&mut data.findings);
+    sorted.sort_by(|x, y| {
+        y.severity
+            .cmp(&x.severity)
+            .then(x.first_seen.cmp(&y.first_seen))
+    });
+    data.findings = sorted;
+    let load = |kind| zw_aws::triage::load_estate(&client, &table, &partition, kind);
+    let loaded = async {
+        Ok::<_, zw_core::PortError>((
+            load(InventoryKind::Certificates).await?,
+            load(InventoryKind::Endpoints).await?,
+            load(InventoryKind::Zones).await?,
+            load(InventoryKind::HealthChecks).await?,
+            zw_aws::triage::recent_scans(&client, &table, &partition, now, 7).await?,
+        ))
+    };
+    match loaded.await {
+        Ok((c, e, z, hc, scans)) => {
+            (
+                data.certificates,
+                data.endpoints,
+                data.zones,
+                data.health_checks,
+                data.scans,
+            ) = (c, e, z, hc, scans);
+        }
+        Err(e) => return failed(e),
+    }
+    data.suppressions = current.triage.suppressions;
+    let html = crate::report::render(&data, now);
+    if let Err(e) = std::fs::write(&a.html, html) {
+        return Err(usage(format!("--html {}: {e}", a.html.display())));
+    }
+    writeln!(
+        std::io::stdout().lock(),
+        "Report written to {} ({} open, {} suppressed finding(s); {} certificate(s) and {} served certificate(s) in the inventory). It makes no network request when opened.",
+        a.html.display(),
+        data.findings
+            .iter()
+            .filter(|f| f.state == FindingState::Open)
+            .count(),
+        data.findings
+            .iter()
+            .filter(|f| f.state == FindingState::Suppressed)
+            .count(),
+        data.certificates.len(),
+        data.endpoints.len()
+    )?;
     Ok(EXIT_OK)
 }
