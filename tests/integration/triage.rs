@@ -532,6 +532,22 @@ async fn the_inventory_lists_what_the_scans_looked_at() {
     let certificates = scan["scan"]["counts"]["certificates"]
         .as_u64()
         .expect("count");
+    // Live: a read-only scan sees the same certificates and writes nothing.
+    let estate = items(&env.ddb(), "ESTATE#certificates").await.len();
+    let live = json(&run(
+        &["inventory", "certificates", "--live", "--format", "json"],
+        &vars,
+    ));
+    assert_eq!(
+        live.as_array().map(Vec::len),
+        Some(certificates as usize),
+        "{live}"
+    );
+    assert_eq!(
+        items(&env.ddb(), "ESTATE#certificates").await.len(),
+        estate,
+        "--live writes nothing"
+    );
     let listed = json(&run(
         &[
             "inventory",

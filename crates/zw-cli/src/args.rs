@@ -230,6 +230,14 @@ pub struct InventoryArgs {
     /// Only what ends within this long (`90d`, `12w`), or has ended.
     #[arg(long, value_name = "DURATION")]
     pub expiring_within: Option<String>,
+    /// Build it now with a read-only scan of the families it needs (your
+    /// credentials, nothing written) instead of reading the table.
+    #[arg(long, conflicts_with_all = ["account", "table"])]
+    pub live: bool,
+    /// With --live: regions to scan (repeatable; default ZW_REGIONS, else
+    /// your home region plus us-east-1).
+    #[arg(long = "region", value_name = "REGION", value_parser = parse_region, requires = "live")]
+    pub regions: Vec<Region>,
     /// A member account's inventory (organization mode).
     #[arg(long, value_name = "ID", value_parser = parse_account)]
     pub account: Option<String>,

@@ -553,19 +553,28 @@ pub async fn inventory(aws: &AwsArgs, a: &InventoryArgs) -> Result<u8, CliError>
         InventoryWhat::Endpoints => vec![InventoryKind::Endpoints],
         InventoryWhat::Calendar => vec![InventoryKind::Certificates, InventoryKind::Endpoints],
     };
-    let app = crate::org::central_sdk(aws, &a.table).await?.0;
-    let Some(store) = app.services.store.clone() else {
-        return Ok(EXIT_USAGE);
-    };
-    let partition = match &a.account {
-        Some(id) => Partition::account(AccountRef::new(id.clone(), "").map_err(usage)?),
-        None => Partition::single(),
-    };
     let mut rows: Vec<(InventoryKind, InventoryEntry)> = Vec::new();
-    for kind in &kinds {
-        match zw_aws::triage::load_estate(store.client(), store.table(), &partition, *kind).await {
-            Ok(entries) => rows.extend(entries.into_iter().map(|e| (*kind, e))),
-            Err(e) => return failed(e),
+    if a.live {
+        match live_inventory(aws, a, &kinds).await? {
+            Some(entries) => rows = entries,
+            None => return Ok(EXIT_SCAN_FAILED),
+        }
+    } else {
+        let app = crate::org::central_sdk(aws, &a.table).await?.0;
+        let Some(store) = app.services.store.clone() else {
+            return Ok(EXIT_USAGE);
+        };
+        let partition = match &a.account {
+            Some(id) => Partition::account(AccountRef::new(id.clone(), "").map_err(usage)?),
+            None => Partition::single(),
+        };
+        for kind in &kinds {
+            match zw_aws::triage::load_estate(store.client(), store.table(), &partition, *kind)
+                .await
+            {
+                Ok(entries) => rows.extend(entries.into_iter().map(|e| (*kind, e))),
+                Err(e) => return failed(e),
+            }
         }
     }
     let calendar = a.what == InventoryWhat::Calendar || within.is_some();
@@ -763,4 +772,60 @@ pub async fn report(aws: &AwsArgs, a: &ReportArgs) -> Result<u8, CliError> {
         data.endpoints.len()
     )?;
     Ok(EXIT_OK)
+}
+
+/// `inventory --live`: a read-only scan of the families that look at
+/// `kinds` (nothing written: no table, no metrics, no events), and what it
+/// looked at. None when the scan could not run (its errors are printed).
+async fn live_inventory(
+    aws: &AwsArgs,
+    a: &InventoryArgs,
+    kinds: &[InventoryKind],
+) -> Result<Option<Vec<(InventoryKind, InventoryEntry)>>, CliError> {
+    let (sdk, mut cfg) = crate::scan::load(aws, a.regions.first().map(ToString::to_string)).await?;
+    if !a.regions.is_empty() {
+        cfg.common.regions = a.regions.clone();
+        cfg.common.regions.dedup();
+    }
+    cfg.common.table_name = None;
+    let sdk = zw_aws::with_timeouts(&sdk, &cfg.common.aws_timeouts);
+    let families: Vec<zw_app::FamilyKind> = kinds
+        .iter()
+        .map(|k| match k {
+            InventoryKind::Certificates => zw_app::FamilyKind::Certificates,
+            InventoryKind::Zones => zw_app::FamilyKind::Dns,
+            InventoryKind::HealthChecks => zw_app::FamilyKind::Health,
+            InventoryKind::Endpoints => zw_app::FamilyKind::Endpoints,
+        })
+        .collect();
+    let app = zw_app::App::new(cfg, &sdk, &families).map_err(usage)?;
+    let label = zw_core::ScanLabel {
+        scan_id: format!("cli-inventory-{}", std::process::id()),
+        trigger: "cli".into(),
+    };
+    let sinks: zw_core::Sinks<'_, zw_aws::store::DynamoStore, zw_aws::metrics::CloudWatchSink> =
+        zw_core::Sinks {
+            store: None,
+            metrics: None,
+            events: None,
+        };
+    let report = app
+        .scan(sinks, label, &zw_app::ScanOptions::default())
+        .await;
+    crate::output::errors(&report, &mut std::io::stderr().lock())?;
+    if report.failed() {
+        writeln!(
+            std::io::stderr().lock(),
+            "error: the scan could not run (see the errors above)"
+        )?;
+        return Ok(None);
+    }
+    Ok(Some(
+        report
+            .inventory
+            .into_iter()
+            .filter(|s| kinds.contains(&s.kind))
+            .flat_map(|s| s.entries.into_iter().map(move |e| (s.kind, e)))
+            .collect(),
+    ))
 }

@@ -53,6 +53,10 @@ pub struct ScanReport {
     /// findings could not be stored: the scan could not do its job.
     #[serde(skip)]
     pub could_not_run: bool,
+    /// What the families looked at (`crate::inventory`): what a scan with
+    /// the table stores, and what `zonewarden inventory --live` prints.
+    #[serde(skip)]
+    pub inventory: Vec<crate::inventory::ScopeInventory>,
 }
 
 impl ScanReport {
@@ -336,6 +340,7 @@ where
         findings,
         metrics,
         could_not_run: collected_nothing || store_failed,
+        inventory,
     }
 }
 
