@@ -24,6 +24,16 @@ fn usage(e: impl std::fmt::Display) -> CliError {
     CliError::Usage(e.to_string())
 }
 
+/// `--account ID`: that member account's partition; none: the deployment's.
+fn partition_of(account: Option<&String>) -> Result<Partition, CliError> {
+    match account {
+        Some(id) => Ok(Partition::account(
+            AccountRef::new(id.clone(), "").map_err(usage)?,
+        )),
+        None => Ok(Partition::single()),
+    }
+}
+
 fn failed(e: impl std::fmt::Display) -> Result<u8, CliError> {
     writeln!(std::io::stderr().lock(), "error: {e}")?;
     Ok(EXIT_SCAN_FAILED)
@@ -564,10 +574,7 @@ pub async fn inventory(aws: &AwsArgs, a: &InventoryArgs) -> Result<u8, CliError>
         let Some(store) = app.services.store.clone() else {
             return Ok(EXIT_USAGE);
         };
-        let partition = match &a.account {
-            Some(id) => Partition::account(AccountRef::new(id.clone(), "").map_err(usage)?),
-            None => Partition::single(),
-        };
+        let partition = partition_of(a.account.as_ref())?;
         for kind in &kinds {
             match zw_aws::triage::load_estate(store.client(), store.table(), &partition, *kind)
                 .await
@@ -698,10 +705,7 @@ pub async fn report(aws: &AwsArgs, a: &ReportArgs) -> Result<u8, CliError> {
     let Some(store) = app.services.store.clone() else {
         return Ok(EXIT_USAGE);
     };
-    let partition = match &a.account {
-        Some(id) => Partition::account(AccountRef::new(id.clone(), "").map_err(usage)?),
-        None => Partition::single(),
-    };
+    let partition = partition_of(a.account.as_ref())?;
     let store = store.in_partition(partition.clone());
     let (client, table) = (store.client().clone(), store.table().to_owned());
     let current = match store.load_current().await {

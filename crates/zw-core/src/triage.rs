@@ -453,23 +453,9 @@ pub fn usage_detections(
     out
 }
 
-/// Why a suppressions document was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct FileError {
-    pub line: Option<usize>,
-    pub column: Option<usize>,
-    pub reason: String,
-}
-
-impl fmt::Display for FileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.reason),
-            (Some(l), None) => write!(f, "line {l}: {}", self.reason),
-            _ => f.write_str(&self.reason),
-        }
-    }
-}
+/// Why a suppressions document was refused: the line (and column, where
+/// the YAML parser knows it) and the reason, as for the expectations.
+pub type FileError = crate::rules::dns::expectations::ExpectationsError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
