@@ -10,6 +10,7 @@ use lambda_runtime::LambdaEvent;
 use serde::{Deserialize, Serialize};
 use zw_core::outbound::{OutboundUrl, UrlError};
 use zw_core::ports::Clock;
+use zw_core::triage::AuditEntry;
 use zw_lambda::event::{Envelope, EventError};
 use zw_lambda::{Deps, HandlerError};
 
@@ -41,6 +42,43 @@ pub struct CustomResourceRequest {
     pub logical_resource_id: String,
     #[serde(default)]
     pub physical_resource_id: Option<String>,
+    /// The settings the template gives the resource (and, on Update, the
+    /// ones before): what the audit log records of a deploy.
+    #[serde(default)]
+    pub resource_properties: Option<serde_json::Value>,
+    #[serde(default)]
+    pub old_resource_properties: Option<serde_json::Value>,
+}
+
+impl CustomResourceRequest {
+    /// The deploy's audit entry: the licensing settings before and after
+    /// (the service token left out), or None when a deploy changed none.
+    pub(crate) fn settings_change(&self, at: chrono::DateTime<chrono::Utc>) -> Option<AuditEntry> {
+        let settings = |v: &Option<serde_json::Value>| {
+            v.clone().map(|mut v| {
+                if let Some(m) = v.as_object_mut() {
+                    m.remove("ServiceToken");
+                }
+                v
+            })
+        };
+        let (before, after) = match self.request_type.as_str() {
+            "Create" => (None, settings(&self.resource_properties)),
+            "Update" => (
+                settings(&self.old_resource_properties),
+                settings(&self.resource_properties),
+            ),
+            _ => (settings(&self.resource_properties), None),
+        };
+        (before != after).then(|| AuditEntry {
+            at,
+            actor: format!("cloudformation: {}", self.stack_id),
+            action: "settings-changed".into(),
+            target: format!("{} ({})", self.logical_resource_id, self.request_type),
+            before,
+            after,
+        })
+    }
 }
 
 /// The custom resource's physical id, given on Create (later requests
@@ -170,6 +208,7 @@ pub async fn handle(
     let payload = event.payload;
     if payload.get("RequestType").is_some() {
         let (request, url) = custom_resource(payload)?;
+        record_settings(deps, &request).await;
         let summary = if request.request_type == "Delete" {
             LicenseSummary::stack_deleted()
         } else {
@@ -195,6 +234,25 @@ pub async fn handle(
         serde_json::to_string(&summary).unwrap_or_default()
     );
     Ok(summary)
+}
+
+/// Appends the deploy's settings change to the audit log. A failure is
+/// logged, never a failed deploy.
+async fn record_settings(deps: &Deps, request: &CustomResourceRequest) {
+    let app = &deps.app;
+    let (Some(entry), Some(store)) = (
+        request.settings_change(app.clock.now()),
+        app.services.store.clone(),
+    ) else {
+        return;
+    };
+    let days = app.config.common.audit_retention_days;
+    if let Err(e) = zw_aws::triage::TableTriage::new(store, days)
+        .record(&entry)
+        .await
+    {
+        tracing::warn!(error = %e, "the deploy's settings change was not written to the audit log");
+    }
 }
 
 /// PUT the answer to CloudFormation's presigned URL (an empty content type:
@@ -241,6 +299,46 @@ pub(crate) async fn answer_cloudformation(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deploy_that_changes_licensing_settings_is_one_audit_entry() {
+        let request = |kind: &str, old: Option<serde_json::Value>| CustomResourceRequest {
+            request_type: kind.into(),
+            response_url: String::new(),
+            stack_id: "arn:aws:cloudformation:eu-west-1:111122223333:stack/zw/1".into(),
+            request_id: "r".into(),
+            logical_resource_id: "LicenseCheck".into(),
+            physical_resource_id: None,
+            resource_properties: Some(
+                serde_json::json!({"ServiceToken": "arn:x", "Version": "0.2.0", "FleetVisibility": "off"}),
+            ),
+            old_resource_properties: old,
+        };
+        let at = "2026-12-03T10:00:00Z".parse().expect("t");
+        let created = request("Create", None)
+            .settings_change(at)
+            .expect("an entry");
+        assert_eq!(created.action, "settings-changed");
+        assert_eq!(
+            created.after,
+            Some(serde_json::json!({"Version": "0.2.0", "FleetVisibility": "off"}))
+        );
+        assert!(created.actor.contains("stack/zw"));
+        let updated = request(
+            "Update",
+            Some(serde_json::json!({"ServiceToken": "arn:x", "Version": "0.2.0", "FleetVisibility": "on"})),
+        )
+        .settings_change(at)
+        .expect("an entry");
+        assert_eq!(updated.before.expect("before")["FleetVisibility"], "on");
+        let same = request(
+            "Update",
+            Some(
+                serde_json::json!({"ServiceToken": "arn:y", "Version": "0.2.0", "FleetVisibility": "off"}),
+            ),
+        );
+        assert!(same.settings_change(at).is_none(), "only the token moved");
+    }
 
     #[test]
     fn the_answer_goes_to_amazon_s3_or_the_tests_loopback_only() {
