@@ -302,6 +302,21 @@ async fn suppress_rescan_acknowledge_remove_and_every_step_is_audited() {
         "one each, none repeated: {history:?}"
     );
 
+    // A table migration is a change too (a dry run is not).
+    for args in [vec!["--dry-run"], vec![]] {
+        let mut full = vec![
+            "table",
+            "migrate",
+            "--account",
+            "111122223333",
+            "--table",
+            TABLE,
+        ];
+        full.extend(args);
+        let out = run(&full, &vars);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+
     // Every change a person made, with who.
     let audit = json(&run(
         &["audit", "--table", TABLE, "--format", "json"],
@@ -318,7 +333,8 @@ async fn suppress_rescan_acknowledge_remove_and_every_step_is_audited() {
         [
             "suppression-added",
             "finding-acknowledged",
-            "suppression-removed"
+            "suppression-removed",
+            "table-migrate"
         ],
         "{audit}"
     );

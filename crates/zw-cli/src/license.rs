@@ -36,7 +36,7 @@ pub async fn license(aws: &AwsArgs, command: &LicenseCommand) -> Result<u8, CliE
         })
     };
     match command {
-        LicenseCommand::Check(_) => match app.license_check(now).await {
+        LicenseCommand::Check(_) => match checked_and_audited(&app, &sdk, now).await? {
             Ok(checked) => {
                 match args.format {
                     Format::Json => {
@@ -181,4 +181,37 @@ fn write_sent(out: &mut dyn Write, records: &[SentRecord]) -> std::io::Result<()
         writeln!(out, "    sent {} bytes: {}", r.bytes, r.body)?;
     }
     Ok(())
+}
+
+/// `license check`, and its entry in the audit log (who forced a
+/// validation, and what came of it).
+async fn checked_and_audited(
+    app: &App,
+    sdk: &zw_aws::SdkConfig,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Result<zw_license::check::Checked, LicenseCommandError>, CliError> {
+    let checked = app.license_check(now).await;
+    // Nothing configured or no table: nothing was attempted, nothing to log.
+    if let Err(
+        LicenseCommandError::NoTable
+        | LicenseCommandError::Check(
+            zw_license::check::CheckError::NotConfigured | zw_license::check::CheckError::NoKey,
+        ),
+    ) = &checked
+    {
+        return Ok(checked);
+    }
+    let result = match &checked {
+        Ok(c) => c.record.result.clone(),
+        Err(e) => e.to_string(),
+    };
+    crate::triage::audit_action(
+        app,
+        sdk,
+        "license-check",
+        "license".into(),
+        Some(serde_json::json!({ "result": result })),
+    )
+    .await?;
+    Ok(checked)
 }

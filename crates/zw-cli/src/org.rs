@@ -308,7 +308,7 @@ pub async fn findings(aws: &AwsArgs, a: &FindingsArgs) -> Result<u8, CliError> {
 
 /// `zonewarden table migrate --account ID`.
 pub async fn migrate(aws: &AwsArgs, a: &MigrateArgs) -> Result<u8, CliError> {
-    let app = central(aws, &a.table).await?;
+    let (app, sdk) = central_sdk(aws, &a.table).await?;
     let Some(store) = app.services.store.as_ref() else {
         return Ok(EXIT_USAGE);
     };
@@ -323,6 +323,16 @@ pub async fn migrate(aws: &AwsArgs, a: &MigrateArgs) -> Result<u8, CliError> {
     .await
     {
         Ok(m) => {
+            if !a.dry_run {
+                crate::triage::audit_action(
+                    &app,
+                    &sdk,
+                    "table-migrate",
+                    format!("account {}", account.id),
+                    serde_json::to_value(&m).ok(),
+                )
+                .await?;
+            }
             let mut out = std::io::stdout().lock();
             match a.format {
                 Format::Json => {

@@ -833,3 +833,39 @@ async fn live_inventory(
             .collect(),
     ))
 }
+
+/// Appends one entry for a command a person ran (`license-check`,
+/// `table-migrate`) to the audit log, as that person. A failure is a
+/// warning: the command itself is done.
+pub(crate) async fn audit_action(
+    app: &zw_app::App,
+    sdk: &zw_aws::SdkConfig,
+    action: &str,
+    target: String,
+    after: Option<serde_json::Value>,
+) -> Result<(), CliError> {
+    let Some(store) = app.services.store.clone() else {
+        return Ok(());
+    };
+    let written = async {
+        let actor = caller_identity(sdk).await?;
+        let entry = triage::AuditEntry {
+            at: zw_aws::SystemClock.now(),
+            actor,
+            action: action.to_owned(),
+            target,
+            before: None,
+            after,
+        };
+        TableTriage::new(store, app.config.common.audit_retention_days)
+            .record(&entry)
+            .await
+    };
+    if let Err(e) = written.await {
+        writeln!(
+            std::io::stderr().lock(),
+            "warning: the audit entry ({action}) was not written: {e}"
+        )?;
+    }
+    Ok(())
+}

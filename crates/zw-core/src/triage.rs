@@ -324,7 +324,7 @@ pub struct AuditEntry {
     /// The caller's IAM identity (an ARN), or the function's role.
     pub actor: String,
     /// `suppression-added`, `suppression-removed`, `finding-acknowledged`,
-    /// `purge`, `settings-changed`.
+    /// `purge`, `settings-changed`, `table-migrate`, `license-check`.
     pub action: String,
     /// What it was done to: a suppression id, a finding id, the table.
     pub target: String,
