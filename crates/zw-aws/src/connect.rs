@@ -171,6 +171,7 @@ impl Services {
         let store = common.table_name.as_ref().map(|t| {
             DynamoStore::new(table, t.clone(), common.history_retention_days, &calls)
                 .in_partition(partition.clone())
+                .with_scan_retention(common.scan_retention_days)
                 .with_suppressions(crate::document::Document::choose(
                     table,
                     common.suppressions_parameter.as_deref(),

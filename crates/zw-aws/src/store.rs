@@ -64,6 +64,8 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     retention_days: u32,
+    /// How long scan records stay (`ZW_SCAN_RETENTION_DAYS`).
+    scan_retention_days: u32,
     /// Whose findings: today's keys, or one member account's (organization mode).
     partition: crate::table::Partition,
     /// The suppressions document kept with the stack (`crate::triage`).
@@ -84,9 +86,17 @@ impl DynamoStore {
             client: Client::from_conf(conf),
             table,
             retention_days,
+            scan_retention_days: retention_days,
             partition: crate::table::Partition::single(),
             suppressions: crate::document::Document::None(crate::document::NoDocument),
         }
+    }
+
+    /// The same store, keeping scan records `days` days (default: as long as
+    /// the history).
+    pub fn with_scan_retention(mut self, days: u32) -> Self {
+        self.scan_retention_days = days;
+        self
     }
 
     /// The same store, applying the suppressions of `document` besides the
@@ -963,7 +973,7 @@ impl FindingStore for DynamoStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(self.stamped(scan_item(scan, self.retention_days)?)))
+            .set_item(Some(self.stamped(scan_item(scan, self.scan_retention_days)?)))
             .send()
             .await
             .map_err(|e| self.error("PutItem", e))?;

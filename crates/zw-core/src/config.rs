@@ -107,6 +107,8 @@ pub struct CommonConfig {
     /// `ZW_AUDIT_RETENTION_DAYS`, default 365: how long the audit log keeps
     /// an entry.
     pub audit_retention_days: u32,
+    /// `ZW_SCAN_RETENTION_DAYS`, default 90: how long scan records stay.
+    pub scan_retention_days: u32,
 }
 
 /// Bounds on every AWS request, so that an endpoint that accepts a
@@ -693,8 +695,9 @@ impl Vars {
 }
 
 impl CommonConfig {
-    const KNOWN: [&'static str; 17] = [
+    const KNOWN: [&'static str; 18] = [
         "ZW_REGIONS",
+        "ZW_SCAN_RETENTION_DAYS",
         "ZW_SUPPRESSIONS_PARAMETER",
         "ZW_SUPPRESSIONS_FILE",
         "ZW_AUDIT_RETENTION_DAYS",
@@ -853,6 +856,7 @@ impl CommonConfig {
             suppressions_parameter: v.get("ZW_SUPPRESSIONS_PARAMETER"),
             suppressions_file: v.get("ZW_SUPPRESSIONS_FILE"),
             audit_retention_days: v.number("ZW_AUDIT_RETENTION_DAYS", 365, 30, 3650),
+            scan_retention_days: v.number("ZW_SCAN_RETENTION_DAYS", 90, 1, 3650),
         }
     }
 }
