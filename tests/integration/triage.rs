@@ -548,6 +548,31 @@ async fn the_inventory_lists_what_the_scans_looked_at() {
     let certificates = scan["scan"]["counts"]["certificates"]
         .as_u64()
         .expect("count");
+    // The report, live: built from a read-only scan, without the table.
+    let html = std::env::temp_dir().join(format!("zw-live-report-{}.html", std::process::id()));
+    let path = html.display().to_string();
+    let live_report = run(
+        &[
+            "report",
+            "--live",
+            "--family",
+            "certificates",
+            "--html",
+            path.as_str(),
+        ],
+        &vars,
+    );
+    assert_eq!(live_report.status.code(), Some(0), "{}", text(&live_report));
+    let page = std::fs::read_to_string(&html).expect("report");
+    assert!(page.contains("a live read-only scan"), "says what it is");
+    for f in scan["findings"].as_array().expect("findings") {
+        assert!(
+            page.contains(f["code"].as_str().expect("code")),
+            "{}",
+            f["code"]
+        );
+    }
+    let _ = std::fs::remove_file(&html);
     // Live: a read-only scan sees the same certificates and writes nothing.
     let estate = items(&env.ddb(), "ESTATE#certificates").await.len();
     let live = json(&run(

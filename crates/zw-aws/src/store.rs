@@ -973,7 +973,9 @@ impl FindingStore for DynamoStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(self.stamped(scan_item(scan, self.scan_retention_days)?)))
+            .set_item(Some(
+                self.stamped(scan_item(scan, self.scan_retention_days)?),
+            ))
             .send()
             .await
             .map_err(|e| self.error("PutItem", e))?;

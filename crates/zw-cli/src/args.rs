@@ -261,6 +261,25 @@ pub struct ReportArgs {
     /// The findings table (default: ZW_TABLE_NAME).
     #[arg(long, value_name = "NAME", value_parser = parse_table)]
     pub table: Option<String>,
+    /// Build it from a read-only scan now (your credentials, nothing
+    /// written) instead of the table: no suppression, acknowledgement or
+    /// scan history then.
+    #[arg(long, conflicts_with_all = ["account", "table"])]
+    pub live: bool,
+    /// With --live: the families to scan (repeatable; default all).
+    #[arg(long = "family", value_enum, value_name = "FAMILY", requires = "live")]
+    pub families: Vec<LiveFamily>,
+    /// With --live: regions to scan (repeatable).
+    #[arg(long = "region", value_name = "REGION", value_parser = parse_region, requires = "live")]
+    pub regions: Vec<Region>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LiveFamily {
+    Certificates,
+    Dns,
+    Health,
+    Endpoints,
 }
 
 /// Flags of `zonewarden export`.

@@ -701,6 +701,9 @@ pub async fn inventory(aws: &AwsArgs, a: &InventoryArgs) -> Result<u8, CliError>
 /// `zonewarden report --html FILE [--account ID]`.
 pub async fn report(aws: &AwsArgs, a: &ReportArgs) -> Result<u8, CliError> {
     let now = zw_aws::SystemClock.now();
+    if a.live {
+        return live_report(aws, a, now).await;
+    }
     let app = crate::org::central_sdk(aws, &a.table).await?.0;
     let Some(store) = app.services.store.clone() else {
         return Ok(EXIT_USAGE);
@@ -756,55 +759,27 @@ pub async fn report(aws: &AwsArgs, a: &ReportArgs) -> Result<u8, CliError> {
         Err(e) => return failed(e),
     }
     data.suppressions = current.triage.suppressions;
-    let html = crate::report::render(&data, now);
-    if let Err(e) = std::fs::write(&a.html, html) {
-        return Err(usage(format!("--html {}: {e}", a.html.display())));
-    }
-    writeln!(
-        std::io::stdout().lock(),
-        "Report written to {} ({} open, {} suppressed finding(s); {} certificate(s) and {} served certificate(s) in the inventory). It makes no network request when opened.",
-        a.html.display(),
-        data.findings
-            .iter()
-            .filter(|f| f.state == FindingState::Open)
-            .count(),
-        data.findings
-            .iter()
-            .filter(|f| f.state == FindingState::Suppressed)
-            .count(),
-        data.certificates.len(),
-        data.endpoints.len()
-    )?;
-    Ok(EXIT_OK)
+    write_report(&a.html, &data, now)
 }
 
-/// `inventory --live`: a read-only scan of the families that look at
-/// `kinds` (nothing written: no table, no metrics, no events), and what it
-/// looked at. None when the scan could not run (its errors are printed).
-async fn live_inventory(
+/// A read-only scan of `families` now (nothing written: no table, no
+/// metrics, no events), or None when it could not run (its errors are
+/// printed either way).
+async fn live_scan(
     aws: &AwsArgs,
-    a: &InventoryArgs,
-    kinds: &[InventoryKind],
-) -> Result<Option<Vec<(InventoryKind, InventoryEntry)>>, CliError> {
-    let (sdk, mut cfg) = crate::scan::load(aws, a.regions.first().map(ToString::to_string)).await?;
-    if !a.regions.is_empty() {
-        cfg.common.regions = a.regions.clone();
+    regions: &[zw_core::Region],
+    families: &[zw_app::FamilyKind],
+) -> Result<Option<zw_core::ScanReport>, CliError> {
+    let (sdk, mut cfg) = crate::scan::load(aws, regions.first().map(ToString::to_string)).await?;
+    if !regions.is_empty() {
+        cfg.common.regions = regions.to_vec();
         cfg.common.regions.dedup();
     }
     cfg.common.table_name = None;
     let sdk = zw_aws::with_timeouts(&sdk, &cfg.common.aws_timeouts);
-    let families: Vec<zw_app::FamilyKind> = kinds
-        .iter()
-        .map(|k| match k {
-            InventoryKind::Certificates => zw_app::FamilyKind::Certificates,
-            InventoryKind::Zones => zw_app::FamilyKind::Dns,
-            InventoryKind::HealthChecks => zw_app::FamilyKind::Health,
-            InventoryKind::Endpoints => zw_app::FamilyKind::Endpoints,
-        })
-        .collect();
-    let app = zw_app::App::new(cfg, &sdk, &families).map_err(usage)?;
+    let app = zw_app::App::new(cfg, &sdk, families).map_err(usage)?;
     let label = zw_core::ScanLabel {
-        scan_id: format!("cli-inventory-{}", std::process::id()),
+        scan_id: format!("cli-live-{}", std::process::id()),
         trigger: "cli".into(),
     };
     let sinks: zw_core::Sinks<'_, zw_aws::store::DynamoStore, zw_aws::metrics::CloudWatchSink> =
@@ -824,6 +799,28 @@ async fn live_inventory(
         )?;
         return Ok(None);
     }
+    Ok(Some(report))
+}
+
+/// `inventory --live`: what a read-only scan of the families that look at
+/// `kinds` looked at.
+async fn live_inventory(
+    aws: &AwsArgs,
+    a: &InventoryArgs,
+    kinds: &[InventoryKind],
+) -> Result<Option<Vec<(InventoryKind, InventoryEntry)>>, CliError> {
+    let families: Vec<zw_app::FamilyKind> = kinds
+        .iter()
+        .map(|k| match k {
+            InventoryKind::Certificates => zw_app::FamilyKind::Certificates,
+            InventoryKind::Zones => zw_app::FamilyKind::Dns,
+            InventoryKind::HealthChecks => zw_app::FamilyKind::Health,
+            InventoryKind::Endpoints => zw_app::FamilyKind::Endpoints,
+        })
+        .collect();
+    let Some(report) = live_scan(aws, &a.regions, &families).await? else {
+        return Ok(None);
+    };
     Ok(Some(
         report
             .inventory
@@ -868,4 +865,64 @@ pub(crate) async fn audit_action(
         )?;
     }
     Ok(())
+}
+
+/// `report --live`: the report of a read-only scan now.
+async fn live_report(aws: &AwsArgs, a: &ReportArgs, now: DateTime<Utc>) -> Result<u8, CliError> {
+    use crate::args::LiveFamily;
+    let families: Vec<zw_app::FamilyKind> = if a.families.is_empty() {
+        zw_app::FamilyKind::ALL.to_vec()
+    } else {
+        a.families
+            .iter()
+            .map(|f| match f {
+                LiveFamily::Certificates => zw_app::FamilyKind::Certificates,
+                LiveFamily::Dns => zw_app::FamilyKind::Dns,
+                LiveFamily::Health => zw_app::FamilyKind::Health,
+                LiveFamily::Endpoints => zw_app::FamilyKind::Endpoints,
+            })
+            .collect()
+    };
+    let Some(scan) = live_scan(aws, &a.regions, &families).await? else {
+        return Ok(EXIT_SCAN_FAILED);
+    };
+    let mut data = crate::report::ReportData {
+        whose: "a live read-only scan".into(),
+        table: "(none: --live, so no suppression, acknowledgement or scan history)".into(),
+        findings: scan.findings.clone(),
+        scans: serde_json::to_value(&scan.scan).into_iter().collect(),
+        ..crate::report::ReportData::default()
+    };
+    for s in scan.inventory {
+        let slot = match s.kind {
+            InventoryKind::Certificates => &mut data.certificates,
+            InventoryKind::Endpoints => &mut data.endpoints,
+            InventoryKind::Zones => &mut data.zones,
+            InventoryKind::HealthChecks => &mut data.health_checks,
+        };
+        slot.extend(s.entries);
+    }
+    write_report(&a.html, &data, now)
+}
+
+fn write_report(
+    path: &std::path::Path,
+    data: &crate::report::ReportData,
+    now: DateTime<Utc>,
+) -> Result<u8, CliError> {
+    let html = crate::report::render(data, now);
+    if let Err(e) = std::fs::write(path, html) {
+        return Err(usage(format!("--html {}: {e}", path.display())));
+    }
+    let count = |state| data.findings.iter().filter(|f| f.state == state).count();
+    writeln!(
+        std::io::stdout().lock(),
+        "Report written to {} ({} open, {} suppressed finding(s); {} certificate(s) and {} served certificate(s) in the inventory). It makes no network request when opened.",
+        path.display(),
+        count(FindingState::Open),
+        count(FindingState::Suppressed),
+        data.certificates.len(),
+        data.endpoints.len()
+    )?;
+    Ok(EXIT_OK)
 }
