@@ -49,10 +49,10 @@ impl LicenseAdapters {
         };
         Ok(Self {
             public_key,
-            store: services
-                .store
-                .as_ref()
-                .map(|s| DynamoLicenseStore::with_client(s.client().clone(), s.table().to_owned())),
+            store: services.store.as_ref().map(|s| {
+                DynamoLicenseStore::with_client(s.client().clone(), s.table().to_owned())
+                    .keeping_sent(cfg.sent_retention_days)
+            }),
             key_parameter: cfg
                 .key_parameter
                 .as_ref()

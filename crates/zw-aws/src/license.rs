@@ -5,7 +5,7 @@
 //! | item           | pk             | sk                       | TTL (`expires_at`) |
 //! |----------------|----------------|--------------------------|--------------------|
 //! | cached license | `LICENSE`      | `CURRENT`                | none               |
-//! | what was sent  | `LICENSE#SENT` | `<sent_at>#<random>`     | sent_at + 400 days |
+//! | what was sent  | `LICENSE#SENT` | `<sent_at>#<random>`     | sent_at + ZW_LICENSE_SENT_RETENTION_DAYS (400) |
 
 use crate::error::table_error;
 use crate::table::Item;
@@ -22,7 +22,9 @@ use zw_license::check::{LicenseStore, SentRecord, Vendor, VendorAnswer};
 pub const LICENSE_PK: &str = "LICENSE";
 pub const SENT_PK: &str = "LICENSE#SENT";
 /// A year of "what we sent", and a month more.
-const SENT_DAYS: i64 = 400;
+/// How long a `LICENSE#SENT` record is kept by default
+/// (`ZW_LICENSE_SENT_RETENTION_DAYS`).
+const SENT_DAYS: u32 = 400;
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
@@ -37,11 +39,22 @@ fn ts(t: DateTime<Utc>) -> String {
 pub struct DynamoLicenseStore {
     client: Client,
     table: String,
+    sent_days: u32,
 }
 
 impl DynamoLicenseStore {
     pub fn with_client(client: Client, table: String) -> Self {
-        Self { client, table }
+        Self {
+            client,
+            table,
+            sent_days: SENT_DAYS,
+        }
+    }
+
+    /// The same store, keeping each record of what was sent `days` days.
+    pub fn keeping_sent(mut self, days: u32) -> Self {
+        self.sent_days = days;
+        self
     }
 
     fn malformed(&self, what: String) -> PortError {
@@ -216,7 +229,7 @@ impl LicenseStore for DynamoLicenseStore {
             .item(
                 "expires_at",
                 AttributeValue::N(
-                    (r.sent_at + Duration::days(SENT_DAYS))
+                    (r.sent_at + Duration::days(i64::from(self.sent_days)))
                         .timestamp()
                         .to_string(),
                 ),

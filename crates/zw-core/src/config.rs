@@ -371,6 +371,9 @@ pub struct LicenseConfig {
     /// `ZW_LICENSE_PUBLIC_KEY`: the vendor's Ed25519 public key (base64url),
     /// for tests and self-hosted vendors; default the compiled-in key.
     pub public_key: Option<String>,
+    /// `ZW_LICENSE_SENT_RETENTION_DAYS`, default 400: how long the record
+    /// of each validation sent (`license sent`) is kept.
+    pub sent_retention_days: u32,
 }
 
 impl Default for LicenseConfig {
@@ -382,6 +385,7 @@ impl Default for LicenseConfig {
             fleet_visibility: true,
             grace_days: 14,
             public_key: None,
+            sent_retention_days: 400,
         }
     }
 }
@@ -395,12 +399,14 @@ impl fmt::Debug for LicenseConfig {
             .field("fleet_visibility", &self.fleet_visibility)
             .field("grace_days", &self.grace_days)
             .field("public_key", &self.public_key)
+            .field("sent_retention_days", &self.sent_retention_days)
             .finish()
     }
 }
 
 impl LicenseConfig {
-    const KNOWN: [&'static str; 6] = [
+    const KNOWN: [&'static str; 7] = [
+        "ZW_LICENSE_SENT_RETENTION_DAYS",
         "ZW_LICENSE_ENDPOINT",
         "ZW_LICENSE_KEY_PARAMETER",
         "ZW_LICENSE_KEY",
@@ -441,6 +447,12 @@ impl LicenseConfig {
             fleet_visibility,
             grace_days: v.number("ZW_LICENSE_GRACE_DAYS", d.grace_days, 1, 90),
             public_key: v.get("ZW_LICENSE_PUBLIC_KEY"),
+            sent_retention_days: v.number(
+                "ZW_LICENSE_SENT_RETENTION_DAYS",
+                d.sent_retention_days,
+                30,
+                3650,
+            ),
         }
     }
 }
@@ -1387,10 +1399,21 @@ mod tests {
             ("ZW_LICENSE_KEY", "zwk_ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
             ("ZW_FLEET_VISIBILITY", "off"),
             ("ZW_LICENSE_GRACE_DAYS", "7"),
+            ("ZW_LICENSE_SENT_RETENTION_DAYS", "730"),
+            ("ZW_SCAN_RETENTION_DAYS", "30"),
+            ("ZW_AUDIT_RETENTION_DAYS", "1000"),
         ])
         .unwrap();
         assert!(!c.license.fleet_visibility);
         assert_eq!(c.license.grace_days, 7);
+        assert_eq!(
+            (
+                c.license.sent_retention_days,
+                c.common.scan_retention_days,
+                c.common.audit_retention_days
+            ),
+            (730, 30, 1000)
+        );
         // The key never shows in Debug output.
         assert!(!format!("{:?}", c).contains("ABCDEFG"));
         let err = Config::from_vars([
@@ -1398,10 +1421,12 @@ mod tests {
             ("ZW_LICENSE_ENDPOINT", "http://license.example.com/"),
             ("ZW_FLEET_VISIBILITY", "maybe"),
             ("ZW_LICENSE_GRACE_DAYS", "0"),
+            ("ZW_AUDIT_RETENTION_DAYS", "7"),
         ])
         .unwrap_err()
         .to_string();
         for part in [
+            "ZW_AUDIT_RETENTION_DAYS: `7`",
             "ZW_LICENSE_ENDPOINT: `http://license.example.com/` must be an https:// URL",
             "ZW_FLEET_VISIBILITY: `maybe`",
             "ZW_LICENSE_GRACE_DAYS: `0`",
