@@ -156,7 +156,9 @@ pub async fn load_triage(store: &DynamoStore, now: DateTime<Utc>) -> Result<Tria
         suppressions,
         account: store.partition().account_ref().map(|a| a.id.clone()),
         known: true,
-        judge_usage: store.partition().account_ref().is_none(),
+        // Single mode judges every suppression; a member account's partition
+        // the ones scoped to it (`zw_core::triage::usage_detections`).
+        judge_usage: true,
     })
 }
 

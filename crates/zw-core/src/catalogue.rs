@@ -697,7 +697,7 @@ impl FindingCode {
             },
             Self::SuppressionUnused => CodeDoc {
                 title: "Suppression matches nothing",
-                meaning: "A suppression (from `zonewarden suppress add` or the suppressions document) has covered no finding for 30 days: since it was created, or since a finding it covered was last seen. Evidence: `suppression` (its matcher, reason, owner and end), `last_matched`. Reported for the deployment's own findings (single-account mode).",
+                meaning: "A suppression (from `zonewarden suppress add` or the suppressions document) has covered no finding for 30 days: since it was created, or since a finding it covered was last seen. Evidence: `suppression` (its matcher, reason, owner and end), `last_matched`. In organization mode each member account's scan judges the suppressions scoped to that account (`--account`); suppressions without an account are judged in single-account mode only.",
                 why: "A suppression nobody needs any more is a blind spot waiting for a new problem that happens to match it.",
                 fix: "Remove it: `zonewarden suppress remove ID`, or delete its entry from the suppressions document and update the parameter. If it is meant for a problem that comes and goes, keep it; this finding resolves the next time it covers one.",
             },

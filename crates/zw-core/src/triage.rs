@@ -400,7 +400,19 @@ pub fn usage_detections(
         }
     }
     let mut out = Vec::new();
-    for s in triage.suppressions.iter().filter(|s| s.is_active(now)) {
+    // In a member account's partition (organization mode), only the
+    // suppressions scoped to that account are judged there: an unscoped
+    // one would be judged once per account, against part of its matches.
+    let judged_here = |s: &&Suppression| match &triage.account {
+        Some(id) => s.matcher.account.as_deref() == Some(id.as_str()),
+        None => true,
+    };
+    for s in triage
+        .suppressions
+        .iter()
+        .filter(|s| s.is_active(now))
+        .filter(judged_here)
+    {
         let resource = Resource {
             kind: ResourceKind::Suppression,
             id: s.id.clone(),
@@ -816,6 +828,37 @@ mod tests {
                 .message
                 .contains("zonewarden suppress remove s-old")
         );
+    }
+
+    #[test]
+    fn a_member_account_judges_only_the_suppressions_scoped_to_it() {
+        let old = |id: &str, account: Option<&str>| Suppression {
+            id: id.into(),
+            matcher: Matcher {
+                account: account.map(str::to_owned),
+                ..matcher("health.*")
+            },
+            reason: "r".into(),
+            created_by: "me".into(),
+            created_at: now() - Duration::days(40),
+            until: now() + Duration::days(100),
+            source: Source::Table,
+        };
+        let t = Triage {
+            suppressions: vec![
+                old("s-all", None),
+                old("s-mine", Some("111122223333")),
+                old("s-theirs", Some("444455556666")),
+            ],
+            account: Some("111122223333".into()),
+            judge_usage: true,
+            ..Triage::default()
+        };
+        let ids: Vec<String> = usage_detections(&t, &[], now())
+            .into_iter()
+            .map(|d| d.resource.id)
+            .collect();
+        assert_eq!(ids, ["s-mine"]);
     }
 
     #[test]
