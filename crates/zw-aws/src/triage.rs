@@ -124,20 +124,24 @@ fn audit_item(e: &AuditEntry, retention_days: u32) -> Result<Item, PortError> {
     Ok(item)
 }
 
+/// A transaction item the SDK's builder refused (a missing required field:
+/// our bug, reported as such).
+fn unbuildable(e: aws_sdk_dynamodb::error::BuildError) -> PortError {
+    PortError::new(
+        "dynamodb",
+        "TransactWriteItems",
+        ErrorKind::Other,
+        e.to_string(),
+    )
+}
+
 fn put_new(table: &str, item: Item) -> Result<TransactWriteItem, PortError> {
     let put = Put::builder()
         .table_name(table)
         .set_item(Some(item))
         .condition_expression("attribute_not_exists(pk)")
         .build()
-        .map_err(|e| {
-            PortError::new(
-                "dynamodb",
-                "TransactWriteItems",
-                ErrorKind::Other,
-                e.to_string(),
-            )
-        })?;
+        .map_err(unbuildable)?;
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
@@ -291,14 +295,7 @@ impl TableTriage {
             .key("sk", s(id))
             .condition_expression("attribute_exists(pk)")
             .build()
-            .map_err(|e| {
-                PortError::new(
-                    "dynamodb",
-                    "TransactWriteItems",
-                    ErrorKind::Other,
-                    e.to_string(),
-                )
-            })?;
+            .map_err(unbuildable)?;
         let entry = AuditEntry {
             at: now,
             actor: actor.to_owned(),
@@ -336,14 +333,7 @@ impl TableTriage {
             .condition_expression("version = :v")
             .expression_attribute_values(":v", AttributeValue::N(finding.version.to_string()))
             .build()
-            .map_err(|e| {
-                PortError::new(
-                    "dynamodb",
-                    "TransactWriteItems",
-                    ErrorKind::Other,
-                    e.to_string(),
-                )
-            })?;
+            .map_err(unbuildable)?;
         let entry = AuditEntry {
             at: ack.at,
             actor: ack.by.clone(),

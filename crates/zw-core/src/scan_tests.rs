@@ -1700,3 +1700,40 @@ async fn unused_suppressions_are_reported_and_resolve_when_removed() {
         [(FindingCode::SuppressionUnused, FindingState::Resolved, None)]
     );
 }
+
+/// A suppression about to end is a low finding; renewed (a later end), the
+/// finding resolves at the next scan.
+#[tokio::test]
+async fn an_ending_suppression_is_reported_and_resolves_once_renewed() {
+    let (acm, r53) = estate();
+    let store = MemoryStore::default();
+    let soon = "arn:aws:acm:eu-west-1:111122223333:certificate/soon";
+    let ending = suppression("s-end", "cert.*", soon, t0() + Duration::days(3));
+    *store.triage.lock().expect("lock") = crate::triage::Triage {
+        suppressions: vec![ending.clone()],
+        judge_usage: true,
+        ..crate::triage::Triage::default()
+    };
+    let r = run(&acm, &r53, &store, t0(), "e1").await;
+    let about: Vec<(FindingCode, Severity)> = r
+        .findings
+        .iter()
+        .filter(|f| f.resource.id == "s-end")
+        .map(|f| (f.code, f.severity))
+        .collect();
+    assert_eq!(about, [(FindingCode::SuppressionEnding, Severity::Low)]);
+    *store.triage.lock().expect("lock") = crate::triage::Triage {
+        suppressions: vec![crate::triage::Suppression {
+            until: t0() + Duration::days(60),
+            ..ending
+        }],
+        judge_usage: true,
+        ..crate::triage::Triage::default()
+    };
+    let r = run(&acm, &r53, &store, t0() + Duration::hours(1), "e2").await;
+    assert!(r.findings.iter().all(|f| f.resource.id != "s-end"));
+    assert_eq!(
+        stored_state(&store, "s-end"),
+        [(FindingCode::SuppressionEnding, FindingState::Resolved, None)]
+    );
+}
