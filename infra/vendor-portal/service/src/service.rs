@@ -6,8 +6,7 @@
 use crate::config::RateLimit;
 use crate::model::{
     Actor, AuditAction, AuditEntry, Customer, CustomerView, KeyState, LastReport, LicenseKey,
-    LogEntry, Outcome, PendingSignIn, PortalToken, Principal, Session, StaffMember, StaffStep,
-    Subscription,
+    LogEntry, Outcome, PendingSignIn, PortalToken, Principal, Session, StaffStep, Subscription,
 };
 use crate::secrets::{self, RandomError, hash_secret};
 use crate::source::Source;
@@ -1234,6 +1233,7 @@ pub async fn all_customers(store: &dyn VendorStore) -> Result<Vec<CustomerView>,
 }
 
 /// Adds a staff member to the pool (the admin command).
+#[cfg(feature = "staff")]
 pub async fn add_staff(
     store: &dyn VendorStore,
     pool: &aws_sdk_cognitoidentityprovider::Client,
@@ -1242,7 +1242,7 @@ pub async fn add_staff(
     temporary_password: Option<&str>,
     actor: Actor,
     now: DateTime<Utc>,
-) -> Result<StaffMember, ActionError> {
+) -> Result<crate::model::StaffMember, ActionError> {
     let sub = crate::staff::add_member(pool, pool_id, email, temporary_password)
         .await
         .map_err(|e| ActionError::Staff(e.to_string()))?;
@@ -1255,7 +1255,7 @@ pub async fn add_staff(
         now,
     );
     store.append_audit(&entry).await?;
-    Ok(StaffMember {
+    Ok(crate::model::StaffMember {
         sub,
         email: email.to_owned(),
     })
@@ -1263,6 +1263,7 @@ pub async fn add_staff(
 
 /// Disables a staff member in the pool and ends their portal sessions now
 /// (the admin command).
+#[cfg(feature = "staff")]
 pub async fn disable_staff(
     store: &dyn VendorStore,
     pool: &aws_sdk_cognitoidentityprovider::Client,
@@ -1270,7 +1271,7 @@ pub async fn disable_staff(
     email: &str,
     actor: Actor,
     now: DateTime<Utc>,
-) -> Result<StaffMember, ActionError> {
+) -> Result<crate::model::StaffMember, ActionError> {
     let sub = crate::staff::disable_member(pool, pool_id, email)
         .await
         .map_err(|e| ActionError::Staff(e.to_string()))?;
@@ -1283,7 +1284,7 @@ pub async fn disable_staff(
         now,
     );
     store.end_staff_sessions(&sub, now, &entry).await?;
-    Ok(StaffMember {
+    Ok(crate::model::StaffMember {
         sub,
         email: email.to_owned(),
     })

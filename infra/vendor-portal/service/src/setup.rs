@@ -6,7 +6,7 @@ use crate::clock::Clock;
 use crate::config::{Config, SecretSource};
 use crate::dynamo::DynamoStore;
 use crate::service::{Limits, Vendor};
-use crate::staff::{CognitoStaff, StaffDirectory};
+use crate::staff::StaffDirectory;
 use aws_config::{BehaviorVersion, SdkConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,6 +22,10 @@ pub enum SetupError {
         "ZW_VENDOR_STAFF_USER_POOL_ID and ZW_VENDOR_STAFF_CLIENT_ID are required here: staff sign in through the Cognito user pool (the stack's outputs StaffUserPoolId and StaffClientId)"
     )]
     NoStaffPool,
+    #[error(
+        "a staff user pool is configured but this build has no staff sign-in: build zw-vendor with its default `staff` feature"
+    )]
+    StaffNotBuilt,
     #[error("reading SSM parameter {name}: {detail}")]
     Parameter { name: String, detail: String },
     #[error(
@@ -86,11 +90,14 @@ pub async fn vendor(
         .ok_or(SetupError::Missing("ZW_VENDOR_SIGNING_KEY"))?;
     let signer = KeyPair::from_base64(&resolve(sdk, signing).await?)?;
     let staff: Option<Arc<dyn StaffDirectory>> = match &config.staff_pool {
-        Some(pool) => Some(Arc::new(CognitoStaff::new(
+        #[cfg(feature = "staff")]
+        Some(pool) => Some(Arc::new(crate::staff::CognitoStaff::new(
             aws_sdk_cognitoidentityprovider::Client::new(sdk),
             &pool.user_pool_id,
             &pool.client_id,
         ))),
+        #[cfg(not(feature = "staff"))]
+        Some(_) => return Err(SetupError::StaffNotBuilt),
         None if options.require_staff_pool => return Err(SetupError::NoStaffPool),
         None => {
             tracing::warn!("no staff user pool configured: staff cannot sign in to the portal");

@@ -276,6 +276,7 @@ async fn admin(sdk: &aws_config::SdkConfig) -> Result<Actor> {
     ))
 }
 
+#[cfg(feature = "staff")]
 fn staff_pool_id(config: &Config) -> Result<&str> {
     config
         .staff_pool
@@ -444,6 +445,7 @@ async fn main() -> Result<()> {
             .await?;
             print(&customer_json(&c))
         }
+        #[cfg(feature = "staff")]
         Command::Staff {
             command:
                 StaffCommand::Pool {
@@ -454,6 +456,7 @@ async fn main() -> Result<()> {
             let (user_pool_id, client_id) = zw_vendor::staff::create_pool(&pool, &name).await?;
             print(&json!({"user_pool_id": user_pool_id, "client_id": client_id}))
         }
+        #[cfg(feature = "staff")]
         Command::Staff {
             command:
                 StaffCommand::Add {
@@ -483,6 +486,7 @@ async fn main() -> Result<()> {
                 &json!({"email": member.email, "sub": member.sub, "temporary_password": temporary}),
             )
         }
+        #[cfg(feature = "staff")]
         Command::Staff {
             command: StaffCommand::Disable { email },
         } => {
@@ -493,6 +497,10 @@ async fn main() -> Result<()> {
                 service::disable_staff(&store, &pool, pool_id, &email, actor, clock.now()).await?;
             print(&json!({"email": member.email, "sub": member.sub, "disabled": true}))
         }
+        #[cfg(not(feature = "staff"))]
+        Command::Staff { .. } => anyhow::bail!(
+            "this zw-vendor was built without the `staff` feature (no Cognito): build it with `cargo build -p zw-vendor` (the feature is on by default)"
+        ),
         Command::Audit {
             command: AuditCommand::List { limit },
         } => {
