@@ -86,7 +86,7 @@ pub async fn list_accounts(
 ) -> Result<AccountList, OrgError> {
     let kinds = families(&request.families).map_err(OrgError::Request)?;
     for id in &request.accounts {
-        org::check_account_id(id).map_err(OrgError::Request)?;
+        zw_core::model::check_account_id(id).map_err(OrgError::Request)?;
     }
     let listed = lister.accounts(&config.org.units).await?;
     let accounts = match org::select_accounts(

@@ -789,6 +789,39 @@ mod tests {
         }
     }
 
+    /// The variants an enum declares in this file, in order.
+    fn declared(enum_name: &str) -> Vec<String> {
+        let source = include_str!("catalogue.rs");
+        let start = source
+            .find(&format!("pub enum {enum_name} {{"))
+            .expect("the enum is declared here");
+        let body = &source[start..];
+        let body = &body[body.find('{').expect("a body") + 1..body.find("\n}").expect("an end")];
+        body.lines()
+            .map(str::trim)
+            .filter(|l| !l.starts_with("//") && !l.starts_with('#') && !l.is_empty())
+            .map(|l| l.trim_end_matches(',').to_owned())
+            .collect()
+    }
+
+    /// `ALL` is written by hand; a variant left out of it would compile, and
+    /// its stored findings would then be unreadable (`from_id` looks in ALL).
+    #[test]
+    fn every_variant_is_in_all() {
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let codes: Vec<String> = FindingCode::ALL.iter().map(|c| format!("{c:?}")).collect();
+        assert_eq!(
+            sorted(codes),
+            sorted(declared("FindingCode")),
+            "FindingCode::ALL"
+        );
+        let checks: Vec<String> = Check::ALL.iter().map(|c| format!("{c:?}")).collect();
+        assert_eq!(sorted(checks), sorted(declared("Check")), "Check::ALL");
+    }
+
     /// docs/findings.md is generated from this module; a stale file fails here.
     #[test]
     fn catalogue_doc_matches_the_code() {

@@ -12,7 +12,8 @@ use crate::metrics::Detail;
 use crate::model::{Region, normalize_dns_name};
 use crate::outbound::OutboundUrl;
 use crate::probe_scope::ProbeScope;
-use std::collections::{BTreeMap, HashMap};
+use crate::settings::Vars;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 
@@ -285,11 +286,6 @@ impl Default for TlsConfig {
 }
 
 impl HealthConfig {
-    const KNOWN: [&'static str; 2] = [
-        "ZW_HEALTH_FLAP_TRANSITIONS",
-        "ZW_HEALTH_FLAP_WINDOW_MINUTES",
-    ];
-
     fn parse(v: &mut Vars) -> Self {
         let d = Self::default();
         Self {
@@ -305,14 +301,6 @@ impl HealthConfig {
 }
 
 impl TlsConfig {
-    const KNOWN: [&'static str; 5] = [
-        "ZW_TLS_TARGETS",
-        "ZW_TLS_EXTRA_ROOTS",
-        "ZW_TLS_PORTS",
-        "ZW_TLS_TIMEOUT_MS",
-        "ZW_TLS_CONCURRENCY",
-    ];
-
     fn parse(v: &mut Vars) -> Self {
         let mut c = Self::default();
         if let Some(list) = v.list("ZW_TLS_TARGETS") {
@@ -405,16 +393,6 @@ impl fmt::Debug for LicenseConfig {
 }
 
 impl LicenseConfig {
-    const KNOWN: [&'static str; 7] = [
-        "ZW_LICENSE_SENT_RETENTION_DAYS",
-        "ZW_LICENSE_ENDPOINT",
-        "ZW_LICENSE_KEY_PARAMETER",
-        "ZW_LICENSE_KEY",
-        "ZW_FLEET_VISIBILITY",
-        "ZW_LICENSE_GRACE_DAYS",
-        "ZW_LICENSE_PUBLIC_KEY",
-    ];
-
     fn parse(v: &mut Vars) -> Self {
         let d = Self::default();
         let endpoint =
@@ -494,16 +472,6 @@ impl Default for OrgConfig {
 }
 
 impl OrgConfig {
-    const KNOWN: [&'static str; 7] = [
-        "ZW_ORG_MEMBER_ROLE_NAME",
-        "ZW_ORG_UNITS",
-        "ZW_ORG_INCLUDE_ACCOUNTS",
-        "ZW_ORG_EXCLUDE_ACCOUNTS",
-        "ZW_ORG_MAX_CONCURRENCY",
-        "ZW_ORG_TOLERATED_FAILURE_PERCENT",
-        "ZW_ORG_STALE_MINUTES",
-    ];
-
     fn parse(v: &mut Vars) -> Self {
         let d = Self::default();
         let member_role_name = v.get("ZW_ORG_MEMBER_ROLE_NAME");
@@ -526,10 +494,10 @@ impl OrgConfig {
                 ));
             }
         }
-        let mut accounts = |key: &str| -> std::collections::BTreeSet<String> {
+        let mut accounts = |key: &'static str| -> std::collections::BTreeSet<String> {
             let ids = v.list(key).unwrap_or_default();
             for id in &ids {
-                if let Err(e) = crate::org::check_account_id(id) {
+                if let Err(e) = crate::model::check_account_id(id) {
                     v.error(format!("{key}: {e}"));
                 }
             }
@@ -622,112 +590,7 @@ impl std::error::Error for ConfigErrors {}
 /// The region that hosts CloudFront's certificates.
 pub const CLOUDFRONT_REGION: &str = "us-east-1";
 
-/// The variables, and the problems found in them so far.
-struct Vars {
-    map: HashMap<String, String>,
-    errors: Vec<String>,
-}
-
-impl Vars {
-    fn get(&self, k: &str) -> Option<String> {
-        self.map
-            .get(k)
-            .map(|v| v.trim())
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    }
-
-    fn error(&mut self, e: String) {
-        self.errors.push(e);
-    }
-
-    fn number(&mut self, key: &str, default: u32, min: u32, max: u32) -> u32 {
-        match self.get(key) {
-            None => default,
-            Some(raw) => match raw.parse::<u32>() {
-                Ok(n) if (min..=max).contains(&n) => n,
-                _ => {
-                    self.error(format!(
-                        "{key}: `{raw}` is not a whole number from {min} to {max} (default {default})"
-                    ));
-                    default
-                }
-            },
-        }
-    }
-
-    fn rate(&mut self, key: &str, default: f64, max: f64) -> f64 {
-        match self.get(key) {
-            None => default,
-            Some(raw) => match raw.parse::<f64>() {
-                Ok(n) if n > 0.0 && n <= max => n,
-                _ => {
-                    self.error(format!(
-                        "{key}: `{raw}` is not a request rate above 0 and at most {max} per second (default {default})"
-                    ));
-                    default
-                }
-            },
-        }
-    }
-
-    fn flag(&mut self, key: &str, default: bool) -> bool {
-        match self.get(key) {
-            None => default,
-            Some(raw) => match raw.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" | "on" => true,
-                "false" | "0" | "no" | "off" => false,
-                _ => {
-                    self.error(format!("{key}: `{raw}` is not true or false"));
-                    default
-                }
-            },
-        }
-    }
-
-    /// Comma-separated items, blanks dropped; an explicitly empty list (`,`)
-    /// is an error, since it can only be a mistake.
-    fn list(&mut self, key: &str) -> Option<Vec<String>> {
-        let raw = self.map.get(key)?.trim().to_owned();
-        if raw.is_empty() {
-            return None;
-        }
-        let items: Vec<String> = raw
-            .split(',')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if items.is_empty() {
-            self.error(format!("{key}: `{raw}` lists nothing"));
-            return None;
-        }
-        Some(items)
-    }
-}
-
 impl CommonConfig {
-    const KNOWN: [&'static str; 18] = [
-        "ZW_REGIONS",
-        "ZW_SCAN_RETENTION_DAYS",
-        "ZW_SUPPRESSIONS_PARAMETER",
-        "ZW_SUPPRESSIONS_FILE",
-        "ZW_AUDIT_RETENTION_DAYS",
-        "ZW_NOTIFY_MIN_SEVERITY",
-        "ZW_NOTIFY",
-        "ZW_EVENT_BUS_NAME",
-        "ZW_STACK_NAME",
-        "ZW_TABLE_NAME",
-        "ZW_HISTORY_RETENTION_DAYS",
-        "ZW_METRICS_NAMESPACE",
-        "ZW_METRICS_DETAIL",
-        "ZW_ROUTE53_RPS",
-        "ZW_AWS_CONNECT_TIMEOUT_MS",
-        "ZW_AWS_ATTEMPT_TIMEOUT_MS",
-        "ZW_AWS_OPERATION_TIMEOUT_MS",
-        "ZW_SCAN_DEADLINE_SECONDS",
-    ];
-
     fn parse(v: &mut Vars) -> Self {
         let regions = match v.list("ZW_REGIONS") {
             Some(list) => {
@@ -741,7 +604,7 @@ impl CommonConfig {
                 }
                 regions
             }
-            None if v.errors.iter().any(|e| e.starts_with("ZW_REGIONS")) => Vec::new(),
+            None if v.has_error_for("ZW_REGIONS") => Vec::new(),
             None => {
                 let home = v.get("AWS_REGION").or_else(|| v.get("AWS_DEFAULT_REGION"));
                 match home.as_deref().map(Region::parse) {
@@ -888,15 +751,6 @@ pub fn check_table_name(t: &str) -> Result<(), String> {
 }
 
 impl CertificateConfig {
-    const KNOWN: [&'static str; 6] = [
-        "ZW_EXPIRY_DAYS",
-        "ZW_IMPORTED_WARN_DAYS",
-        "ZW_PENDING_VALIDATION_HOURS",
-        "ZW_PER_CERTIFICATE_METRICS",
-        "ZW_ACM_RPS",
-        "ZW_ACM_CONCURRENCY",
-    ];
-
     fn parse(v: &mut Vars) -> Self {
         let mut rules = RuleConfig::default();
         if let Some(raw) = v.get("ZW_EXPIRY_DAYS") {
@@ -917,21 +771,6 @@ impl CertificateConfig {
 }
 
 impl DnsConfig {
-    const KNOWN: [&'static str; 12] = [
-        "ZW_DNS_ROOT_HINTS",
-        "ZW_DNS_NAMESERVER_ADDRESSES",
-        "ZW_DNS_TIMEOUT_MS",
-        "ZW_DNS_QPS_PER_SERVER",
-        "ZW_DNS_DEADLINE_SECONDS",
-        "ZW_DNS_INVENTORY_MAX_AGE_MINUTES",
-        "ZW_DNS_COMPARE_INTERVAL_MINUTES",
-        "ZW_AWS_IP_RANGES_URL",
-        "ZW_DNS_EXPECTATIONS_PARAMETER",
-        "ZW_DNS_EXPECTATIONS_FILE",
-        "ZW_DNS_ZONES",
-        "ZW_PROBE_ALLOW_CIDRS",
-    ];
-
     fn parse(v: &mut Vars) -> Self {
         let mut c = Self::default();
         if let Some(raw) = v.get("ZW_PROBE_ALLOW_CIDRS") {
@@ -1014,19 +853,27 @@ pub fn parse_server_address(raw: &str) -> Result<SocketAddr, String> {
 }
 
 impl Config {
-    /// Every `ZW_` setting `from_vars` reads, section by section: the only
-    /// ones it accepts. The README's settings table is tested against this
-    /// list, so a new setting cannot ship undocumented.
+    /// Every `ZW_` setting `from_vars` reads: the only ones it accepts, as
+    /// the sections' parsers read them (`crate::settings`), so a setting
+    /// cannot be parsed and still be refused as unknown. The README's
+    /// settings table is tested against this list, so a new setting cannot
+    /// ship undocumented either.
     pub fn known_settings() -> impl Iterator<Item = &'static str> {
-        CommonConfig::KNOWN
-            .iter()
-            .chain(CertificateConfig::KNOWN.iter())
-            .chain(DnsConfig::KNOWN.iter())
-            .chain(HealthConfig::KNOWN.iter())
-            .chain(TlsConfig::KNOWN.iter())
-            .chain(LicenseConfig::KNOWN.iter())
-            .chain(OrgConfig::KNOWN.iter())
-            .copied()
+        let mut v = Vars::new(std::iter::empty::<(String, String)>());
+        Self::parse(&mut v);
+        v.read_keys().collect::<Vec<_>>().into_iter()
+    }
+
+    fn parse(v: &mut Vars) -> Self {
+        Self {
+            common: CommonConfig::parse(v),
+            certificates: CertificateConfig::parse(v),
+            dns: DnsConfig::parse(v),
+            health: HealthConfig::parse(v),
+            tls: TlsConfig::parse(v),
+            license: LicenseConfig::parse(v),
+            org: OrgConfig::parse(v),
+        }
     }
 
     /// Builds the configuration from environment-style variables.
@@ -1036,50 +883,12 @@ impl Config {
         K: Into<String>,
         V: Into<String>,
     {
-        let mut v = Vars {
-            map: vars
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-            errors: Vec::new(),
-        };
-        let known: Vec<&str> = Self::known_settings().collect();
-        let mut unknown: Vec<String> = v
-            .map
-            .keys()
-            .filter(|k| k.starts_with("ZW_") && !known.contains(&k.as_str()))
-            // ZW_BLESS only refreshes generated docs in tests.
-            .filter(|k| k.as_str() != "ZW_BLESS")
-            .cloned()
-            .collect();
-        unknown.sort();
-        for k in unknown {
-            v.error(format!(
-                "{k}: unknown setting (known: {})",
-                known.join(", ")
-            ));
-        }
-
-        let common = CommonConfig::parse(&mut v);
-        let certificates = CertificateConfig::parse(&mut v);
-        let dns = DnsConfig::parse(&mut v);
-        let health = HealthConfig::parse(&mut v);
-        let tls = TlsConfig::parse(&mut v);
-        let license = LicenseConfig::parse(&mut v);
-        let org = OrgConfig::parse(&mut v);
-        if v.errors.is_empty() {
-            Ok(Self {
-                common,
-                certificates,
-                dns,
-                health,
-                tls,
-                license,
-                org,
-            })
-        } else {
-            Err(ConfigErrors(v.errors))
-        }
+        let mut v = Vars::new(vars);
+        let config = Self::parse(&mut v);
+        // ZW_BLESS only refreshes generated docs in tests.
+        v.finish(&["ZW_BLESS"])
+            .map(|()| config)
+            .map_err(ConfigErrors)
     }
 }
 
@@ -1109,6 +918,21 @@ mod tests {
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
         Config::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn every_setting_is_read_whatever_the_others_hold() {
+        // `known_settings` is what the parsers read from nothing; a name read
+        // only when another one is set would be missing from it (and refused
+        // as unknown): with every name set, the same names must be read.
+        let known: std::collections::BTreeSet<&str> = Config::known_settings().collect();
+        assert!(known.contains("ZW_TABLE_NAME") && known.contains("ZW_ORG_STALE_MINUTES"));
+        for value in ["x", "1", "on", "a,b", "2030-01-01"] {
+            let mut v = Vars::new(known.iter().map(|k| (k.to_string(), value.to_owned())));
+            Config::parse(&mut v);
+            let read: std::collections::BTreeSet<&str> = v.read_keys().collect();
+            assert_eq!(read, known, "with every setting = {value}");
+        }
     }
 
     #[test]

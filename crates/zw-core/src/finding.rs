@@ -157,11 +157,11 @@ pub struct Finding {
     /// The suppression covering it (state `suppressed`); a resolved
     /// finding keeps the one that covered it last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub suppression: Option<crate::triage::SuppressedBy>,
+    pub suppression: Option<SuppressedBy>,
     /// Who is on it (open findings only; cleared by a severity change, a
     /// reopen, its end or the resolve).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acknowledged: Option<crate::triage::Acknowledgement>,
+    pub acknowledged: Option<Acknowledgement>,
 }
 
 impl Finding {
@@ -288,6 +288,32 @@ pub fn capped_evidence(evidence: serde_json::Value, max_bytes: usize) -> serde_j
         capped
     } else {
         truncation_marker(total)
+    }
+}
+
+/// The suppression a suppressed finding carries (stored with it, shown by
+/// `zonewarden findings --include-suppressed`, sent with its events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SuppressedBy {
+    pub id: String,
+    pub reason: String,
+    pub until: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// Someone is on it (`zonewarden findings ack`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Acknowledgement {
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.until.is_none_or(|u| u > now)
     }
 }
 

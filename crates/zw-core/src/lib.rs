@@ -10,6 +10,7 @@
 
 pub mod catalogue;
 pub mod config;
+pub mod error;
 pub mod families;
 pub mod family;
 pub mod finding;
@@ -26,6 +27,7 @@ pub mod reconcile;
 pub mod record;
 pub mod rules;
 pub mod scan;
+pub mod settings;
 pub mod severity;
 pub mod triage;
 
@@ -36,13 +38,13 @@ mod scan_tests;
 
 pub use catalogue::{Check, FindingCode};
 pub use config::Config;
+pub use error::{ErrorKind, PortError};
 pub use family::{Family, FamilyOutcome};
 pub use finding::{
     Detection, Finding, FindingKey, FindingState, Resource, ResourceKind, StoredFinding,
 };
 pub use metrics::Detail;
 pub use model::Region;
-pub use ports::{ErrorKind, PortError};
 pub use record::{ScanError, ScanRecord};
 pub use scan::{ScanLabel, ScanReport, Sinks};
 pub use severity::Severity;

@@ -74,8 +74,20 @@ pub enum Publisher {
     Scan,
     /// The organization run's summary only (`run-organization`), whatever
     /// `MetricsDetail` says. The scan series it also publishes (the
-    /// organization totals) are `org::ROLLED_UP`.
+    /// organization totals) are `org::rolled_up`.
     Organization,
+}
+
+/// How a series every scan publishes at `minimal` adds up over the accounts
+/// of an organization (`org::rolled_up`): it travels with the series, so
+/// the roll-up names no family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rollup {
+    Sum,
+    /// The soonest of the accounts' values (days to an expiry).
+    Min,
+    /// Any account's (a flag such as license invalid).
+    Max,
 }
 
 /// What the catalogue says of one kind of series.
@@ -91,6 +103,9 @@ pub struct Spec {
     /// The template parameter that must turn it on, for a series published
     /// only on request (and then counted outside the budget).
     pub opt_in: Option<&'static str>,
+    /// How the organization totals add it up over accounts (used for the
+    /// series scans publish at `minimal`).
+    pub rollup: Rollup,
 }
 
 const fn scan(
@@ -106,6 +121,7 @@ const fn scan(
         detail,
         publisher: Publisher::Scan,
         opt_in: None,
+        rollup: Rollup::Sum,
     }
 }
 
@@ -117,6 +133,7 @@ const fn organization(name: &'static str, unit: Unit) -> Spec {
         detail: Detail::Minimal,
         publisher: Publisher::Organization,
         opt_in: None,
+        rollup: Rollup::Sum,
     }
 }
 
@@ -158,7 +175,10 @@ catalogue! {
     // Certificates family.
     CertificatesMonitored = scan("CertificatesMonitored", Unit::Count, None, Detail::Full);
     /// Days until the soonest expiry of any dated certificate.
-    MinDaysToExpiry = scan("MinDaysToExpiry", Unit::None, None, Detail::Minimal);
+    MinDaysToExpiry = Spec {
+        rollup: Rollup::Min,
+        ..scan("MinDaysToExpiry", Unit::None, None, Detail::Minimal)
+    };
     /// The same per region.
     MinDaysToExpiryByRegion = scan("MinDaysToExpiry", Unit::None, Some("Region"), Detail::Full);
     /// Days to expiry of each certificate with an open finding, only with
@@ -187,7 +207,10 @@ catalogue! {
     MinServedDaysToExpiry = scan("MinServedDaysToExpiry", Unit::None, None, Detail::Full);
     /// `1` while the license is invalid, else `0` (the `LicenseInvalid`
     /// alarm reads it).
-    LicenseInvalid = scan("LicenseInvalid", Unit::Count, None, Detail::Minimal);
+    LicenseInvalid = Spec {
+        rollup: Rollup::Max,
+        ..scan("LicenseInvalid", Unit::Count, None, Detail::Minimal)
+    };
     // Organization mode: the run's summary.
     /// Accounts scanned by this run whose scan collected something.
     AccountsScanned = organization("AccountsScanned", Unit::Count);
@@ -354,7 +377,7 @@ mod tests {
                     region: Region::global(),
                     service: "x",
                     operation: "y",
-                    kind: crate::ports::ErrorKind::Other,
+                    kind: crate::error::ErrorKind::Other,
                     message: "m".into(),
                 })
                 .collect(),

@@ -293,6 +293,17 @@ pub fn upper_case_type(rtype: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A 12-digit AWS account id, or why not.
+pub fn check_account_id(id: &str) -> Result<(), String> {
+    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{id}` is not an AWS account id (12 digits, e.g. 111122223333)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

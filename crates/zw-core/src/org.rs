@@ -10,7 +10,8 @@
 //! `OrganizationStateMachine`): change them together, and the contract tests
 //! in `tests/integration/organization.rs` read the definition itself.
 
-use crate::metrics::{self, Metric, MetricBatch};
+use crate::metrics::{self, Metric, MetricBatch, Rollup};
+use crate::model::check_account_id;
 use crate::severity::Severity;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -31,26 +32,17 @@ pub const OLDEST_SUCCESSFUL_SCAN_AGE_MINUTES: &str =
 /// accounts: cardinality is cost.
 pub const ORG_BUDGET: usize = metrics::MINIMAL_BUDGET + 4;
 
-/// How one of the minimal series rolls up over accounts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rollup {
-    Sum,
-    Min,
-    Max,
-}
-
 /// The minimal series an account's scan leaves in its status, and how each
-/// rolls up. `MinDaysToExpiry` is the soonest expiry anywhere, and a license
-/// invalid for one account is invalid for the organization. Every series a
-/// scan publishes at `minimal` is here (a test holds it to the catalogue).
-pub const ROLLED_UP: [(Metric, Rollup); 6] = [
-    (Metric::OpenFindings, Rollup::Sum),
-    (Metric::ScanErrors, Rollup::Sum),
-    (Metric::MinDaysToExpiry, Rollup::Min),
-    (Metric::UnhealthyHealthChecks, Rollup::Sum),
-    (Metric::TlsEndpointsFailing, Rollup::Sum),
-    (Metric::LicenseInvalid, Rollup::Max),
-];
+/// rolls up (`metrics::Rollup`, declared with the series): every series a
+/// scan publishes at `minimal`, so a new one cannot be left out of the
+/// organization's dashboard and alarms.
+pub fn rolled_up() -> impl Iterator<Item = (Metric, Rollup)> {
+    Metric::ALL
+        .iter()
+        .copied()
+        .filter(|m| m.published_by_scans_at(metrics::Detail::Minimal))
+        .map(|m| (m, m.spec().rollup))
+}
 
 /// Every series an organization deployment publishes (the run summary's,
 /// whatever `MetricsDetail`): its own account series and the roll-up.
@@ -60,7 +52,7 @@ pub fn published() -> impl Iterator<Item = Metric> {
         .iter()
         .copied()
         .filter(|m| m.spec().publisher == metrics::Publisher::Organization)
-        .chain(ROLLED_UP.iter().map(|(m, _)| *m))
+        .chain(rolled_up().map(|(m, _)| m))
 }
 
 /// One member account.
@@ -82,17 +74,6 @@ impl AccountRef {
             name: if name.is_empty() { id.clone() } else { name },
             id,
         })
-    }
-}
-
-/// A 12-digit AWS account id, or why not.
-pub fn check_account_id(id: &str) -> Result<(), String> {
-    if id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{id}` is not an AWS account id (12 digits, e.g. 111122223333)"
-        ))
     }
 }
 
@@ -185,7 +166,7 @@ pub struct AccountStatus {
 
 impl AccountStatus {
     /// The status an account's scan leaves: its outcome and the minimal
-    /// series of its metric batch (the ones `ROLLED_UP` names).
+    /// series of its metric batch (the ones `rolled_up` names).
     pub fn of_scan(
         account: &AccountRef,
         run_id: &str,
@@ -200,7 +181,7 @@ impl AccountStatus {
                     .iter()
                     // By catalogue entry, so `MinDaysToExpiry{Region}` (a
                     // `full` series of the same name) never gets here.
-                    .filter(|d| ROLLED_UP.iter().any(|(m, _)| *m == d.metric))
+                    .filter(|d| rolled_up().any(|(m, _)| m == d.metric))
                     .map(|d| {
                         let dim = d
                             .dimension
@@ -419,14 +400,13 @@ pub fn rollup_metrics(
             None => not_scanned += 1,
         }
         for ((name, dim), value) in &st.metrics {
-            // A status keeps names: within ROLLED_UP a name is one entry.
-            let Some((metric, how)) = ROLLED_UP
-                .iter()
-                .find(|(m, _)| m.spec().name == name.as_str())
+            // A status keeps names: among the rolled-up series a name is one
+            // entry.
+            let Some((metric, how)) = rolled_up().find(|(m, _)| m.spec().name == name.as_str())
             else {
                 continue;
             };
-            match rolled.entry((*metric, dim.clone())) {
+            match rolled.entry((metric, dim.clone())) {
                 std::collections::btree_map::Entry::Vacant(v) => {
                     v.insert(*value);
                 }
@@ -702,7 +682,7 @@ mod tests {
                     b.data
                         .push(Metric::OpenFindings.datum_by(sev.to_string(), 1.0));
                 }
-                for (m, _) in ROLLED_UP {
+                for (m, _) in rolled_up() {
                     b.data.push(match m.spec().dimension {
                         Some(_) => m.datum_by("x", 1.0),
                         None => m.datum(1.0),
@@ -734,9 +714,14 @@ mod tests {
             .copied()
             .filter(|m| m.published_by_scans_at(metrics::Detail::Minimal))
             .collect();
-        let rolled: BTreeSet<Metric> = ROLLED_UP.iter().map(|(m, _)| *m).collect();
+        let rolled: BTreeSet<Metric> = rolled_up().map(|(m, _)| m).collect();
         assert_eq!(rolled, minimal);
-        assert_eq!(published().count(), ROLLED_UP.len() + 4);
+        assert_eq!(published().count(), rolled_up().count() + 4);
+        // Each adds up as it means: the soonest expiry, any invalid license.
+        let how = |metric| rolled_up().find(|(m, _)| *m == metric).map(|(_, h)| h);
+        assert_eq!(how(Metric::MinDaysToExpiry), Some(Rollup::Min));
+        assert_eq!(how(Metric::LicenseInvalid), Some(Rollup::Max));
+        assert_eq!(how(Metric::OpenFindings), Some(Rollup::Sum));
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! JSON output, logged once per scan) and its errors. Family-neutral: each
 //! family adds its counts under its own keys.
 
+use crate::error::{ErrorKind, PortError};
 use crate::model::Region;
-use crate::ports::{ErrorKind, PortError};
 use crate::severity::Severity;
 use chrono::{DateTime, Utc};
 use serde::Serialize;

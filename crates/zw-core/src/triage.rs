@@ -19,6 +19,8 @@
 use crate::catalogue::{Check, FindingCode};
 use crate::finding::{Detection, Finding, Resource, ResourceKind, StoredFinding};
 use crate::model::Region;
+// Stored on the finding itself; named here too, where they are decided.
+pub use crate::finding::{Acknowledgement, SuppressedBy};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -131,7 +133,7 @@ impl Matcher {
             return Err("the resource is empty (give an id, a name or a glob)".into());
         }
         if let Some(a) = &self.account {
-            crate::org::check_account_id(a)?;
+            crate::model::check_account_id(a)?;
         }
         if let Some(r) = &self.region
             && r != "global"
@@ -287,32 +289,6 @@ pub fn parse_for(raw: &str) -> Result<Duration, String> {
         "w" => Ok(Duration::weeks(n)),
         "h" => Ok(Duration::hours(n)),
         _ => Err(bad()),
-    }
-}
-
-/// The suppression a suppressed finding carries (stored with it, shown by
-/// `zonewarden findings --include-suppressed`, sent with its events).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SuppressedBy {
-    pub id: String,
-    pub reason: String,
-    pub until: DateTime<Utc>,
-    pub created_by: String,
-}
-
-/// Someone is on it (`zonewarden findings ack`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Acknowledgement {
-    pub by: String,
-    pub at: DateTime<Utc>,
-    pub reason: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub until: Option<DateTime<Utc>>,
-}
-
-impl Acknowledgement {
-    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
-        self.until.is_none_or(|u| u > now)
     }
 }
 
