@@ -2,7 +2,10 @@
 //! validated as flags (clap names the flag in its error); environment
 //! variables are validated by the configuration, under their own names.
 
+use crate::exit::{CliError, usage};
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use zw_core::triage::{parse_for, parse_until};
 use zw_core::{Region, Severity};
 
 #[derive(Debug, Parser)]
@@ -522,7 +525,7 @@ fn parse_region(s: &str) -> Result<Region, String> {
 }
 
 fn parse_account(s: &str) -> Result<String, String> {
-    zw_core::org::check_account_id(s).map(|()| s.to_owned())
+    zw_core::model::check_account_id(s).map(|()| s.to_owned())
 }
 
 fn parse_role_name(s: &str) -> Result<String, String> {
@@ -553,6 +556,42 @@ fn parse_endpoint(s: &str) -> Result<String, String> {
             "`{s}` is not an http(s) URL with a host (e.g. http://127.0.0.1:5000)"
         )),
     }
+}
+
+/// `--until` or `--for` (clap keeps them exclusive), from `now`.
+pub fn end(
+    until: Option<&str>,
+    for_: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, CliError> {
+    match (until, for_) {
+        (Some(u), _) => parse_until(u)
+            .map(Some)
+            .map_err(|e| usage(format!("--until: {e}"))),
+        (None, Some(f)) => parse_for(f)
+            .map(|d| Some(now + d))
+            .map_err(|e| usage(format!("--for: {e}"))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// `--since`: a duration back from `now`, a date (from its start) or an
+/// RFC 3339 time.
+pub fn since(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, CliError> {
+    parse_for(raw)
+        .map(|d| now - d)
+        .or_else(|_| {
+            if raw.trim().len() == 10 {
+                parse_until(raw).map(|t| t - chrono::Duration::days(1))
+            } else {
+                parse_until(raw)
+            }
+        })
+        .map_err(|_| {
+            usage(format!(
+                "--since: `{raw}` is not a duration back from now (`30d`), a date (`2026-11-01`) or an RFC 3339 time"
+            ))
+        })
 }
 
 #[cfg(test)]

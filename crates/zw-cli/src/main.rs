@@ -2,12 +2,12 @@
 //! local runs. Parses arguments and dispatches; the work is in the libraries.
 
 mod args;
-mod license;
-mod org;
+mod commands;
+mod exit;
+mod html;
+mod live;
 mod output;
-mod report;
-mod scan;
-mod triage;
+mod session;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -33,9 +33,9 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("error: {e:#}");
-            match e.downcast_ref::<scan::CliError>() {
-                Some(scan::CliError::Usage(_)) => ExitCode::from(scan::EXIT_USAGE),
-                _ => ExitCode::from(scan::EXIT_SCAN_FAILED),
+            match e.downcast_ref::<exit::CliError>() {
+                Some(exit::CliError::Usage(_)) => ExitCode::from(exit::EXIT_USAGE),
+                _ => ExitCode::from(exit::EXIT_SCAN_FAILED),
             }
         }
     }
@@ -47,22 +47,26 @@ fn run(cli: args::Cli) -> anyhow::Result<u8> {
         .build()?;
     runtime.block_on(async {
         match &cli.command {
-            args::Command::Scan { what } => Ok(scan::scan(&cli.aws, what).await?),
-            args::Command::License { what } => Ok(license::license(&cli.aws, what).await?),
+            args::Command::Scan { what } => Ok(commands::scan::scan(&cli.aws, what).await?),
+            args::Command::License { what } => {
+                Ok(commands::license::license(&cli.aws, what).await?)
+            }
             args::Command::Findings(args::FindingsArgs {
                 action: Some(args::FindingsAction::Ack(a)),
                 ..
-            }) => Ok(triage::ack(&cli.aws, a).await?),
-            args::Command::Findings(a) => Ok(org::findings(&cli.aws, a).await?),
-            args::Command::Suppress { what } => Ok(triage::suppress(&cli.aws, what).await?),
-            args::Command::Audit(a) => Ok(triage::audit(&cli.aws, a).await?),
-            args::Command::Export(a) => Ok(triage::export(&cli.aws, a).await?),
-            args::Command::Inventory(a) => Ok(triage::inventory(&cli.aws, a).await?),
-            args::Command::Report(a) => Ok(triage::report(&cli.aws, a).await?),
-            args::Command::Purge(a) => Ok(triage::purge(&cli.aws, a).await?),
+            }) => Ok(commands::findings::ack(&cli.aws, a).await?),
+            args::Command::Findings(a) => Ok(commands::findings::findings(&cli.aws, a).await?),
+            args::Command::Suppress { what } => {
+                Ok(commands::suppress::suppress(&cli.aws, what).await?)
+            }
+            args::Command::Audit(a) => Ok(commands::audit::audit(&cli.aws, a).await?),
+            args::Command::Export(a) => Ok(commands::export::export(&cli.aws, a).await?),
+            args::Command::Inventory(a) => Ok(commands::inventory::inventory(&cli.aws, a).await?),
+            args::Command::Report(a) => Ok(commands::report::report(&cli.aws, a).await?),
+            args::Command::Purge(a) => Ok(commands::purge::purge(&cli.aws, a).await?),
             args::Command::Table {
                 what: args::TableCommand::Migrate(a),
-            } => Ok(org::migrate(&cli.aws, a).await?),
+            } => Ok(commands::table::migrate(&cli.aws, a).await?),
         }
     })
 }

@@ -1,7 +1,7 @@
 //! `zonewarden report --html FILE`: one self-contained HTML file from the
 //! table. No script, no external asset, a Content-Security-Policy that
 //! forbids every request, readable printed. Pure rendering here
-//! (`render`); reading the table is in `triage::report`.
+//! (`render`); reading the table is in `commands::report`.
 
 use chrono::{DateTime, Duration, Utc};
 use std::fmt::Write as _;

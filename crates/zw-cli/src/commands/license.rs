@@ -1,7 +1,7 @@
 //! `zonewarden license check | status | sent`.
 
 use crate::args::{AwsArgs, Format, LicenseCommand};
-use crate::scan::{CliError, EXIT_OK, EXIT_SCAN_FAILED};
+use crate::exit::{CliError, EXIT_OK, EXIT_SCAN_FAILED};
 use std::io::Write;
 use zw_app::App;
 use zw_app::license::LicenseCommandError;
@@ -12,7 +12,7 @@ use zw_license::check::SentRecord;
 
 pub async fn license(aws: &AwsArgs, command: &LicenseCommand) -> Result<u8, CliError> {
     let args = command.args();
-    let (sdk, mut cfg) = crate::scan::load(aws, None).await?;
+    let (sdk, mut cfg) = crate::session::load(aws, None).await?;
     if let Some(t) = &args.table {
         cfg.common.table_name = Some(t.clone());
     }
@@ -30,7 +30,7 @@ pub async fn license(aws: &AwsArgs, command: &LicenseCommand) -> Result<u8, CliE
             LicenseCommandError::NoTable
             | LicenseCommandError::Check(zw_license::check::CheckError::NotConfigured)
             | LicenseCommandError::Check(zw_license::check::CheckError::NoKey) => {
-                crate::scan::EXIT_USAGE
+                crate::exit::EXIT_USAGE
             }
             _ => EXIT_SCAN_FAILED,
         })
@@ -205,7 +205,7 @@ async fn checked_and_audited(
         Ok(c) => c.record.result.clone(),
         Err(e) => e.to_string(),
     };
-    crate::triage::audit_action(
+    crate::session::audit_action(
         app,
         sdk,
         "license-check",
