@@ -29,6 +29,7 @@ mod egress;
 mod endpoints;
 mod fault;
 mod handler;
+mod layout;
 mod license;
 mod notify;
 mod organization;
