@@ -27,10 +27,11 @@ use zw_aws::inventory::{DynamoInventoryCache, MAX_CHUNK_BYTES, inventory_pk};
 use zw_aws::targets::{AwsTargetsAdapter, TargetsSettings};
 use zw_aws::usage::ApiCallCounter;
 use zw_core::Region;
-use zw_core::model::dns::{DnssecStatus, ZoneInventory};
+use zw_core::families::dns::model::{DnssecStatus, ZoneInventory};
+use zw_core::families::dns::ports::{AwsTargets, InventoryCache};
 use zw_core::model::{HostedZone, RecordSet};
 use zw_core::ports::ApiUsage;
-use zw_core::ports::{AwsTargets, DocumentSource, ErrorKind, InventoryCache};
+use zw_core::ports::{DocumentSource, ErrorKind};
 
 fn regions() -> Vec<Region> {
     REGIONS

@@ -11,10 +11,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use aws_sdk_route53::types::TagResourceType;
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
-use zw_core::model::health::{CheckerObservation, HealthAlarms, HealthCheck, StatusHistory};
-use zw_core::ports::{
-    ErrorKind, HealthAlarmSource, HealthCheckSource, HealthHistoryStore, PortError,
+use zw_core::families::health::model::{
+    CheckerObservation, HealthAlarms, HealthCheck, StatusHistory,
 };
+use zw_core::families::health::ports::{HealthAlarmSource, HealthCheckSource, HealthHistoryStore};
+use zw_core::ports::{ErrorKind, PortError};
 
 /// `ListTagsForResources` takes at most 10 ids.
 const TAGS_BATCH: usize = 10;

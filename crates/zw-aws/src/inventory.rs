@@ -35,10 +35,11 @@ use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRe
 use chrono::{DateTime, SecondsFormat, Utc};
 use std::collections::HashMap;
 use std::sync::Arc;
+use zw_core::families::dns::model::{DnssecStatus, ZoneInventory};
+use zw_core::families::dns::ports::InventoryCache;
 use zw_core::model::HostedZone;
 use zw_core::model::RecordSet;
-use zw_core::model::dns::{DnssecStatus, ZoneInventory};
-use zw_core::ports::{Clock, ErrorKind, InventoryCache, PortError};
+use zw_core::ports::{Clock, ErrorKind, PortError};
 
 /// Largest JSON payload of one chunk. DynamoDB's item limit is 400 KB
 /// (names and values together); the keys and other attributes are small.

@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
-use zw_core::model::dns::AwsIpPrefix;
+use zw_core::families::dns::model::AwsIpPrefix;
 use zw_core::outbound::OutboundUrl;
 use zw_core::ports::{ErrorKind, PortError};
 

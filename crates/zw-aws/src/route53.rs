@@ -12,7 +12,9 @@ use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
 use aws_sdk_route53::Client;
 use aws_sdk_route53::types::{HostedZoneLimitType, ResourceRecordSet, RrType};
-use zw_core::model::dns::{AliasTarget, DnssecStatus, FailoverRole, KeySigningKey, RoutingPolicy};
+use zw_core::families::dns::model::{
+    AliasTarget, DnssecStatus, FailoverRole, KeySigningKey, RoutingPolicy,
+};
 use zw_core::model::{HostedZone, RecordSet, normalize_dns_name};
 use zw_core::ports::{ErrorKind, PortError, ZoneSource};
 

@@ -20,10 +20,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::time::Duration;
 use zw_core::Region;
-use zw_core::model::dns::{AccountEndpoints, AwsIpPrefix};
+use zw_core::families::dns::model::{AccountEndpoints, AwsIpPrefix};
+use zw_core::families::dns::ports::AwsTargets;
+use zw_core::families::endpoints::model::Attachment;
+use zw_core::families::endpoints::ports::AttachmentSource;
 use zw_core::model::normalize_dns_name;
-use zw_core::model::tls::Attachment;
-use zw_core::ports::{AttachmentSource, AwsTargets, ErrorKind, PortError};
+use zw_core::ports::{ErrorKind, PortError};
 
 /// How the adapter is set up. Every field has a default ([`Default`]).
 #[derive(Debug, Clone)]

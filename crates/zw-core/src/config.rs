@@ -9,58 +9,17 @@
 //! is worse than an error).
 
 use crate::metrics::Detail;
-use crate::model::{Region, normalize_dns_name};
+use crate::model::Region;
 use crate::outbound::OutboundUrl;
-use crate::probe_scope::ProbeScope;
 use crate::settings::Vars;
-use std::collections::BTreeMap;
+// The families' own sections, named here too: `Config` holds one of each.
+pub use crate::families::certificates::config::{CertificateConfig, ExpiryThresholds, RuleConfig};
+pub use crate::families::dns::config::{
+    AWS_IP_RANGES_URL, DnsConfig, IANA_ROOT_SERVERS, parse_server_address,
+};
+pub use crate::families::endpoints::config::{TlsConfig, parse_tls_target};
+pub use crate::families::health::config::HealthConfig;
 use std::fmt;
-use std::net::{IpAddr, SocketAddr};
-
-/// Days-left thresholds for expiry findings. A certificate with at most
-/// `medium` days left gets a medium finding, at most `high` a high one, at most
-/// `critical` a critical one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ExpiryThresholds {
-    pub medium: u32,
-    pub high: u32,
-    pub critical: u32,
-}
-
-impl Default for ExpiryThresholds {
-    fn default() -> Self {
-        Self {
-            medium: 30,
-            high: 14,
-            critical: 7,
-        }
-    }
-}
-
-/// The knobs of the certificate rules.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RuleConfig {
-    /// `ZW_EXPIRY_DAYS`, default `30,14,7`.
-    pub expiry: ExpiryThresholds,
-    /// `ZW_IMPORTED_WARN_DAYS`, default 60: imported certificates never renew,
-    /// so they are flagged earlier.
-    pub imported_warn_days: u32,
-    /// ACM starts managed renewal this many days before expiry (60, fixed by ACM).
-    pub renewal_window_days: u32,
-    /// `ZW_PENDING_VALIDATION_HOURS`, default 24.
-    pub pending_validation_hours: u32,
-}
-
-impl Default for RuleConfig {
-    fn default() -> Self {
-        Self {
-            expiry: ExpiryThresholds::default(),
-            imported_warn_days: 60,
-            renewal_window_days: 60,
-            pending_validation_hours: 24,
-        }
-    }
-}
 
 /// Settings every family and the shared tail use.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,206 +92,6 @@ impl Default for AwsTimeouts {
             attempt_ms: 20_000,
             operation_ms: 60_000,
         }
-    }
-}
-
-/// The certificate family's settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CertificateConfig {
-    pub rules: RuleConfig,
-    /// `ZW_PER_CERTIFICATE_METRICS`, default false: a `DaysToExpiry` metric per
-    /// certificate with an open finding (about $0.30 a month each).
-    pub per_certificate_metrics: bool,
-    /// `ZW_ACM_RPS`, default 8 requests/s per region. ACM allows about 10
-    /// DescribeCertificate/s per region.
-    pub acm_rps: f64,
-    /// `ZW_ACM_CONCURRENCY`, default 4: DescribeCertificate calls in flight per region.
-    pub acm_concurrency: usize,
-}
-
-/// The IANA root servers' IPv4 addresses (a.root-servers.net .. m.).
-pub const IANA_ROOT_SERVERS: [&str; 13] = [
-    "198.41.0.4",
-    "170.247.170.2",
-    "192.33.4.12",
-    "199.7.91.13",
-    "192.203.230.10",
-    "192.5.5.241",
-    "192.112.36.4",
-    "198.97.190.53",
-    "192.36.148.17",
-    "192.58.128.30",
-    "193.0.14.129",
-    "199.7.83.42",
-    "202.12.27.33",
-];
-
-/// AWS's published IP ranges.
-pub const AWS_IP_RANGES_URL: &str = "https://ip-ranges.amazonaws.com/ip-ranges.json";
-
-/// The DNS family's settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DnsConfig {
-    /// `ZW_DNS_ROOT_HINTS`: `ip[:port]`, comma-separated. Default: the IANA
-    /// root servers on port 53.
-    pub root_hints: Vec<SocketAddr>,
-    /// `ZW_DNS_NAMESERVER_ADDRESSES`: `name=ip[:port]`, comma-separated;
-    /// addresses that take precedence over resolving a name server's name.
-    pub nameserver_addresses: BTreeMap<String, Vec<SocketAddr>>,
-    /// `ZW_DNS_TIMEOUT_MS`, default 1500: per query.
-    pub timeout_ms: u32,
-    /// `ZW_DNS_QPS_PER_SERVER`, default 20000: a 10,000-record zone is
-    /// compared with each server in about half a second.
-    pub qps_per_server: u32,
-    /// `ZW_DNS_DEADLINE_SECONDS`, default 240: the whole DNS phase of a scan.
-    pub deadline_seconds: u32,
-    /// `ZW_DNS_INVENTORY_MAX_AGE_MINUTES`, default 60: a zone's record sets
-    /// are listed again when the cached copy is older (or the zone's record
-    /// count changed, or a change event named it).
-    pub inventory_max_age_minutes: u32,
-    /// `ZW_DNS_COMPARE_INTERVAL_MINUTES`, default 0 (every scan): every
-    /// record set of a zone is asked of every server of the zone when the
-    /// zone's last full comparison is older than this, or the zone changed.
-    /// Scans in between ask each server the apex SOA and NS only (and still
-    /// check delegation, dangling targets, CAA and DNSSEC). Route 53 bills
-    /// the zone's owner for every query (docs/cost.md); the template sets 360.
-    pub compare_interval_minutes: u32,
-    /// `ZW_AWS_IP_RANGES_URL`, default AWS's `ip-ranges.json`: https (http
-    /// only to a loopback address), no credentials, no fragment
-    /// ([`crate::outbound`]); kept as the parser wrote it.
-    pub ip_ranges_url: String,
-    /// `ZW_DNS_EXPECTATIONS_PARAMETER`: SSM parameter holding the
-    /// expectations document (Lambda).
-    pub expectations_parameter: Option<String>,
-    /// `ZW_DNS_EXPECTATIONS_FILE`: the same document from a file (CLI).
-    pub expectations_file: Option<String>,
-    /// `ZW_DNS_ZONES`: zone names or ids to scan (comma-separated); empty =
-    /// every hosted zone.
-    pub zones: Vec<String>,
-    /// `ZW_PROBE_ALLOW_CIDRS`: comma-separated CIDRs beyond the internet
-    /// the DNS and TLS probes may connect to when records lead there
-    /// ([`crate::probe_scope`]); default none.
-    pub probe_scope: ProbeScope,
-}
-
-impl Default for DnsConfig {
-    fn default() -> Self {
-        Self {
-            root_hints: IANA_ROOT_SERVERS
-                .iter()
-                .filter_map(|ip| ip.parse::<IpAddr>().ok())
-                .map(|ip| SocketAddr::new(ip, 53))
-                .collect(),
-            nameserver_addresses: BTreeMap::new(),
-            timeout_ms: 1500,
-            qps_per_server: 20_000,
-            deadline_seconds: 240,
-            inventory_max_age_minutes: 60,
-            compare_interval_minutes: 0,
-            ip_ranges_url: AWS_IP_RANGES_URL.to_owned(),
-            expectations_parameter: None,
-            expectations_file: None,
-            zones: Vec::new(),
-            probe_scope: ProbeScope::default(),
-        }
-    }
-}
-
-/// The health family's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HealthConfig {
-    /// `ZW_HEALTH_FLAP_TRANSITIONS`, default 4: status changes within the
-    /// window that make a health check flapping.
-    pub flap_transitions: u32,
-    /// `ZW_HEALTH_FLAP_WINDOW_MINUTES`, default 60.
-    pub flap_window_minutes: u32,
-}
-
-impl Default for HealthConfig {
-    fn default() -> Self {
-        Self {
-            flap_transitions: 4,
-            flap_window_minutes: 60,
-        }
-    }
-}
-
-/// The endpoints family's settings: which handshakes, how many at once.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsConfig {
-    /// `ZW_TLS_TARGETS`: extra `host[:port]` targets, comma-separated (port
-    /// 443 when none is given).
-    pub targets: Vec<(String, u16)>,
-    /// `ZW_TLS_EXTRA_ROOTS`: a PEM file of additional trust anchors.
-    pub extra_roots_file: Option<String>,
-    /// `ZW_TLS_PORTS`, default `443`: the ports names are probed on.
-    pub ports: Vec<u16>,
-    /// `ZW_TLS_TIMEOUT_MS`, default 5000: connect plus handshake, per target.
-    pub timeout_ms: u32,
-    /// `ZW_TLS_CONCURRENCY`, default 32: handshakes in flight.
-    pub concurrency: u32,
-}
-
-impl Default for TlsConfig {
-    fn default() -> Self {
-        Self {
-            targets: Vec::new(),
-            extra_roots_file: None,
-            ports: vec![443],
-            timeout_ms: 5000,
-            concurrency: 32,
-        }
-    }
-}
-
-impl HealthConfig {
-    fn parse(v: &mut Vars) -> Self {
-        let d = Self::default();
-        Self {
-            flap_transitions: v.number("ZW_HEALTH_FLAP_TRANSITIONS", d.flap_transitions, 2, 1000),
-            flap_window_minutes: v.number(
-                "ZW_HEALTH_FLAP_WINDOW_MINUTES",
-                d.flap_window_minutes,
-                5,
-                10_080,
-            ),
-        }
-    }
-}
-
-impl TlsConfig {
-    fn parse(v: &mut Vars) -> Self {
-        let mut c = Self::default();
-        if let Some(list) = v.list("ZW_TLS_TARGETS") {
-            for item in list {
-                match parse_tls_target(&item) {
-                    Ok(t) => c.targets.push(t),
-                    Err(e) => v.error(format!("ZW_TLS_TARGETS: {e}")),
-                }
-            }
-        }
-        c.extra_roots_file = v.get("ZW_TLS_EXTRA_ROOTS");
-        if let Some(list) = v.list("ZW_TLS_PORTS") {
-            let mut ports = Vec::new();
-            for item in list {
-                match item.parse::<u16>() {
-                    Ok(p) if p > 0 => {
-                        if !ports.contains(&p) {
-                            ports.push(p);
-                        }
-                    }
-                    _ => v.error(format!(
-                        "ZW_TLS_PORTS: `{item}` is not a port from 1 to 65535 (default 443)"
-                    )),
-                }
-            }
-            if !ports.is_empty() {
-                c.ports = ports;
-            }
-        }
-        c.timeout_ms = v.number("ZW_TLS_TIMEOUT_MS", c.timeout_ms, 100, 60_000);
-        c.concurrency = v.number("ZW_TLS_CONCURRENCY", c.concurrency, 1, 512);
-        c
     }
 }
 
@@ -530,36 +289,6 @@ pub fn check_role_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
-/// `host[:port]` or `[ipv6]:port`; port 443 when none is given.
-pub fn parse_tls_target(raw: &str) -> Result<(String, u16), String> {
-    let raw = raw.trim();
-    let bad = || {
-        format!(
-            "`{raw}` is not host[:port] (e.g. www.example.com, api.example.com:8443, [2001:db8::1]:443)"
-        )
-    };
-    if let Ok(a) = raw.parse::<SocketAddr>() {
-        return Ok((a.ip().to_string(), a.port()));
-    }
-    if let Ok(ip) = raw.parse::<IpAddr>() {
-        return Ok((ip.to_string(), 443));
-    }
-    let (host, port) = match raw.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?),
-        None => (raw, 443),
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let valid = !host.is_empty()
-        && host.len() <= 253
-        && host.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && l.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    if valid { Ok((host, port)) } else { Err(bad()) }
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub common: CommonConfig,
@@ -750,108 +479,6 @@ pub fn check_table_name(t: &str) -> Result<(), String> {
     }
 }
 
-impl CertificateConfig {
-    fn parse(v: &mut Vars) -> Self {
-        let mut rules = RuleConfig::default();
-        if let Some(raw) = v.get("ZW_EXPIRY_DAYS") {
-            match parse_thresholds(&raw) {
-                Ok(t) => rules.expiry = t,
-                Err(e) => v.error(format!("ZW_EXPIRY_DAYS: {e}")),
-            }
-        }
-        rules.imported_warn_days = v.number("ZW_IMPORTED_WARN_DAYS", 60, 1, 3650);
-        rules.pending_validation_hours = v.number("ZW_PENDING_VALIDATION_HOURS", 24, 1, 72);
-        Self {
-            rules,
-            per_certificate_metrics: v.flag("ZW_PER_CERTIFICATE_METRICS", false),
-            acm_rps: v.rate("ZW_ACM_RPS", 8.0, 10.0),
-            acm_concurrency: v.number("ZW_ACM_CONCURRENCY", 4, 1, 32) as usize,
-        }
-    }
-}
-
-impl DnsConfig {
-    fn parse(v: &mut Vars) -> Self {
-        let mut c = Self::default();
-        if let Some(raw) = v.get("ZW_PROBE_ALLOW_CIDRS") {
-            match ProbeScope::parse(&raw) {
-                Ok(scope) => c.probe_scope = scope,
-                Err(e) => v.error(format!("ZW_PROBE_ALLOW_CIDRS: {e}")),
-            }
-        }
-        if let Some(list) = v.list("ZW_DNS_ROOT_HINTS") {
-            let mut hints = Vec::new();
-            for item in list {
-                match parse_server_address(&item) {
-                    Ok(a) => hints.push(a),
-                    Err(e) => v.error(format!("ZW_DNS_ROOT_HINTS: {e}")),
-                }
-            }
-            c.root_hints = hints;
-        }
-        if let Some(list) = v.list("ZW_DNS_NAMESERVER_ADDRESSES") {
-            for item in list {
-                match item.split_once('=') {
-                    Some((name, addr)) if !name.trim().is_empty() => {
-                        match parse_server_address(addr) {
-                            Ok(a) => c
-                                .nameserver_addresses
-                                .entry(normalize_dns_name(name))
-                                .or_default()
-                                .push(a),
-                            Err(e) => v.error(format!("ZW_DNS_NAMESERVER_ADDRESSES: {e}")),
-                        }
-                    }
-                    _ => v.error(format!(
-                        "ZW_DNS_NAMESERVER_ADDRESSES: `{item}` is not name=ip[:port] (e.g. ns-2048.awsdns-64.com=127.0.0.31)"
-                    )),
-                }
-            }
-        }
-        c.timeout_ms = v.number("ZW_DNS_TIMEOUT_MS", c.timeout_ms, 50, 30_000);
-        c.qps_per_server = v.number("ZW_DNS_QPS_PER_SERVER", c.qps_per_server, 1, 1_000_000);
-        c.deadline_seconds = v.number("ZW_DNS_DEADLINE_SECONDS", c.deadline_seconds, 1, 3600);
-        c.inventory_max_age_minutes = v.number(
-            "ZW_DNS_INVENTORY_MAX_AGE_MINUTES",
-            c.inventory_max_age_minutes,
-            0,
-            10_080,
-        );
-        c.compare_interval_minutes = v.number(
-            "ZW_DNS_COMPARE_INTERVAL_MINUTES",
-            c.compare_interval_minutes,
-            0,
-            10_080,
-        );
-        if let Some(raw) = v.get("ZW_AWS_IP_RANGES_URL") {
-            // The same rules as every URL zonewarden sends to; the adapter
-            // parses it again with them when it builds its client.
-            match OutboundUrl::endpoint(&raw) {
-                Ok(url) => c.ip_ranges_url = url.as_str().to_owned(),
-                Err(why) => v.error(format!("ZW_AWS_IP_RANGES_URL: `{}` {why}", why.shown(&raw))),
-            }
-        }
-        c.expectations_parameter = v.get("ZW_DNS_EXPECTATIONS_PARAMETER");
-        c.expectations_file = v.get("ZW_DNS_EXPECTATIONS_FILE");
-        c.zones = v.list("ZW_DNS_ZONES").unwrap_or_default();
-        c
-    }
-}
-
-/// `ip[:port]` or `[ipv6]:port`; port 53 when none is given.
-pub fn parse_server_address(raw: &str) -> Result<SocketAddr, String> {
-    let raw = raw.trim();
-    if let Ok(a) = raw.parse::<SocketAddr>() {
-        return Ok(a);
-    }
-    if let Ok(ip) = raw.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, 53));
-    }
-    Err(format!(
-        "`{raw}` is not an address (ip, ip:port, or [ipv6]:port)"
-    ))
-}
-
 impl Config {
     /// Every `ZW_` setting `from_vars` reads: the only ones it accepts, as
     /// the sections' parsers read them (`crate::settings`), so a setting
@@ -892,29 +519,10 @@ impl Config {
     }
 }
 
-fn parse_thresholds(raw: &str) -> Result<ExpiryThresholds, String> {
-    let parts: Result<Vec<u32>, _> = raw.split(',').map(|p| p.trim().parse::<u32>()).collect();
-    match parts {
-        // The order they are written in does not matter (a template parameter
-        // `7,14,30` must not deploy into a permanent init failure): the
-        // largest is the medium threshold, the smallest the critical one.
-        Ok(mut days) if days.len() == 3 && days.iter().all(|d| (1..=3650).contains(d)) => {
-            days.sort_unstable_by(|a, b| b.cmp(a));
-            Ok(ExpiryThresholds {
-                medium: days[0],
-                high: days[1],
-                critical: days[2],
-            })
-        }
-        _ => Err(format!(
-            "`{raw}` must be three whole numbers of days from 1 to 3650, e.g. 30,14,7 (the largest is the medium threshold, the smallest the critical one)"
-        )),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::SocketAddr;
 
     fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
         Config::from_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))

@@ -4,12 +4,17 @@
 //! -> reconcile -> sinks).
 //!
 //! This crate does no I/O and knows no AWS SDK; CI checks the latter with
-//! `cargo tree -p zw-core`. Module dependencies point one way: severity,
-//! model -> catalogue -> finding -> reconcile -> record -> metrics -> config,
-//! ports -> family -> families, scan.
+//! `cargo tree -p zw-core`. The shared tail is flat and knows no family;
+//! each family is one folder under `families/` (its config section, model,
+//! ports, rules and their tests). Module dependencies point one way
+//! (`tests/integration/layout.rs` fails on a cycle): leaves (severity,
+//! model, error, settings, document) -> catalogue -> finding -> triage ->
+//! reconcile -> record -> metrics -> ports -> family -> families -> config,
+//! scan.
 
 pub mod catalogue;
 pub mod config;
+pub mod document;
 pub mod error;
 pub mod families;
 pub mod family;
@@ -25,7 +30,6 @@ pub mod ports;
 pub mod probe_scope;
 pub mod reconcile;
 pub mod record;
-pub mod rules;
 pub mod scan;
 pub mod settings;
 pub mod severity;

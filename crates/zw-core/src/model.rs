@@ -5,10 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-pub mod dns;
-pub mod health;
 pub mod rdata;
-pub mod tls;
 
 /// An AWS region name such as `eu-west-1`, validated for shape only: whether
 /// the region exists (or is enabled for the account) is for AWS to say.
@@ -234,14 +231,14 @@ pub struct RecordSet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_identifier: Option<String>,
     #[serde(default)]
-    pub routing: dns::RoutingPolicy,
+    pub routing: RoutingPolicy,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alias: Option<dns::AliasTarget>,
+    pub alias: Option<AliasTarget>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check_id: Option<String>,
     /// `PRIMARY` or `SECONDARY` of a failover set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failover: Option<dns::FailoverRole>,
+    pub failover: Option<FailoverRole>,
 }
 
 impl RecordSet {
@@ -291,6 +288,79 @@ pub fn upper_case_type(rtype: &str) -> std::borrow::Cow<'_, str> {
     } else {
         std::borrow::Cow::Borrowed(rtype)
     }
+}
+
+/// How Route 53 chooses among the record sets that share a name and type.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RoutingPolicy {
+    #[default]
+    Simple,
+    Weighted,
+    Latency,
+    Geolocation,
+    Geoproximity,
+    Failover,
+    Multivalue,
+    Cidr,
+}
+
+impl RoutingPolicy {
+    /// Sets under every policy but `Simple` are one of several for their name
+    /// and type: a server answers from their union, not from each one.
+    pub fn is_simple(self) -> bool {
+        self == Self::Simple
+    }
+}
+
+/// Which side of a failover pair a record set is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum FailoverRole {
+    Primary,
+    Secondary,
+}
+
+/// Route 53's `AliasTarget`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AliasTarget {
+    /// Normalised (lower case, one trailing dot); Route 53 may prefix
+    /// `dualstack.` for load balancers.
+    pub dns_name: String,
+    /// The hosted zone id of the target (a zone of the account for aliases to
+    /// records, or a service's fixed zone id, e.g. `Z2FDTNDATAQYW2` for
+    /// CloudFront).
+    pub hosted_zone_id: String,
+    pub evaluate_target_health: bool,
+}
+
+/// `GetDNSSEC` for one zone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnssecStatus {
+    /// `SIGNING`, `NOT_SIGNING`, `DELETING`, `ACTION_NEEDED`, `INTERNAL_FAILURE`.
+    pub serve_signature: String,
+    pub status_message: Option<String>,
+    pub key_signing_keys: Vec<KeySigningKey>,
+}
+
+impl DnssecStatus {
+    pub fn is_signing(&self) -> bool {
+        self.serve_signature == "SIGNING"
+    }
+}
+
+/// One key-signing key of a zone, as `GetDNSSEC` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeySigningKey {
+    pub name: String,
+    /// `ACTIVE`, `INACTIVE`, `ACTION_NEEDED`, `INTERNAL_FAILURE`, `DELETING`.
+    pub status: String,
+    pub status_message: Option<String>,
+    pub kms_arn: Option<String>,
+    pub key_tag: Option<u16>,
+    /// The DS record the parent should publish, presentation format
+    /// (`12345 13 2 ABCDEF...`).
+    pub ds_record: Option<String>,
 }
 
 /// A 12-digit AWS account id, or why not.

@@ -3,12 +3,7 @@
 
 use crate::finding::{FindingKey, StoredFinding};
 use crate::metrics::MetricBatch;
-use crate::model::dns::{
-    AccountEndpoints, AwsIpPrefix, Delegation, DnssecStatus, Observation, QueryFailure, Question,
-    Resolution, ZoneInventory,
-};
-use crate::model::health::{CheckerObservation, HealthAlarms, HealthCheck, StatusHistory};
-use crate::model::tls::{Attachment, TlsOutcome};
+use crate::model::DnssecStatus;
 use crate::model::{Certificate, HostedZone, RecordSet, Region};
 use crate::notify::{FindingEvent, PendingEvent};
 use crate::reconcile::Change;
@@ -16,7 +11,6 @@ use crate::record::ScanRecord;
 use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use std::future::Future;
-use std::net::SocketAddr;
 
 // The tail's error type lives in the leaf `error` module (record and metrics
 // use it without depending on the ports); adapters name it from here too.
@@ -76,126 +70,6 @@ pub trait ZoneSource: Send + Sync {
         &self,
         zone_id: &str,
     ) -> impl Future<Output = Result<u64, PortError>> + Send;
-}
-
-/// The DNS inventory kept between scans, so that record sets are listed again
-/// only when a zone changed or the copy is old (Route 53 has no cheap "what
-/// changed" call).
-pub trait InventoryCache: Send + Sync {
-    fn load(
-        &self,
-        zone_id: &str,
-    ) -> impl Future<Output = Result<Option<ZoneInventory>, PortError>> + Send;
-    /// Replaces the zone's cached inventory as a whole (a reader never sees
-    /// half of an old and half of a new listing).
-    fn save(&self, inventory: &ZoneInventory)
-    -> impl Future<Output = Result<(), PortError>> + Send;
-    /// The cached record sets are still the zone's: rewrites only what is
-    /// kept beside them (`listed_at`, `compared_at`, the zone, its name
-    /// servers and DNSSEC status), one small write instead of the whole
-    /// inventory again. Saves the whole inventory when nothing usable is
-    /// cached.
-    fn touch(
-        &self,
-        inventory: &ZoneInventory,
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
-}
-
-/// Real DNS: iterative resolution from the root, and questions to named
-/// servers. Every call is bounded in time; failures are part of the answer
-/// (they are evidence for the rules), never a panic or a hang.
-pub trait DnsProbe: Send + Sync {
-    /// Walks down from the root to the closest enclosing zone of `zone` and
-    /// asks its servers for the delegation (NS, and DS) of `zone`.
-    fn delegation(&self, zone: &str) -> impl Future<Output = Delegation> + Send;
-    /// Addresses of a name server: the configured overrides first, else
-    /// iterative resolution of its A and AAAA records.
-    fn server_addresses(
-        &self,
-        ns_name: &str,
-    ) -> impl Future<Output = Result<Vec<SocketAddr>, QueryFailure>> + Send;
-    /// Asks one server every question (pipelined), one observation per
-    /// question in the same order. `dnssec_ok` sets the DO bit so that RRSIGs
-    /// come back. Of each answer, only the answer section and the signatures
-    /// of the authority section are kept (referral NS and glue are dropped):
-    /// a whole zone's answers are held at once, and nothing reads the rest.
-    fn ask(
-        &self,
-        server: SocketAddr,
-        questions: &[Question],
-        dnssec_ok: bool,
-    ) -> impl Future<Output = Vec<Observation>> + Send;
-    /// Resolves `name`/`rtype` iteratively from the root, following CNAMEs.
-    fn resolve(&self, name: &str, rtype: &str) -> impl Future<Output = Resolution> + Send;
-    /// Whether a probe may connect to `address` learned from DNS data
-    /// (record values, glue, name servers' addresses): Err(why) when it is
-    /// not on the internet and not in `ZW_PROBE_ALLOW_CIDRS`
-    /// ([`crate::probe_scope`]). Addresses the operator configured for the
-    /// resolver itself pass.
-    fn may_probe(&self, address: SocketAddr) -> Result<(), String>;
-}
-
-/// Route 53 health checks (a global service, paced with the zones).
-pub trait HealthCheckSource: Send + Sync {
-    /// Every health check, fully paginated, with its tags.
-    fn health_checks(&self) -> impl Future<Output = Result<Vec<HealthCheck>, PortError>> + Send;
-    /// `GetHealthCheckStatus`: each checker's last observation.
-    fn observations(
-        &self,
-        health_check_id: &str,
-    ) -> impl Future<Output = Result<Vec<CheckerObservation>, PortError>> + Send;
-}
-
-/// CloudWatch alarms on Route 53 health checks, in us-east-1 (the only
-/// region that has their metrics).
-pub trait HealthAlarmSource: Send + Sync {
-    fn health_check_alarms(&self) -> impl Future<Output = Result<HealthAlarms, PortError>> + Send;
-}
-
-/// Our own status history of health checks, kept between scans.
-pub trait HealthHistoryStore: Send + Sync {
-    fn load_history(
-        &self,
-    ) -> impl Future<Output = Result<std::collections::BTreeMap<String, StatusHistory>, PortError>> + Send;
-    /// Writes these entries (each replaces its health check's).
-    fn save_history(
-        &self,
-        entries: &[StatusHistory],
-    ) -> impl Future<Output = Result<(), PortError>> + Send;
-}
-
-/// One TLS handshake, bounded in time; its failures are the answer.
-pub trait TlsProber: Send + Sync {
-    fn handshake(&self, host: &str, address: SocketAddr)
-    -> impl Future<Output = TlsOutcome> + Send;
-}
-
-/// The account's resources that terminate TLS with ACM certificates
-/// (CloudFront distributions, load balancer listeners, API Gateway custom
-/// domains). Each kind is listed independently; the errors of those that
-/// could not be listed come back beside what could.
-pub trait AttachmentSource: Send + Sync {
-    fn attachments(
-        &self,
-        regions: &[Region],
-    ) -> impl Future<Output = (Vec<Attachment>, Vec<PortError>)> + Send;
-}
-
-/// The AWS resources DNS records may point at, to tell a live target from a
-/// dangling one (subdomain takeover).
-pub trait AwsTargets: Send + Sync {
-    /// Whether an S3 bucket of this name exists anywhere (`GetBucketLocation`:
-    /// 404 means it does not; 403 means someone else's bucket exists).
-    fn bucket_exists(&self, bucket: &str) -> impl Future<Output = Result<bool, PortError>> + Send;
-    /// The account's endpoints, each kind listed independently: a kind that
-    /// could not be listed is `None` in the result and its error is returned.
-    fn account_endpoints(
-        &self,
-        regions: &[Region],
-    ) -> impl Future<Output = (AccountEndpoints, Vec<PortError>)> + Send;
-    /// AWS's published IP ranges (`ip-ranges.json`), cached by the adapter
-    /// for a day.
-    fn ip_ranges(&self) -> impl Future<Output = Result<Vec<AwsIpPrefix>, PortError>> + Send;
 }
 
 /// A text document the user keeps outside the code (the DNS expectations): an

@@ -2,7 +2,7 @@
 //! answer with a value or an error that says what is wrong.
 
 use crate::config::Config;
-use crate::rules::dns::expectations;
+use crate::families::dns::rules::expectations;
 use proptest::prelude::*;
 
 /// Every setting the configuration reads, plus one it does not know.

@@ -4,9 +4,9 @@
 
 use crate::config::Config;
 use crate::families::certificates::CertificateFamily;
+use crate::families::dns::model::DnssecStatus;
 use crate::finding::{FindingKey, FindingState, ResourceKind, StoredFinding};
 use crate::metrics::{self, MetricBatch};
-use crate::model::dns::DnssecStatus;
 use crate::model::{
     Certificate, CertificateKind, CertificateStatus, DomainValidation, HostedZone, RecordSet,
     Region, RenewalEligibility, ValidationMethod, ValidationRecord,

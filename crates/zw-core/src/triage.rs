@@ -443,7 +443,7 @@ pub fn usage_detections(
 
 /// Why a suppressions document was refused: the line (and column, where
 /// the YAML parser knows it) and the reason, as for the expectations.
-pub type FileError = crate::rules::dns::expectations::ExpectationsError;
+pub type FileError = crate::document::DocumentError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -487,7 +487,7 @@ pub fn parse_file(text: &str, now: DateTime<Utc>) -> Result<Vec<Suppression>, Fi
             },
         }
     })?;
-    let lines = crate::rules::dns::expectations::entry_lines(text, false);
+    let lines = crate::document::entry_lines(text, false);
     let trusted = lines.len() == entries.len();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out = Vec::new();

@@ -15,8 +15,8 @@
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::Instant;
-use zw_core::model::dns::{QueryFailure, Question};
-use zw_core::ports::DnsProbe;
+use zw_core::families::dns::model::{QueryFailure, Question};
+use zw_core::families::dns::ports::DnsProbe;
 use zw_dns::{Probe, ProbeSettings};
 use zw_dns_lab::{AuthServer, LabZone, bench_zone, loopback};
 

@@ -15,7 +15,7 @@ use hickory_proto::rr::rdata::svcb::{SVCB, SvcParamValue};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use std::collections::BTreeMap;
 use std::str::FromStr;
-use zw_core::model::dns::{DnsAnswer, ResourceRecord, ResponseCode};
+use zw_core::families::dns::model::{DnsAnswer, ResourceRecord, ResponseCode};
 use zw_core::model::normalize_dns_name;
 use zw_core::model::rdata::{DomainName, Rdata, Svcb};
 

@@ -1,6 +1,6 @@
 //! zonewarden's DNS probe.
 //!
-//! [`Probe`] implements `zw_core::ports::DnsProbe`:
+//! [`Probe`] implements `zw_core::families::dns::ports::DnsProbe`:
 //! - `ask`: many questions to one server, pipelined over a few UDP sockets
 //!   (answers matched by random ID and question), TCP after truncation,
 //!   per-query timeout and one retry, a rate limit and a bound on what is

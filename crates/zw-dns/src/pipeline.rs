@@ -28,7 +28,7 @@ use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tracing::{debug, trace};
-use zw_core::model::dns::QueryFailure;
+use zw_core::families::dns::model::QueryFailure;
 
 /// Settings of one server's client (a slice of `ProbeSettings`).
 #[derive(Debug, Clone, Copy)]

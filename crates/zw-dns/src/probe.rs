@@ -16,12 +16,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
 use tracing::debug;
-use zw_core::model::dns::{
+use zw_core::families::dns::model::{
     Delegation, DelegationOutcome, DnsAnswer, Observation, QueryFailure, Question, Resolution,
     ResourceRecord, ResponseCode,
 };
+use zw_core::families::dns::ports::DnsProbe;
 use zw_core::model::normalize_dns_name;
-use zw_core::ports::DnsProbe;
 
 /// Referrals followed in one walk before giving up (the deepest real
 /// delegation chains are far shorter).

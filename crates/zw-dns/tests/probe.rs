@@ -9,8 +9,10 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
-use zw_core::model::dns::{DelegationOutcome, QueryFailure, Question, Resolution, ResponseCode};
-use zw_core::ports::DnsProbe;
+use zw_core::families::dns::model::{
+    DelegationOutcome, QueryFailure, Question, Resolution, ResponseCode,
+};
+use zw_core::families::dns::ports::DnsProbe;
 use zw_core::probe_scope::ProbeScope;
 use zw_dns::{Probe, ProbeSettings};
 use zw_dns_lab::{
@@ -588,7 +590,7 @@ async fn ask_misbehaving(
 ) -> (
     Misbehaving,
     Probe,
-    zw_core::model::dns::Observation,
+    zw_core::families::dns::model::Observation,
     Duration,
 ) {
     let server = Misbehaving::start(kind).unwrap();

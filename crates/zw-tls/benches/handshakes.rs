@@ -14,8 +14,8 @@ use std::net::SocketAddr;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zw_core::model::tls::TlsOutcome;
-use zw_core::ports::TlsProber;
+use zw_core::families::endpoints::model::TlsOutcome;
+use zw_core::families::endpoints::ports::TlsProber;
 use zw_tls::{TlsProbe, TlsProbeSettings};
 
 const SERVE: &str = "ZW_BENCH_TLS_SERVE";

@@ -22,8 +22,8 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use zw_core::model::tls::{ServedCertificate, TlsOutcome, WeakKey};
-use zw_core::ports::TlsProber;
+use zw_core::families::endpoints::model::{ServedCertificate, TlsOutcome, WeakKey};
+use zw_core::families::endpoints::ports::TlsProber;
 
 /// Why the probe could not be built (bad settings: refused at start).
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +117,9 @@ fn explain_signature_error(cert: &CertificateDer<'_>, error: rustls::Error) -> r
         algorithm: "RSA",
         bits,
         subject: parsed.subject().to_string(),
-        serial: zw_core::model::tls::normalize_serial(&parsed.raw_serial_as_string()),
+        serial: zw_core::families::endpoints::model::normalize_serial(
+            &parsed.raw_serial_as_string(),
+        ),
         library_error: error.to_string(),
     }))))
 }
@@ -418,7 +420,9 @@ impl TlsProbe {
             .map(|p| verify_server_name(&p, server_name).is_ok())
             .unwrap_or(false);
         Ok(ServedCertificate {
-            serial: zw_core::model::tls::normalize_serial(&cert.raw_serial_as_string()),
+            serial: zw_core::families::endpoints::model::normalize_serial(
+                &cert.raw_serial_as_string(),
+            ),
             subject: cert.subject().to_string(),
             common_name: cert
                 .subject()

@@ -8,9 +8,10 @@ pub mod endpoints;
 pub mod health;
 
 use crate::model::{HostedZone, RecordSet, Region};
-use crate::ports::{InventoryCache, ZoneSource};
+use crate::ports::ZoneSource;
 use crate::record::ScanError;
 use chrono::{DateTime, Duration, Utc};
+use dns::ports::InventoryCache;
 use std::collections::BTreeSet;
 
 /// Every zone's record sets, as the health and endpoints families read them.

@@ -29,8 +29,8 @@ pub mod rdata;
 pub(crate) mod fixtures;
 
 use crate::catalogue::{Check, FindingCode};
+use crate::families::dns::model::{DnsAnswer, DnsFacts, Observation, ResponseCode, ZoneFacts};
 use crate::finding::{Detection, Resource, ResourceKind};
-use crate::model::dns::{DnsAnswer, DnsFacts, Observation, ResponseCode, ZoneFacts};
 use crate::model::{HostedZone, Region, normalize_dns_name};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -320,7 +320,7 @@ mod tests {
     /// the entry point, each with its catalogue severity.
     #[test]
     fn every_dns_code_is_reachable_through_evaluate() {
-        use crate::model::dns::*;
+        use crate::families::dns::model::*;
         let mut facts = healthy_facts();
         let ns3 = "ns-3.old-provider.net.";
         {
@@ -369,10 +369,12 @@ mod tests {
         // A server of the first zone also resolves to a private address,
         // which was not asked.
         if let Some(server) = facts.zones.first_mut().and_then(|z| z.servers.first_mut()) {
-            server.not_probed.push(crate::model::dns::NotProbed {
-                address: "10.0.0.53:53".parse().expect("address"),
-                reason: "10.0.0.53 is a private (RFC 1918) address".into(),
-            });
+            server
+                .not_probed
+                .push(crate::families::dns::model::NotProbed {
+                    address: "10.0.0.53:53".parse().expect("address"),
+                    reason: "10.0.0.53 is a private (RFC 1918) address".into(),
+                });
         }
         let mut lone = zone_facts("Z9", "lonely.example.", vec![]);
         if let Some(d) = lone.delegation.as_mut() {

@@ -3,22 +3,26 @@
 //! (record sets, calculated checks, alarms in us-east-1).
 //!
 //! collect (health checks and tags, each check's observations, the history,
-//! the alarms, every zone's record sets) -> pure rules (`rules::health`) ->
+//! the alarms, every zone's record sets) -> pure rules (`rules`) ->
 //! the history written back.
 
+pub mod config;
+pub mod model;
+pub mod ports;
+pub mod rules;
+
+use self::config::HealthConfig;
+use self::model::{CheckerObservation, StatusHistory};
+use self::ports::{HealthAlarmSource, HealthCheckSource, HealthHistoryStore};
 use crate::catalogue::Check;
-use crate::config::HealthConfig;
+use crate::families::dns::ports::InventoryCache;
 use crate::families::zone_records;
 use crate::family::{Family, FamilyOutcome};
 use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
 use crate::metrics::Metric;
 use crate::model::Region;
-use crate::model::health::{CheckerObservation, StatusHistory};
-use crate::ports::{
-    HealthAlarmSource, HealthCheckSource, HealthHistoryStore, InventoryCache, ZoneSource,
-};
+use crate::ports::ZoneSource;
 use crate::record::ScanError;
-use crate::rules::health as rules;
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
@@ -224,7 +228,7 @@ where
     async fn flapping(
         &self,
         store: &S,
-        checks: &[crate::model::health::HealthCheck],
+        checks: &[crate::families::health::model::HealthCheck],
         health: &BTreeMap<String, bool>,
         now: DateTime<Utc>,
         out: &mut FamilyOutcome,

@@ -33,12 +33,11 @@ use super::{
     DnsOutcome, DnsRuleSettings, EXPECTATIONS_SCOPE, detection, expectation_resource, put_list,
 };
 use crate::catalogue::{Check, FindingCode};
-use crate::model::dns::{Question, Resolution};
+use crate::families::dns::model::{Question, Resolution};
 use crate::model::{Region, normalize_dns_name};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 
 const KEYS: &str = "name, type, equals, contains, must_not_exist";
 
@@ -79,25 +78,8 @@ impl Rule {
     }
 }
 
-/// Why a document was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ExpectationsError {
-    /// 1-based line, when known.
-    pub line: Option<usize>,
-    /// 1-based column, when known.
-    pub column: Option<usize>,
-    pub reason: String,
-}
-
-impl fmt::Display for ExpectationsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.reason),
-            (Some(l), None) => write!(f, "line {l}: {}", self.reason),
-            _ => f.write_str(&self.reason),
-        }
-    }
-}
+/// Why a document was refused (`crate::document`).
+pub type ExpectationsError = crate::document::DocumentError;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -166,55 +148,6 @@ impl RawEntry {
     }
 }
 
-/// The 1-based line where each top-level entry starts: `-` items at the
-/// first item's indentation in YAML, `{` directly inside the top-level array
-/// in JSON. Used to place errors found after parsing (the parsers report
-/// those at the list's start).
-pub(crate) fn entry_lines(text: &str, json: bool) -> Vec<usize> {
-    let mut lines = Vec::new();
-    if json {
-        let (mut depth, mut in_string, mut escaped, mut line) = (0usize, false, false, 1usize);
-        for c in text.chars() {
-            match c {
-                '\n' => line += 1,
-                _ if in_string => {}
-                '[' | '{' => {
-                    depth += 1;
-                    if c == '{' && depth == 2 {
-                        lines.push(line);
-                    }
-                }
-                ']' | '}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-            if in_string {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == '"' {
-                    in_string = false;
-                }
-            } else if c == '"' {
-                in_string = true;
-            }
-        }
-    } else {
-        let mut indent = None;
-        for (i, l) in text.lines().enumerate() {
-            let body = l.trim_start();
-            if !(body == "-" || body.starts_with("- ")) {
-                continue;
-            }
-            let here = l.len() - body.len();
-            if *indent.get_or_insert(here) == here {
-                lines.push(i + 1);
-            }
-        }
-    }
-    lines
-}
-
 /// Rewrites serde's wording into the document's.
 fn reword(message: &str) -> String {
     // serde_norway appends " at line L column C"; the position is reported
@@ -273,7 +206,7 @@ pub fn parse(text: &str) -> Result<Expectations, ExpectationsError> {
             }
         })?
     };
-    let lines = entry_lines(text, json);
+    let lines = crate::document::entry_lines(text, json);
     let entries_len = entries.len();
     let at = |i: usize, reason: String| ExpectationsError {
         // Only trusted when the scan found exactly one start per entry.

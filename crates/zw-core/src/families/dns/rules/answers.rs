@@ -36,7 +36,9 @@ use super::{
     put_list, record_resource, zone_resource,
 };
 use crate::catalogue::{Check, FindingCode};
-use crate::model::dns::{Observation, QueryFailure, ResponseCode, ServerFacts, ZoneFacts};
+use crate::families::dns::model::{
+    Observation, QueryFailure, ResponseCode, ServerFacts, ZoneFacts,
+};
 use crate::model::rdata::RdataError;
 use crate::model::{RecordSet, Region, normalize_dns_name, normalized_dns_name, upper_case_type};
 use serde_json::{Value, json};
@@ -659,7 +661,7 @@ fn soa_serials(
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use crate::model::dns::{AliasTarget, DnsAnswer, RoutingPolicy};
+    use crate::families::dns::model::{AliasTarget, DnsAnswer, RoutingPolicy};
 
     /// Evaluates `zone`; aliases are followed within it and `others`.
     fn run(zone: &ZoneFacts, others: &[ZoneFacts]) -> DnsOutcome {
@@ -705,7 +707,7 @@ mod tests {
         let mut zone = healthy();
         zone.servers[1]
             .not_probed
-            .push(crate::model::dns::NotProbed {
+            .push(crate::families::dns::model::NotProbed {
                 address: "10.0.0.53:53".parse().expect("address"),
                 reason: "10.0.0.53 is a private (RFC 1918) address".into(),
             });

@@ -20,10 +20,10 @@ use super::{
     DnsOutcome, DnsRuleSettings, authoritative_answer, detection, put_list, record_resource,
 };
 use crate::catalogue::{Check, FindingCode};
-use crate::finding::Resource;
-use crate::model::dns::{
+use crate::families::dns::model::{
     AccountEndpoints, DnsFacts, Resolution, ResponseCode, SubDelegation, ZoneFacts,
 };
+use crate::finding::Resource;
 use crate::model::{RecordSet, Region, normalize_dns_name};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -496,7 +496,9 @@ pub(crate) fn evaluate(
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use crate::model::dns::{AliasTarget, AwsIpPrefix, DnsAnswer, QueryFailure, ServerFacts};
+    use crate::families::dns::model::{
+        AliasTarget, AwsIpPrefix, DnsAnswer, QueryFailure, ServerFacts,
+    };
 
     fn run(facts: &DnsFacts) -> DnsOutcome {
         let mut out = DnsOutcome::default();

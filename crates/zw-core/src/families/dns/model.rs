@@ -4,87 +4,18 @@
 //! compare them, purely.
 //!
 //! Record data is kept as text in zone-file presentation format on both sides;
-//! `rules::dns` canonicalises both before comparing, so that Route 53's
+//! the DNS rules canonicalise both before comparing, so that Route 53's
 //! `"v=spf1 -all"` and a server's `"v=spf1 -all"` (or `MAIL.example.com` and
 //! `mail.example.com.`) compare equal.
 
-use super::{HostedZone, RecordSet};
+use crate::model::{HostedZone, RecordSet};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::net::{IpAddr, SocketAddr};
 
-/// How Route 53 chooses among the record sets that share a name and type.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RoutingPolicy {
-    #[default]
-    Simple,
-    Weighted,
-    Latency,
-    Geolocation,
-    Geoproximity,
-    Failover,
-    Multivalue,
-    Cidr,
-}
-
-impl RoutingPolicy {
-    /// Sets under every policy but `Simple` are one of several for their name
-    /// and type: a server answers from their union, not from each one.
-    pub fn is_simple(self) -> bool {
-        self == Self::Simple
-    }
-}
-
-/// Which side of a failover pair a record set is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum FailoverRole {
-    Primary,
-    Secondary,
-}
-
-/// Route 53's `AliasTarget`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct AliasTarget {
-    /// Normalised (lower case, one trailing dot); Route 53 may prefix
-    /// `dualstack.` for load balancers.
-    pub dns_name: String,
-    /// The hosted zone id of the target (a zone of the account for aliases to
-    /// records, or a service's fixed zone id, e.g. `Z2FDTNDATAQYW2` for
-    /// CloudFront).
-    pub hosted_zone_id: String,
-    pub evaluate_target_health: bool,
-}
-
-/// `GetDNSSEC` for one zone.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DnssecStatus {
-    /// `SIGNING`, `NOT_SIGNING`, `DELETING`, `ACTION_NEEDED`, `INTERNAL_FAILURE`.
-    pub serve_signature: String,
-    pub status_message: Option<String>,
-    pub key_signing_keys: Vec<KeySigningKey>,
-}
-
-impl DnssecStatus {
-    pub fn is_signing(&self) -> bool {
-        self.serve_signature == "SIGNING"
-    }
-}
-
-/// One key-signing key of a zone, as `GetDNSSEC` lists it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KeySigningKey {
-    pub name: String,
-    /// `ACTIVE`, `INACTIVE`, `ACTION_NEEDED`, `INTERNAL_FAILURE`, `DELETING`.
-    pub status: String,
-    pub status_message: Option<String>,
-    pub kms_arn: Option<String>,
-    pub key_tag: Option<u16>,
-    /// The DS record the parent should publish, presentation format
-    /// (`12345 13 2 ABCDEF...`).
-    pub ds_record: Option<String>,
-}
+// Parts of a record set's or a zone's configuration, shared with every
+// family that reads the zones: they live in the shared model.
+pub use crate::model::{AliasTarget, DnssecStatus, FailoverRole, KeySigningKey, RoutingPolicy};
 
 /// Everything Route 53 says about one zone: what the DNS rules compare the
 /// internet's answers with. Cached in the table between listings.
@@ -326,7 +257,7 @@ pub struct ZoneFacts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CertificateNames {
     pub arn: String,
-    pub region: super::Region,
+    pub region: crate::model::Region,
     pub domain_name: String,
     /// Domain name and every SAN, as ACM lists them (`*.example.com`).
     pub names: Vec<String>,

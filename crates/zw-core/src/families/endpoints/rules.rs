@@ -3,13 +3,15 @@
 //! certificates and zone record sets in, detections out.
 
 use crate::catalogue::FindingCode;
-use crate::config::RuleConfig;
+use crate::families::certificates::config::RuleConfig;
+use crate::families::certificates::rules::{days_left, graded, within_days};
+use crate::families::endpoints::model::{
+    ServedCertificate, TlsOutcome, TlsTarget, normalize_serial,
+};
 use crate::finding::{Detection, Resource, ResourceKind, Severity};
-use crate::model::tls::{ServedCertificate, TlsOutcome, TlsTarget, normalize_serial};
 use crate::model::{
     Certificate, CertificateKind, CertificateStatus, HostedZone, RecordSet, Region,
 };
-use crate::rules::certificates::{days_left, graded, within_days};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,7 +83,7 @@ pub fn not_probed(
                 .collect();
             let mut evidence = serde_json::Map::new();
             evidence.insert("count".into(), json!(listed.len()));
-            crate::rules::dns::put_list(&mut evidence, "targets", listed, 50);
+            crate::families::dns::rules::put_list(&mut evidence, "targets", listed, 50);
             Detection {
                 code: FindingCode::TlsEndpointNotProbed,
                 severity: FindingCode::TlsEndpointNotProbed.default_severity(),
@@ -371,7 +373,10 @@ pub fn names_not_covered(
         let TlsOutcome::Served(s) = outcome else {
             continue;
         };
-        if !matches!(t.origin, crate::model::tls::TargetOrigin::Record { .. }) {
+        if !matches!(
+            t.origin,
+            crate::families::endpoints::model::TargetOrigin::Record { .. }
+        ) {
             continue;
         }
         if !seen.insert(t.host.clone()) {
@@ -457,7 +462,7 @@ pub fn names_not_in_dns(
             out.push(Detection {
                 code: FindingCode::CertSanNotInDns,
                 severity: FindingCode::CertSanNotInDns.default_severity(),
-                resource: crate::rules::certificates::resource(c),
+                resource: crate::families::certificates::rules::resource(c),
                 region: c.region.clone(),
                 scope: COVERAGE_SCOPE.to_owned(),
                 message: format!(
@@ -475,8 +480,8 @@ pub fn names_not_in_dns(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::dns::RoutingPolicy;
-    use crate::model::tls::{Attachment, TargetOrigin};
+    use crate::families::dns::model::RoutingPolicy;
+    use crate::families::endpoints::model::{Attachment, TargetOrigin};
     use chrono::{Duration, TimeZone};
 
     fn now() -> DateTime<Utc> {
@@ -730,7 +735,7 @@ mod tests {
         let probed = vec![
             (
                 target("weak.example.com", "192.0.2.1", RoutingPolicy::Simple),
-                TlsOutcome::KeyTooSmall(crate::model::tls::WeakKey {
+                TlsOutcome::KeyTooSmall(crate::families::endpoints::model::WeakKey {
                     algorithm: "RSA".into(),
                     bits: 1024,
                     minimum_bits: 2048,

@@ -3,19 +3,22 @@
 //!
 //! collect (ACM per region, concurrently; Route 53 only for the zones that
 //! cover a validation record) -> inventory -> coverage from what was
-//! collected -> pure rules (`rules::certificates`, `rules::validation`).
+//! collected -> pure rules (`rules`, `validation`).
 
+pub mod config;
+pub mod rules;
+pub mod validation;
+
+use self::config::CertificateConfig;
+use self::rules::days_left;
+use self::validation::covering_zone;
 use crate::catalogue::Check;
-use crate::config::CertificateConfig;
 use crate::family::{Family, FamilyOutcome};
 use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
 use crate::metrics::{Metric, MetricDatum};
 use crate::model::{Certificate, CertificateStatus, HostedZone, RecordSet, Region};
 use crate::ports::{CertificateSource, ErrorKind, PortError, ZoneSource};
 use crate::record::ScanError;
-use crate::rules;
-use crate::rules::certificates::days_left;
-use crate::rules::validation::covering_zone;
 use chrono::{DateTime, Utc};
 use futures::future::{BoxFuture, join_all};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -198,10 +201,10 @@ pub fn evaluate(
                 out.coverage.insert(Check::ValidationRecords, region);
             }
         }
-        let mut validation = rules::validation::evaluate(&inv.certificates, zones, &inv.records);
+        let mut validation = validation::evaluate(&inv.certificates, zones, &inv.records);
         out.detections.append(&mut validation.detections);
     }
-    let mut lifecycle = rules::certificates::evaluate(&inv.certificates, &cfg.rules, now);
+    let mut lifecycle = rules::evaluate(&inv.certificates, &cfg.rules, now);
     out.detections.append(&mut lifecycle);
 
     out.counts

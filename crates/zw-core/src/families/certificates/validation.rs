@@ -2,9 +2,9 @@
 //! ACM will look for at the next renewal still in Route 53, with the right value?
 
 use crate::catalogue::FindingCode;
+use crate::families::certificates::rules::resource;
 use crate::finding::Detection;
 use crate::model::{Certificate, HostedZone, RecordSet, Region, normalize_dns_name};
-use crate::rules::certificates::resource;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

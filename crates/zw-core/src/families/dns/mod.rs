@@ -5,24 +5,26 @@
 //! expectations.
 //!
 //! collect (Route 53 through the account-wide budget, the cache, the DNS
-//! probe, AWS target look-ups) -> `DnsFacts` -> pure rules (`rules::dns`),
+//! probe, AWS target look-ups) -> `DnsFacts` -> pure rules (`rules`),
 //! which also say which (check, zone) pairs were fully collected.
 
-use crate::config::DnsConfig;
-use crate::family::{Family, FamilyOutcome};
-use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
-use crate::metrics::{Metric, MetricDatum};
-use crate::model::dns::{
+pub mod config;
+pub mod model;
+pub mod ports;
+pub mod rules;
+
+use self::config::DnsConfig;
+use self::model::{
     CaaLookup, CertificateNames, DnsFacts, NotProbed, Question, Resolution, ServerFacts,
     SubDelegation, ZoneFacts, ZoneInventory,
 };
+use self::ports::{AwsTargets, DnsProbe, InventoryCache};
+use crate::family::{Family, FamilyOutcome};
+use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
+use crate::metrics::{Metric, MetricDatum};
 use crate::model::{HostedZone, Region, normalize_dns_name};
-use crate::ports::{
-    AwsTargets, CertificateSource, DnsProbe, DocumentSource, ErrorKind, InventoryCache, PortError,
-    ZoneSource,
-};
+use crate::ports::{CertificateSource, DocumentSource, ErrorKind, PortError, ZoneSource};
 use crate::record::ScanError;
-use crate::rules::dns as rules;
 use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use futures::future::{BoxFuture, join_all};

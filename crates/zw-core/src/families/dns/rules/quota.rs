@@ -3,8 +3,8 @@
 
 use super::{DnsOutcome, DnsRuleSettings, detection, zone_resource};
 use crate::catalogue::{Check, FindingCode};
+use crate::families::dns::model::ZoneFacts;
 use crate::model::Region;
-use crate::model::dns::ZoneFacts;
 use serde_json::json;
 
 /// The zone's record-set count: `ResourceRecordSetCount` or the listing,

@@ -12,8 +12,8 @@
 use super::rdata::{Caa, parse_caa};
 use super::{DnsOutcome, DnsRuleSettings, detection, put_list, zone_resource};
 use crate::catalogue::{Check, FindingCode};
+use crate::families::dns::model::{CaaLookup, CertificateNames, DnsFacts};
 use crate::finding::{Resource, ResourceKind};
-use crate::model::dns::{CaaLookup, CertificateNames, DnsFacts};
 use crate::model::{Region, normalize_dns_name};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

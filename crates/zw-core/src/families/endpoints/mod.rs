@@ -9,26 +9,30 @@
 //! resources ACM certificates are attached to) -> plan the targets ->
 //! resolve the names that need it (the DNS family's resolver: names of the
 //! account's zones are answered by the zone's own servers) -> handshakes,
-//! bounded in number and time -> pure rules (`rules::tls`).
+//! bounded in number and time -> pure rules (`rules`).
 
+pub mod config;
+pub mod model;
+pub mod ports;
+pub mod rules;
+
+use self::config::TlsConfig;
+use self::model::{Attachment, CONFIGURED_SCOPE, TargetOrigin, TlsOutcome, TlsTarget};
+use self::ports::{AttachmentSource, TlsProber};
 use crate::FindingCode;
 use crate::catalogue::Check;
-use crate::config::{RuleConfig, TlsConfig};
+use crate::families::certificates::config::RuleConfig;
+use crate::families::certificates::rules::days_left;
+use crate::families::dns::model::{Resolution, RoutingPolicy};
+use crate::families::dns::ports::{DnsProbe, InventoryCache};
 use crate::families::zone_records;
 use crate::family::{Family, FamilyOutcome};
 use crate::finding::Severity;
 use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
 use crate::metrics::Metric;
-use crate::model::dns::{Resolution, RoutingPolicy};
-use crate::model::tls::{Attachment, CONFIGURED_SCOPE, TargetOrigin, TlsOutcome, TlsTarget};
 use crate::model::{Certificate, HostedZone, RecordSet, Region};
-use crate::ports::{
-    AttachmentSource, CertificateSource, DnsProbe, ErrorKind, InventoryCache, PortError, TlsProber,
-    ZoneSource,
-};
+use crate::ports::{CertificateSource, ErrorKind, PortError, ZoneSource};
 use crate::record::ScanError;
-use crate::rules::certificates::days_left;
-use crate::rules::tls as rules;
 use chrono::{DateTime, Duration, Utc};
 use futures::future::{BoxFuture, join_all};
 use futures::{StreamExt, stream};
@@ -516,7 +520,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::dns::{AliasTarget, FailoverRole};
+    use crate::families::dns::model::{AliasTarget, FailoverRole};
 
     fn zone() -> HostedZone {
         HostedZone {
@@ -544,7 +548,7 @@ mod tests {
             (target("mixed.example.com", "192.0.2.2"), limit()),
             (
                 target("mixed.example.com", "192.0.2.3"),
-                TlsOutcome::Served(crate::model::tls::ServedCertificate {
+                TlsOutcome::Served(crate::families::endpoints::model::ServedCertificate {
                     serial: "1".into(),
                     subject: "CN=mixed.example.com".into(),
                     common_name: Some("mixed.example.com".into()),

@@ -2,15 +2,15 @@
 //! observations, our status history, the alarms and the zones' record sets
 //! come in; detections go out.
 
+use super::config::HealthConfig;
 use crate::catalogue::FindingCode;
-use crate::config::HealthConfig;
-use crate::finding::{Detection, Resource, ResourceKind};
-use crate::model::dns::FailoverRole;
-use crate::model::health::{
+use crate::families::dns::model::FailoverRole;
+use crate::families::dns::rules::record_resource;
+use crate::families::health::model::{
     CheckerObservation, HealthAlarms, HealthCheck, StatusHistory, healthy_from,
 };
+use crate::finding::{Detection, Resource, ResourceKind};
 use crate::model::{HostedZone, RecordSet, Region};
-use crate::rules::dns::record_resource;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -338,7 +338,7 @@ pub fn failover(zone: &HostedZone, sets: &[RecordSet]) -> Vec<Detection> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::dns::{AliasTarget, RoutingPolicy};
+    use crate::families::dns::model::{AliasTarget, RoutingPolicy};
     use chrono::TimeZone;
 
     fn check(id: &str) -> HealthCheck {
@@ -528,7 +528,10 @@ mod tests {
         for i in 0..500 {
             h.observe(i % 2 == 0, now + Duration::seconds(i), Duration::hours(1));
         }
-        assert_eq!(h.transitions.len(), crate::model::health::MAX_TRANSITIONS);
+        assert_eq!(
+            h.transitions.len(),
+            crate::families::health::model::MAX_TRANSITIONS
+        );
         h.observe(false, now + Duration::hours(3), Duration::hours(1));
         assert!(h.transitions.is_empty(), "{:?}", h.transitions);
     }

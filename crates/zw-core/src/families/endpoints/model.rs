@@ -3,7 +3,7 @@
 //! showed, and which ACM certificates are attached to the AWS resources
 //! aliases point at.
 
-use super::dns::{FailoverRole, RoutingPolicy};
+use crate::model::{FailoverRole, RoutingPolicy};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;

@@ -13,8 +13,8 @@ use super::{
     DnsOutcome, DnsRuleSettings, authoritative_answer, detection, put_list, zone_resource,
 };
 use crate::catalogue::{Check, FindingCode};
+use crate::families::dns::model::{DelegationOutcome, ZoneFacts};
 use crate::model::Region;
-use crate::model::dns::{DelegationOutcome, ZoneFacts};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
@@ -97,7 +97,7 @@ pub(crate) fn evaluate(
     }
     out.cover(Check::DnsDnssecChain, &hz.id);
 
-    let active: Vec<&crate::model::dns::KeySigningKey> = status
+    let active: Vec<&crate::families::dns::model::KeySigningKey> = status
         .key_signing_keys
         .iter()
         .filter(|k| k.status == "ACTIVE")
@@ -210,7 +210,7 @@ pub(crate) fn evaluate(
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use crate::model::dns::{DnssecStatus, KeySigningKey, ResponseCode};
+    use crate::families::dns::model::{DnssecStatus, KeySigningKey, ResponseCode};
 
     const DS: &str = "4242 13 2 ABCDEF0123456789";
 

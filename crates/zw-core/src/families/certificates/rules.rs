@@ -1,8 +1,8 @@
 //! Certificate lifecycle rules: expiry, renewal, status. Pure: `now` is a
 //! parameter and the only input is what `DescribeCertificate` said.
 
+use super::config::RuleConfig;
 use crate::catalogue::FindingCode;
-use crate::config::RuleConfig;
 use crate::finding::{Detection, Resource, ResourceKind, Severity};
 use crate::model::{
     Certificate, CertificateKind, CertificateStatus, RenewalEligibility, RenewalStatus,
@@ -456,7 +456,7 @@ mod tests {
     #[test]
     fn custom_thresholds_are_honoured() {
         let cfg = RuleConfig {
-            expiry: crate::config::ExpiryThresholds {
+            expiry: crate::families::certificates::config::ExpiryThresholds {
                 medium: 45,
                 high: 20,
                 critical: 2,

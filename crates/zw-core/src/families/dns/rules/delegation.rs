@@ -12,7 +12,7 @@
 
 use super::{DnsOutcome, DnsRuleSettings, detection, is_apex, zone_resource};
 use crate::catalogue::{Check, FindingCode};
-use crate::model::dns::{DelegationOutcome, ZoneFacts};
+use crate::families::dns::model::{DelegationOutcome, ZoneFacts};
 use crate::model::{Region, normalize_dns_name};
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -153,8 +153,8 @@ pub(crate) fn evaluate(
 mod tests {
     use super::super::fixtures::*;
     use super::*;
+    use crate::families::dns::model::ResponseCode;
     use crate::model::RecordSet;
-    use crate::model::dns::ResponseCode;
 
     const OTHER1: &str = "ns1.old-provider.net.";
     const OTHER2: &str = "ns2.old-provider.net.";

@@ -2,7 +2,7 @@
 //! servers answer exactly what Route 53 holds, and small constructors to
 //! break it in one place per test.
 
-use crate::model::dns::*;
+use crate::families::dns::model::*;
 use crate::model::{HostedZone, RecordSet, Region};
 use chrono::{DateTime, TimeZone, Utc};
 use std::net::SocketAddr;
