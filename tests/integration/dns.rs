@@ -35,7 +35,7 @@ fn app_with(
         vars.push(("ZW_DNS_EXPECTATIONS_FILE", f));
     }
     vars.extend_from_slice(extra);
-    App::new(config(&vars), &env.sdk, &[FamilyKind::Dns]).expect("app")
+    App::new(config(&vars), &env.sdk, &[FamilyKind::DNS]).expect("app")
 }
 
 async fn scan(app: &App, id: &str, changed: BTreeSet<String>) -> ScanReport {

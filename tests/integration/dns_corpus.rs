@@ -334,7 +334,7 @@ async fn every_route53_type_compares_clean_and_each_changed_value_drifts() {
         ("ZW_DNS_TIMEOUT_MS", "300"),
         ("ZW_AWS_IP_RANGES_URL", "http://127.0.0.1:9/ip-ranges.json"),
     ];
-    let app = App::new(config(&vars), &env.sdk, &[FamilyKind::Dns]).expect("app");
+    let app = App::new(config(&vars), &env.sdk, &[FamilyKind::DNS]).expect("app");
 
     let first = scan(&app, "corpus-1", BTreeSet::new()).await;
     assert!(!first.failed(), "{:?}", first.scan.errors);

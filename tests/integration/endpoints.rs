@@ -58,7 +58,7 @@ async fn every_health_and_tls_problem_of_the_world_is_found() {
     let east = env.moto.sdk_config("us-east-1").await;
     let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
     let world = tls_world::tls_world(&east, now).await.expect("world");
-    let app = app(&env, &world, &[FamilyKind::Health, FamilyKind::Endpoints]);
+    let app = app(&env, &world, &[FamilyKind::HEALTH, FamilyKind::ENDPOINTS]);
     let started = std::time::Instant::now();
     let report = scan(&app, "tls-1").await;
     let took = started.elapsed();
@@ -284,7 +284,7 @@ async fn records_leading_off_the_internet_are_reported_not_probed() {
         .filter(|(k, _)| k != "ZW_PROBE_ALLOW_CIDRS")
         .collect();
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let refused = App::new(config(&vars), &env.sdk, &[FamilyKind::Endpoints]).expect("app");
+    let refused = App::new(config(&vars), &env.sdk, &[FamilyKind::ENDPOINTS]).expect("app");
     let report = scan(&refused, "scope-1").await;
     assert_eq!(
         report.scan.counts.get("tls_targets"),
@@ -337,7 +337,7 @@ async fn records_leading_off_the_internet_are_reported_not_probed() {
 
     // The operator allows the range: the next scan probes the addresses and
     // resolves every not-probed finding.
-    let allowed = app(&env, &world, &[FamilyKind::Endpoints]);
+    let allowed = app(&env, &world, &[FamilyKind::ENDPOINTS]);
     let second = scan(&allowed, "scope-2").await;
     assert_eq!(second.scan.counts.get("tls_not_probed"), Some(&0));
     assert!(
@@ -379,7 +379,7 @@ fn app_all(env: &Env, world: &TlsWorld) -> App {
         "http://127.0.0.1:9/ip-ranges.json".into(),
     ));
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    App::new(config(&vars), &env.sdk, &FamilyKind::ALL).expect("app")
+    App::new(config(&vars), &env.sdk, &FamilyKind::all()).expect("app")
 }
 
 /// Extra roots that are not certificates are refused at start, by name.
@@ -441,7 +441,7 @@ async fn a_certificate_too_large_for_the_probe_is_a_scan_error_and_keeps_the_fin
         ("ZW_TLS_TARGETS", target.as_str()),
         ("ZW_TLS_TIMEOUT_MS", "5000"),
     ];
-    let app = App::new(config(&vars), &env.sdk, &[FamilyKind::Endpoints]).expect("app");
+    let app = App::new(config(&vars), &env.sdk, &[FamilyKind::ENDPOINTS]).expect("app");
     let id = format!("{HOST}:{}@{ip}", address.port());
     let first = scan(&app, "limit-1").await;
     assert!(first.scan.errors.is_empty(), "{:?}", first.scan.errors);

@@ -50,7 +50,7 @@ fn findings(report: &ScanReport) -> Seen {
 async fn a_scan_through_throttling_errors_and_stalls_finds_what_a_clean_one_finds() {
     let (env, _estate) = Env::with_demo_estate().await;
     let clean_app =
-        App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+        App::new(env.config.clone(), &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     let clean = scan(&clean_app, "clean").await;
     assert!(clean.scan.errors.is_empty(), "{:?}", clean.scan.errors);
     let expected = findings(&clean);
@@ -83,7 +83,7 @@ async fn a_scan_through_throttling_errors_and_stalls_finds_what_a_clean_one_find
         &env.sdk.to_builder().endpoint_url(proxy.url()).build(),
         &cfg.common.aws_timeouts,
     );
-    let app = App::new(cfg, &sdk, &[FamilyKind::Certificates]).expect("app");
+    let app = App::new(cfg, &sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     let started = std::time::Instant::now();
     let first = scan(&app, "faulty-1").await;
     let took = started.elapsed();

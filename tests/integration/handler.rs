@@ -29,7 +29,7 @@ async fn every_sample_event_runs_a_scan_and_prints_emf() {
     let deps = Deps::with_sdk(
         env.config.clone(),
         &env.sdk,
-        &[FamilyKind::Certificates],
+        &[FamilyKind::CERTIFICATES],
         EmfSink::to_writer(Box::new(buf.clone())),
     )
     .expect("deps");
@@ -93,7 +93,7 @@ async fn a_malformed_event_is_refused_with_a_typed_diagnostic() {
     let deps = Deps::with_sdk(
         env.config.clone(),
         &env.sdk,
-        &[FamilyKind::Certificates],
+        &[FamilyKind::CERTIFICATES],
         EmfSink::to_writer(Box::new(SharedBuf::default())),
     )
     .expect("deps");
@@ -122,7 +122,7 @@ async fn a_scan_that_cannot_reach_the_store_fails_the_invocation() {
     let deps = Deps::with_sdk(
         cfg,
         &env.sdk,
-        &[FamilyKind::Certificates],
+        &[FamilyKind::CERTIFICATES],
         EmfSink::to_writer(Box::new(SharedBuf::default())),
     )
     .expect("deps");
@@ -143,14 +143,14 @@ async fn lambda_init_refuses_a_bad_configuration_listing_every_problem() {
             ("AWS_REGION".to_string(), "eu-west-1".to_string()),
             ("ZW_EXPIRY_DAYS".to_string(), "soon".to_string()),
         ],
-        &[FamilyKind::Certificates],
+        &[FamilyKind::CERTIFICATES],
     )
     .await
     .expect_err("invalid");
     assert!(err.to_string().contains("ZW_EXPIRY_DAYS"), "{err}");
     let err = Deps::from_vars(
         [("AWS_REGION".to_string(), "eu-west-1".to_string())],
-        &[FamilyKind::Certificates],
+        &[FamilyKind::CERTIFICATES],
     )
     .await
     .expect_err("no table");

@@ -98,7 +98,7 @@ async fn an_invalid_license_pauses_checks_beyond_the_free_tier_and_keeps_every_f
         ),
         ("ZW_LICENSE_PUBLIC_KEY", public.as_str()),
     ]);
-    let app = App::new(cfg, &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let app = App::new(cfg, &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     let store = DynamoLicenseStore::with_client(env.ddb(), TABLE.into());
 
     // Configured, never validated: invalid (and said so), paused beyond the free tier.
@@ -254,7 +254,7 @@ async fn without_licensing_the_free_tier_checks_everything_and_says_so() {
         .await
         .expect("import");
     }
-    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     let report = scan(&env, &app, "free-1").await;
     assert!(report.scan.errors.is_empty(), "{:?}", report.scan.errors);
     assert_eq!(
@@ -293,7 +293,7 @@ async fn without_licensing_the_free_tier_checks_everything_and_says_so() {
         )
         .await
         .expect("store");
-    let licensed = App::new(cfg, &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let licensed = App::new(cfg, &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     let after = scan(&env, &licensed, "free-2").await;
     assert!(
         !after

@@ -109,7 +109,7 @@ fn event_keys(events: &[serde_json::Value]) -> BTreeSet<String> {
 async fn each_transition_is_one_event_on_the_bus_and_a_fix_is_a_resolve() {
     let (env, estate) = Env::with_demo_estate().await;
     let (sqs, url) = subscribe(&env).await;
-    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     let sink = app.services.events(&env.sdk, &app.config.common);
 
     let first = scan(&app, &sink, "ev-1").await;
@@ -184,7 +184,7 @@ async fn each_transition_is_one_event_on_the_bus_and_a_fix_is_a_resolve() {
 async fn events_eventbridge_did_not_take_are_sent_by_the_next_scan_once() {
     let (env, _estate) = Env::with_demo_estate().await;
     let (sqs, url) = subscribe(&env).await;
-    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     // EventBridge unreachable (nothing listens on port 9): every send fails.
     let down_sdk = env
         .sdk
@@ -537,7 +537,7 @@ async fn the_digest_lists_open_findings_in_one_event() {
     let deps = zw_lambda::Deps::with_sdk(
         env.config.clone(),
         &env.sdk,
-        &[FamilyKind::Certificates],
+        &[FamilyKind::CERTIFICATES],
         zw_aws::metrics::EmfSink::to_writer(Box::new(std::io::sink())),
     )
     .expect("deps");
@@ -605,8 +605,8 @@ async fn scan_records(env: &Env) -> usize {
 async fn two_scans_at_once_send_each_event_once() {
     let (env, _estate) = Env::with_demo_estate().await;
     let (sqs, url) = subscribe(&env).await;
-    let a = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
-    let b = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let a = App::new(env.config.clone(), &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
+    let b = App::new(env.config.clone(), &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     let (sink_a, sink_b) = (
         a.services.events(&env.sdk, &a.config.common),
         b.services.events(&env.sdk, &b.config.common),
@@ -649,7 +649,7 @@ async fn two_scans_at_once_send_each_event_once() {
 async fn an_outbox_event_goes_to_one_claimant_at_a_time() {
     use zw_core::ports::FindingStore;
     let (env, _estate) = Env::with_demo_estate().await;
-    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let app = App::new(env.config.clone(), &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     // EventBridge unreachable: the events stay in the outbox, unclaimed.
     let down_sdk = env
         .sdk

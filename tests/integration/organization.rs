@@ -340,7 +340,7 @@ async fn a_single_account_table_migrates_into_its_account_partition() {
     let env = Env::new().await;
     let arn = import(&env.sdk, "shop.example.com", 5).await;
     let _other = import(&env.sdk, "api.example.com", 12).await;
-    let single = App::new(env.config.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app");
+    let single = App::new(env.config.clone(), &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app");
     let report = single
         .scan(
             Sinks {

@@ -26,7 +26,7 @@ async fn scan(env: &Env, app: &App, id: &str) -> ScanReport {
 }
 
 fn app(env: &Env, cfg: &zw_core::Config) -> App {
-    App::new(cfg.clone(), &env.sdk, &[FamilyKind::Certificates]).expect("app")
+    App::new(cfg.clone(), &env.sdk, &[FamilyKind::CERTIFICATES]).expect("app")
 }
 
 fn codes_for(report: &ScanReport, arn: &str) -> BTreeSet<FindingCode> {
@@ -783,7 +783,7 @@ async fn a_certificate_with_thousands_of_names_behind_many_records_writes_everyt
         ("ZW_PROBE_ALLOW_CIDRS", "127.0.0.0/8"),
     ]);
     let sdk = env.sdk.to_builder().endpoint_url(proxy.url()).build();
-    let app = App::new(cfg, &sdk, &[FamilyKind::Endpoints]).expect("app");
+    let app = App::new(cfg, &sdk, &[FamilyKind::ENDPOINTS]).expect("app");
     let run = |id: &'static str| {
         let app = &app;
         async move {

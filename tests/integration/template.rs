@@ -1141,10 +1141,10 @@ async fn scans_write_only_the_partitions_their_role_allows() {
     use zw_app::FamilyKind;
     let roles = table_write_partitions();
     for (kind, role) in [
-        (FamilyKind::Certificates, "ScanCertificatesRole"),
-        (FamilyKind::Dns, "ScanDnsRole"),
-        (FamilyKind::Health, "ScanHealthRole"),
-        (FamilyKind::Endpoints, "ScanEndpointsRole"),
+        (FamilyKind::CERTIFICATES, "ScanCertificatesRole"),
+        (FamilyKind::DNS, "ScanDnsRole"),
+        (FamilyKind::HEALTH, "ScanHealthRole"),
+        (FamilyKind::ENDPOINTS, "ScanEndpointsRole"),
     ] {
         let (mut env, _estate) = Env::with_demo_estate().await;
         // Nothing answers these: the scans record their errors, which is
@@ -1155,7 +1155,7 @@ async fn scans_write_only_the_partitions_their_role_allows() {
             ("ZW_TLS_TIMEOUT_MS", "300"),
             ("ZW_AWS_IP_RANGES_URL", "http://127.0.0.1:9/ip-ranges.json"),
         ]);
-        if kind == FamilyKind::Health {
+        if kind == FamilyKind::HEALTH {
             use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
             aws_sdk_route53::Client::new(&env.sdk)
                 .create_health_check()
@@ -1197,10 +1197,11 @@ async fn scans_write_only_the_partitions_their_role_allows() {
         // What each family must have written, so that the check below
         // covers its write paths.
         let expected: &[&str] = match kind {
-            FamilyKind::Certificates => &["SCAN#", "FINDING", "HISTORY#", "BUDGET#"],
-            FamilyKind::Dns => &["SCAN#", "FINDING", "HISTORY#", "INVENTORY#", "BUDGET#"],
-            FamilyKind::Health => &["SCAN#", "HEALTH", "BUDGET#"],
-            FamilyKind::Endpoints => &["SCAN#", "FINDING", "HISTORY#", "BUDGET#"],
+            FamilyKind::CERTIFICATES => &["SCAN#", "FINDING", "HISTORY#", "BUDGET#"],
+            FamilyKind::DNS => &["SCAN#", "FINDING", "HISTORY#", "INVENTORY#", "BUDGET#"],
+            FamilyKind::HEALTH => &["SCAN#", "HEALTH", "BUDGET#"],
+            FamilyKind::ENDPOINTS => &["SCAN#", "FINDING", "HISTORY#", "BUDGET#"],
+            other => panic!("what does the {other} family write? add it here"),
         };
         for prefix in expected {
             assert!(

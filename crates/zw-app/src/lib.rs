@@ -4,49 +4,18 @@
 //! the spine. The CLI and each function differ only in how they are started,
 //! where they publish metrics and how they print the report.
 
+pub mod families;
 pub mod license;
 pub mod org;
 
-use serde::Serialize;
-use std::fmt;
+pub use families::{FamilyKind, REGISTRY, Registration};
+
 use std::time::Duration;
-use zw_aws::health::{DynamoHealthHistory, HealthAlarmReader};
-use zw_aws::inventory::DynamoInventoryCache;
-use zw_aws::targets::{AwsTargetsAdapter, TargetsSettings};
 use zw_aws::{SdkConfig, Services, SystemClock};
 use zw_core::PortError;
-use zw_core::families::certificates::CertificateFamily;
-use zw_core::families::dns::DnsFamily;
-use zw_core::families::endpoints::EndpointsFamily;
-use zw_core::families::health::HealthFamily;
 use zw_core::ports::{FindingStore, MetricSink};
 use zw_core::scan::{self, ScanLabel, ScanReport, Sinks};
 use zw_core::{Config, Family};
-use zw_dns::{Probe, ProbeSettings};
-use zw_tls::{TlsProbe, TlsProbeSettings};
-
-/// A check family, as named on the command line and in the scan record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FamilyKind {
-    Certificates,
-    Dns,
-    Health,
-    Endpoints,
-}
-
-impl FamilyKind {
-    pub const ALL: [FamilyKind; 4] = [Self::Certificates, Self::Dns, Self::Health, Self::Endpoints];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Certificates => zw_core::families::certificates::NAME,
-            Self::Dns => zw_core::families::dns::NAME,
-            Self::Health => zw_core::families::health::NAME,
-            Self::Endpoints => zw_core::families::endpoints::NAME,
-        }
-    }
-}
 
 /// Why an `App` could not be built: a setting that only shows itself when
 /// its adapter is made (an unreadable extra-roots file, say).
@@ -58,91 +27,6 @@ pub enum AppError {
     Tls(#[from] zw_tls::TlsProbeError),
     #[error("ZW_LICENSE_PUBLIC_KEY: {0}")]
     License(#[from] zw_license::LicenseError),
-}
-
-/// The DNS resolver settings every family that resolves names shares.
-fn probe_settings(config: &Config) -> ProbeSettings {
-    let dns = &config.dns;
-    ProbeSettings {
-        root_hints: dns.root_hints.clone(),
-        nameserver_addresses: dns.nameserver_addresses.clone(),
-        timeout: Duration::from_millis(u64::from(dns.timeout_ms)),
-        qps_per_server: dns.qps_per_server,
-        scope: dns.probe_scope.clone(),
-        ..ProbeSettings::default()
-    }
-}
-
-/// The health family's adapters.
-#[derive(Debug, Clone)]
-pub struct HealthAdapters {
-    pub alarms: HealthAlarmReader,
-    pub history: Option<DynamoHealthHistory>,
-    pub cache: Option<DynamoInventoryCache>,
-}
-
-/// The endpoints family's adapters.
-#[derive(Debug, Clone)]
-pub struct EndpointsAdapters {
-    pub attachments: AwsTargetsAdapter,
-    pub cache: Option<DynamoInventoryCache>,
-    pub tls: TlsProbe,
-    pub resolver: ProbeSettings,
-}
-
-/// Where the DNS expectations document comes from.
-pub type Expectations = zw_aws::document::Document;
-
-/// The DNS family's adapters, built only when the family runs.
-#[derive(Debug, Clone)]
-pub struct DnsAdapters {
-    pub targets: AwsTargetsAdapter,
-    pub cache: Option<DynamoInventoryCache>,
-    pub expectations: Expectations,
-    pub probe: ProbeSettings,
-}
-
-impl DnsAdapters {
-    fn new(
-        config: &Config,
-        sdk: &SdkConfig,
-        central: &SdkConfig,
-        services: &Services,
-    ) -> Result<Self, PortError> {
-        let dns = &config.dns;
-        let targets = AwsTargetsAdapter::new(
-            sdk,
-            &services.calls,
-            &TargetsSettings {
-                ip_ranges_url: dns.ip_ranges_url.clone(),
-                regions: config.common.regions.clone(),
-                ..TargetsSettings::default()
-            },
-        )?;
-        // The deployment's own parameter, in the central account.
-        let expectations = Expectations::choose(
-            central,
-            dns.expectations_parameter.as_deref(),
-            dns.expectations_file.as_deref(),
-            &services.calls,
-        );
-        Ok(Self {
-            targets,
-            // The findings table's client: one DynamoDB client per process.
-            cache: services.store.as_ref().map(|s| {
-                DynamoInventoryCache::with_client(s.client().clone(), s.table().to_owned())
-                    .in_partition(s.partition().clone())
-            }),
-            expectations,
-            probe: probe_settings(config),
-        })
-    }
-}
-
-impl fmt::Display for FamilyKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// What a trigger adds to a scan.
@@ -263,11 +147,9 @@ pub struct App {
     pub config: std::sync::Arc<Config>,
     pub services: Services,
     pub clock: SystemClock,
-    pub dns: Option<DnsAdapters>,
-    pub health: Option<HealthAdapters>,
-    pub endpoints: Option<EndpointsAdapters>,
     pub license: license::LicenseAdapters,
-    kinds: Vec<FamilyKind>,
+    /// The selected families' adapters, in the order they run.
+    families: Vec<families::Selected>,
 }
 
 impl App {
@@ -305,65 +187,28 @@ impl App {
         partition: zw_aws::table::Partition,
     ) -> Result<Self, AppError> {
         let services = Services::split(sdk, central, &config, partition);
-        let dns = if kinds.contains(&FamilyKind::Dns) {
-            Some(DnsAdapters::new(&config, sdk, central, &services)?)
-        } else {
-            None
-        };
-        // The findings table's client serves the caches too: one DynamoDB
-        // client per process.
-        let cache = || {
-            services.store.as_ref().map(|s| {
-                DynamoInventoryCache::with_client(s.client().clone(), s.table().to_owned())
-                    .in_partition(s.partition().clone())
-            })
-        };
-        let health = kinds.contains(&FamilyKind::Health).then(|| HealthAdapters {
-            alarms: HealthAlarmReader::new(sdk, &services.calls),
-            history: services.store.as_ref().map(|s| {
-                DynamoHealthHistory::with_client(s.client().clone(), s.table().to_owned())
-                    .in_partition(s.partition().clone())
-            }),
-            cache: cache(),
-        });
-        let endpoints = if kinds.contains(&FamilyKind::Endpoints) {
-            let tls = &config.tls;
-            Some(EndpointsAdapters {
-                attachments: AwsTargetsAdapter::new(
-                    sdk,
-                    &services.calls,
-                    &TargetsSettings {
-                        ip_ranges_url: config.dns.ip_ranges_url.clone(),
-                        regions: config.common.regions.clone(),
-                        ..TargetsSettings::default()
-                    },
-                )?,
-                cache: cache(),
-                tls: TlsProbe::new(&TlsProbeSettings {
-                    timeout: Duration::from_millis(u64::from(tls.timeout_ms)),
-                    extra_roots_file: tls.extra_roots_file.clone(),
-                    webpki_roots: true,
-                })?,
-                resolver: probe_settings(&config),
-            })
-        } else {
-            None
-        };
+        let families = families::prepare(
+            kinds,
+            &families::Wiring {
+                config: &config,
+                sdk,
+                central,
+                services: &services,
+            },
+        )?;
         let license = license::LicenseAdapters::new(&config.license, central, &services)?;
         Ok(Self {
             config: std::sync::Arc::new(config),
             services,
             clock: SystemClock,
-            dns,
-            health,
-            endpoints,
             license,
-            kinds: kinds.to_vec(),
+            families,
         })
     }
 
-    pub fn kinds(&self) -> &[FamilyKind] {
-        &self.kinds
+    /// The selected families, in the order they run.
+    pub fn kinds(&self) -> Vec<FamilyKind> {
+        self.families.iter().map(|(k, _)| *k).collect()
     }
 
     /// One scan of every selected family, then the shared tail.
@@ -384,92 +229,21 @@ impl App {
         if let Some(d) = options.deadline {
             deadline = deadline.min(d);
         }
-        let certificates = CertificateFamily {
-            certificates: &self.services.acm,
-            zones: &self.services.route53,
-            regions: &cfg.common.regions,
-            config: &cfg.certificates,
-            retire_unmonitored: options.retire_unmonitored,
-            stop: Some(describe_stop(started, deadline)),
+        let context = families::ScanContext {
+            config: cfg,
+            services: &self.services,
+            options,
+            describe_stop: describe_stop(started, deadline),
         };
-        // One probe per scan: it caches the delegations it learns, and the
-        // whole DNS phase gets one deadline.
-        let probe = self.dns.as_ref().map(|d| {
-            Probe::new(d.probe.clone())
-                .with_budget(Duration::from_secs(u64::from(cfg.dns.deadline_seconds)))
-        });
-        let dns = match (&self.dns, &probe) {
-            (Some(d), Some(probe)) => Some(DnsFamily {
-                zones: &self.services.route53,
-                cache: d.cache.as_ref(),
-                probe,
-                targets: &d.targets,
-                certificates: &self.services.acm,
-                expectations: &d.expectations,
-                regions: &cfg.common.regions,
-                config: &cfg.dns,
-                changed_zones: &options.changed_zones,
-                retire_unmonitored: options.retire_unmonitored,
-            }),
-            _ => None,
-        };
-        let max_age = chrono::Duration::minutes(i64::from(cfg.dns.inventory_max_age_minutes));
-        let health = self.health.as_ref().map(|h| HealthFamily {
-            checks: &self.services.route53,
-            alarms: &h.alarms,
-            history: h.history.as_ref(),
-            zones: &self.services.route53,
-            cache: h.cache.as_ref(),
-            config: &cfg.health,
-            inventory_max_age: max_age,
-            retire_unmonitored: options.retire_unmonitored,
-        });
-        let resolver = self.endpoints.as_ref().map(|e| {
-            Probe::new(e.resolver.clone())
-                .with_budget(Duration::from_secs(u64::from(cfg.dns.deadline_seconds)))
-        });
-        let endpoints = match (&self.endpoints, &resolver) {
-            (Some(e), Some(resolver)) => Some(EndpointsFamily {
-                certificates: &self.services.acm,
-                zones: &self.services.route53,
-                cache: e.cache.as_ref(),
-                attachments: &e.attachments,
-                resolver,
-                prober: &e.tls,
-                regions: &cfg.common.regions,
-                config: &cfg.tls,
-                rules: &cfg.certificates.rules,
-                inventory_max_age: max_age,
-                retire_unmonitored: options.retire_unmonitored,
-                stop: Some(describe_stop(started, deadline)),
-            }),
-            _ => None,
-        };
-        let mut families: Vec<&dyn Family> = Vec::new();
-        for kind in &self.kinds {
-            match kind {
-                FamilyKind::Certificates => families.push(&certificates),
-                FamilyKind::Dns => {
-                    if let Some(d) = &dns {
-                        families.push(d);
-                    }
-                }
-                FamilyKind::Health => {
-                    if let Some(h) = &health {
-                        families.push(h);
-                    }
-                }
-                FamilyKind::Endpoints => {
-                    if let Some(e) = &endpoints {
-                        families.push(e);
-                    }
-                }
-            }
-        }
+        let families: Vec<Box<dyn Family + '_>> = self
+            .families
+            .iter()
+            .map(|(_, prepared)| prepared.family(&context))
+            .collect();
         let bounded: Vec<Bounded<'_>> = families
             .iter()
             .map(|f| Bounded {
-                inner: *f,
+                inner: f.as_ref(),
                 deadline: tokio::time::Instant::from_std(deadline),
             })
             .collect();

@@ -42,19 +42,16 @@ impl AccountAccess for RoleAssumer {
 /// is unknown.
 pub fn families(names: &[String]) -> Result<Vec<FamilyKind>, String> {
     if names.is_empty() {
-        return Ok(FamilyKind::ALL.to_vec());
+        return Ok(FamilyKind::all());
     }
     let mut out = Vec::new();
     for n in names {
-        let kind = FamilyKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == n)
-            .ok_or_else(|| {
-                format!(
-                    "family `{n}` unknown (known: {})",
-                    FamilyKind::ALL.map(FamilyKind::as_str).join(", ")
-                )
-            })?;
+        let kind = FamilyKind::named(n).ok_or_else(|| {
+            format!(
+                "family `{n}` unknown (known: {})",
+                FamilyKind::names().join(", ")
+            )
+        })?;
         if !out.contains(&kind) {
             out.push(kind);
         }

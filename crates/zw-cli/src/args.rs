@@ -270,19 +270,21 @@ pub struct ReportArgs {
     #[arg(long, conflicts_with_all = ["account", "table"])]
     pub live: bool,
     /// With --live: the families to scan (repeatable; default all).
-    #[arg(long = "family", value_enum, value_name = "FAMILY", requires = "live")]
-    pub families: Vec<LiveFamily>,
+    #[arg(long = "family", value_name = "FAMILY", value_parser = family(), requires = "live")]
+    pub families: Vec<zw_app::FamilyKind>,
     /// With --live: regions to scan (repeatable).
     #[arg(long = "region", value_name = "REGION", value_parser = parse_region, requires = "live")]
     pub regions: Vec<Region>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LiveFamily {
-    Certificates,
-    Dns,
-    Health,
-    Endpoints,
+/// A family of the registry (`zw_app::REGISTRY`), by name.
+fn family() -> clap::builder::ValueParser {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(zw_app::FamilyKind::names())
+        .try_map(|name| {
+            zw_app::FamilyKind::named(&name).ok_or_else(|| format!("`{name}` is not a family"))
+        })
+        .into()
 }
 
 /// Flags of `zonewarden export`.

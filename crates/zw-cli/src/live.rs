@@ -54,15 +54,14 @@ pub async fn live_inventory(
     a: &InventoryArgs,
     kinds: &[InventoryKind],
 ) -> Result<Option<Vec<(InventoryKind, InventoryEntry)>>, CliError> {
-    let families: Vec<zw_app::FamilyKind> = kinds
-        .iter()
-        .map(|k| match k {
-            InventoryKind::Certificates => zw_app::FamilyKind::Certificates,
-            InventoryKind::Zones => zw_app::FamilyKind::Dns,
-            InventoryKind::HealthChecks => zw_app::FamilyKind::Health,
-            InventoryKind::Endpoints => zw_app::FamilyKind::Endpoints,
-        })
-        .collect();
+    let mut families: Vec<zw_app::FamilyKind> = Vec::new();
+    for k in kinds {
+        if let Some(f) = zw_app::FamilyKind::filling(*k)
+            && !families.contains(&f)
+        {
+            families.push(f);
+        }
+    }
     let Some(report) = live_scan(aws, &a.regions, &families).await? else {
         return Ok(None);
     };

@@ -11,7 +11,7 @@ use zw_lambda::Deps;
 async fn main() -> Result<(), Error> {
     zw_lambda::init_logging();
     // A bad configuration fails init with every problem listed, before any event.
-    let deps = Deps::from_vars(std::env::vars(), &[FamilyKind::Certificates]).await?;
+    let deps = Deps::from_vars(std::env::vars(), &[FamilyKind::CERTIFICATES]).await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let deps = deps.clone();
         async move { handler::run(&deps, event).await }

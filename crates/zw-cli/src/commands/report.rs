@@ -77,19 +77,10 @@ pub async fn report(aws: &AwsArgs, a: &ReportArgs) -> Result<u8, CliError> {
 
 /// `report --live`: the report of a read-only scan now.
 async fn live_report(aws: &AwsArgs, a: &ReportArgs, now: DateTime<Utc>) -> Result<u8, CliError> {
-    use crate::args::LiveFamily;
     let families: Vec<zw_app::FamilyKind> = if a.families.is_empty() {
-        zw_app::FamilyKind::ALL.to_vec()
+        zw_app::FamilyKind::all()
     } else {
-        a.families
-            .iter()
-            .map(|f| match f {
-                LiveFamily::Certificates => zw_app::FamilyKind::Certificates,
-                LiveFamily::Dns => zw_app::FamilyKind::Dns,
-                LiveFamily::Health => zw_app::FamilyKind::Health,
-                LiveFamily::Endpoints => zw_app::FamilyKind::Endpoints,
-            })
-            .collect()
+        a.families.clone()
     };
     let Some(scan) = live_scan(aws, &a.regions, &families).await? else {
         return Ok(EXIT_SCAN_FAILED);

@@ -28,31 +28,31 @@ struct Request<'a> {
 fn request(target: &ScanTarget) -> Request<'_> {
     match target {
         ScanTarget::Certificates(a) => Request {
-            kinds: vec![FamilyKind::Certificates],
+            kinds: vec![FamilyKind::CERTIFICATES],
             common: a,
             dns: None,
             targets: &[],
         },
         ScanTarget::Dns(a) => Request {
-            kinds: vec![FamilyKind::Dns],
+            kinds: vec![FamilyKind::DNS],
             common: &a.common,
             dns: Some(a),
             targets: &[],
         },
         ScanTarget::Health(a) => Request {
-            kinds: vec![FamilyKind::Health],
+            kinds: vec![FamilyKind::HEALTH],
             common: a,
             dns: None,
             targets: &[],
         },
         ScanTarget::Endpoints(a) => Request {
-            kinds: vec![FamilyKind::Endpoints],
+            kinds: vec![FamilyKind::ENDPOINTS],
             common: &a.common,
             dns: None,
             targets: &a.targets,
         },
         ScanTarget::All(a) => Request {
-            kinds: FamilyKind::ALL.to_vec(),
+            kinds: FamilyKind::all(),
             common: &a.dns.common,
             dns: Some(&a.dns),
             targets: &[],
@@ -223,9 +223,9 @@ async fn organization(
         central.clock.now().format("%Y%m%dT%H%M%SZ"),
         std::process::id()
     );
-    let families: Vec<String> = zw_app::FamilyKind::ALL
-        .iter()
-        .map(|k| k.as_str().to_owned())
+    let families: Vec<String> = zw_app::FamilyKind::names()
+        .into_iter()
+        .map(str::to_owned)
         .collect();
     let results = zw_app::org::scan_accounts(
         &scanner,

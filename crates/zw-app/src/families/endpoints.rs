@@ -1,0 +1,105 @@
+//! The endpoints family: the certificates HTTPS names really serve, one
+//! bounded TLS handshake per address.
+
+use super::{
+    FamilyKind, Prepared, Registration, ScanContext, Wiring, inventory_cache, probe_settings,
+};
+use crate::AppError;
+use futures::future::BoxFuture;
+use std::sync::Arc;
+use std::time::Duration;
+use zw_aws::inventory::DynamoInventoryCache;
+use zw_aws::targets::{AwsTargetsAdapter, TargetsSettings};
+use zw_core::families::endpoints::EndpointsFamily;
+use zw_core::inventory::InventoryKind;
+use zw_core::{Family, FamilyOutcome};
+use zw_dns::{Probe, ProbeSettings};
+use zw_tls::{TlsProbe, TlsProbeSettings};
+
+pub static REGISTRATION: Registration = Registration {
+    kind: FamilyKind::ENDPOINTS,
+    inventory: &[InventoryKind::Endpoints],
+    prepare,
+};
+
+/// The endpoints family's adapters.
+#[derive(Debug)]
+struct EndpointsAdapters {
+    attachments: AwsTargetsAdapter,
+    cache: Option<DynamoInventoryCache>,
+    tls: TlsProbe,
+    resolver: ProbeSettings,
+}
+
+fn prepare(w: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
+    let tls = &w.config.tls;
+    Ok(Arc::new(EndpointsAdapters {
+        attachments: AwsTargetsAdapter::new(
+            w.sdk,
+            &w.services.calls,
+            &TargetsSettings {
+                ip_ranges_url: w.config.dns.ip_ranges_url.clone(),
+                regions: w.config.common.regions.clone(),
+                ..TargetsSettings::default()
+            },
+        )?,
+        cache: inventory_cache(w.services),
+        tls: TlsProbe::new(&TlsProbeSettings {
+            timeout: Duration::from_millis(u64::from(tls.timeout_ms)),
+            extra_roots_file: tls.extra_roots_file.clone(),
+            webpki_roots: true,
+        })?,
+        resolver: probe_settings(w.config),
+    }))
+}
+
+impl Prepared for EndpointsAdapters {
+    fn family<'a>(&'a self, scan: &'a ScanContext<'a>) -> Box<dyn Family + 'a> {
+        let resolver = Probe::new(self.resolver.clone()).with_budget(Duration::from_secs(
+            u64::from(scan.config.dns.deadline_seconds),
+        ));
+        Box::new(EndpointsRun {
+            adapters: self,
+            scan,
+            resolver,
+        })
+    }
+}
+
+/// An endpoints scan: the family borrows the resolver this scan owns.
+struct EndpointsRun<'a> {
+    adapters: &'a EndpointsAdapters,
+    scan: &'a ScanContext<'a>,
+    resolver: Probe,
+}
+
+impl Family for EndpointsRun<'_> {
+    fn name(&self) -> &'static str {
+        zw_core::families::endpoints::NAME
+    }
+
+    fn run(&self, now: chrono::DateTime<chrono::Utc>) -> BoxFuture<'_, FamilyOutcome> {
+        Box::pin(async move {
+            let (a, scan) = (self.adapters, self.scan);
+            let cfg = scan.config;
+            EndpointsFamily {
+                certificates: &scan.services.acm,
+                zones: &scan.services.route53,
+                cache: a.cache.as_ref(),
+                attachments: &a.attachments,
+                resolver: &self.resolver,
+                prober: &a.tls,
+                regions: &cfg.common.regions,
+                config: &cfg.tls,
+                rules: &cfg.certificates.rules,
+                inventory_max_age: chrono::Duration::minutes(i64::from(
+                    cfg.dns.inventory_max_age_minutes,
+                )),
+                retire_unmonitored: scan.options.retire_unmonitored,
+                stop: Some(scan.describe_stop),
+            }
+            .run(now)
+            .await
+        })
+    }
+}

@@ -1,0 +1,54 @@
+//! The Route 53 health check family: its alarms in us-east-1, our status
+//! history in the table, the DNS family's inventory cache.
+
+use super::{FamilyKind, Prepared, Registration, ScanContext, Wiring, inventory_cache};
+use crate::AppError;
+use std::sync::Arc;
+use zw_aws::health::{DynamoHealthHistory, HealthAlarmReader};
+use zw_aws::inventory::DynamoInventoryCache;
+use zw_core::Family;
+use zw_core::families::health::HealthFamily;
+use zw_core::inventory::InventoryKind;
+
+pub static REGISTRATION: Registration = Registration {
+    kind: FamilyKind::HEALTH,
+    inventory: &[InventoryKind::HealthChecks],
+    prepare,
+};
+
+/// The health family's adapters.
+#[derive(Debug)]
+struct HealthAdapters {
+    alarms: HealthAlarmReader,
+    history: Option<DynamoHealthHistory>,
+    cache: Option<DynamoInventoryCache>,
+}
+
+fn prepare(w: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
+    Ok(Arc::new(HealthAdapters {
+        alarms: HealthAlarmReader::new(w.sdk, &w.services.calls),
+        history: w.services.store.as_ref().map(|s| {
+            DynamoHealthHistory::with_client(s.client().clone(), s.table().to_owned())
+                .in_partition(s.partition().clone())
+        }),
+        cache: inventory_cache(w.services),
+    }))
+}
+
+impl Prepared for HealthAdapters {
+    fn family<'a>(&'a self, scan: &'a ScanContext<'a>) -> Box<dyn Family + 'a> {
+        let cfg = scan.config;
+        Box::new(HealthFamily {
+            checks: &scan.services.route53,
+            alarms: &self.alarms,
+            history: self.history.as_ref(),
+            zones: &scan.services.route53,
+            cache: self.cache.as_ref(),
+            config: &cfg.health,
+            inventory_max_age: chrono::Duration::minutes(i64::from(
+                cfg.dns.inventory_max_age_minutes,
+            )),
+            retire_unmonitored: scan.options.retire_unmonitored,
+        })
+    }
+}
