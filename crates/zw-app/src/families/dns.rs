@@ -3,7 +3,8 @@
 //! document.
 
 use super::{
-    FamilyKind, Prepared, Registration, ScanContext, Wiring, inventory_cache, probe_settings,
+    FamilyKind, Prepared, Registration, ScanContext, Wiring, aws_targets, inventory_cache,
+    probe_settings,
 };
 use crate::AppError;
 use futures::future::BoxFuture;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use zw_aws::document::Document;
 use zw_aws::inventory::DynamoInventoryCache;
-use zw_aws::targets::{AwsTargetsAdapter, TargetsSettings};
+use zw_aws::targets::AwsTargetsAdapter;
 use zw_core::families::dns::DnsFamily;
 use zw_core::inventory::InventoryKind;
 use zw_core::{Family, FamilyOutcome};
@@ -34,15 +35,7 @@ struct DnsAdapters {
 
 fn prepare(w: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
     let dns = &w.config.dns;
-    let targets = AwsTargetsAdapter::new(
-        w.sdk,
-        &w.services.calls,
-        &TargetsSettings {
-            ip_ranges_url: dns.ip_ranges_url.clone(),
-            regions: w.config.common.regions.clone(),
-            ..TargetsSettings::default()
-        },
-    )?;
+    let targets = aws_targets(w)?;
     // The deployment's own parameter, in the central account.
     let expectations = Document::choose(
         w.central,

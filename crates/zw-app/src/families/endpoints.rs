@@ -2,14 +2,15 @@
 //! bounded TLS handshake per address.
 
 use super::{
-    FamilyKind, Prepared, Registration, ScanContext, Wiring, inventory_cache, probe_settings,
+    FamilyKind, Prepared, Registration, ScanContext, Wiring, aws_targets, inventory_cache,
+    probe_settings,
 };
 use crate::AppError;
 use futures::future::BoxFuture;
 use std::sync::Arc;
 use std::time::Duration;
 use zw_aws::inventory::DynamoInventoryCache;
-use zw_aws::targets::{AwsTargetsAdapter, TargetsSettings};
+use zw_aws::targets::AwsTargetsAdapter;
 use zw_core::families::endpoints::EndpointsFamily;
 use zw_core::inventory::InventoryKind;
 use zw_core::{Family, FamilyOutcome};
@@ -34,15 +35,7 @@ struct EndpointsAdapters {
 fn prepare(w: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
     let tls = &w.config.tls;
     Ok(Arc::new(EndpointsAdapters {
-        attachments: AwsTargetsAdapter::new(
-            w.sdk,
-            &w.services.calls,
-            &TargetsSettings {
-                ip_ranges_url: w.config.dns.ip_ranges_url.clone(),
-                regions: w.config.common.regions.clone(),
-                ..TargetsSettings::default()
-            },
-        )?,
+        attachments: aws_targets(w)?,
         cache: inventory_cache(w.services),
         tls: TlsProbe::new(&TlsProbeSettings {
             timeout: Duration::from_millis(u64::from(tls.timeout_ms)),

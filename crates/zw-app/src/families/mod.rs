@@ -151,6 +151,23 @@ pub(crate) fn probe_settings(config: &Config) -> zw_dns::ProbeSettings {
     }
 }
 
+/// The adapter that lists the account's endpoints and AWS's address ranges
+/// (the DNS family's dangling targets, the endpoints family's attachments):
+/// the collected account, every configured region.
+pub(crate) fn aws_targets(
+    w: &Wiring<'_>,
+) -> Result<zw_aws::targets::AwsTargetsAdapter, zw_core::PortError> {
+    zw_aws::targets::AwsTargetsAdapter::new(
+        w.sdk,
+        &w.services.calls,
+        &zw_aws::targets::TargetsSettings {
+            ip_ranges_url: w.config.dns.ip_ranges_url.clone(),
+            regions: w.config.common.regions.clone(),
+            ..zw_aws::targets::TargetsSettings::default()
+        },
+    )
+}
+
 /// The inventory cache of the findings table (the DNS family's; the health
 /// and endpoints families read it): the table's client, one DynamoDB
 /// client per process.
