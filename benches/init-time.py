@@ -235,13 +235,18 @@ def one_run(bootstrap, event_body, endpoint, table, log_path, timeout):
         t_spawned = time.monotonic_ns()
         run.pid = proc.pid
         deadline = time.monotonic() + timeout
+        # Whether it exited on its own, without reaping it (Popen.poll would,
+        # and wait4 below needs the child to read its resource usage).
+        def exited():
+            return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+
         while not run.done.is_set():
-            if proc.poll() is not None:
+            if exited():
                 break
             if time.monotonic() > deadline:
                 break
             run.done.wait(0.005)
-        exited_early = proc.poll() is not None
+        exited_early = exited()
         # Peak RSS of the function's own address space (VmHWM is reset at
         # exec). Not ru_maxrss: for a child of Python that includes the RSS of
         # the forked interpreter before exec (about 20 MiB here).

@@ -44,7 +44,6 @@ fn adapter(env: &Env, ip_ranges_url: &str) -> (AwsTargetsAdapter, ApiCallCounter
     let calls = ApiCallCounter::default();
     let settings = TargetsSettings {
         ip_ranges_url: ip_ranges_url.to_owned(),
-        regions: regions(),
         ..TargetsSettings::default()
     };
     let adapter = AwsTargetsAdapter::new(&env.sdk, &calls, &settings).expect("adapter");

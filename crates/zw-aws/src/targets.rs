@@ -18,6 +18,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::stream::{self, StreamExt};
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use zw_core::Region;
 use zw_core::families::dns::model::{AccountEndpoints, AwsIpPrefix};
@@ -33,9 +34,6 @@ pub struct TargetsSettings {
     /// Where `ip-ranges.json` is read from; `http://` is allowed (tests).
     /// Default: `https://ip-ranges.amazonaws.com/ip-ranges.json`.
     pub ip_ranges_url: String,
-    /// Regions whose clients are built up front; other regions passed to
-    /// `account_endpoints` get clients built on the call. Default: none.
-    pub regions: Vec<Region>,
     /// Regions listed at the same time. Default: 4.
     pub region_concurrency: usize,
     /// Connect and read timeout of the `ip-ranges.json` download. Default: 10 s.
@@ -48,7 +46,6 @@ impl Default for TargetsSettings {
     fn default() -> Self {
         Self {
             ip_ranges_url: DEFAULT_IP_RANGES_URL.to_owned(),
-            regions: Vec::new(),
             region_concurrency: 4,
             http_timeout: DEFAULT_HTTP_TIMEOUT,
             ip_ranges_ttl: DEFAULT_TTL,
@@ -92,14 +89,19 @@ impl RegionClients {
 }
 
 /// [`AwsTargets`] on the AWS SDK. Cheap to clone (clients are handles; the
-/// `ip-ranges.json` cache is shared by clones).
+/// `ip-ranges.json` cache and the clients are shared by clones).
+///
+/// The clients (S3, CloudFront and six per region) are built on their first
+/// use, not with the adapter: building fourteen SDK clients was a third of
+/// the endpoints function's init, and a scan that finds no alias needs few
+/// of them.
 #[derive(Debug, Clone)]
 pub struct AwsTargetsAdapter {
     sdk: SdkConfig,
     calls: ApiCallCounter,
-    s3: aws_sdk_s3::Client,
-    cloudfront: aws_sdk_cloudfront::Client,
-    regions: HashMap<Region, RegionClients>,
+    s3: Arc<OnceLock<aws_sdk_s3::Client>>,
+    cloudfront: Arc<OnceLock<aws_sdk_cloudfront::Client>>,
+    regions: Arc<Mutex<HashMap<Region, RegionClients>>>,
     region_concurrency: usize,
     ip_ranges: IpRanges,
 }
@@ -110,24 +112,6 @@ impl AwsTargetsAdapter {
         calls: &ApiCallCounter,
         settings: &TargetsSettings,
     ) -> Result<Self, PortError> {
-        // moto (any endpoint override) serves buckets by path, not by
-        // `<bucket>.host` virtual hosts.
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(sdk)
-                .force_path_style(sdk.endpoint_url().is_some())
-                .interceptor(calls.clone())
-                .build(),
-        );
-        let cloudfront = aws_sdk_cloudfront::Client::from_conf(
-            aws_sdk_cloudfront::config::Builder::from(sdk)
-                .interceptor(calls.clone())
-                .build(),
-        );
-        let regions = settings
-            .regions
-            .iter()
-            .map(|r| (r.clone(), RegionClients::new(sdk, r, calls)))
-            .collect();
         let ip_ranges = IpRanges::new(
             settings.ip_ranges_url.clone(),
             settings.http_timeout,
@@ -136,9 +120,9 @@ impl AwsTargetsAdapter {
         Ok(Self {
             sdk: sdk.clone(),
             calls: calls.clone(),
-            s3,
-            cloudfront,
-            regions,
+            s3: Arc::default(),
+            cloudfront: Arc::default(),
+            regions: Arc::default(),
             region_concurrency: settings.region_concurrency.max(1),
             ip_ranges,
         })
@@ -151,10 +135,35 @@ impl AwsTargetsAdapter {
     }
 
     fn region_clients(&self, region: &Region) -> RegionClients {
-        self.regions
-            .get(region)
-            .cloned()
-            .unwrap_or_else(|| RegionClients::new(&self.sdk, region, &self.calls))
+        // A panic elsewhere while holding the lock leaves a usable map.
+        let mut regions = self.regions.lock().unwrap_or_else(|e| e.into_inner());
+        regions
+            .entry(region.clone())
+            .or_insert_with(|| RegionClients::new(&self.sdk, region, &self.calls))
+            .clone()
+    }
+
+    fn s3(&self) -> &aws_sdk_s3::Client {
+        self.s3.get_or_init(|| {
+            // moto (any endpoint override) serves buckets by path, not by
+            // `<bucket>.host` virtual hosts.
+            aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&self.sdk)
+                    .force_path_style(self.sdk.endpoint_url().is_some())
+                    .interceptor(self.calls.clone())
+                    .build(),
+            )
+        })
+    }
+
+    fn cloudfront(&self) -> &aws_sdk_cloudfront::Client {
+        self.cloudfront.get_or_init(|| {
+            aws_sdk_cloudfront::Client::from_conf(
+                aws_sdk_cloudfront::config::Builder::from(&self.sdk)
+                    .interceptor(self.calls.clone())
+                    .build(),
+            )
+        })
     }
 }
 
@@ -216,7 +225,7 @@ impl AttachmentSource for AwsTargetsAdapter {
             .buffer_unordered(self.region_concurrency)
             .collect::<Vec<_>>();
         let (cloudfront, regional) =
-            tokio::join!(cloudfront_attachments(&self.cloudfront), regional);
+            tokio::join!(cloudfront_attachments(self.cloudfront()), regional);
         let mut out = Vec::new();
         let mut errors = Vec::new();
         for r in std::iter::once(cloudfront).chain(regional.into_iter().flatten()) {
@@ -425,7 +434,7 @@ async fn apigw2_attachments(
 
 impl AwsTargets for AwsTargetsAdapter {
     async fn bucket_exists(&self, bucket: &str) -> Result<bool, PortError> {
-        bucket_exists(&self.s3, bucket).await
+        bucket_exists(self.s3(), bucket).await
     }
 
     async fn account_endpoints(&self, regions: &[Region]) -> (AccountEndpoints, Vec<PortError>) {
@@ -436,7 +445,7 @@ impl AwsTargets for AwsTargetsAdapter {
             })
             .buffer_unordered(self.region_concurrency)
             .collect::<Vec<RegionLists>>();
-        let (cloudfront, regional) = tokio::join!(cloudfront_names(&self.cloudfront), regional);
+        let (cloudfront, regional) = tokio::join!(cloudfront_names(self.cloudfront()), regional);
 
         let mut errors = Vec::new();
         let mut load_balancers = Kind::default();

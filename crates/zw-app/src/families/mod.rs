@@ -162,7 +162,6 @@ pub(crate) fn aws_targets(
         &w.services.calls,
         &zw_aws::targets::TargetsSettings {
             ip_ranges_url: w.config.dns.ip_ranges_url.clone(),
-            regions: w.config.common.regions.clone(),
             ..zw_aws::targets::TargetsSettings::default()
         },
     )
