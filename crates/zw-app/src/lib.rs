@@ -238,7 +238,7 @@ impl App {
         let families: Vec<Box<dyn Family + '_>> = self
             .families
             .iter()
-            .map(|(_, prepared)| prepared.family(&context))
+            .map(|(_, adapters)| families::family(adapters, &context))
             .collect();
         let bounded: Vec<Bounded<'_>> = families
             .iter()

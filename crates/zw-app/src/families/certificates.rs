@@ -1,9 +1,8 @@
 //! The certificate family: ACM in each region, the validation records in
 //! Route 53. Its sources are the shared collectors; it builds nothing.
 
-use super::{FamilyKind, Prepared, Registration, ScanContext, Wiring};
+use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring};
 use crate::AppError;
-use std::sync::Arc;
 use zw_core::Family;
 use zw_core::families::certificates::CertificateFamily;
 use zw_core::inventory::InventoryKind;
@@ -14,22 +13,17 @@ pub static REGISTRATION: Registration = Registration {
     prepare,
 };
 
-#[derive(Debug)]
-struct Certificates;
-
-fn prepare(_: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
-    Ok(Arc::new(Certificates))
+fn prepare(_: &Wiring<'_>) -> Result<Adapters, AppError> {
+    Ok(Adapters::Certificates)
 }
 
-impl Prepared for Certificates {
-    fn family<'a>(&'a self, scan: &'a ScanContext<'a>) -> Box<dyn Family + 'a> {
-        Box::new(CertificateFamily {
-            certificates: &scan.services.acm,
-            zones: &scan.services.route53,
-            regions: &scan.config.common.regions,
-            config: &scan.config.certificates,
-            retire_unmonitored: scan.options.retire_unmonitored,
-            stop: Some(scan.describe_stop),
-        })
-    }
+pub(super) fn family<'a>(scan: &'a ScanContext<'a>) -> Box<dyn Family + 'a> {
+    Box::new(CertificateFamily {
+        certificates: &scan.services.acm,
+        zones: &scan.services.route53,
+        regions: &scan.config.common.regions,
+        config: &scan.config.certificates,
+        retire_unmonitored: scan.options.retire_unmonitored,
+        stop: Some(scan.describe_stop),
+    })
 }

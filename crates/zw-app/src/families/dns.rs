@@ -3,12 +3,11 @@
 //! document.
 
 use super::{
-    FamilyKind, Prepared, Registration, ScanContext, Wiring, aws_targets, inventory_cache,
+    Adapters, FamilyKind, Registration, ScanContext, Wiring, aws_targets, inventory_cache,
     probe_settings,
 };
 use crate::AppError;
 use futures::future::BoxFuture;
-use std::sync::Arc;
 use std::time::Duration;
 use zw_aws::document::Document;
 use zw_aws::inventory::DynamoInventoryCache;
@@ -26,14 +25,14 @@ pub static REGISTRATION: Registration = Registration {
 
 /// The DNS family's adapters.
 #[derive(Debug)]
-struct DnsAdapters {
+pub(crate) struct DnsAdapters {
     targets: AwsTargetsAdapter,
     cache: Option<DynamoInventoryCache>,
     expectations: Document,
     probe: ProbeSettings,
 }
 
-fn prepare(w: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
+fn prepare(w: &Wiring<'_>) -> Result<Adapters, AppError> {
     let dns = &w.config.dns;
     let targets = aws_targets(w)?;
     // The deployment's own parameter, in the central account.
@@ -43,7 +42,7 @@ fn prepare(w: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
         dns.expectations_file.as_deref(),
         &w.services.calls,
     );
-    Ok(Arc::new(DnsAdapters {
+    Ok(Adapters::Dns(DnsAdapters {
         targets,
         cache: inventory_cache(w.services),
         expectations,
@@ -51,19 +50,20 @@ fn prepare(w: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
     }))
 }
 
-impl Prepared for DnsAdapters {
-    fn family<'a>(&'a self, scan: &'a ScanContext<'a>) -> Box<dyn Family + 'a> {
-        // One probe per scan: it caches the delegations it learns, and the
-        // whole DNS phase gets one deadline.
-        let probe = Probe::new(self.probe.clone()).with_budget(Duration::from_secs(u64::from(
-            scan.config.dns.deadline_seconds,
-        )));
-        Box::new(DnsRun {
-            adapters: self,
-            scan,
-            probe,
-        })
-    }
+pub(super) fn family<'a>(
+    adapters: &'a DnsAdapters,
+    scan: &'a ScanContext<'a>,
+) -> Box<dyn Family + 'a> {
+    // One probe per scan: it caches the delegations it learns, and the
+    // whole DNS phase gets one deadline.
+    let probe = Probe::new(adapters.probe.clone()).with_budget(Duration::from_secs(u64::from(
+        scan.config.dns.deadline_seconds,
+    )));
+    Box::new(DnsRun {
+        adapters,
+        scan,
+        probe,
+    })
 }
 
 /// A DNS scan: the family borrows the probe this scan owns.

@@ -2,12 +2,11 @@
 //! bounded TLS handshake per address.
 
 use super::{
-    FamilyKind, Prepared, Registration, ScanContext, Wiring, aws_targets, inventory_cache,
+    Adapters, FamilyKind, Registration, ScanContext, Wiring, aws_targets, inventory_cache,
     probe_settings,
 };
 use crate::AppError;
 use futures::future::BoxFuture;
-use std::sync::Arc;
 use std::time::Duration;
 use zw_aws::inventory::DynamoInventoryCache;
 use zw_aws::targets::AwsTargetsAdapter;
@@ -25,16 +24,16 @@ pub static REGISTRATION: Registration = Registration {
 
 /// The endpoints family's adapters.
 #[derive(Debug)]
-struct EndpointsAdapters {
+pub(crate) struct EndpointsAdapters {
     attachments: AwsTargetsAdapter,
     cache: Option<DynamoInventoryCache>,
     tls: TlsProbe,
     resolver: ProbeSettings,
 }
 
-fn prepare(w: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
+fn prepare(w: &Wiring<'_>) -> Result<Adapters, AppError> {
     let tls = &w.config.tls;
-    Ok(Arc::new(EndpointsAdapters {
+    Ok(Adapters::Endpoints(EndpointsAdapters {
         attachments: aws_targets(w)?,
         cache: inventory_cache(w.services),
         tls: TlsProbe::new(&TlsProbeSettings {
@@ -46,17 +45,18 @@ fn prepare(w: &Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError> {
     }))
 }
 
-impl Prepared for EndpointsAdapters {
-    fn family<'a>(&'a self, scan: &'a ScanContext<'a>) -> Box<dyn Family + 'a> {
-        let resolver = Probe::new(self.resolver.clone()).with_budget(Duration::from_secs(
-            u64::from(scan.config.dns.deadline_seconds),
-        ));
-        Box::new(EndpointsRun {
-            adapters: self,
-            scan,
-            resolver,
-        })
-    }
+pub(super) fn family<'a>(
+    adapters: &'a EndpointsAdapters,
+    scan: &'a ScanContext<'a>,
+) -> Box<dyn Family + 'a> {
+    let resolver = Probe::new(adapters.resolver.clone()).with_budget(Duration::from_secs(
+        u64::from(scan.config.dns.deadline_seconds),
+    ));
+    Box::new(EndpointsRun {
+        adapters,
+        scan,
+        resolver,
+    })
 }
 
 /// An endpoints scan: the family borrows the resolver this scan owns.

@@ -86,7 +86,7 @@ pub struct Registration {
     /// The inventories (`zonewarden inventory`) its scans fill.
     pub inventory: &'static [InventoryKind],
     /// Builds its adapters, once per process (Lambda init, CLI start).
-    pub(crate) prepare: fn(&Wiring<'_>) -> Result<Arc<dyn Prepared>, AppError>,
+    pub(crate) prepare: fn(&Wiring<'_>) -> Result<Adapters, AppError>,
 }
 
 impl fmt::Debug for Registration {
@@ -118,13 +118,33 @@ pub(crate) struct ScanContext<'a> {
     pub describe_stop: std::time::Instant,
 }
 
-/// A family's adapters, ready to make its `Family` for each scan.
-pub(crate) trait Prepared: Send + Sync + fmt::Debug {
-    fn family<'a>(&'a self, scan: &'a ScanContext<'a>) -> Box<dyn Family + 'a>;
+/// A family's adapters, built once. An enum, not a trait object: what turns
+/// them into a `Family` ([`family`]) is then linked only into binaries that
+/// scan (`App::scan`), not into those that only build an `App` (the license
+/// and organization functions), whose size and init it would grow.
+#[derive(Debug)]
+pub(crate) enum Adapters {
+    Certificates,
+    Dns(dns::DnsAdapters),
+    Health(health::HealthAdapters),
+    Endpoints(endpoints::EndpointsAdapters),
+}
+
+/// The `Family` of one scan, from its adapters.
+pub(crate) fn family<'a>(
+    adapters: &'a Adapters,
+    scan: &'a ScanContext<'a>,
+) -> Box<dyn Family + 'a> {
+    match adapters {
+        Adapters::Certificates => certificates::family(scan),
+        Adapters::Dns(a) => dns::family(a, scan),
+        Adapters::Health(a) => health::family(a, scan),
+        Adapters::Endpoints(a) => endpoints::family(a, scan),
+    }
 }
 
 /// A selected family and its adapters.
-pub(crate) type Selected = (FamilyKind, Arc<dyn Prepared>);
+pub(crate) type Selected = (FamilyKind, Arc<Adapters>);
 
 /// Builds the adapters of `kinds`, in that order (and only those).
 pub(crate) fn prepare(
@@ -134,7 +154,7 @@ pub(crate) fn prepare(
     kinds
         .iter()
         .filter_map(|k| k.registration())
-        .map(|r| Ok((r.kind, (r.prepare)(wiring)?)))
+        .map(|r| Ok((r.kind, Arc::new((r.prepare)(wiring)?))))
         .collect()
 }
 
