@@ -600,6 +600,30 @@ pub fn since(raw: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, CliError> {
 mod tests {
     use super::*;
 
+    /// The scan targets are written per family (each has its own flags):
+    /// a family in the registry without its `scan <family>` subcommand
+    /// fails here, not in a user's hands.
+    #[test]
+    fn every_registered_family_has_a_scan_subcommand() {
+        use clap::CommandFactory;
+        let cli = Cli::command();
+        let scan = cli.find_subcommand("scan").expect("scan subcommand");
+        let mut targets: Vec<&str> = scan.get_subcommands().map(|c| c.get_name()).collect();
+        targets.sort_unstable();
+        for family in zw_app::FamilyKind::names() {
+            assert!(
+                targets.contains(&family),
+                "no `zonewarden scan {family}` (scan targets: {targets:?})"
+            );
+        }
+        assert!(targets.contains(&"all"), "{targets:?}");
+        assert_eq!(
+            targets.len(),
+            zw_app::FamilyKind::names().len() + 1,
+            "{targets:?}"
+        );
+    }
+
     #[test]
     fn endpoints_must_be_urls() {
         assert!(parse_endpoint("http://127.0.0.1:5000").is_ok());
