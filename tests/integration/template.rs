@@ -19,14 +19,23 @@ fn pattern(name: &str) -> regex_lite::Regex {
 /// each refused one also refused by it or meaningless.
 #[test]
 fn expiry_days_deploy_exactly_what_the_code_accepts() {
-    let re = pattern("ExpiryDays");
+    for (parameter, setting) in [
+        ("ExpiryDays", "ZW_EXPIRY_DAYS"),
+        ("DomainExpiryDays", "ZW_DOMAIN_EXPIRY_DAYS"),
+    ] {
+        expiry_days_deploy(parameter, setting);
+    }
+}
+
+fn expiry_days_deploy(parameter: &str, setting: &str) {
+    let re = pattern(parameter);
     for ok in ["30,14,7", "7,14,30", "3650,1,90", "1,1,1"] {
-        assert!(re.is_match(ok), "{ok} should deploy");
+        assert!(re.is_match(ok), "{parameter}: {ok} should deploy");
         zw_core::Config::from_vars([
             ("AWS_REGION".to_owned(), "eu-west-1".to_owned()),
-            ("ZW_EXPIRY_DAYS".to_owned(), ok.to_owned()),
+            (setting.to_owned(), ok.to_owned()),
         ])
-        .unwrap_or_else(|e| panic!("{ok} deploys but the code refuses it: {e}"));
+        .unwrap_or_else(|e| panic!("{parameter}: {ok} deploys but the code refuses it: {e}"));
     }
     for bad in [
         "0,14,7",
@@ -36,7 +45,10 @@ fn expiry_days_deploy_exactly_what_the_code_accepts() {
         "30,14,7,3",
         "030,14,7",
     ] {
-        assert!(!re.is_match(bad), "{bad} must be refused at deploy");
+        assert!(
+            !re.is_match(bad),
+            "{parameter}: {bad} must be refused at deploy"
+        );
     }
 }
 
@@ -1187,6 +1199,7 @@ async fn scans_write_only_the_partitions_their_role_allows() {
                 format!("partitions-{i}"),
                 "manual".into(),
                 Default::default(),
+                None,
                 None,
                 None,
             )

@@ -47,6 +47,10 @@ pub struct ScanOptions {
     /// tail (commit, scan record, metrics, events) bounds each step by it.
     /// None: no limit (the CLI).
     pub end: Option<std::time::SystemTime>,
+    /// Only these of the app's families (a trigger that is about one of
+    /// them, such as the daily domains schedule of the certificate
+    /// function); None: all of them.
+    pub only: Option<Vec<FamilyKind>>,
 }
 
 /// A family whose collection stops at a deadline. Cut short, it reports an
@@ -238,6 +242,7 @@ impl App {
         let families: Vec<Box<dyn Family + '_>> = self
             .families
             .iter()
+            .filter(|(kind, _)| options.only.as_ref().is_none_or(|only| only.contains(kind)))
             .map(|(_, adapters)| families::family(adapters, &context))
             .collect();
         let bounded: Vec<Bounded<'_>> = families

@@ -217,6 +217,7 @@ impl AccountScanner<'_> {
                     retire_unmonitored: self.retire_unmonitored,
                     deadline: self.deadline,
                     end: self.end,
+                    only: None,
                 },
             )
             .await;

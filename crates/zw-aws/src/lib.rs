@@ -13,6 +13,7 @@ pub mod budget;
 pub mod clock;
 pub mod connect;
 pub mod document;
+pub mod domains;
 pub mod ec2;
 pub mod error;
 pub mod events;

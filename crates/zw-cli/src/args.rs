@@ -421,6 +421,9 @@ pub enum ScanTarget {
     /// The certificates endpoints actually serve: one TLS handshake per
     /// address of every HTTPS name, standbys included.
     Endpoints(EndpointsArgs),
+    /// Domains registered with Route 53 Domains: expiry, automatic renewal,
+    /// transfer lock, contact verification, privacy, name servers.
+    Domains(ScanArgs),
     /// Every family in one scan record; with --role-name, in each of
     /// several accounts.
     All(AllArgs),

@@ -50,6 +50,15 @@ pub enum Check {
     /// Failover record sets of one zone and their health checks (scope: the
     /// zone id).
     HealthFailover,
+    /// `GetDomainDetail` of one registered domain (scope: the domain's name).
+    DomainRegistration,
+    /// `GetContactReachabilityStatus` of one registered domain (scope: the
+    /// domain's name).
+    DomainContact,
+    /// A registered domain's name servers against the delegation sets of
+    /// the account's public hosted zones of that name (scope: the domain's
+    /// name).
+    DomainDelegation,
     /// TLS handshakes with the endpoints a zone's records point at (scope:
     /// the zone id), or with the configured extra targets (scope:
     /// `tls-targets`).
@@ -67,7 +76,7 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 18] = [
+    pub const ALL: [Check; 21] = [
         Self::Certificates,
         Self::ValidationRecords,
         Self::DnsInventory,
@@ -82,6 +91,9 @@ impl Check {
         Self::HealthHistory,
         Self::HealthReferences,
         Self::HealthFailover,
+        Self::DomainRegistration,
+        Self::DomainContact,
+        Self::DomainDelegation,
         Self::TlsEndpoints,
         Self::TlsCoverage,
         Self::License,
@@ -104,6 +116,7 @@ impl Check {
             | Self::HealthHistory
             | Self::HealthReferences
             | Self::HealthFailover => "health",
+            Self::DomainRegistration | Self::DomainContact | Self::DomainDelegation => "domains",
             Self::TlsEndpoints | Self::TlsCoverage => "endpoints",
             Self::License => "license",
             Self::Suppressions => "zonewarden",
@@ -149,6 +162,12 @@ pub enum FindingCode {
     HealthFailoverUnprotected,
     HealthNoAlarm,
     HealthFewRegions,
+    DomainExpiring,
+    DomainAutoRenewOff,
+    DomainTransferLockOff,
+    DomainContactUnverified,
+    DomainNameserversMismatch,
+    DomainPrivacyOff,
     TlsExpiring,
     TlsExpired,
     TlsHostnameMismatch,
@@ -176,7 +195,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 51] = [
+    pub const ALL: [FindingCode; 57] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -213,6 +232,12 @@ impl FindingCode {
         Self::HealthFailoverUnprotected,
         Self::HealthNoAlarm,
         Self::HealthFewRegions,
+        Self::DomainExpiring,
+        Self::DomainAutoRenewOff,
+        Self::DomainTransferLockOff,
+        Self::DomainContactUnverified,
+        Self::DomainNameserversMismatch,
+        Self::DomainPrivacyOff,
         Self::TlsExpiring,
         Self::TlsExpired,
         Self::TlsHostnameMismatch,
@@ -268,6 +293,12 @@ impl FindingCode {
             Self::HealthFailoverUnprotected => "health.failover-unprotected",
             Self::HealthNoAlarm => "health.no-alarm",
             Self::HealthFewRegions => "health.few-regions",
+            Self::DomainExpiring => "domain.expiring",
+            Self::DomainAutoRenewOff => "domain.auto-renew-off",
+            Self::DomainTransferLockOff => "domain.transfer-lock-off",
+            Self::DomainContactUnverified => "domain.contact-unverified",
+            Self::DomainNameserversMismatch => "domain.nameservers-mismatch",
+            Self::DomainPrivacyOff => "domain.privacy-off",
             Self::TlsExpiring => "tls.expiring",
             Self::TlsExpired => "tls.expired",
             Self::TlsHostnameMismatch => "tls.hostname-mismatch",
@@ -326,6 +357,12 @@ impl FindingCode {
             Self::HealthFlapping => Check::HealthHistory,
             Self::HealthOrphaned | Self::HealthNoAlarm => Check::HealthReferences,
             Self::HealthFailoverUnprotected => Check::HealthFailover,
+            Self::DomainExpiring
+            | Self::DomainAutoRenewOff
+            | Self::DomainTransferLockOff
+            | Self::DomainPrivacyOff => Check::DomainRegistration,
+            Self::DomainContactUnverified => Check::DomainContact,
+            Self::DomainNameserversMismatch => Check::DomainDelegation,
             Self::TlsExpiring
             | Self::TlsExpired
             | Self::TlsHostnameMismatch
@@ -395,6 +432,11 @@ impl FindingCode {
                 Severity::Low
             }
             Self::SuppressionUnused => Severity::Info,
+            Self::DomainExpiring | Self::DomainContactUnverified => Severity::High,
+            Self::DomainAutoRenewOff
+            | Self::DomainTransferLockOff
+            | Self::DomainNameserversMismatch => Severity::Medium,
+            Self::DomainPrivacyOff => Severity::Info,
         }
     }
 
@@ -616,6 +658,42 @@ impl FindingCode {
                 meaning: "The health check is configured with fewer than 3 checker regions, or fewer than 3 regions report observations for it. Evidence: `configured_regions`, `observed_regions`.",
                 why: "Route 53 decides health from the share of checkers that succeed: with one or two regions a network problem near a checker region, not the endpoint, decides where traffic goes.",
                 fix: "Use Route 53's default checker regions (all of them) or at least 3 regions near your users (`Regions` of the health check).",
+            },
+            Self::DomainExpiring => CodeDoc {
+                title: "Domain registration ends soon",
+                meaning: "A domain registered with Route 53 Domains ends within the domain expiry thresholds (`ZW_DOMAIN_EXPIRY_DAYS`, default 60/30/14 days for medium/high/critical), or has ended. With automatic renewal on, it is flagged only inside the high threshold: Route 53 renews such domains before then, so one still this close has not renewed. Evidence: `expires`, `days_left`, `auto_renew`.",
+                why: "When a registration ends, the registry stops delegating the domain: every name under it, web, mail and the certificates' validation, stops resolving. After the grace period the name can be lost to someone else.",
+                fix: "Renew it (Route 53 console, *Registered domains*, *Renew*, or `aws route53domains renew-domain`) and turn automatic renewal on; if it did not renew by itself, check the account's payment method and the registrant contact's e-mail.",
+            },
+            Self::DomainAutoRenewOff => CodeDoc {
+                title: "Domain does not renew automatically",
+                meaning: "Automatic renewal is off for a domain registered with Route 53 Domains. Evidence: `expires`, `days_left`.",
+                why: "Its renewal then depends on someone acting on an e-mail before the end date; forgotten domains are how outages and takeovers start.",
+                fix: "`aws route53domains enable-domain-auto-renew --region us-east-1 --domain-name NAME`, or suppress this finding for a domain you mean to let go.",
+            },
+            Self::DomainTransferLockOff => CodeDoc {
+                title: "Domain is not locked against transfer",
+                meaning: "The domain's EPP statuses lack `clientTransferProhibited`, for a top-level domain whose registry offers the lock (`ZW_DOMAIN_UNLOCKABLE_TLDS` lists those that do not). Evidence: `statuses`, `tld`.",
+                why: "An unlocked domain can be transferred away with its authorization code alone: a leaked code or a phished contact is enough to lose it.",
+                fix: "`aws route53domains enable-domain-transfer-lock --region us-east-1 --domain-name NAME` (turn it off only while you transfer the domain on purpose).",
+            },
+            Self::DomainContactUnverified => CodeDoc {
+                title: "Registrant contact is not verified",
+                meaning: "Route 53 Domains reports the registrant contact's verification as pending (high) or expired (critical, `GetContactReachabilityStatus`). After a registration, or a change of the registrant's name or e-mail, ICANN requires the registrant to confirm the e-mail within 15 days. Evidence: `status`.",
+                why: "If it is not confirmed in time, the registry suspends the domain: it stops resolving until the contact is verified.",
+                fix: "Click the link in the verification e-mail sent to the registrant contact, or send it again (`aws route53domains resend-contact-reachability-email --region us-east-1 --domain-name NAME`); correct the address first if nobody reads it.",
+            },
+            Self::DomainNameserversMismatch => CodeDoc {
+                title: "Domain's name servers are not its hosted zone's",
+                meaning: "A domain registered with Route 53 Domains delegates to name servers that are not the delegation set of any public hosted zone of the same name in this account. Compared as sets of lower-case names without the trailing dot. Evidence: `registrar_name_servers`, `zones` (each zone's id and name servers).",
+                why: "The world then resolves the domain with other servers: changes to the hosted zone have no effect, and if those servers stop answering (a deleted zone, an old provider) the domain goes dark.",
+                fix: "Set the domain's name servers to the hosted zone's four (`aws route53domains update-domain-nameservers`), or, if the domain is meant to be served elsewhere, delete the unused hosted zone or suppress this finding for the domain.",
+            },
+            Self::DomainPrivacyOff => CodeDoc {
+                title: "Domain contact details are public",
+                meaning: "Privacy protection is off for one or more contacts of a registered domain, so WHOIS shows their name, address and e-mail (`.us` forbids privacy and is never flagged). Evidence: `contacts`.",
+                why: "Public contact details feed spam and social engineering against whoever manages the domain.",
+                fix: "`aws route53domains update-domain-contact-privacy --region us-east-1 --domain-name NAME --registrant-privacy --admin-privacy --tech-privacy`, or suppress this finding where publishing them is policy.",
             },
             Self::TlsExpiring => CodeDoc {
                 title: "Served certificate expires soon",

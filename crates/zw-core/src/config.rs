@@ -17,6 +17,7 @@ pub use crate::families::certificates::config::{CertificateConfig, ExpiryThresho
 pub use crate::families::dns::config::{
     AWS_IP_RANGES_URL, DnsConfig, IANA_ROOT_SERVERS, parse_server_address,
 };
+pub use crate::families::domains::config::DomainsConfig;
 pub use crate::families::endpoints::config::{TlsConfig, parse_tls_target};
 pub use crate::families::health::config::HealthConfig;
 use std::fmt;
@@ -295,6 +296,7 @@ pub struct Config {
     pub certificates: CertificateConfig,
     pub dns: DnsConfig,
     pub health: HealthConfig,
+    pub domains: DomainsConfig,
     pub tls: TlsConfig,
     pub license: LicenseConfig,
     pub org: OrgConfig,
@@ -497,6 +499,7 @@ impl Config {
             certificates: CertificateConfig::parse(v),
             dns: DnsConfig::parse(v),
             health: HealthConfig::parse(v),
+            domains: DomainsConfig::parse(v),
             tls: TlsConfig::parse(v),
             license: LicenseConfig::parse(v),
             org: OrgConfig::parse(v),

@@ -19,6 +19,9 @@ pub enum ResourceKind {
     DnsName,
     /// A Route 53 health check: id its id, name its `Name` tag or target.
     Route53HealthCheck,
+    /// A domain registered with Route 53 Domains: id and name the domain's
+    /// name, without the trailing dot.
+    Route53Domain,
     /// One address serving TLS for one name and port: id
     /// `host:port@address`, name `host:port`.
     TlsEndpoint,
@@ -30,12 +33,13 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 8] = [
+    pub const ALL: [ResourceKind; 9] = [
         Self::AcmCertificate,
         Self::Route53HostedZone,
         Self::Route53RecordSet,
         Self::DnsName,
         Self::Route53HealthCheck,
+        Self::Route53Domain,
         Self::TlsEndpoint,
         Self::License,
         Self::Suppression,
@@ -48,6 +52,7 @@ impl ResourceKind {
             Self::Route53RecordSet => "route53-record-set",
             Self::DnsName => "dns-name",
             Self::Route53HealthCheck => "route53-health-check",
+            Self::Route53Domain => "route53-domain",
             Self::TlsEndpoint => "tls-endpoint",
             Self::License => "license",
             Self::Suppression => "suppression",

@@ -55,7 +55,14 @@ impl Envelope {
 
     /// A scan invoked by hand: `{"source": "zonewarden", "detail-type": "Manual Scan"}`.
     pub fn is_manual(&self) -> bool {
-        self.source == "zonewarden" && !self.is_digest()
+        self.source == "zonewarden" && !self.is_digest() && !self.is_domains()
+    }
+
+    /// The domains schedule's constant input (the certificate function
+    /// scans the domain registrations once a day):
+    /// `{"source": "zonewarden", "detail-type": "Domains Scan"}`.
+    pub fn is_domains(&self) -> bool {
+        self.source == "zonewarden" && self.detail_type == "Domains Scan"
     }
 
     /// The digest schedule's constant input:

@@ -221,8 +221,9 @@ pub async fn digest(deps: &Deps) -> Result<DigestSummary, HandlerError> {
     })
 }
 
-/// Runs the function's families once and logs the scan as one JSON line
-/// (`zonewarden_scan`), which the dashboard's Logs Insights widgets read.
+/// Runs the function's families (`only` some of them, when given) once and
+/// logs the scan as one JSON line (`zonewarden_scan`), which the
+/// dashboard's Logs Insights widgets read.
 pub async fn scan(
     deps: &Deps,
     scan_id: String,
@@ -230,6 +231,7 @@ pub async fn scan(
     changed_zones: BTreeSet<String>,
     deadline: Option<std::time::Instant>,
     end: Option<std::time::SystemTime>,
+    only: Option<Vec<FamilyKind>>,
 ) -> Result<Summary, HandlerError> {
     let report = deps
         .app
@@ -245,6 +247,7 @@ pub async fn scan(
                 retire_unmonitored: true,
                 deadline,
                 end,
+                only,
             },
         )
         .await;
@@ -290,6 +293,7 @@ pub async fn periodic_scan(
         BTreeSet::new(),
         collection_deadline(&event),
         invocation_end(&event),
+        None,
     )
     .await?;
     summary.batch_item_failures = batch.refused;

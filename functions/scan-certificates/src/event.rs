@@ -3,9 +3,10 @@
 use zw_lambda::event::Envelope;
 pub use zw_lambda::event::EventError;
 
-/// Why this scan runs. Every trigger scans every configured region: an ACM
-/// event for one certificate is a good moment to re-check them all, and a
-/// full scan keeps resolution and metrics consistent.
+/// Why this scan runs. Every certificate trigger scans every configured
+/// region: an ACM event for one certificate is a good moment to re-check
+/// them all, and a full scan keeps resolution and metrics consistent. The
+/// domains schedule scans the domain registrations instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
     /// The EventBridge schedule.
@@ -18,6 +19,9 @@ pub enum Trigger {
     Manual,
     /// The daily digest (`DigestSchedule`): no scan, one digest event.
     Digest,
+    /// The domains schedule (`DomainsScheduleExpression`): the domain
+    /// registrations, not the certificates.
+    Domains,
 }
 
 impl Trigger {
@@ -28,13 +32,21 @@ impl Trigger {
             Self::Health { event_type } => format!("aws.health: {event_type}"),
             Self::Manual => "manual".into(),
             Self::Digest => "digest".into(),
+            Self::Domains => "domains schedule".into(),
+        }
+    }
+
+    /// The family this trigger scans.
+    pub fn family(&self) -> zw_app::FamilyKind {
+        match self {
+            Self::Domains => zw_app::FamilyKind::DOMAINS,
+            _ => zw_app::FamilyKind::CERTIFICATES,
         }
     }
 }
 
 /// What this function accepts, for the error of anything else.
-const ACCEPTED: &str =
-    "aws.events (schedule), aws.acm, aws.health (service ACM) or zonewarden (manual, digest)";
+const ACCEPTED: &str = "aws.events (schedule), aws.acm, aws.health (service ACM) or zonewarden (manual, digest, domains scan)";
 
 pub fn parse(event: &serde_json::Value) -> Result<Trigger, EventError> {
     let env = Envelope::parse(event)?;
@@ -43,6 +55,9 @@ pub fn parse(event: &serde_json::Value) -> Result<Trigger, EventError> {
     }
     if env.is_digest() {
         return Ok(Trigger::Digest);
+    }
+    if env.is_domains() {
+        return Ok(Trigger::Domains);
     }
     if env.is_manual() {
         return Ok(Trigger::Manual);
@@ -117,6 +132,7 @@ mod tests {
                     "health" => batch.triggers.len() == 1 && label.starts_with("aws.health"),
                     "manual" => one(&Trigger::Manual),
                     "digest" => one(&Trigger::Digest),
+                    "domains" => one(&Trigger::Domains),
                     // The event queue's batch: ACM events coalesced into one scan.
                     "sqs" => {
                         batch.triggers.len() == 2

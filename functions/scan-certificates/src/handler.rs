@@ -1,5 +1,5 @@
 //! Event (one, or an SQS batch of them) -> one scan of the certificate
-//! family -> summary.
+//! family (or, on the domains schedule, of the domains family) -> summary.
 
 use crate::event;
 use lambda_runtime::LambdaEvent;
@@ -32,6 +32,10 @@ pub async fn handle(
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<Summary, HandlerError> {
     let batch = Batch::parse(&event.payload, event::parse)?;
+    let mut only: Vec<zw_app::FamilyKind> =
+        batch.triggers.iter().map(event::Trigger::family).collect();
+    only.sort();
+    only.dedup();
     let mut summary = zw_lambda::scan(
         deps,
         zw_lambda::scan_id(&event),
@@ -39,6 +43,7 @@ pub async fn handle(
         BTreeSet::new(),
         zw_lambda::collection_deadline(&event),
         zw_lambda::invocation_end(&event),
+        Some(only),
     )
     .await?;
     summary.batch_item_failures = batch.refused;

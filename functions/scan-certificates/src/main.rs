@@ -11,7 +11,14 @@ use zw_lambda::Deps;
 async fn main() -> Result<(), Error> {
     zw_lambda::init_logging();
     // A bad configuration fails init with every problem listed, before any event.
-    let deps = Deps::from_vars(std::env::vars(), &[FamilyKind::CERTIFICATES]).await?;
+    // The domain registrations ride along: a daily schedule of their own
+    // selects them (`event::Trigger::Domains`), every other trigger the
+    // certificates.
+    let deps = Deps::from_vars(
+        std::env::vars(),
+        &[FamilyKind::CERTIFICATES, FamilyKind::DOMAINS],
+    )
+    .await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let deps = deps.clone();
         async move { handler::run(&deps, event).await }

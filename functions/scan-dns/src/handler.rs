@@ -23,6 +23,7 @@ pub async fn handle(
         changed_zones,
         zw_lambda::collection_deadline(&event),
         zw_lambda::invocation_end(&event),
+        None,
     )
     .await?;
     summary.batch_item_failures = batch.refused;

@@ -6,6 +6,7 @@
 
 pub mod certificates;
 pub mod dns;
+pub mod domains;
 pub mod endpoints;
 pub mod health;
 
@@ -23,6 +24,7 @@ pub static REGISTRY: &[&Registration] = &[
     &dns::REGISTRATION,
     &health::REGISTRATION,
     &endpoints::REGISTRATION,
+    &domains::REGISTRATION,
 ];
 
 /// A check family, as named on the command line, in the scan record and in
@@ -35,6 +37,7 @@ impl FamilyKind {
     pub const DNS: Self = Self(zw_core::families::dns::NAME);
     pub const HEALTH: Self = Self(zw_core::families::health::NAME);
     pub const ENDPOINTS: Self = Self(zw_core::families::endpoints::NAME);
+    pub const DOMAINS: Self = Self(zw_core::families::domains::NAME);
 
     /// Every family, in the registry's order.
     pub fn all() -> Vec<Self> {
@@ -128,6 +131,7 @@ pub(crate) enum Adapters {
     Dns(dns::DnsAdapters),
     Health(health::HealthAdapters),
     Endpoints(endpoints::EndpointsAdapters),
+    Domains(zw_aws::domains::DomainsAdapter),
 }
 
 /// The `Family` of one scan, from its adapters.
@@ -140,6 +144,7 @@ pub(crate) fn family<'a>(
         Adapters::Dns(a) => dns::family(a, scan),
         Adapters::Health(a) => health::family(a, scan),
         Adapters::Endpoints(a) => endpoints::family(a, scan),
+        Adapters::Domains(a) => domains::family(a, scan),
     }
 }
 
@@ -210,7 +215,7 @@ mod tests {
     fn kinds_come_from_the_registry_in_its_order() {
         assert_eq!(
             FamilyKind::names(),
-            ["certificates", "dns", "health", "endpoints"]
+            ["certificates", "dns", "health", "endpoints", "domains"]
         );
         for r in REGISTRY {
             assert_eq!(FamilyKind::named(r.kind.as_str()), Some(r.kind));

@@ -1,4 +1,4 @@
-//! `zonewarden scan certificates|dns|health|endpoints|all`: one prepare path
+//! `zonewarden scan certificates|dns|health|endpoints|domains|all`: one prepare path
 //! (configuration, SDK, adapters, sinks), one scan through the spine, one
 //! report path (output, errors, exit status) for every target; `scan all
 //! --role-name NAME --account ID... | --organization` runs it in each account.
@@ -50,6 +50,12 @@ fn request(target: &ScanTarget) -> Request<'_> {
             common: &a.common,
             dns: None,
             targets: &a.targets,
+        },
+        ScanTarget::Domains(a) => Request {
+            kinds: vec![FamilyKind::DOMAINS],
+            common: a,
+            dns: None,
+            targets: &[],
         },
         ScanTarget::All(a) => Request {
             kinds: FamilyKind::all(),

@@ -4,6 +4,7 @@
 
 pub mod certificates;
 pub mod dns;
+pub mod domains;
 pub mod endpoints;
 pub mod health;
 

@@ -48,7 +48,7 @@ impl Default for RuleConfig {
     }
 }
 
-fn parse_thresholds(raw: &str) -> Result<ExpiryThresholds, String> {
+pub(crate) fn parse_thresholds(raw: &str) -> Result<ExpiryThresholds, String> {
     let parts: Result<Vec<u32>, _> = raw.split(',').map(|p| p.trim().parse::<u32>()).collect();
     match parts {
         // The order they are written in does not matter (a template parameter
