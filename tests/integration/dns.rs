@@ -54,6 +54,7 @@ async fn scan(app: &App, id: &str, changed: BTreeSet<String>) -> ScanReport {
             retire_unmonitored: true,
             deadline: None,
             end: None,
+            only: None,
         },
     )
     .await

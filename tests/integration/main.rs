@@ -25,6 +25,7 @@ mod dns;
 mod dns_aws;
 mod dns_corpus;
 mod docs;
+mod domains;
 mod egress;
 mod endpoints;
 mod fault;

@@ -1088,7 +1088,7 @@ fn every_table_write_is_scoped_to_the_partitions_its_role_owns() {
 
 /// Every `Action` string anywhere in a YAML document (policies inline, in
 /// `!If`s, in managed policies).
-fn actions_in(v: &Value, out: &mut Vec<String>) {
+pub(crate) fn actions_in(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Mapping(m) => {
             for (k, child) in m {

@@ -25,6 +25,7 @@
 
 pub mod certs;
 pub mod dns_world;
+pub mod domains;
 mod error;
 pub mod fault_proxy;
 pub mod ip_ranges;

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! scripts/moto start && eval "$(scripts/moto env)"
-//! cargo run -p zw-testkit --bin zw-demo-seed -- [--table NAME] [REGION...]
+//! cargo run -p zw-testkit --bin zw-demo-seed -- [--table NAME] [--domains] [REGION...]
 //! ```
 //!
 //! Talks to `AWS_ENDPOINT_URL` only, and refuses to run unless that is a
@@ -16,12 +16,14 @@ use std::io::Write;
 use std::process::ExitCode;
 use zw_testkit::is_loopback_url;
 
-const USAGE: &str = "usage: zw-demo-seed [--table NAME] [REGION...]
+const USAGE: &str = "usage: zw-demo-seed [--table NAME] [--domains] [REGION...]
 
 Seeds the demo account (certificates, the demo-shop.example zone, the findings
 table) into the emulator at AWS_ENDPOINT_URL, which must be a loopback URL
 (scripts/moto start; eval \"$(scripts/moto env)\"). Regions default to
-eu-west-1 us-east-1; the table (default zonewarden-demo) goes to the first.";
+eu-west-1 us-east-1; the table (default zonewarden-demo) goes to the first.
+--domains also registers two domains in Route 53 Domains (and moto creates
+their hosted zones).";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -37,6 +39,7 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let mut table = "zonewarden-demo".to_owned();
     let mut regions: Vec<String> = Vec::new();
+    let mut domains = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -44,6 +47,7 @@ async fn run() -> anyhow::Result<()> {
                 eprintln!("{USAGE}");
                 return Ok(());
             }
+            "--domains" => domains = true,
             "--table" => table = args.next().context("--table needs a NAME")?,
             other if other.starts_with("--table=") => {
                 table = other.trim_start_matches("--table=").to_owned();
@@ -91,6 +95,12 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("creating table {table}"))?;
 
     let mut out = estate.to_json();
+    if domains {
+        let names = zw_testkit::domains::register_demo_domains(&sdk)
+            .await
+            .context("registering the demo domains")?;
+        out["domains"] = serde_json::json!(names);
+    }
     out["table"] = serde_json::json!({"name": table, "region": region_refs[0]});
     out["endpoint"] = serde_json::Value::String(endpoint);
     let mut stdout = std::io::stdout().lock();
