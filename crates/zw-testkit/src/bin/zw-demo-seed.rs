@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! scripts/moto start && eval "$(scripts/moto env)"
-//! cargo run -p zw-testkit --bin zw-demo-seed -- [--table NAME] [--domains] [REGION...]
+//! cargo run -p zw-testkit --bin zw-demo-seed -- [--table NAME] [REGION...]
+//! cargo run -p zw-testkit --bin zw-demo-seed -- --only-domains
 //! ```
 //!
 //! Talks to `AWS_ENDPOINT_URL` only, and refuses to run unless that is a
@@ -16,14 +17,15 @@ use std::io::Write;
 use std::process::ExitCode;
 use zw_testkit::is_loopback_url;
 
-const USAGE: &str = "usage: zw-demo-seed [--table NAME] [--domains] [REGION...]
+const USAGE: &str = "usage: zw-demo-seed [--table NAME] [REGION...]
+       zw-demo-seed --only-domains
 
 Seeds the demo account (certificates, the demo-shop.example zone, the findings
 table) into the emulator at AWS_ENDPOINT_URL, which must be a loopback URL
 (scripts/moto start; eval \"$(scripts/moto env)\"). Regions default to
 eu-west-1 us-east-1; the table (default zonewarden-demo) goes to the first.
---domains also registers two domains in Route 53 Domains (and moto creates
-their hosted zones).";
+--only-domains registers two domains in Route 53 Domains instead (moto
+creates their hosted zones) and prints their names.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -47,7 +49,7 @@ async fn run() -> anyhow::Result<()> {
                 eprintln!("{USAGE}");
                 return Ok(());
             }
-            "--domains" => domains = true,
+            "--only-domains" => domains = true,
             "--table" => table = args.next().context("--table needs a NAME")?,
             other if other.starts_with("--table=") => {
                 table = other.trim_start_matches("--table=").to_owned();
@@ -80,6 +82,13 @@ async fn run() -> anyhow::Result<()> {
 
     let region_refs: Vec<&str> = regions.iter().map(String::as_str).collect();
     let sdk = zw_testkit::sdk_config_for(&endpoint, region_refs[0]).await;
+    if domains {
+        let names = zw_testkit::domains::register_demo_domains(&sdk)
+            .await
+            .context("registering the demo domains")?;
+        println!("{}", serde_json::json!({ "domains": names }));
+        return Ok(());
+    }
     eprintln!(
         "zw-demo-seed: seeding {} in {} (waits for moto's MOTO_ACM_VALIDATION_WAIT)",
         endpoint,
@@ -95,12 +104,6 @@ async fn run() -> anyhow::Result<()> {
         .with_context(|| format!("creating table {table}"))?;
 
     let mut out = estate.to_json();
-    if domains {
-        let names = zw_testkit::domains::register_demo_domains(&sdk)
-            .await
-            .context("registering the demo domains")?;
-        out["domains"] = serde_json::json!(names);
-    }
     out["table"] = serde_json::json!({"name": table, "region": region_refs[0]});
     out["endpoint"] = serde_json::Value::String(endpoint);
     let mut stdout = std::io::stdout().lock();
