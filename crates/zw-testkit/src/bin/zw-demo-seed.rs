@@ -86,7 +86,11 @@ async fn run() -> anyhow::Result<()> {
         let names = zw_testkit::domains::register_demo_domains(&sdk)
             .await
             .context("registering the demo domains")?;
-        println!("{}", serde_json::json!({ "domains": names }));
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::json!({ "domains": names })
+        )?;
         return Ok(());
     }
     eprintln!(
