@@ -118,7 +118,7 @@ async fn read_only_json_scan_has_the_documented_shape_and_writes_nothing() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     assert_eq!(
         v["scan"]["families"],
-        serde_json::json!(["certificates", "dns", "health", "endpoints"])
+        serde_json::json!(["certificates", "dns", "health", "endpoints", "domains"])
     );
     assert!(
         crate::support::all_items(&env.ddb()).await.is_empty(),

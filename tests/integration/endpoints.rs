@@ -245,12 +245,12 @@ async fn every_health_and_tls_problem_of_the_world_is_found() {
         .await
         .expect("upsert");
 
-    // `scan all`: the four families in one scan record.
+    // `scan all`: every family in one scan record.
     let all = app_all(&env, &world);
     let report = scan(&all, "tls-2").await;
     assert_eq!(
         report.scan.families,
-        vec!["certificates", "dns", "health", "endpoints"]
+        vec!["certificates", "dns", "health", "endpoints", "domains"]
     );
     let got = found(&report);
     assert!(
