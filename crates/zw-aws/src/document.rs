@@ -2,13 +2,9 @@
 //! (Lambda) or a local file (CLI).
 
 use crate::error::classify;
-use crate::rpc::{self, AwsError};
+use crate::rpc;
 use crate::usage::ApiCallCounter;
 use aws_config::SdkConfig;
-use aws_smithy_runtime::client::orchestrator::operation::Operation;
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse, OrchestratorError};
-use aws_smithy_types::body::SdkBody;
 use std::path::{Path, PathBuf};
 use zw_core::ports::{DocumentSource, ErrorKind, PortError};
 
@@ -26,7 +22,7 @@ const SSM: rpc::Endpoint = rpc::Endpoint {
 /// through the SDK's runtime without the SSM service crate (`crate::rpc`).
 #[derive(Clone)]
 pub struct SsmDocument {
-    get_parameter: Operation<String, Option<String>, AwsError>,
+    get_parameter: rpc::JsonOperation,
     name: String,
 }
 
@@ -45,12 +41,15 @@ impl SsmDocument {
             .region()
             .map(|r| r.as_ref().to_owned())
             .unwrap_or_default();
-        let get_parameter = rpc::operation_builder(sdk, &region, &SSM, calls, "GetParameter")
-            .serializer(|name: String| get_parameter_request(&name))
-            .deserializer(|response: &HttpResponse| get_parameter_response(response))
-            .build();
         Self {
-            get_parameter,
+            get_parameter: rpc::json_operation(
+                sdk,
+                &region,
+                &SSM,
+                calls,
+                "AmazonSSM",
+                "GetParameter",
+            ),
             name: name.into(),
         }
     }
@@ -60,54 +59,15 @@ impl SsmDocument {
     }
 }
 
-/// SSM's JSON 1.1 protocol: one POST naming the operation in `X-Amz-Target`.
-fn get_parameter_request(name: &str) -> Result<HttpRequest, BoxError> {
-    let body = serde_json::json!({ "Name": name, "WithDecryption": true }).to_string();
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("/")
-        .header("content-type", "application/x-amz-json-1.1")
-        .header("x-amz-target", "AmazonSSM.GetParameter")
-        .header("content-length", body.len().to_string())
-        .body(SdkBody::from(body))?;
-    Ok(HttpRequest::try_from(request)?)
-}
-
-/// `{"Parameter": {"Value": …}}`, or an error answer whose `__type` (or
-/// `x-amzn-errortype` header) names the code, e.g. `ParameterNotFound`.
-fn get_parameter_response(
-    response: &HttpResponse,
-) -> Result<Option<String>, OrchestratorError<AwsError>> {
-    let body = response.body().bytes().unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
-    if !response.status().is_success() {
-        let code = response
-            .headers()
-            .get("x-amzn-errortype")
-            .map(str::to_owned)
-            .or_else(|| json["__type"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| format!("HTTP {}", response.status().as_u16()));
-        // `aws.protocols#awsJson1_1`: the code may carry a namespace before
-        // `#` and details after `:`.
-        let code = code.rsplit('#').next().unwrap_or_default();
-        let code = code.split(':').next().unwrap_or_default();
-        let message = json["message"]
-            .as_str()
-            .or_else(|| json["Message"].as_str())
-            .unwrap_or_default();
-        return Err(OrchestratorError::operation(AwsError::new(code, message)));
-    }
-    if json.is_null() {
-        return Err(OrchestratorError::other(
-            "SSM answered GetParameter with something that is not JSON",
-        ));
-    }
-    Ok(json["Parameter"]["Value"].as_str().map(str::to_owned))
-}
-
 impl DocumentSource for SsmDocument {
     async fn fetch(&self) -> Result<Option<String>, PortError> {
-        match self.get_parameter.invoke(self.name.clone()).await {
+        let request = serde_json::json!({ "Name": self.name, "WithDecryption": true });
+        let value = self
+            .get_parameter
+            .invoke(request)
+            .await
+            .map(|json| json["Parameter"]["Value"].as_str().map(str::to_owned));
+        match value {
             Ok(Some(v)) => Ok(Some(v)),
             Ok(None) => Err(PortError::new(
                 "ssm",
@@ -229,6 +189,7 @@ impl DocumentSource for Document {
 mod tests {
     use super::*;
     use aws_smithy_http_client::test_util::infallible_client_fn;
+    use aws_smithy_types::body::SdkBody;
 
     /// An SDK configuration whose HTTP client answers every request with
     /// `status` and `body`, after checking what was sent.

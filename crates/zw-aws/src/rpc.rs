@@ -1,5 +1,5 @@
 //! AWS operations sent through the SDK's own runtime without their
-//! generated service crate (`ec2`, `ssm`).
+//! generated service crate (`ec2`, `ssm`, `route53domains`).
 //!
 //! Why: a service crate models every operation of its service. For EC2
 //! (about 750 operations) and SSM (about 150, 100 MB of release rlib) that
@@ -172,4 +172,85 @@ pub fn operation_builder(
         builder = builder.behavior_version(version);
     }
     builder
+}
+
+/// An operation of a JSON 1.1 service (SSM, Route 53 Domains, ACM PCA): the
+/// request's JSON in, the answer's JSON out.
+pub type JsonOperation = aws_smithy_runtime::client::orchestrator::operation::Operation<
+    serde_json::Value,
+    serde_json::Value,
+    AwsError,
+>;
+
+/// `action` of a JSON 1.1 service whose `X-Amz-Target` is
+/// `<target_prefix>.<action>`, in `region`.
+pub fn json_operation(
+    sdk: &SdkConfig,
+    region: &str,
+    service: &Endpoint,
+    calls: &ApiCallCounter,
+    target_prefix: &'static str,
+    action: &'static str,
+) -> JsonOperation {
+    operation_builder(sdk, region, service, calls, action)
+        .serializer(move |body: serde_json::Value| {
+            json_request(&format!("{target_prefix}.{action}"), &body)
+        })
+        .deserializer(json_response)
+        .build()
+}
+
+/// The JSON 1.1 protocol: one POST naming the operation in `X-Amz-Target`.
+pub fn json_request(
+    target: &str,
+    body: &serde_json::Value,
+) -> Result<
+    aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    aws_smithy_runtime_api::box_error::BoxError,
+> {
+    let body = body.to_string();
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("/")
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", target)
+        .header("content-length", body.len().to_string())
+        .body(aws_smithy_types::body::SdkBody::from(body))?;
+    Ok(aws_smithy_runtime_api::client::orchestrator::HttpRequest::try_from(request)?)
+}
+
+/// A JSON 1.1 answer: its JSON, or the error answer's code (`__type` or the
+/// `x-amzn-errortype` header, e.g. `ParameterNotFound`) and message.
+pub fn json_response(
+    response: &aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+) -> Result<
+    serde_json::Value,
+    aws_smithy_runtime_api::client::orchestrator::OrchestratorError<AwsError>,
+> {
+    use aws_smithy_runtime_api::client::orchestrator::OrchestratorError;
+    let body = response.body().bytes().unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
+    if !response.status().is_success() {
+        let code = response
+            .headers()
+            .get("x-amzn-errortype")
+            .map(str::to_owned)
+            .or_else(|| json["__type"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("HTTP {}", response.status().as_u16()));
+        // `aws.protocols#awsJson1_1`: the code may carry a namespace before
+        // `#` and details after `:`.
+        let code = code.rsplit('#').next().unwrap_or_default();
+        let code = code.split(':').next().unwrap_or_default();
+        let message = json["message"]
+            .as_str()
+            .or_else(|| json["Message"].as_str())
+            .unwrap_or_default();
+        return Err(OrchestratorError::operation(AwsError::new(code, message)));
+    }
+    if json.is_null() {
+        return Err(OrchestratorError::other(
+            "the service answered with something that is not JSON",
+        ));
+    }
+    Ok(json)
 }

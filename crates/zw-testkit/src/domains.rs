@@ -11,8 +11,28 @@
 //! on fixed observations.
 
 use crate::error::{Result, TestkitError};
-use aws_config::{Region, SdkConfig};
-use aws_sdk_route53domains::types::{ContactDetail, ContactType, CountryCode, Nameserver};
+use aws_config::SdkConfig;
+use serde_json::{Value, json};
+use zw_aws::domains::{ENDPOINT, REGION, TARGET};
+use zw_aws::usage::ApiCallCounter;
+
+/// One Route 53 Domains call (the adapter's own protocol code, `zw_aws::rpc`).
+async fn call(sdk: &SdkConfig, action: &'static str, body: Value) -> Result<Value> {
+    zw_aws::rpc::json_operation(
+        sdk,
+        REGION,
+        &ENDPOINT,
+        &ApiCallCounter::default(),
+        TARGET,
+        action,
+    )
+    .invoke(body)
+    .await
+    .map_err(|e| TestkitError::Aws {
+        operation: action,
+        detail: format!("{e:?}"),
+    })
+}
 
 /// Registers an unlocked-looking problem domain and a well-kept one; returns
 /// their names: `[problem, kept]`.
@@ -23,37 +43,38 @@ use aws_sdk_route53domains::types::{ContactDetail, ContactType, CountryCode, Nam
 ///
 /// Both keep moto's `awscdn` name servers until [`delegate_to_zone`].
 pub async fn register_demo_domains(sdk: &SdkConfig) -> Result<[String; 2]> {
-    let client = client(sdk);
-    let contact = ContactDetail::builder()
-        .first_name("Dana")
-        .last_name("Operator")
-        .contact_type(ContactType::Company)
-        .organization_name("Demo Shop")
-        .address_line1("1 Example Street")
-        .city("Seattle")
-        .state("WA")
-        .country_code(CountryCode::Us)
-        .zip_code("98101")
-        .phone_number("+1.2065550100")
-        .email("hostmaster@demo-shop.example")
-        .build();
+    let contact = json!({
+        "FirstName": "Dana",
+        "LastName": "Operator",
+        "ContactType": "COMPANY",
+        "OrganizationName": "Demo Shop",
+        "AddressLine1": "1 Example Street",
+        "City": "Seattle",
+        "State": "WA",
+        "CountryCode": "US",
+        "ZipCode": "98101",
+        "PhoneNumber": "+1.2065550100",
+        "Email": "hostmaster@demo-shop.example"
+    });
     let problem = "zonewarden-demo.com";
     let kept = "zonewarden-demo.net";
     for (name, renews) in [(problem, false), (kept, true)] {
-        client
-            .register_domain()
-            .domain_name(name)
-            .duration_in_years(2)
-            .auto_renew(renews)
-            .admin_contact(contact.clone())
-            .registrant_contact(contact.clone())
-            .tech_contact(contact.clone())
-            .privacy_protect_admin_contact(true)
-            .privacy_protect_registrant_contact(renews)
-            .privacy_protect_tech_contact(true)
-            .send()
-            .await
-            .map_err(TestkitError::aws("route53domains:RegisterDomain"))?;
+        call(
+            sdk,
+            "RegisterDomain",
+            json!({
+                "DomainName": name,
+                "DurationInYears": 2,
+                "AutoRenew": renews,
+                "AdminContact": contact,
+                "RegistrantContact": contact,
+                "TechContact": contact,
+                "PrivacyProtectAdminContact": true,
+                "PrivacyProtectRegistrantContact": renews,
+                "PrivacyProtectTechContact": true
+            }),
+        )
+        .await?;
     }
     Ok([problem.to_owned(), kept.to_owned()])
 }
@@ -86,25 +107,14 @@ pub async fn delegate_to_zone(sdk: &SdkConfig, domain: &str) -> Result<Vec<Strin
         .delegation_set()
         .map(|d| d.name_servers().to_vec())
         .unwrap_or_default();
-    let mut update = client(sdk).update_domain_nameservers().domain_name(domain);
-    for s in &servers {
-        update = update.nameservers(Nameserver::builder().name(s).build().map_err(|e| {
-            TestkitError::Build {
-                what: "Nameserver",
-                detail: e.to_string(),
-            }
-        })?);
-    }
-    update
-        .send()
-        .await
-        .map_err(TestkitError::aws("route53domains:UpdateDomainNameservers"))?;
+    call(
+        sdk,
+        "UpdateDomainNameservers",
+        json!({
+            "DomainName": domain,
+            "Nameservers": servers.iter().map(|s| json!({ "Name": s })).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
     Ok(servers)
-}
-
-fn client(sdk: &SdkConfig) -> aws_sdk_route53domains::Client {
-    let conf = aws_sdk_route53domains::config::Builder::from(sdk)
-        .region(Region::from_static("us-east-1"))
-        .build();
-    aws_sdk_route53domains::Client::from_conf(conf)
 }
