@@ -322,6 +322,7 @@ pub fn convert(d: &CertificateDetail, region: &Region) -> Result<Certificate, Po
         renewal,
         domain_validations,
         serial: d.serial().map(str::to_owned),
+        issuer_ca_arn: d.certificate_authority_arn().map(str::to_owned),
     })
 }
 

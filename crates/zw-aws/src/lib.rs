@@ -25,6 +25,7 @@ pub mod license;
 pub mod limiter;
 pub mod metrics;
 pub mod org;
+pub mod private_ca;
 pub mod resume;
 pub mod route53;
 pub mod rpc;

@@ -424,6 +424,9 @@ pub enum ScanTarget {
     /// Domains registered with Route 53 Domains: expiry, automatic renewal,
     /// transfer lock, contact verification, privacy, name servers.
     Domains(ScanArgs),
+    /// ACM Private CA certificate authorities: their certificate's end,
+    /// disabled or pending CAs, no revocation.
+    PrivateCa(ScanArgs),
     /// Every family in one scan record; with --role-name, in each of
     /// several accounts.
     All(AllArgs),

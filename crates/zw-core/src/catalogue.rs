@@ -59,6 +59,9 @@ pub enum Check {
     /// the account's public hosted zones of that name (scope: the domain's
     /// name).
     DomainDelegation,
+    /// `ListCertificateAuthorities` of ACM Private CA in one region (scope:
+    /// the region).
+    PrivateCa,
     /// TLS handshakes with the endpoints a zone's records point at (scope:
     /// the zone id), or with the configured extra targets (scope:
     /// `tls-targets`).
@@ -76,7 +79,7 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 21] = [
+    pub const ALL: [Check; 22] = [
         Self::Certificates,
         Self::ValidationRecords,
         Self::DnsInventory,
@@ -94,6 +97,7 @@ impl Check {
         Self::DomainRegistration,
         Self::DomainContact,
         Self::DomainDelegation,
+        Self::PrivateCa,
         Self::TlsEndpoints,
         Self::TlsCoverage,
         Self::License,
@@ -117,6 +121,7 @@ impl Check {
             | Self::HealthReferences
             | Self::HealthFailover => "health",
             Self::DomainRegistration | Self::DomainContact | Self::DomainDelegation => "domains",
+            Self::PrivateCa => "private-ca",
             Self::TlsEndpoints | Self::TlsCoverage => "endpoints",
             Self::License => "license",
             Self::Suppressions => "zonewarden",
@@ -168,6 +173,10 @@ pub enum FindingCode {
     DomainContactUnverified,
     DomainNameserversMismatch,
     DomainPrivacyOff,
+    PcaCaExpiring,
+    PcaCaDisabled,
+    PcaCaPendingCertificate,
+    PcaNoRevocation,
     TlsExpiring,
     TlsExpired,
     TlsHostnameMismatch,
@@ -195,7 +204,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 57] = [
+    pub const ALL: [FindingCode; 61] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -238,6 +247,10 @@ impl FindingCode {
         Self::DomainContactUnverified,
         Self::DomainNameserversMismatch,
         Self::DomainPrivacyOff,
+        Self::PcaCaExpiring,
+        Self::PcaCaDisabled,
+        Self::PcaCaPendingCertificate,
+        Self::PcaNoRevocation,
         Self::TlsExpiring,
         Self::TlsExpired,
         Self::TlsHostnameMismatch,
@@ -299,6 +312,10 @@ impl FindingCode {
             Self::DomainContactUnverified => "domain.contact-unverified",
             Self::DomainNameserversMismatch => "domain.nameservers-mismatch",
             Self::DomainPrivacyOff => "domain.privacy-off",
+            Self::PcaCaExpiring => "pca.ca-expiring",
+            Self::PcaCaDisabled => "pca.ca-disabled",
+            Self::PcaCaPendingCertificate => "pca.ca-pending-certificate",
+            Self::PcaNoRevocation => "pca.no-revocation",
             Self::TlsExpiring => "tls.expiring",
             Self::TlsExpired => "tls.expired",
             Self::TlsHostnameMismatch => "tls.hostname-mismatch",
@@ -363,6 +380,10 @@ impl FindingCode {
             | Self::DomainPrivacyOff => Check::DomainRegistration,
             Self::DomainContactUnverified => Check::DomainContact,
             Self::DomainNameserversMismatch => Check::DomainDelegation,
+            Self::PcaCaExpiring
+            | Self::PcaCaDisabled
+            | Self::PcaCaPendingCertificate
+            | Self::PcaNoRevocation => Check::PrivateCa,
             Self::TlsExpiring
             | Self::TlsExpired
             | Self::TlsHostnameMismatch
@@ -437,6 +458,9 @@ impl FindingCode {
             | Self::DomainTransferLockOff
             | Self::DomainNameserversMismatch => Severity::Medium,
             Self::DomainPrivacyOff => Severity::Info,
+            Self::PcaCaExpiring => Severity::High,
+            Self::PcaCaDisabled | Self::PcaCaPendingCertificate => Severity::Medium,
+            Self::PcaNoRevocation => Severity::Low,
         }
     }
 
@@ -694,6 +718,30 @@ impl FindingCode {
                 meaning: "Privacy protection is off for one or more contacts of a registered domain, so WHOIS shows their name, address and e-mail (`.us` forbids privacy and is never flagged). Evidence: `contacts`.",
                 why: "Public contact details feed spam and social engineering against whoever manages the domain.",
                 fix: "`aws route53domains update-domain-contact-privacy --region us-east-1 --domain-name NAME --registrant-privacy --admin-privacy --tech-privacy`, or suppress this finding where publishing them is policy.",
+            },
+            Self::PcaCaExpiring => CodeDoc {
+                title: "Private CA certificate ends soon",
+                meaning: "The certificate of an ACM Private CA (root or subordinate) ends within the ACM expiry thresholds (`ZW_EXPIRY_DAYS`, default 30/14/7 days for medium/high/critical), or has ended. ACM Private CA never renews a CA's own certificate. Evidence: `not_after`, `days_left`, `type`, `issued_beyond` (the ACM certificates of the region it issued that end after it; null when they could not be read).",
+                why: "When the CA certificate ends, every certificate it issued stops validating at once, whatever their own dates say, and the CA issues nothing more: internal TLS, mutual TLS and code signing that chain to it fail together.",
+                fix: "Install a new CA certificate before the end: for a subordinate CA, have its parent issue one and import it (`aws acm-pca import-certificate-authority-certificate`); for a root, issue a new self-signed one and distribute it to the trust stores first. Then re-issue the certificates listed in `issued_beyond`.",
+            },
+            Self::PcaCaDisabled => CodeDoc {
+                title: "Private CA is disabled",
+                meaning: "An ACM Private CA is in the `DISABLED` state. Evidence: `status`, `type`.",
+                why: "A disabled CA issues no certificate: ACM private certificates it issued cannot renew, and anything that requests certificates from it fails. A disabled CA is still billed monthly.",
+                fix: "Restore it (`aws acm-pca update-certificate-authority --status ACTIVE`) if it is still used; otherwise delete it (it stays restorable for the restore period you choose) and suppress the finding meanwhile.",
+            },
+            Self::PcaCaPendingCertificate => CodeDoc {
+                title: "Private CA has no CA certificate",
+                meaning: "An ACM Private CA is in `PENDING_CERTIFICATE`: it was created, but no CA certificate was installed. Evidence: `status`, `type`.",
+                why: "It cannot issue anything, yet it is billed monthly like an active CA; usually an unfinished set-up or a forgotten experiment.",
+                fix: "Install its certificate (`aws acm-pca get-certificate-authority-csr`, sign it by the parent or self-sign a root, `import-certificate-authority-certificate`), or delete the CA.",
+            },
+            Self::PcaNoRevocation => CodeDoc {
+                title: "Private CA publishes no revocation",
+                meaning: "An active general-purpose ACM Private CA has neither a CRL nor OCSP enabled (`RevocationConfiguration`). CAs in short-lived certificate mode are not flagged: their certificates end within days instead. Evidence: `crl`, `ocsp`, `usage_mode`.",
+                why: "A certificate revoked at such a CA (a leaked key, a decommissioned host) is still accepted by every client until it expires.",
+                fix: "Enable OCSP, or a CRL in an S3 bucket the clients can reach (`aws acm-pca update-certificate-authority --revocation-configuration ...`).",
             },
             Self::TlsExpiring => CodeDoc {
                 title: "Served certificate expires soon",

@@ -22,6 +22,9 @@ pub enum ResourceKind {
     /// A domain registered with Route 53 Domains: id and name the domain's
     /// name, without the trailing dot.
     Route53Domain,
+    /// An ACM Private CA certificate authority: id its ARN, name its common
+    /// name.
+    PrivateCertificateAuthority,
     /// One address serving TLS for one name and port: id
     /// `host:port@address`, name `host:port`.
     TlsEndpoint,
@@ -33,13 +36,14 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 9] = [
+    pub const ALL: [ResourceKind; 10] = [
         Self::AcmCertificate,
         Self::Route53HostedZone,
         Self::Route53RecordSet,
         Self::DnsName,
         Self::Route53HealthCheck,
         Self::Route53Domain,
+        Self::PrivateCertificateAuthority,
         Self::TlsEndpoint,
         Self::License,
         Self::Suppression,
@@ -53,6 +57,7 @@ impl ResourceKind {
             Self::DnsName => "dns-name",
             Self::Route53HealthCheck => "route53-health-check",
             Self::Route53Domain => "route53-domain",
+            Self::PrivateCertificateAuthority => "acm-pca-certificate-authority",
             Self::TlsEndpoint => "tls-endpoint",
             Self::License => "license",
             Self::Suppression => "suppression",

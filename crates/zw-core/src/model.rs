@@ -182,6 +182,10 @@ pub struct Certificate {
     /// endpoint serves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial: Option<String>,
+    /// The ACM Private CA that issued a private certificate
+    /// (`CertificateAuthorityArn`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_ca_arn: Option<String>,
 }
 
 impl Certificate {

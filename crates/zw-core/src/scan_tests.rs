@@ -396,6 +396,7 @@ fn cert(region: &str, id: &str, kind: CertificateKind, days: i64) -> Certificate
         renewal: None,
         domain_validations: vec![],
         serial: None,
+        issuer_ca_arn: None,
     }
 }
 

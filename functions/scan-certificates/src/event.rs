@@ -4,9 +4,10 @@ use zw_lambda::event::Envelope;
 pub use zw_lambda::event::EventError;
 
 /// Why this scan runs. Every certificate trigger scans every configured
-/// region: an ACM event for one certificate is a good moment to re-check
-/// them all, and a full scan keeps resolution and metrics consistent. The
-/// domains schedule scans the domain registrations instead.
+/// region (the ACM certificates and the private CAs): an ACM event for one
+/// certificate is a good moment to re-check them all, and a full scan keeps
+/// resolution and metrics consistent. The domains schedule scans the domain
+/// registrations instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
     /// The EventBridge schedule.
@@ -36,11 +37,12 @@ impl Trigger {
         }
     }
 
-    /// The family this trigger scans.
-    pub fn family(&self) -> zw_app::FamilyKind {
+    /// The families this trigger scans: the domain registrations, or the
+    /// certificates with the private CAs that issue some of them.
+    pub fn families(&self) -> &'static [zw_app::FamilyKind] {
         match self {
-            Self::Domains => zw_app::FamilyKind::DOMAINS,
-            _ => zw_app::FamilyKind::CERTIFICATES,
+            Self::Domains => &[zw_app::FamilyKind::DOMAINS],
+            _ => &[zw_app::FamilyKind::CERTIFICATES, zw_app::FamilyKind::PRIVATE_CA],
         }
     }
 }

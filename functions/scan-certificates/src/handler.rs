@@ -1,5 +1,6 @@
 //! Event (one, or an SQS batch of them) -> one scan of the certificate
-//! family (or, on the domains schedule, of the domains family) -> summary.
+//! and private CA families (or, on the domains schedule, of the domains
+//! family) -> summary.
 
 use crate::event;
 use lambda_runtime::LambdaEvent;
@@ -32,8 +33,12 @@ pub async fn handle(
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<Summary, HandlerError> {
     let batch = Batch::parse(&event.payload, event::parse)?;
-    let mut only: Vec<zw_app::FamilyKind> =
-        batch.triggers.iter().map(event::Trigger::family).collect();
+    let mut only: Vec<zw_app::FamilyKind> = batch
+        .triggers
+        .iter()
+        .flat_map(event::Trigger::families)
+        .copied()
+        .collect();
     only.sort();
     only.dedup();
     let mut summary = zw_lambda::scan(

@@ -11,12 +11,16 @@ use zw_lambda::Deps;
 async fn main() -> Result<(), Error> {
     zw_lambda::init_logging();
     // A bad configuration fails init with every problem listed, before any event.
-    // The domain registrations ride along: a daily schedule of their own
-    // selects them (`event::Trigger::Domains`), every other trigger the
-    // certificates.
+    // The private CAs scan with the certificates; the domain registrations
+    // ride along on a daily schedule of their own
+    // (`event::Trigger::families`).
     let deps = Deps::from_vars(
         std::env::vars(),
-        &[FamilyKind::CERTIFICATES, FamilyKind::DOMAINS],
+        &[
+            FamilyKind::CERTIFICATES,
+            FamilyKind::PRIVATE_CA,
+            FamilyKind::DOMAINS,
+        ],
     )
     .await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {

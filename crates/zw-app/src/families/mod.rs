@@ -9,6 +9,7 @@ pub mod dns;
 pub mod domains;
 pub mod endpoints;
 pub mod health;
+pub mod private_ca;
 
 use crate::{AppError, ScanOptions};
 use serde::Serialize;
@@ -25,6 +26,7 @@ pub static REGISTRY: &[&Registration] = &[
     &health::REGISTRATION,
     &endpoints::REGISTRATION,
     &domains::REGISTRATION,
+    &private_ca::REGISTRATION,
 ];
 
 /// A check family, as named on the command line, in the scan record and in
@@ -38,6 +40,7 @@ impl FamilyKind {
     pub const HEALTH: Self = Self(zw_core::families::health::NAME);
     pub const ENDPOINTS: Self = Self(zw_core::families::endpoints::NAME);
     pub const DOMAINS: Self = Self(zw_core::families::domains::NAME);
+    pub const PRIVATE_CA: Self = Self(zw_core::families::private_ca::NAME);
 
     /// Every family, in the registry's order.
     pub fn all() -> Vec<Self> {
@@ -132,6 +135,7 @@ pub(crate) enum Adapters {
     Health(health::HealthAdapters),
     Endpoints(endpoints::EndpointsAdapters),
     Domains(zw_aws::domains::DomainsAdapter),
+    PrivateCa(zw_aws::private_ca::PrivateCaAdapter),
 }
 
 /// The `Family` of one scan, from its adapters.
@@ -145,6 +149,7 @@ pub(crate) fn family<'a>(
         Adapters::Health(a) => health::family(a, scan),
         Adapters::Endpoints(a) => endpoints::family(a, scan),
         Adapters::Domains(a) => domains::family(a, scan),
+        Adapters::PrivateCa(a) => private_ca::family(a, scan),
     }
 }
 
@@ -215,7 +220,7 @@ mod tests {
     fn kinds_come_from_the_registry_in_its_order() {
         assert_eq!(
             FamilyKind::names(),
-            ["certificates", "dns", "health", "endpoints", "domains"]
+            ["certificates", "dns", "health", "endpoints", "domains", "private-ca"]
         );
         for r in REGISTRY {
             assert_eq!(FamilyKind::named(r.kind.as_str()), Some(r.kind));

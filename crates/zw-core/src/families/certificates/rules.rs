@@ -319,6 +319,7 @@ mod tests {
             renewal: None,
             domain_validations: vec![],
             serial: None,
+            issuer_ca_arn: None,
         }
     }
 

@@ -226,6 +226,7 @@ mod tests {
                 })
                 .collect(),
             serial: None,
+            issuer_ca_arn: None,
         }
     }
 

@@ -592,6 +592,7 @@ mod tests {
             renewal: None,
             domain_validations: vec![],
             serial: Some(serial.into()),
+            issuer_ca_arn: None,
         }
     }
 
