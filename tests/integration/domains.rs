@@ -42,7 +42,7 @@ fn open(report: &ScanReport) -> BTreeSet<(String, &'static str)> {
 
 /// Every action a role of a CloudFormation template names (its statements
 /// are all `Allow`: the template tests check that).
-fn role_actions(file: &str, role: &str) -> BTreeSet<String> {
+pub(crate) fn role_actions(file: &str, role: &str) -> BTreeSet<String> {
     let path = format!("{}/../{file}", env!("CARGO_MANIFEST_DIR"));
     let t: serde_norway::Value =
         serde_norway::from_str(&std::fs::read_to_string(path).expect(file)).expect("YAML");

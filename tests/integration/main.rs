@@ -34,6 +34,7 @@ mod layout;
 mod license;
 mod notify;
 mod organization;
+mod private_ca;
 mod scan;
 mod support;
 mod template;

@@ -111,7 +111,9 @@ impl CertificateAuthoritySource for PrivateCaAdapter {
             })?;
             out.extend(cas.iter().filter_map(|ca| authority(region, ca)));
             match page["NextToken"].as_str() {
-                Some(t) if !t.is_empty() && token.as_deref() != Some(t) => token = Some(t.to_owned()),
+                Some(t) if !t.is_empty() && token.as_deref() != Some(t) => {
+                    token = Some(t.to_owned())
+                }
                 _ => break,
             }
         }
@@ -148,8 +150,11 @@ mod tests {
             Some("2026-01-01T00:00:00+00:00".to_owned())
         );
         // No revocation configuration: both off. No ARN: not a CA.
-        let bare = authority(&region, &json!({"Arn": "arn:x", "Status": "PENDING_CERTIFICATE"}))
-            .expect("a CA");
+        let bare = authority(
+            &region,
+            &json!({"Arn": "arn:x", "Status": "PENDING_CERTIFICATE"}),
+        )
+        .expect("a CA");
         assert!(!bare.crl && !bare.ocsp && bare.not_after.is_none());
         assert!(authority(&region, &json!({"Status": "ACTIVE"})).is_none());
     }

@@ -153,6 +153,28 @@ where
     })
 }
 
+/// A self-signed CA certificate named `name`, valid from `not_before` to
+/// `not_after` (a private CA's own certificate, to install in moto's ACM
+/// Private CA).
+pub fn ca_certificate(
+    name: &str,
+    not_before: DateTime<Utc>,
+    not_after: DateTime<Utc>,
+) -> Result<GeneratedCert> {
+    let mut params = CertificateParams::default();
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    set_validity(&mut params, not_before, not_after)?;
+    let key = KeyPair::generate()?;
+    let cert = params.self_signed(&key)?;
+    Ok(GeneratedCert {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
 /// A CA that issues several leaves (the TLS world's trusted and untrusted
 /// issuers).
 pub struct TestCa {

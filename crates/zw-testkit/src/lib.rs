@@ -31,6 +31,7 @@ pub mod fault_proxy;
 pub mod ip_ranges;
 mod moto;
 pub mod moto_ec2;
+pub mod private_ca;
 pub mod seed;
 pub mod tls_lab;
 pub mod tls_world;

@@ -42,7 +42,10 @@ impl Trigger {
     pub fn families(&self) -> &'static [zw_app::FamilyKind] {
         match self {
             Self::Domains => &[zw_app::FamilyKind::DOMAINS],
-            _ => &[zw_app::FamilyKind::CERTIFICATES, zw_app::FamilyKind::PRIVATE_CA],
+            _ => &[
+                zw_app::FamilyKind::CERTIFICATES,
+                zw_app::FamilyKind::PRIVATE_CA,
+            ],
         }
     }
 }

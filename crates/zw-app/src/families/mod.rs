@@ -220,7 +220,14 @@ mod tests {
     fn kinds_come_from_the_registry_in_its_order() {
         assert_eq!(
             FamilyKind::names(),
-            ["certificates", "dns", "health", "endpoints", "domains", "private-ca"]
+            [
+                "certificates",
+                "dns",
+                "health",
+                "endpoints",
+                "domains",
+                "private-ca"
+            ]
         );
         for r in REGISTRY {
             assert_eq!(FamilyKind::named(r.kind.as_str()), Some(r.kind));

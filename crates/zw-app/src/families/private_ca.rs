@@ -14,7 +14,10 @@ pub static REGISTRATION: Registration = Registration {
 };
 
 fn prepare(w: &Wiring<'_>) -> Result<Adapters, AppError> {
-    Ok(Adapters::PrivateCa(PrivateCaAdapter::new(w.sdk, &w.services.calls)))
+    Ok(Adapters::PrivateCa(PrivateCaAdapter::new(
+        w.sdk,
+        &w.services.calls,
+    )))
 }
 
 pub(super) fn family<'a>(

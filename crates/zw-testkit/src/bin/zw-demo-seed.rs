@@ -4,6 +4,7 @@
 //! scripts/moto start && eval "$(scripts/moto env)"
 //! cargo run -p zw-testkit --bin zw-demo-seed -- [--table NAME] [REGION...]
 //! cargo run -p zw-testkit --bin zw-demo-seed -- --only-domains
+//! cargo run -p zw-testkit --bin zw-demo-seed -- --only-private-cas [REGION]
 //! ```
 //!
 //! Talks to `AWS_ENDPOINT_URL` only, and refuses to run unless that is a
@@ -19,13 +20,16 @@ use zw_testkit::is_loopback_url;
 
 const USAGE: &str = "usage: zw-demo-seed [--table NAME] [REGION...]
        zw-demo-seed --only-domains
+       zw-demo-seed --only-private-cas [REGION]
 
 Seeds the demo account (certificates, the demo-shop.example zone, the findings
 table) into the emulator at AWS_ENDPOINT_URL, which must be a loopback URL
 (scripts/moto start; eval \"$(scripts/moto env)\"). Regions default to
 eu-west-1 us-east-1; the table (default zonewarden-demo) goes to the first.
 --only-domains registers two domains in Route 53 Domains instead (moto
-creates their hosted zones) and prints their names.";
+creates their hosted zones) and prints their names; --only-private-cas
+creates four ACM Private CAs in the first region (pending, ending in 10
+days, disabled, healthy) and prints their ARNs.";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -42,6 +46,7 @@ async fn run() -> anyhow::Result<()> {
     let mut table = "zonewarden-demo".to_owned();
     let mut regions: Vec<String> = Vec::new();
     let mut domains = false;
+    let mut private_cas = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -50,6 +55,7 @@ async fn run() -> anyhow::Result<()> {
                 return Ok(());
             }
             "--only-domains" => domains = true,
+            "--only-private-cas" => private_cas = true,
             "--table" => table = args.next().context("--table needs a NAME")?,
             other if other.starts_with("--table=") => {
                 table = other.trim_start_matches("--table=").to_owned();
@@ -90,6 +96,23 @@ async fn run() -> anyhow::Result<()> {
             std::io::stdout().lock(),
             "{}",
             serde_json::json!({ "domains": names })
+        )?;
+        return Ok(());
+    }
+    if private_cas {
+        let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
+        let cas = zw_testkit::private_ca::seed(&sdk, region_refs[0], now)
+            .await
+            .context("creating the demo private CAs")?;
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            serde_json::json!({
+                "pending": cas.pending,
+                "expiring": cas.expiring,
+                "disabled": cas.disabled,
+                "healthy": cas.healthy,
+            })
         )?;
         return Ok(());
     }

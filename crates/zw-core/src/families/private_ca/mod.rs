@@ -61,9 +61,11 @@ where
 {
     async fn scan(&self, now: DateTime<Utc>) -> FamilyOutcome {
         let mut out = FamilyOutcome::default();
-        let listed = join_all(self.regions.iter().map(|r| async move {
-            (r, self.authorities.authorities(r).await)
-        }))
+        let listed = join_all(
+            self.regions
+                .iter()
+                .map(|r| async move { (r, self.authorities.authorities(r).await) }),
+        )
         .await;
         let mut count = 0u64;
         for (region, result) in listed {

@@ -103,7 +103,10 @@ pub fn evaluate(
                 .collect()
         });
         let message = if left < 0 {
-            format!("The certificate of the private CA {name} ended {} days ago ({end}).", -left)
+            format!(
+                "The certificate of the private CA {name} ended {} days ago ({end}).",
+                -left
+            )
         } else {
             format!("The certificate of the private CA {name} ends in {left} days ({end}).")
         };
@@ -138,7 +141,9 @@ mod tests {
     use chrono::{Duration, TimeZone};
 
     fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0).single().expect("valid")
+        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
+            .single()
+            .expect("valid")
     }
 
     const ARN: &str = "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/1";
@@ -217,7 +222,10 @@ mod tests {
                 status: status.into(),
                 ..healthy()
             };
-            let got: Vec<&str> = evaluate(&ca, &t, None, now()).iter().map(|d| d.code.id()).collect();
+            let got: Vec<&str> = evaluate(&ca, &t, None, now())
+                .iter()
+                .map(|d| d.code.id())
+                .collect();
             assert_eq!(got, want.into_iter().collect::<Vec<_>>(), "{status}");
         }
     }
@@ -248,7 +256,10 @@ mod tests {
                 not_after: Some(now() + Duration::days(days) + Duration::hours(1)),
                 ..healthy()
             };
-            let got: Vec<Severity> = evaluate(&ca, &t, None, now()).iter().map(|d| d.severity).collect();
+            let got: Vec<Severity> = evaluate(&ca, &t, None, now())
+                .iter()
+                .map(|d| d.severity)
+                .collect();
             assert_eq!(got, want.into_iter().collect::<Vec<_>>(), "{days}");
         }
     }
@@ -270,7 +281,11 @@ mod tests {
         let beyond = &d[0].evidence["issued_beyond"];
         assert_eq!(beyond.as_array().map(Vec::len), Some(1), "{beyond}");
         assert_eq!(beyond[0]["arn"], "arn:cert/late");
-        assert!(d[0].message.contains("1 certificate(s)"), "{}", d[0].message);
+        assert!(
+            d[0].message.contains("1 certificate(s)"),
+            "{}",
+            d[0].message
+        );
         // Not read: said as unknown, not as none.
         let d = evaluate(&ca, &t, None, now());
         assert!(d[0].evidence["issued_beyond"].is_null());
