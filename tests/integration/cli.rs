@@ -116,9 +116,10 @@ async fn read_only_json_scan_has_the_documented_shape_and_writes_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    // `scan all`: every registered family, in the registry's order.
     assert_eq!(
         v["scan"]["families"],
-        serde_json::json!(["certificates", "dns", "health", "endpoints", "domains"])
+        serde_json::json!(zw_app::FamilyKind::names())
     );
     assert!(
         crate::support::all_items(&env.ddb()).await.is_empty(),

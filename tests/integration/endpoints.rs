@@ -248,10 +248,7 @@ async fn every_health_and_tls_problem_of_the_world_is_found() {
     // `scan all`: every family in one scan record.
     let all = app_all(&env, &world);
     let report = scan(&all, "tls-2").await;
-    assert_eq!(
-        report.scan.families,
-        vec!["certificates", "dns", "health", "endpoints", "domains"]
-    );
+    assert_eq!(report.scan.families, zw_app::FamilyKind::names());
     let got = found(&report);
     assert!(
         !got.contains(&(

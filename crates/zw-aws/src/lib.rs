@@ -19,6 +19,7 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod health;
+pub mod iam;
 pub mod inventory;
 pub mod ip_ranges;
 pub mod license;

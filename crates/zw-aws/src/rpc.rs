@@ -84,17 +84,7 @@ pub struct Endpoint {
 /// regional endpoint of the region's partition (FIPS and dual-stack as
 /// configured).
 pub fn endpoint(sdk: &SdkConfig, service: &Endpoint, region: &str) -> String {
-    let service_specific = sdk.service_config().and_then(|c| {
-        c.load_config(
-            ServiceConfigKey::builder()
-                .service_id(service.service_id)
-                .profile("endpoint_url")
-                .env(service.env)
-                .build()
-                .ok()?,
-        )
-    });
-    if let Some(url) = service_specific.or_else(|| sdk.endpoint_url().map(str::to_owned)) {
+    if let Some(url) = endpoint_override(sdk, service) {
         return url;
     }
     let host = if sdk.use_fips().unwrap_or(false) {
@@ -121,6 +111,43 @@ pub fn operation_builder(
     calls: &ApiCallCounter,
     action: &'static str,
 ) -> OperationBuilder {
+    operation_builder_at(
+        sdk,
+        region,
+        &endpoint(sdk, service, region),
+        service,
+        calls,
+        action,
+    )
+}
+
+/// The configured override of `service`'s endpoint (its own, then the
+/// global one), if any.
+pub fn endpoint_override(sdk: &SdkConfig, service: &Endpoint) -> Option<String> {
+    sdk.service_config()
+        .and_then(|c| {
+            c.load_config(
+                ServiceConfigKey::builder()
+                    .service_id(service.service_id)
+                    .profile("endpoint_url")
+                    .env(service.env)
+                    .build()
+                    .ok()?,
+            )
+        })
+        .or_else(|| sdk.endpoint_url().map(str::to_owned))
+}
+
+/// As [`operation_builder`], sent to `url` and signed for `region` (a
+/// global service such as IAM has one endpoint per partition).
+pub fn operation_builder_at(
+    sdk: &SdkConfig,
+    region: &str,
+    url: &str,
+    service: &Endpoint,
+    calls: &ApiCallCounter,
+    action: &'static str,
+) -> OperationBuilder {
     let mut layer = Layer::new("zonewarden-rpc");
     layer.store_put(AuthSchemeOptionResolverParams::new(()));
     layer.store_put(SigV4OperationSigningConfig {
@@ -141,7 +168,7 @@ pub fn operation_builder(
     let mut builder = Operation::builder()
         .service_name(service.signing_name)
         .operation_name(action)
-        .endpoint_url(&endpoint(sdk, service, region))
+        .endpoint_url(url)
         .standard_retry(
             &sdk.retry_config()
                 .cloned()

@@ -239,6 +239,18 @@ impl AttachmentSource for AwsTargetsAdapter {
     }
 }
 
+/// The IAM server certificates among a listener's certificate ARNs.
+fn iam_arns<'a>(arns: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut v: Vec<String> = arns
+        .into_iter()
+        .filter(|a| a.contains(":iam:") && a.contains(":server-certificate/"))
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
 fn acm_arns<'a>(arns: impl IntoIterator<Item = &'a str>) -> Vec<String> {
     let mut v: Vec<String> = arns
         .into_iter()
@@ -262,11 +274,17 @@ async fn cloudfront_attachments(
         };
         for d in list.items() {
             let arns = acm_arns(d.viewer_certificate().and_then(|v| v.acm_certificate_arn()));
+            let iam = d
+                .viewer_certificate()
+                .and_then(|v| v.iam_certificate_id())
+                .map(|id| vec![id.to_owned()])
+                .unwrap_or_default();
             out.push(Attachment {
                 kind: "cloudfront".into(),
                 resource: d.arn().to_owned(),
                 dns_name: normalize_dns_name(d.domain_name()),
                 certificate_arns: arns,
+                iam_certificates: iam,
             });
         }
     }
@@ -334,6 +352,7 @@ async fn elbv2_attachments(
                 resource: arn.to_owned(),
                 dns_name: normalize_dns_name(dns),
                 certificate_arns: acm_arns(arns.iter().map(String::as_str)),
+                iam_certificates: iam_arns(arns.iter().map(String::as_str)),
             });
         }
     }
@@ -350,17 +369,18 @@ async fn elb_attachments(
         let page = page.map_err(|e| regional("elb", "DescribeLoadBalancers", region, e))?;
         for lb in page.load_balancer_descriptions() {
             let Some(dns) = lb.dns_name() else { continue };
-            let arns = acm_arns(
-                lb.listener_descriptions()
-                    .iter()
-                    .filter_map(|l| l.listener())
-                    .filter_map(|l| l.ssl_certificate_id()),
-            );
+            let ids: Vec<&str> = lb
+                .listener_descriptions()
+                .iter()
+                .filter_map(|l| l.listener())
+                .filter_map(|l| l.ssl_certificate_id())
+                .collect();
             out.push(Attachment {
                 kind: "elb".into(),
                 resource: lb.load_balancer_name().unwrap_or(dns).to_owned(),
                 dns_name: normalize_dns_name(dns),
-                certificate_arns: arns,
+                certificate_arns: acm_arns(ids.iter().copied()),
+                iam_certificates: iam_arns(ids.iter().copied()),
             });
         }
     }
@@ -383,6 +403,7 @@ async fn apigw_attachments(
                     resource: resource.clone(),
                     dns_name: normalize_dns_name(target),
                     certificate_arns: acm_arns(d.regional_certificate_arn()),
+                    iam_certificates: Vec::new(),
                 });
             }
             if let Some(target) = d.distribution_domain_name() {
@@ -391,6 +412,7 @@ async fn apigw_attachments(
                     resource: resource.clone(),
                     dns_name: normalize_dns_name(target),
                     certificate_arns: acm_arns(d.certificate_arn()),
+                    iam_certificates: Vec::new(),
                 });
             }
         }
@@ -421,6 +443,7 @@ async fn apigw2_attachments(
                     resource: d.domain_name().unwrap_or(target).to_owned(),
                     dns_name: normalize_dns_name(target),
                     certificate_arns: acm_arns(c.certificate_arn()),
+                    iam_certificates: Vec::new(),
                 });
             }
         }

@@ -427,6 +427,9 @@ pub enum ScanTarget {
     /// ACM Private CA certificate authorities: their certificate's end,
     /// disabled or pending CAs, no revocation.
     PrivateCa(ScanArgs),
+    /// IAM server certificates: their end, read from the certificate body,
+    /// and the CloudFront distributions and load balancers that serve them.
+    IamCertificates(ScanArgs),
     /// Every family in one scan record; with --role-name, in each of
     /// several accounts.
     All(AllArgs),

@@ -62,6 +62,9 @@ pub enum Check {
     /// `ListCertificateAuthorities` of ACM Private CA in one region (scope:
     /// the region).
     PrivateCa,
+    /// `ListServerCertificates` and `GetServerCertificate` of IAM, with what
+    /// serves them (scope: `global`).
+    IamServerCertificates,
     /// TLS handshakes with the endpoints a zone's records point at (scope:
     /// the zone id), or with the configured extra targets (scope:
     /// `tls-targets`).
@@ -79,7 +82,7 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 22] = [
+    pub const ALL: [Check; 23] = [
         Self::Certificates,
         Self::ValidationRecords,
         Self::DnsInventory,
@@ -98,6 +101,7 @@ impl Check {
         Self::DomainContact,
         Self::DomainDelegation,
         Self::PrivateCa,
+        Self::IamServerCertificates,
         Self::TlsEndpoints,
         Self::TlsCoverage,
         Self::License,
@@ -122,6 +126,7 @@ impl Check {
             | Self::HealthFailover => "health",
             Self::DomainRegistration | Self::DomainContact | Self::DomainDelegation => "domains",
             Self::PrivateCa => "private-ca",
+            Self::IamServerCertificates => "iam-certificates",
             Self::TlsEndpoints | Self::TlsCoverage => "endpoints",
             Self::License => "license",
             Self::Suppressions => "zonewarden",
@@ -177,6 +182,8 @@ pub enum FindingCode {
     PcaCaDisabled,
     PcaCaPendingCertificate,
     PcaNoRevocation,
+    IamServerCertificateExpiring,
+    IamServerCertificateExpired,
     TlsExpiring,
     TlsExpired,
     TlsHostnameMismatch,
@@ -204,7 +211,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 61] = [
+    pub const ALL: [FindingCode; 63] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -251,6 +258,8 @@ impl FindingCode {
         Self::PcaCaDisabled,
         Self::PcaCaPendingCertificate,
         Self::PcaNoRevocation,
+        Self::IamServerCertificateExpiring,
+        Self::IamServerCertificateExpired,
         Self::TlsExpiring,
         Self::TlsExpired,
         Self::TlsHostnameMismatch,
@@ -316,6 +325,8 @@ impl FindingCode {
             Self::PcaCaDisabled => "pca.ca-disabled",
             Self::PcaCaPendingCertificate => "pca.ca-pending-certificate",
             Self::PcaNoRevocation => "pca.no-revocation",
+            Self::IamServerCertificateExpiring => "iam.server-certificate-expiring",
+            Self::IamServerCertificateExpired => "iam.server-certificate-expired",
             Self::TlsExpiring => "tls.expiring",
             Self::TlsExpired => "tls.expired",
             Self::TlsHostnameMismatch => "tls.hostname-mismatch",
@@ -384,6 +395,9 @@ impl FindingCode {
             | Self::PcaCaDisabled
             | Self::PcaCaPendingCertificate
             | Self::PcaNoRevocation => Check::PrivateCa,
+            Self::IamServerCertificateExpiring | Self::IamServerCertificateExpired => {
+                Check::IamServerCertificates
+            }
             Self::TlsExpiring
             | Self::TlsExpired
             | Self::TlsHostnameMismatch
@@ -461,6 +475,8 @@ impl FindingCode {
             Self::PcaCaExpiring => Severity::High,
             Self::PcaCaDisabled | Self::PcaCaPendingCertificate => Severity::Medium,
             Self::PcaNoRevocation => Severity::Low,
+            Self::IamServerCertificateExpiring => Severity::Medium,
+            Self::IamServerCertificateExpired => Severity::Critical,
         }
     }
 
@@ -742,6 +758,18 @@ impl FindingCode {
                 meaning: "An active general-purpose ACM Private CA has neither a CRL nor OCSP enabled (`RevocationConfiguration`). CAs in short-lived certificate mode are not flagged: their certificates end within days instead. Evidence: `crl`, `ocsp`, `usage_mode`.",
                 why: "A certificate revoked at such a CA (a leaked key, a decommissioned host) is still accepted by every client until it expires.",
                 fix: "Enable OCSP, or a CRL in an S3 bucket the clients can reach (`aws acm-pca update-certificate-authority --revocation-configuration ...`).",
+            },
+            Self::IamServerCertificateExpiring => CodeDoc {
+                title: "IAM server certificate expires soon",
+                meaning: "A certificate uploaded to IAM (`aws iam upload-server-certificate`, used by CloudFront and load balancers before ACM, and still where ACM is not available) ends within the ACM expiry thresholds (`ZW_EXPIRY_DAYS`, default 30/14/7 days for medium/high/critical). The end date is read from the certificate body itself. Evidence: `not_after`, `days_left`, `subject`, `path`, `in_use_by` (the CloudFront distributions and load balancers that serve it; null when they could not all be listed).",
+                why: "Nothing renews an IAM server certificate: when it ends, every distribution and listener in `in_use_by` fails TLS.",
+                fix: "Move the listeners and distributions to an ACM certificate, which renews itself; or upload a new certificate to IAM, switch each user in `in_use_by` to it, then delete the old one.",
+            },
+            Self::IamServerCertificateExpired => CodeDoc {
+                title: "IAM server certificate has expired",
+                meaning: "A certificate uploaded to IAM has ended (read from its body). Critical while a CloudFront distribution or load balancer still serves it, high when that could not be listed, medium when nothing serves it. Evidence: `not_after`, `days_left`, `subject`, `path`, `in_use_by`.",
+                why: "Anything still serving it fails TLS handshakes now; an unused one is clutter that someone may attach by mistake.",
+                fix: "Attach a valid certificate (ACM, or a new IAM one) to each user in `in_use_by`, then delete the expired certificate (`aws iam delete-server-certificate`), which resolves this finding.",
             },
             Self::TlsExpiring => CodeDoc {
                 title: "Served certificate expires soon",

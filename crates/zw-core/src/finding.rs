@@ -25,6 +25,8 @@ pub enum ResourceKind {
     /// An ACM Private CA certificate authority: id its ARN, name its common
     /// name.
     PrivateCertificateAuthority,
+    /// An IAM server certificate: id its ARN, name its name.
+    IamServerCertificate,
     /// One address serving TLS for one name and port: id
     /// `host:port@address`, name `host:port`.
     TlsEndpoint,
@@ -36,7 +38,7 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 10] = [
+    pub const ALL: [ResourceKind; 11] = [
         Self::AcmCertificate,
         Self::Route53HostedZone,
         Self::Route53RecordSet,
@@ -44,6 +46,7 @@ impl ResourceKind {
         Self::Route53HealthCheck,
         Self::Route53Domain,
         Self::PrivateCertificateAuthority,
+        Self::IamServerCertificate,
         Self::TlsEndpoint,
         Self::License,
         Self::Suppression,
@@ -58,6 +61,7 @@ impl ResourceKind {
             Self::Route53HealthCheck => "route53-health-check",
             Self::Route53Domain => "route53-domain",
             Self::PrivateCertificateAuthority => "acm-pca-certificate-authority",
+            Self::IamServerCertificate => "iam-server-certificate",
             Self::TlsEndpoint => "tls-endpoint",
             Self::License => "license",
             Self::Suppression => "suppression",

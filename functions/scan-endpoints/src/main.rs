@@ -11,7 +11,13 @@ use zw_lambda::Deps;
 async fn main() -> Result<(), Error> {
     zw_lambda::init_logging();
     // A bad configuration fails init with every problem listed, before any event.
-    let deps = Deps::from_vars(std::env::vars(), &[FamilyKind::ENDPOINTS]).await?;
+    // IAM server certificates scan here: what serves them is the listing
+    // of load balancers and distributions this function already links.
+    let deps = Deps::from_vars(
+        std::env::vars(),
+        &[FamilyKind::ENDPOINTS, FamilyKind::IAM_CERTIFICATES],
+    )
+    .await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {
         let deps = deps.clone();
         async move { handler::handle(&deps, event).await }

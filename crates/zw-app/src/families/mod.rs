@@ -9,6 +9,7 @@ pub mod dns;
 pub mod domains;
 pub mod endpoints;
 pub mod health;
+pub mod iam_certificates;
 pub mod private_ca;
 
 use crate::{AppError, ScanOptions};
@@ -27,6 +28,7 @@ pub static REGISTRY: &[&Registration] = &[
     &endpoints::REGISTRATION,
     &domains::REGISTRATION,
     &private_ca::REGISTRATION,
+    &iam_certificates::REGISTRATION,
 ];
 
 /// A check family, as named on the command line, in the scan record and in
@@ -41,6 +43,7 @@ impl FamilyKind {
     pub const ENDPOINTS: Self = Self(zw_core::families::endpoints::NAME);
     pub const DOMAINS: Self = Self(zw_core::families::domains::NAME);
     pub const PRIVATE_CA: Self = Self(zw_core::families::private_ca::NAME);
+    pub const IAM_CERTIFICATES: Self = Self(zw_core::families::iam_certificates::NAME);
 
     /// Every family, in the registry's order.
     pub fn all() -> Vec<Self> {
@@ -136,6 +139,7 @@ pub(crate) enum Adapters {
     Endpoints(endpoints::EndpointsAdapters),
     Domains(zw_aws::domains::DomainsAdapter),
     PrivateCa(zw_aws::private_ca::PrivateCaAdapter),
+    IamCertificates(iam_certificates::IamCertificatesAdapters),
 }
 
 /// The `Family` of one scan, from its adapters.
@@ -150,6 +154,7 @@ pub(crate) fn family<'a>(
         Adapters::Endpoints(a) => endpoints::family(a, scan),
         Adapters::Domains(a) => domains::family(a, scan),
         Adapters::PrivateCa(a) => private_ca::family(a, scan),
+        Adapters::IamCertificates(a) => iam_certificates::family(a, scan),
     }
 }
 
@@ -226,7 +231,8 @@ mod tests {
                 "health",
                 "endpoints",
                 "domains",
-                "private-ca"
+                "private-ca",
+                "iam-certificates"
             ]
         );
         for r in REGISTRY {

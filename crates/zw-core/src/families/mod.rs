@@ -7,6 +7,7 @@ pub mod dns;
 pub mod domains;
 pub mod endpoints;
 pub mod health;
+pub mod iam_certificates;
 pub mod private_ca;
 
 use crate::model::{HostedZone, RecordSet, Region};

@@ -629,6 +629,7 @@ mod tests {
             resource: "arn:lb".into(),
             dns_name: "lb-1.eu-west-1.elb.amazonaws.com.".into(),
             certificate_arns: vec!["arn:c".into()],
+            iam_certificates: Vec::new(),
         };
         let attachments: BTreeMap<String, Attachment> =
             [(attachment_key(&lb.dns_name), lb)].into_iter().collect();

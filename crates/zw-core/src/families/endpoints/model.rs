@@ -85,6 +85,10 @@ pub struct Attachment {
     pub dns_name: String,
     /// ACM certificate ARNs attached (a listener's default and SNI ones).
     pub certificate_arns: Vec<String>,
+    /// IAM server certificates attached: ARNs (load balancer listeners) or
+    /// ids (CloudFront's `IAMCertificateId`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub iam_certificates: Vec<String>,
 }
 
 /// What a handshake showed.

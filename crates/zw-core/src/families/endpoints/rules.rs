@@ -785,6 +785,7 @@ mod tests {
             resource: "arn:lb".into(),
             dns_name: "lb-1.elb.amazonaws.com.".into(),
             certificate_arns: vec!["arn:cert".into()],
+            iam_certificates: Vec::new(),
         });
         let probed = vec![
             (
@@ -824,6 +825,7 @@ mod tests {
             resource: "arn:lb".into(),
             dns_name: "lb-1.elb.amazonaws.com.".into(),
             certificate_arns: vec!["arn:new".into()],
+            iam_certificates: Vec::new(),
         });
         let matching = acm(
             "arn:new",
