@@ -30,6 +30,7 @@ mod egress;
 mod endpoints;
 mod fault;
 mod handler;
+mod iam_certificates;
 mod layout;
 mod license;
 mod notify;

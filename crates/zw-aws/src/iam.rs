@@ -56,12 +56,27 @@ fn global_endpoint(sdk: &SdkConfig) -> (String, &'static str) {
 
 /// One parsed answer: the leaf elements read, `member`s of a list as maps.
 #[derive(Debug, Default, PartialEq)]
-struct Answer {
-    fields: BTreeMap<String, String>,
-    members: Vec<BTreeMap<String, String>>,
+pub struct Answer {
+    pub fields: BTreeMap<String, String>,
+    pub members: Vec<BTreeMap<String, String>>,
 }
 
-type IamOperation = Operation<Vec<(&'static str, String)>, Answer, AwsError>;
+/// One IAM query action: its parameters in, the parsed answer out.
+pub type IamOperation = Operation<Vec<(&'static str, String)>, Answer, AwsError>;
+
+/// `action` of IAM, at the partition's endpoint (or the configured
+/// override), signed and retried as the SDK's clients are. The adapter's
+/// two reads use it; so does the testkit, to put certificates in moto.
+pub fn operation(sdk: &SdkConfig, calls: &ApiCallCounter, action: &'static str) -> IamOperation {
+    let (url, region) = match rpc::endpoint_override(sdk, &ENDPOINT) {
+        Some(url) => (url, "us-east-1"),
+        None => global_endpoint(sdk),
+    };
+    rpc::operation_builder_at(sdk, region, &url, &ENDPOINT, calls, action)
+        .serializer(move |params: Vec<(&'static str, String)>| request(action, &params))
+        .deserializer(parse_response)
+        .build()
+}
 
 #[derive(Clone)]
 pub struct IamAdapter {
@@ -77,19 +92,9 @@ impl std::fmt::Debug for IamAdapter {
 
 impl IamAdapter {
     pub fn new(sdk: &SdkConfig, calls: &ApiCallCounter) -> Self {
-        let (url, region) = match rpc::endpoint_override(sdk, &ENDPOINT) {
-            Some(url) => (url, "us-east-1"),
-            None => global_endpoint(sdk),
-        };
-        let op = |action: &'static str| {
-            rpc::operation_builder_at(sdk, region, &url, &ENDPOINT, calls, action)
-                .serializer(move |params: Vec<(&'static str, String)>| request(action, &params))
-                .deserializer(parse_response)
-                .build()
-        };
         Self {
-            list: op("ListServerCertificates"),
-            get: op("GetServerCertificate"),
+            list: operation(sdk, calls, "ListServerCertificates"),
+            get: operation(sdk, calls, "GetServerCertificate"),
         }
     }
 }
@@ -131,11 +136,10 @@ fn parse_response(response: &HttpResponse) -> Result<Answer, OrchestratorError<A
     parse(text).map_err(|e| OrchestratorError::other(format!("IAM answer: {e}")))
 }
 
-/// Elements that only hold others: walked into.
+/// Elements that only hold others, besides every `<Action>Result`: walked
+/// into.
 const CONTAINERS: &[&str] = &[
-    "ListServerCertificatesResult",
     "ServerCertificateMetadataList",
-    "GetServerCertificateResult",
     "ServerCertificate",
     "ServerCertificateMetadata",
     "Error",
@@ -160,7 +164,7 @@ fn walk(scope: &mut ScopedDecoder<'_, '_>, answer: &mut Answer) -> Result<(), Xm
                 member.insert(key, try_data(&mut field)?.trim().to_owned());
             }
             answer.members.push(member);
-        } else if CONTAINERS.contains(&name.as_str()) {
+        } else if CONTAINERS.contains(&name.as_str()) || name.ends_with("Result") {
             walk(&mut tag, answer)?;
         } else {
             let text = try_data(&mut tag)?.trim().to_owned();

@@ -28,6 +28,7 @@ pub mod dns_world;
 pub mod domains;
 mod error;
 pub mod fault_proxy;
+pub mod iam;
 pub mod ip_ranges;
 mod moto;
 pub mod moto_ec2;

@@ -177,7 +177,7 @@ async fn health_check(
 }
 
 /// A load balancer with an HTTPS listener carrying `certificate_arn`.
-async fn load_balancer(sdk: &aws_config::SdkConfig, certificate_arn: &str) -> Result<String> {
+pub async fn load_balancer(sdk: &aws_config::SdkConfig, certificate_arn: &str) -> Result<String> {
     let ec2 = crate::moto_ec2::MotoEc2::new(sdk, "us-east-1")?;
     let vpc = ec2.create_vpc("10.9.0.0/16").await?;
     let mut subnets = Vec::new();

@@ -3,8 +3,7 @@
 //! ```text
 //! scripts/moto start && eval "$(scripts/moto env)"
 //! cargo run -p zw-testkit --bin zw-demo-seed -- [--table NAME] [REGION...]
-//! cargo run -p zw-testkit --bin zw-demo-seed -- --only-domains
-//! cargo run -p zw-testkit --bin zw-demo-seed -- --only-private-cas [REGION]
+//! cargo run -p zw-testkit --bin zw-demo-seed -- --only domains|private-cas|iam-certificates [REGION]
 //! ```
 //!
 //! Talks to `AWS_ENDPOINT_URL` only, and refuses to run unless that is a
@@ -19,17 +18,18 @@ use std::process::ExitCode;
 use zw_testkit::is_loopback_url;
 
 const USAGE: &str = "usage: zw-demo-seed [--table NAME] [REGION...]
-       zw-demo-seed --only-domains
-       zw-demo-seed --only-private-cas [REGION]
+       zw-demo-seed --only domains|private-cas|iam-certificates [REGION]
 
 Seeds the demo account (certificates, the demo-shop.example zone, the findings
 table) into the emulator at AWS_ENDPOINT_URL, which must be a loopback URL
 (scripts/moto start; eval \"$(scripts/moto env)\"). Regions default to
 eu-west-1 us-east-1; the table (default zonewarden-demo) goes to the first.
---only-domains registers two domains in Route 53 Domains instead (moto
-creates their hosted zones) and prints their names; --only-private-cas
-creates four ACM Private CAs in the first region (pending, ending in 10
-days, disabled, healthy) and prints their ARNs.";
+--only seeds one family's resources instead, and prints what it made:
+  domains           two domains in Route 53 Domains (moto creates their zones)
+  private-cas       four ACM Private CAs in the first region (pending, ending
+                    in 10 days, disabled, healthy)
+  iam-certificates  three IAM server certificates (ending in 10 days and
+                    served by a load balancer in us-east-1, expired, fresh)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -45,8 +45,7 @@ async fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let mut table = "zonewarden-demo".to_owned();
     let mut regions: Vec<String> = Vec::new();
-    let mut domains = false;
-    let mut private_cas = false;
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -54,8 +53,7 @@ async fn run() -> anyhow::Result<()> {
                 eprintln!("{USAGE}");
                 return Ok(());
             }
-            "--only-domains" => domains = true,
-            "--only-private-cas" => private_cas = true,
+            "--only" => only = Some(args.next().context("--only needs what to seed")?),
             "--table" => table = args.next().context("--table needs a NAME")?,
             other if other.starts_with("--table=") => {
                 table = other.trim_start_matches("--table=").to_owned();
@@ -88,33 +86,53 @@ async fn run() -> anyhow::Result<()> {
 
     let region_refs: Vec<&str> = regions.iter().map(String::as_str).collect();
     let sdk = zw_testkit::sdk_config_for(&endpoint, region_refs[0]).await;
-    if domains {
-        let names = zw_testkit::domains::register_demo_domains(&sdk)
-            .await
-            .context("registering the demo domains")?;
-        writeln!(
-            std::io::stdout().lock(),
-            "{}",
-            serde_json::json!({ "domains": names })
-        )?;
-        return Ok(());
-    }
-    if private_cas {
-        let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
-        let cas = zw_testkit::private_ca::seed(&sdk, region_refs[0], now)
-            .await
-            .context("creating the demo private CAs")?;
-        writeln!(
-            std::io::stdout().lock(),
-            "{}",
-            serde_json::json!({
+    let mut shown = std::io::stdout().lock();
+    match only.as_deref() {
+        None => {}
+        Some("domains") => {
+            let names = zw_testkit::domains::register_demo_domains(&sdk)
+                .await
+                .context("registering the demo domains")?;
+            writeln!(shown, "{}", serde_json::json!({ "domains": names }))?;
+            return Ok(());
+        }
+        Some("private-cas") => {
+            let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
+            let cas = zw_testkit::private_ca::seed(&sdk, region_refs[0], now)
+                .await
+                .context("creating the demo private CAs")?;
+            let json = serde_json::json!({
                 "pending": cas.pending,
                 "expiring": cas.expiring,
                 "disabled": cas.disabled,
                 "healthy": cas.healthy,
-            })
-        )?;
-        return Ok(());
+            });
+            writeln!(shown, "{json}")?;
+            return Ok(());
+        }
+        Some("iam-certificates") => {
+            let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
+            let day = chrono::Duration::days(1);
+            let iam = |name, domain, end| zw_testkit::iam::upload(&sdk, name, domain, end);
+            let expiring = iam("legacy-www", "www.legacy-shop.example", now + day * 10)
+                .await
+                .context("uploading the demo IAM certificates")?;
+            iam("old-api", "api.legacy-shop.example", now - day * 3).await?;
+            iam("fresh", "fresh.legacy-shop.example", now + day * 365).await?;
+            let east = zw_testkit::sdk_config_for(&endpoint, "us-east-1").await;
+            let lb = zw_testkit::tls_world::load_balancer(&east, &expiring)
+                .await
+                .context("creating the load balancer that serves legacy-www")?;
+            writeln!(
+                shown,
+                "{}",
+                serde_json::json!({"served": expiring, "load_balancer": lb})
+            )?;
+            return Ok(());
+        }
+        Some(other) => {
+            bail!("--only {other}: seed domains, private-cas or iam-certificates\n\n{USAGE}")
+        }
     }
     eprintln!(
         "zw-demo-seed: seeding {} in {} (waits for moto's MOTO_ACM_VALIDATION_WAIT)",
