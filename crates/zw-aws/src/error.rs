@@ -53,6 +53,9 @@ where
             } else if code.contains("Validation") || code.starts_with("Invalid") {
                 ErrorKind::InvalidRequest
             } else if text.contains("status code: 5")
+                // The runtime-built operations (`crate::rpc`) name an
+                // answer without an error code by its status.
+                || code.starts_with("HTTP 5")
                 || code.contains("InternalFailure")
                 || code.contains("ServiceUnavailable")
             {
@@ -203,6 +206,10 @@ mod tests {
             ("ResourceNotFoundException", ErrorKind::NotFound),
             ("ValidationException", ErrorKind::InvalidRequest),
             ("SomethingNew", ErrorKind::Other),
+            // A runtime-built operation's answer without a code (moto's
+            // HTML 500 for an operation it lacks).
+            ("HTTP 500", ErrorKind::Transient),
+            ("HTTP 404", ErrorKind::Other),
         ];
         for (code, kind) in table {
             let e = classify("acm", "ListCertificates", service_error(code));

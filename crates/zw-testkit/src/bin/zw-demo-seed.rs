@@ -114,7 +114,9 @@ async fn run() -> anyhow::Result<()> {
             let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
             let day = chrono::Duration::days(1);
             let iam = |name, domain, end| zw_testkit::iam::upload(&sdk, name, domain, end);
-            let expiring = iam("legacy-www", "www.legacy-shop.example", now + day * 10)
+            // An hour more than 10 days: "ends in 10 days" while the demo runs.
+            let ten_days = now + day * 10 + chrono::Duration::hours(1);
+            let expiring = iam("legacy-www", "www.legacy-shop.example", ten_days)
                 .await
                 .context("uploading the demo IAM certificates")?;
             iam("old-api", "api.legacy-shop.example", now - day * 3).await?;
