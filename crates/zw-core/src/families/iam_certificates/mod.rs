@@ -119,3 +119,157 @@ where
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::model::{ServerCertificate, ServerCertificates};
+    use super::*;
+    use crate::error::{ErrorKind, PortError};
+    use crate::families::endpoints::model::Attachment;
+    use crate::severity::Severity;
+    use chrono::{Duration, TimeZone};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
+            .single()
+            .expect("valid")
+    }
+
+    fn cert(name: &str, days: i64) -> ServerCertificate {
+        ServerCertificate {
+            name: name.into(),
+            id: format!("ASCA{name}"),
+            arn: format!("arn:aws:iam::111122223333:server-certificate/{name}"),
+            path: "/".into(),
+            not_after: now() + Duration::days(days),
+            subject: format!("CN={name}"),
+        }
+    }
+
+    struct Iam(Vec<ServerCertificate>);
+    impl ServerCertificateSource for Iam {
+        async fn server_certificates(&self) -> Result<ServerCertificates, PortError> {
+            Ok(ServerCertificates {
+                certificates: self.0.clone(),
+                failed: vec![(
+                    "arn:unreadable".into(),
+                    PortError::new(
+                        "iam",
+                        "GetServerCertificate",
+                        ErrorKind::InvalidResponse,
+                        "bad PEM",
+                    ),
+                )],
+            })
+        }
+    }
+
+    /// CloudFront serves `cdn` by its id; the load balancer listing fails
+    /// when `partial`. Counts how often it is asked.
+    #[derive(Default)]
+    struct Users {
+        partial: bool,
+        asked: AtomicUsize,
+    }
+    impl AttachmentSource for Users {
+        async fn attachments(&self, _regions: &[Region]) -> (Vec<Attachment>, Vec<PortError>) {
+            self.asked.fetch_add(1, Ordering::SeqCst);
+            let cdn = Attachment {
+                kind: "cloudfront".into(),
+                resource: "arn:cloudfront:E1".into(),
+                dns_name: "d1.cloudfront.net.".into(),
+                certificate_arns: Vec::new(),
+                iam_certificates: vec!["ASCAcdn".into()],
+            };
+            let errors = if self.partial {
+                vec![PortError::new(
+                    "elb",
+                    "DescribeLoadBalancers",
+                    ErrorKind::AccessDenied,
+                    "denied",
+                )]
+            } else {
+                Vec::new()
+            };
+            (vec![cdn], errors)
+        }
+    }
+
+    async fn run(certs: Vec<ServerCertificate>, users: &Users) -> FamilyOutcome {
+        let expiry = ExpiryThresholds::default();
+        let iam = Iam(certs);
+        let family = IamCertificatesFamily {
+            certificates: &iam,
+            attachments: users,
+            regions: &[],
+            expiry: &expiry,
+            retire_unmonitored: true,
+        };
+        family.run(now()).await
+    }
+
+    fn found(out: &FamilyOutcome) -> Vec<(String, &'static str, Severity)> {
+        let mut v: Vec<_> = out
+            .detections
+            .iter()
+            .map(|d| (d.resource.name.clone(), d.code.id(), d.severity))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[tokio::test]
+    async fn what_serves_a_certificate_decides_how_grave_its_end_is() {
+        let users = Users::default();
+        let out = run(
+            vec![cert("cdn", -1), cert("spare", -1), cert("fresh", 400)],
+            &users,
+        )
+        .await;
+        assert_eq!(
+            found(&out),
+            [
+                (
+                    "cdn".to_owned(),
+                    "iam.server-certificate-expired",
+                    Severity::Critical
+                ),
+                (
+                    "spare".to_owned(),
+                    "iam.server-certificate-expired",
+                    Severity::Medium
+                ),
+            ]
+        );
+        // The unreadable one keeps its findings; the rest is covered.
+        assert!(out.coverage.is_held("arn:unreadable"));
+        assert!(out.coverage.covers(Check::IamServerCertificates, "global"));
+        assert_eq!(out.errors.len(), 1);
+
+        // A listing that failed: use unknown, never "not attached".
+        let partial = Users {
+            partial: true,
+            ..Users::default()
+        };
+        let out = run(vec![cert("spare", -1)], &partial).await;
+        assert_eq!(
+            found(&out),
+            [(
+                "spare".to_owned(),
+                "iam.server-certificate-expired",
+                Severity::High
+            )]
+        );
+        assert_eq!(out.errors.len(), 2);
+    }
+
+    #[tokio::test]
+    async fn without_certificates_nothing_else_is_listed() {
+        let users = Users::default();
+        let out = run(Vec::new(), &users).await;
+        assert_eq!(users.asked.load(Ordering::SeqCst), 0);
+        assert!(out.detections.is_empty());
+        assert_eq!(out.counts["iam_server_certificates"], 0);
+    }
+}

@@ -110,3 +110,125 @@ where
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::model::CertificateAuthority;
+    use super::*;
+    use crate::error::{ErrorKind, PortError};
+    use crate::model::{Certificate, CertificateKind, CertificateStatus};
+    use crate::ports::RegionCertificates;
+    use chrono::{Duration, TimeZone};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
+            .single()
+            .expect("valid")
+    }
+
+    fn region(r: &str) -> Region {
+        Region::parse(r).expect("region")
+    }
+
+    /// eu-west-1 holds a CA ending in 20 days; us-east-1 cannot be read;
+    /// ap-south-1 holds a healthy CA.
+    struct Cas;
+    impl CertificateAuthoritySource for Cas {
+        async fn authorities(&self, r: &Region) -> Result<Vec<CertificateAuthority>, PortError> {
+            let ca = |arn: &str, days| CertificateAuthority {
+                arn: arn.into(),
+                region: r.clone(),
+                status: "ACTIVE".into(),
+                kind: "ROOT".into(),
+                usage_mode: Some("GENERAL_PURPOSE".into()),
+                common_name: None,
+                not_after: Some(now() + Duration::days(days)),
+                crl: true,
+                ocsp: true,
+            };
+            match r.as_str() {
+                "eu-west-1" => Ok(vec![ca("arn:ca/ending", 20)]),
+                "us-east-1" => Err(PortError::new(
+                    "acm-pca",
+                    "ListCertificateAuthorities",
+                    ErrorKind::AccessDenied,
+                    "denied",
+                )),
+                _ => Ok(vec![ca("arn:ca/fine", 3000)]),
+            }
+        }
+    }
+
+    /// Counts the regions whose ACM certificates were read.
+    #[derive(Default)]
+    struct Acm(AtomicUsize);
+    impl CertificateSource for Acm {
+        async fn certificates(
+            &self,
+            r: &Region,
+            _stop: Option<std::time::Instant>,
+        ) -> Result<RegionCertificates, PortError> {
+            assert_eq!(
+                r.as_str(),
+                "eu-west-1",
+                "only the region of the CA near its end"
+            );
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(RegionCertificates {
+                certificates: vec![Certificate {
+                    arn: "arn:cert/outlives".into(),
+                    region: r.clone(),
+                    domain_name: "api.internal".into(),
+                    subject_alternative_names: Vec::new(),
+                    kind: CertificateKind::Private,
+                    status: CertificateStatus::Issued,
+                    key_algorithm: None,
+                    not_before: None,
+                    not_after: Some(now() + Duration::days(300)),
+                    created_at: None,
+                    imported_at: None,
+                    failure_reason: None,
+                    revocation_reason: None,
+                    in_use_by: Vec::new(),
+                    renewal_eligibility: None,
+                    renewal: None,
+                    domain_validations: Vec::new(),
+                    serial: None,
+                    issuer_ca_arn: Some("arn:ca/ending".into()),
+                }],
+                ..RegionCertificates::default()
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_region_that_fails_is_not_covered_and_acm_is_read_only_where_needed() {
+        let regions = [
+            region("eu-west-1"),
+            region("us-east-1"),
+            region("ap-south-1"),
+        ];
+        let expiry = ExpiryThresholds::default();
+        let acm = Acm::default();
+        let family = PrivateCaFamily {
+            authorities: &Cas,
+            certificates: &acm,
+            regions: &regions,
+            expiry: &expiry,
+            retire_unmonitored: true,
+        };
+        let out = family.run(now()).await;
+        assert_eq!(acm.0.load(Ordering::SeqCst), 1);
+        assert!(out.coverage.covers(Check::PrivateCa, "eu-west-1"));
+        assert!(out.coverage.covers(Check::PrivateCa, "ap-south-1"));
+        assert!(!out.coverage.covers(Check::PrivateCa, "us-east-1"));
+        assert_eq!(out.errors.len(), 1);
+        assert_eq!(out.counts["certificate_authorities"], 2);
+        assert_eq!(out.detections.len(), 1);
+        let d = &out.detections[0];
+        assert_eq!(d.code.id(), "pca.ca-expiring");
+        assert_eq!(d.evidence["issued_beyond"][0]["arn"], "arn:cert/outlives");
+        assert_eq!(out.monitored.map(|m| m.len()), Some(3));
+    }
+}
