@@ -930,3 +930,130 @@ fn organization_parameters_deploy_what_the_code_accepts() {
         "single-account deployments keep working unchanged"
     );
 }
+
+/// Many organizations keep every public zone in one DNS account and their
+/// certificates in workload accounts. A workload account's validation CNAMEs
+/// are then looked for in the zones the DNS account's own scan published in
+/// the table: no false `cert.validation-record-missing` while the record is
+/// there, a true one (naming the account that holds the zone) once it is
+/// deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn validation_records_in_the_dns_accounts_zones_count_for_the_workload_accounts() {
+    use zw_testkit::seed;
+    let env = Env::new().await;
+    let ids = organization(&env, &["dns-hub", "workloads"]).await;
+    let (hub, work) = (ids[0].clone(), ids[1].clone());
+    let hub_r53 = aws_sdk_route53::Client::new(&member_sdk(&env, &hub).await);
+    let work_acm = aws_sdk_acm::Client::new(&member_sdk(&env, &work).await);
+
+    // The zone in the hub, the certificate in the workload account, its
+    // validation CNAME written into the hub's zone.
+    let zone = seed::create_zone(&hub_r53, "cross-account.example")
+        .await
+        .expect("zone");
+    let arn = seed::request_dns_certificate(&work_acm, "app.cross-account.example", &[])
+        .await
+        .expect("requested");
+    seed::wait_issued(&work_acm, &arn, seed::DEMO_ISSUE_TIMEOUT)
+        .await
+        .expect("issued");
+    let records = seed::upsert_validation_records(&hub_r53, &zone, &work_acm, &arn)
+        .await
+        .expect("CNAME in the hub");
+
+    let ranges = ip_ranges().await;
+    let cfg = config(&[
+        ("ZW_ORG_MEMBER_ROLE_NAME", ROLE),
+        // No DNS servers to ask here: the hub's DNS scan still lists and
+        // publishes its zones.
+        ("ZW_DNS_ROOT_HINTS", "127.0.0.1:9"),
+        ("ZW_DNS_TIMEOUT_MS", "300"),
+        ("ZW_AWS_IP_RANGES_URL", ranges.as_str()),
+    ]);
+    let deps =
+        OrgDeps::with_sdk(cfg, env.sdk.clone(), zw_aws::metrics::EmfSink::stdout()).expect("deps");
+    let access = RoleAssumer::new(&env.sdk, ROLE, &ApiCallCounter::default());
+    let scan = |account: &str, name: &str, family: &str, run: &str| {
+        let job = AccountJob {
+            account: AccountRef::new(account, name).expect("id"),
+            families: vec![family.into()],
+            run_id: run.into(),
+        };
+        let (deps, access) = (&deps, &access);
+        async move {
+            zw_lambda::org::scan_job(deps, access, &job, None, None)
+                .await
+                .expect("scanned")
+        }
+    };
+    let ddb = env.ddb();
+    let findings = |code: &'static str| {
+        let ddb = &ddb;
+        let work = &work;
+        let arn = &arn;
+        async move {
+            items(ddb, &format!("ACCOUNT#{work}#FINDING"))
+                .await
+                .into_iter()
+                .filter(|i| attr(i, "code") == code && attr(i, "resource_id") == arn.as_str())
+                .collect::<Vec<_>>()
+        }
+    };
+
+    // Before the hub has published anything: no zone is known for the
+    // record (information), and nothing is called missing.
+    let r = scan(&work, "workloads", "certificates", "run-1").await;
+    assert_eq!(r.outcome, Outcome::Scanned, "{:?}", r.errors);
+    let unknown = findings("cert.validation-zone-unknown").await;
+    assert_eq!(unknown.len(), 1);
+    assert!(
+        attr(&unknown[0], "message").contains("organization's accounts published"),
+        "{}",
+        attr(&unknown[0], "message")
+    );
+    assert!(findings("cert.validation-record-missing").await.is_empty());
+
+    // The hub's DNS scan publishes its zone; the workload account's next
+    // scan finds the record there.
+    scan(&hub, "dns-hub", "dns", "run-2").await;
+    let published = items(&ddb, &format!("ACCOUNT#{hub}#ESTATE#zones")).await;
+    assert!(!published.is_empty(), "the hub published its zones");
+    let r = scan(&work, "workloads", "certificates", "run-3").await;
+    assert_eq!(r.outcome, Outcome::Scanned, "{:?}", r.errors);
+    assert!(
+        findings("cert.validation-record-missing").await.is_empty(),
+        "no false alarm while the CNAME is in the hub's zone"
+    );
+    let unknown = findings("cert.validation-zone-unknown").await;
+    assert_eq!(
+        attr(&unknown[0], "state"),
+        "resolved",
+        "the zone is known now"
+    );
+
+    // The CNAME deleted in the hub: once the hub's scan has seen it, the
+    // workload account's certificate is told, with the zone's account.
+    for r in &records {
+        seed::delete_record(&hub_r53, &zone, &r.name, &r.record_type, &r.value)
+            .await
+            .expect("deleted");
+    }
+    scan(&hub, "dns-hub", "dns", "run-4").await;
+    let r = scan(&work, "workloads", "certificates", "run-5").await;
+    assert_eq!(r.outcome, Outcome::Scanned, "{:?}", r.errors);
+    let missing = findings("cert.validation-record-missing").await;
+    assert_eq!(missing.len(), 1);
+    assert_eq!(attr(&missing[0], "state"), "open");
+    let message = attr(&missing[0], "message");
+    for part in [
+        zone.as_str(),
+        hub.as_str(),
+        "dns-hub",
+        "cross-account.example.",
+    ] {
+        assert!(message.contains(part), "`{part}` not in {message}");
+    }
+    let evidence: serde_json::Value =
+        serde_json::from_str(attr(&missing[0], "evidence")).expect("evidence");
+    assert_eq!(evidence["records"][0]["account_id"], hub.as_str());
+}

@@ -27,6 +27,7 @@ pub mod limiter;
 pub mod metrics;
 pub mod org;
 pub mod private_ca;
+pub mod published;
 pub mod resume;
 pub mod route53;
 pub mod rpc;

@@ -514,15 +514,15 @@ impl FindingCode {
             },
             Self::CertValidationRecordMissing => CodeDoc {
                 title: "DNS validation record missing or wrong",
-                meaning: "A DNS-validated certificate's validation CNAME (from `DomainValidationOptions[].ResourceRecord`) is absent from the Route 53 hosted zone that covers its name, or points somewhere else. The evidence names each record, the expected value, what the zone holds and the zone.",
+                meaning: "A DNS-validated certificate's validation CNAME (from `DomainValidationOptions[].ResourceRecord`) is absent from the Route 53 hosted zone that covers its name, or points somewhere else. The evidence names each record, the expected value, what the zone holds and the zone. In organization mode the zone may be another account's, as that account's last DNS scan listed it: the evidence then adds `account_id`, `account_name` and `listed_at`.",
                 why: "ACM re-validates control of every name at each renewal using these CNAMEs. Without them the next renewal fails and the certificate expires.",
                 fix: "Recreate the CNAME exactly as shown in the evidence (ACM console: *Create records in Route 53*), and keep it for as long as the certificate exists.",
             },
             Self::CertValidationZoneUnknown => CodeDoc {
                 title: "No hosted zone of this account covers a validation record",
-                meaning: "A DNS-validated certificate's validation CNAME falls in no public Route 53 hosted zone of this account, so zonewarden cannot check it (the domain's DNS may be hosted elsewhere or in another account).",
+                meaning: "A DNS-validated certificate's validation CNAME falls in no public Route 53 hosted zone of this account (in organization mode: nor in those the other scanned accounts published), so zonewarden cannot check it (the domain's DNS may be hosted outside Route 53 or in an account that is not scanned).",
                 why: "Renewal depends on a record nobody here is watching.",
-                fix: "If the zone lives in another account, deploy zonewarden there too; if DNS is hosted outside Route 53, make sure the CNAME stays there. No action is needed if this is known.",
+                fix: "If the zone lives in another account, scan that account too (organization mode, with its DNS schedule); if DNS is hosted outside Route 53, make sure the CNAME stays there. No action is needed if this is known.",
             },
             Self::CertValidationRecordShared => CodeDoc {
                 title: "Validation record is shared with other certificates",
@@ -815,13 +815,13 @@ impl FindingCode {
             },
             Self::TlsNameNotCovered => CodeDoc {
                 title: "HTTPS name covered by no ACM certificate",
-                meaning: "A name of the account's public zones serves HTTPS, but no issued ACM certificate of the account (in the configured regions) covers it: it is served with a certificate from outside ACM. Evidence: `host`, `issuer`, `not_after`.",
+                meaning: "A name of the account's public zones serves HTTPS, but no issued ACM certificate of the account (in the configured regions; in organization mode, nor of the other scanned accounts) covers it: it is served with a certificate from outside ACM. Evidence: `host`, `issuer`, `not_after`.",
                 why: "Certificates outside ACM are renewed by hand or by tooling zonewarden cannot see: their expiry is only watched through the handshake (`tls.expiring`).",
                 fix: "Nothing is wrong by itself. Move the name to an ACM certificate if the endpoint can use one, or make sure whoever renews it is known; suppress the finding otherwise.",
             },
             Self::CertSanNotInDns => CodeDoc {
                 title: "Certificate name no longer exists in the account's DNS",
-                meaning: "A name of an issued ACM certificate falls inside a public hosted zone of the account, but that zone has no record set at that name (for a wildcard `*.x`, none at or below `x`). Evidence: `names`, each with `name` and `zone`.",
+                meaning: "A name of an issued ACM certificate falls inside a public hosted zone of the account (in organization mode, or of another scanned account, as its last DNS scan listed it), but that zone has no record set at that name (for a wildcard `*.x`, none at or below `x`). Evidence: `names`, each with `name` and `zone` (and `account_id`, `account_name` for another account's zone).",
                 why: "ACM validates every name again at renewal; a name that went away is often a site that was retired while its certificate stayed attached, or a renewal about to fail on a name nobody serves.",
                 fix: "Request a certificate without the retired names and replace this one, or recreate the record if the name is still meant to serve.",
             },

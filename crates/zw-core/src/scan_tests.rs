@@ -567,6 +567,7 @@ async fn certificate_scan(
     let family = CertificateFamily {
         certificates: acm,
         zones: r53,
+        organization: None,
         regions: &cfg.common.regions,
         config: &cfg.certificates,
         retire_unmonitored: true,
@@ -896,6 +897,7 @@ async fn scan_regions(
     let family = CertificateFamily {
         certificates: acm,
         zones: r53,
+        organization: None,
         regions: &cfg.common.regions,
         config: &cfg.certificates,
         retire_unmonitored: retire,
@@ -1737,4 +1739,172 @@ async fn an_ending_suppression_is_reported_and_resolves_once_renewed() {
         stored_state(&store, "s-end"),
         [(FindingCode::SuppressionEnding, FindingState::Resolved, None)]
     );
+}
+
+/// The zones other accounts published, as the table holds them: a copy per
+/// zone id, `None` for a zone without one.
+struct FakeOrganization {
+    zones: Vec<crate::families::certificates::ports::SharedZone>,
+    unreadable: Vec<crate::org::AccountRef>,
+    copies: HashMap<String, Option<crate::families::certificates::ports::PublishedRecords>>,
+}
+
+impl crate::families::certificates::ports::OrganizationEstate for FakeOrganization {
+    fn zones(
+        &self,
+    ) -> futures::future::BoxFuture<
+        '_,
+        Result<crate::families::certificates::ports::SharedZones, PortError>,
+    > {
+        Box::pin(async move {
+            Ok(crate::families::certificates::ports::SharedZones {
+                zones: self.zones.clone(),
+                failed: self
+                    .unreadable
+                    .iter()
+                    .map(|a| {
+                        let e = PortError::new(
+                            "dynamodb",
+                            "Query",
+                            ErrorKind::Transient,
+                            format!("zones of account {}: timed out", a.id),
+                        );
+                        (a.clone(), e)
+                    })
+                    .collect(),
+            })
+        })
+    }
+
+    fn record_sets<'a>(
+        &'a self,
+        zone: &'a crate::families::certificates::ports::SharedZone,
+    ) -> futures::future::BoxFuture<
+        'a,
+        Result<Option<crate::families::certificates::ports::PublishedRecords>, PortError>,
+    > {
+        Box::pin(async move { Ok(self.copies.get(&zone.zone.id).cloned().flatten()) })
+    }
+
+    fn certificates(
+        &self,
+    ) -> futures::future::BoxFuture<
+        '_,
+        Result<crate::families::certificates::ports::SharedCertificates, PortError>,
+    > {
+        Box::pin(async { Ok(Default::default()) })
+    }
+}
+
+#[tokio::test]
+async fn validation_records_are_looked_up_in_the_zones_the_organization_published() {
+    use crate::catalogue::Check;
+    use crate::families::certificates::ports::{PublishedRecords, SharedZone};
+    use crate::family::Family;
+
+    let hub = crate::org::AccountRef::new("222233334444", "dns-hub").expect("account");
+    // The workload account holds example.com; the certificate's record is in
+    // the hub's hub.example.org.
+    let mut c = dns_cert("eu-west-1", "app", "_a.app.hub.example.org.");
+    c.not_before = Some(t0() - Duration::days(30));
+    let acm = FakeAcm(HashMap::from([("eu-west-1".to_string(), Ok(vec![c]))]));
+    let (_, r53) = estate();
+    let cfg = Config::from_vars([
+        ("ZW_REGIONS", "eu-west-1"),
+        ("ZW_TABLE_NAME", "zw-findings"),
+    ])
+    .expect("valid");
+    let copy = |values: &[&str], age: Duration| {
+        Some(PublishedRecords {
+            record_sets: values
+                .iter()
+                .map(|v| RecordSet::simple("_a.app.hub.example.org.", "CNAME", &[*v]))
+                .collect(),
+            listed_at: t0() - age,
+        })
+    };
+    let organization = |copy: Option<PublishedRecords>, unreadable: bool| FakeOrganization {
+        zones: vec![SharedZone {
+            account: hub.clone(),
+            zone: HostedZone {
+                id: "ZHUB".into(),
+                name: "hub.example.org.".into(),
+                private: false,
+                record_set_count: 2,
+            },
+        }],
+        unreadable: if unreadable {
+            vec![crate::org::AccountRef::new("555566667777", "other").expect("account")]
+        } else {
+            vec![]
+        },
+        copies: HashMap::from([("ZHUB".to_string(), copy)]),
+    };
+    let run = |org: FakeOrganization| {
+        let (acm, r53, cfg) = (&acm, &r53, &cfg);
+        async move {
+            let family = CertificateFamily {
+                certificates: acm,
+                zones: r53,
+                organization: Some(&org),
+                regions: &cfg.common.regions,
+                config: &cfg.certificates,
+                retire_unmonitored: true,
+                stop: None,
+            };
+            family.run(t0()).await
+        }
+    };
+    let missing = |out: &crate::family::FamilyOutcome| {
+        out.detections
+            .iter()
+            .filter(|d| d.code == FindingCode::CertValidationRecordMissing)
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+    };
+
+    // Present in the hub's copy: nothing, judged (covered), read from the table.
+    let out = run(organization(
+        copy(&["app.acm-validations.aws."], Duration::hours(2)),
+        false,
+    ))
+    .await;
+    assert!(out.detections.is_empty(), "{:?}", out.detections);
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert!(out.coverage.covers(Check::ValidationRecords, "eu-west-1"));
+    assert_eq!(out.counts["validation_zones_published"], 1);
+    assert_eq!(out.counts["validation_zones_listed"], 0);
+
+    // Deleted in the hub: missing, and the holder named.
+    let out = run(organization(copy(&[], Duration::hours(2)), false)).await;
+    let found = missing(&out);
+    assert_eq!(found.len(), 1, "{:?}", out.detections);
+    assert!(
+        found[0].contains("hub.example.org. (ZHUB) of account dns-hub (222233334444)"),
+        "{}",
+        found[0]
+    );
+
+    // A copy the hub stopped refreshing, or none at all: an error naming the
+    // zone and its account, no judgement, the old findings kept.
+    for (stale, why) in [
+        (copy(&[], Duration::days(8)), "more than 7 days ago"),
+        (None, "no copy of its record sets"),
+    ] {
+        let out = run(organization(stale, false)).await;
+        assert!(missing(&out).is_empty(), "{:?}", out.detections);
+        assert!(!out.coverage.covers(Check::ValidationRecords, "eu-west-1"));
+        assert_eq!(out.errors.len(), 1, "{:?}", out.errors);
+        let message = &out.errors[0].message;
+        for part in ["hub.example.org.", "ZHUB", "222233334444", why] {
+            assert!(message.contains(part), "`{part}` not in {message}");
+        }
+    }
+
+    // An account whose zones could not be read may hold a closer zone: the
+    // record is not judged missing, and the failure is recorded.
+    let out = run(organization(copy(&[], Duration::hours(2)), true)).await;
+    assert!(missing(&out).is_empty(), "{:?}", out.detections);
+    assert!(!out.coverage.covers(Check::ValidationRecords, "eu-west-1"));
+    assert!(out.errors[0].message.contains("555566667777"));
 }

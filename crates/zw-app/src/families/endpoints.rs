@@ -3,7 +3,7 @@
 
 use super::{
     Adapters, FamilyKind, Registration, ScanContext, Wiring, aws_targets, inventory_cache,
-    probe_settings,
+    probe_settings, published_estate,
 };
 use crate::AppError;
 use futures::future::BoxFuture;
@@ -29,6 +29,8 @@ pub(crate) struct EndpointsAdapters {
     cache: Option<DynamoInventoryCache>,
     tls: TlsProbe,
     resolver: ProbeSettings,
+    /// The organization's published estate, in organization mode.
+    published: Option<zw_aws::published::PublishedEstate>,
 }
 
 fn prepare(w: &Wiring<'_>) -> Result<Adapters, AppError> {
@@ -42,6 +44,7 @@ fn prepare(w: &Wiring<'_>) -> Result<Adapters, AppError> {
             webpki_roots: true,
         })?,
         resolver: probe_settings(w.config),
+        published: published_estate(w.services),
     }))
 }
 
@@ -78,6 +81,10 @@ impl Family for EndpointsRun<'_> {
             EndpointsFamily {
                 certificates: &scan.services.acm,
                 zones: &scan.services.route53,
+                organization: a
+                    .published
+                    .as_ref()
+                    .map(|p| p as &dyn zw_core::families::certificates::ports::OrganizationEstate),
                 cache: a.cache.as_ref(),
                 attachments: &a.attachments,
                 resolver: &self.resolver,

@@ -133,7 +133,8 @@ pub(crate) struct ScanContext<'a> {
 /// and organization functions), whose size and init it would grow.
 #[derive(Debug)]
 pub(crate) enum Adapters {
-    Certificates,
+    /// The organization's published zones, in organization mode.
+    Certificates(Option<zw_aws::published::PublishedEstate>),
     Dns(dns::DnsAdapters),
     Health(health::HealthAdapters),
     Endpoints(endpoints::EndpointsAdapters),
@@ -148,7 +149,7 @@ pub(crate) fn family<'a>(
     scan: &'a ScanContext<'a>,
 ) -> Box<dyn Family + 'a> {
     match adapters {
-        Adapters::Certificates => certificates::family(scan),
+        Adapters::Certificates(p) => certificates::family(p, scan),
         Adapters::Dns(a) => dns::family(a, scan),
         Adapters::Health(a) => health::family(a, scan),
         Adapters::Endpoints(a) => endpoints::family(a, scan),
@@ -214,6 +215,20 @@ pub(crate) fn inventory_cache(
             s.table().to_owned(),
         )
         .in_partition(s.partition().clone())
+    })
+}
+
+/// What the organization's other accounts published in the table, for a
+/// member account's scan (organization mode); None in single mode.
+pub(crate) fn published_estate(services: &Services) -> Option<zw_aws::published::PublishedEstate> {
+    services.store.as_ref().and_then(|s| {
+        s.partition().account_ref().map(|own| {
+            zw_aws::published::PublishedEstate::new(
+                s.client().clone(),
+                s.table().to_owned(),
+                own.clone(),
+            )
+        })
     })
 }
 

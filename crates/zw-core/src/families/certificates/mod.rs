@@ -6,17 +6,19 @@
 //! collected -> pure rules (`rules`, `validation`).
 
 pub mod config;
+pub mod ports;
 pub mod rules;
 pub mod validation;
 
 use self::config::CertificateConfig;
+use self::ports::{OrganizationEstate, SharedZone};
 use self::rules::days_left;
-use self::validation::covering_zone;
+use self::validation::{Published, ZoneView, covering_zones};
 use crate::catalogue::Check;
 use crate::family::{Family, FamilyOutcome};
 use crate::inventory::{InventoryEntry, InventoryKind, ScopeInventory};
 use crate::metrics::{Metric, MetricDatum};
-use crate::model::{Certificate, CertificateStatus, HostedZone, RecordSet, Region};
+use crate::model::{Certificate, CertificateStatus, Region};
 use crate::ports::{CertificateSource, ErrorKind, PortError, ZoneSource};
 use crate::record::ScanError;
 use chrono::{DateTime, Utc};
@@ -35,12 +37,11 @@ pub struct CertificateInventory {
     /// Certificates listed but not described (failed, or not reached before
     /// the stop): their findings stay as they are.
     pub undescribed: BTreeSet<String>,
-    /// None when the hosted zones could not be listed.
-    pub zones: Option<Vec<HostedZone>>,
-    /// Record sets of the zones that cover a validation record.
-    pub records: HashMap<String, Vec<RecordSet>>,
-    /// Zones whose record sets were needed but could not be listed.
-    pub failed_zones: BTreeSet<String>,
+    /// The zones the validation records are looked up in (the account's
+    /// own, then those the organization's other accounts published) and the
+    /// record sets of those that cover one; None when the account's hosted
+    /// zones could not be listed.
+    pub dns: Option<ZoneView>,
     /// How many certificates were not reached before the stop.
     pub unvisited: u64,
 }
@@ -48,6 +49,9 @@ pub struct CertificateInventory {
 pub struct CertificateFamily<'a, C, Z> {
     pub certificates: &'a C,
     pub zones: &'a Z,
+    /// The zones the organization's other accounts published (organization
+    /// mode): validation records are looked for there too.
+    pub organization: Option<&'a dyn OrganizationEstate>,
     pub regions: &'a [Region],
     pub config: &'a CertificateConfig,
     /// Report the configured regions as all that is monitored (see
@@ -75,7 +79,7 @@ impl<C: CertificateSource, Z: ZoneSource> Family for CertificateFamily<'_, C, Z>
     fn run(&self, now: DateTime<Utc>) -> BoxFuture<'_, FamilyOutcome> {
         Box::pin(async move {
             let mut errors = Vec::new();
-            let inventory = self.collect(&mut errors).await;
+            let inventory = self.collect(now, &mut errors).await;
             let mut outcome = evaluate(&inventory, self.config, now);
             outcome.errors = errors;
             // Certificate findings are scoped by region: the configured ones.
@@ -88,7 +92,11 @@ impl<C: CertificateSource, Z: ZoneSource> Family for CertificateFamily<'_, C, Z>
 }
 
 impl<C: CertificateSource, Z: ZoneSource> CertificateFamily<'_, C, Z> {
-    async fn collect(&self, errors: &mut Vec<ScanError>) -> CertificateInventory {
+    async fn collect(
+        &self,
+        now: DateTime<Utc>,
+        errors: &mut Vec<ScanError>,
+    ) -> CertificateInventory {
         let mut inv = CertificateInventory::default();
         // Every region at once; each region's failure stays its own.
         let results = join_all(
@@ -136,39 +144,113 @@ impl<C: CertificateSource, Z: ZoneSource> CertificateFamily<'_, C, Z> {
             .iter()
             .any(|c| c.renewal_validation_records().next().is_some());
         if !needs_dns {
-            inv.zones = Some(Vec::new());
+            inv.dns = Some(ZoneView::default());
             return inv;
         }
-        let zones = match self.zones.hosted_zones().await {
-            Ok(z) => z,
+        let mut view = match self.zones.hosted_zones().await {
+            Ok(z) => ZoneView::own(z, HashMap::new()),
             Err(e) => {
                 errors.push(ScanError::new(Region::global(), e));
                 return inv;
             }
         };
+        let mut shared: HashMap<String, SharedZone> = HashMap::new();
+        if let Some(org) = self.organization {
+            view.organization = true;
+            match org.zones().await {
+                Ok(listed) => {
+                    for (_, e) in listed.failed {
+                        view.partial = true;
+                        errors.push(ScanError::new(Region::global(), e));
+                    }
+                    for z in listed.zones {
+                        if z.zone.private || view.zones.iter().any(|own| own.id == z.zone.id) {
+                            continue;
+                        }
+                        view.zones.push(z.zone.clone());
+                        view.published.insert(
+                            z.zone.id.clone(),
+                            Published {
+                                account: z.account.clone(),
+                                listed_at: None,
+                            },
+                        );
+                        shared.insert(z.zone.id.clone(), z);
+                    }
+                }
+                Err(e) => {
+                    view.partial = true;
+                    errors.push(ScanError::new(Region::global(), e));
+                }
+            }
+        }
         let needed: BTreeSet<String> = inv
             .certificates
             .iter()
             .flat_map(Certificate::renewal_validation_records)
-            .filter_map(|r| covering_zone(&r.name, &zones))
+            .flat_map(|r| covering_zones(&r.name, &view.zones))
             .map(|z| z.id.clone())
             .collect();
         // Sequential on purpose: the Route 53 budget is per account and tiny.
         for zone_id in needed {
-            match self.zones.record_sets(&zone_id).await {
+            let listed = match (shared.get(&zone_id), self.organization) {
+                (Some(z), Some(org)) => current_copy(org, z, now).await.map(|p| {
+                    if let Some(entry) = view.published.get_mut(&zone_id) {
+                        entry.listed_at = Some(p.listed_at);
+                    }
+                    p.record_sets
+                }),
+                _ => self.zones.record_sets(&zone_id).await,
+            };
+            // A zone not read stays out of `records`: the rule does not
+            // judge the records it covers.
+            match listed {
                 Ok(sets) => {
-                    inv.records.insert(zone_id, sets);
+                    view.records.insert(zone_id, sets);
                 }
-                Err(e) => {
-                    errors.push(ScanError::new(Region::global(), e));
-                    inv.failed_zones.insert(zone_id);
-                }
+                Err(e) => errors.push(ScanError::new(Region::global(), e)),
             }
         }
-        inv.zones = Some(zones);
+        inv.dns = Some(view);
         inv
     }
 }
+
+/// Another account's zone as its DNS scan last published it, if that copy is
+/// current enough to judge by: no copy, or one its account's DNS scans
+/// stopped refreshing, is an error that says so, not evidence.
+pub async fn current_copy(
+    org: &dyn OrganizationEstate,
+    zone: &SharedZone,
+    now: DateTime<Utc>,
+) -> Result<ports::PublishedRecords, PortError> {
+    let what = |why: String| {
+        PortError::new(
+            "dynamodb",
+            "Query",
+            ErrorKind::NotFound,
+            format!(
+                "hosted zone {} ({}) of account {} ({}): {why}; names and records in it are not checked until that account's DNS scan publishes the zone again",
+                zone.zone.name, zone.zone.id, zone.account.name, zone.account.id
+            ),
+        )
+    };
+    match org.record_sets(zone).await? {
+        None => Err(what(
+            "no copy of its record sets in the table (that account has no DNS scan, or its copy expired)".into(),
+        )),
+        Some(p) if now - p.listed_at > PUBLISHED_MAX_AGE => Err(what(format!(
+            "its record sets were last listed at {}, more than {} days ago",
+            p.listed_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            PUBLISHED_MAX_AGE.num_days()
+        ))),
+        Some(p) => Ok(p),
+    }
+}
+
+/// The oldest copy of another account's zone the validation rule judges by
+/// (the inventory cache's chunks expire after as long).
+pub const PUBLISHED_MAX_AGE: chrono::Duration = chrono::Duration::days(7);
 
 /// Coverage from what was collected, then the pure rules, counts and metrics.
 pub fn evaluate(
@@ -183,34 +265,37 @@ pub fn evaluate(
     for arn in &inv.undescribed {
         out.coverage.hold(arn);
     }
-    if let Some(zones) = &inv.zones {
+    if let Some(view) = &inv.dns {
         // A region's validation findings may resolve only when every zone its
-        // certificates' records fall in was listed.
-        let incomplete: BTreeSet<&Region> = inv
-            .certificates
-            .iter()
-            .filter(|c| {
-                c.renewal_validation_records().any(|r| {
-                    covering_zone(&r.name, zones).is_some_and(|z| inv.failed_zones.contains(&z.id))
-                })
-            })
-            .map(|c| &c.region)
-            .collect();
+        // certificates' records fall in was read (and current enough).
+        let mut validation = validation::evaluate(&inv.certificates, view);
         for region in &inv.collected_regions {
-            if !incomplete.contains(region) {
+            if !validation.incomplete_regions.contains(region) {
                 out.coverage.insert(Check::ValidationRecords, region);
             }
         }
-        let mut validation = validation::evaluate(&inv.certificates, zones, &inv.records);
         out.detections.append(&mut validation.detections);
     }
+    let (published, listed) = inv.dns.as_ref().map_or((0, 0), |v| {
+        let published = v
+            .records
+            .keys()
+            .filter(|id| v.published.contains_key(*id))
+            .count();
+        (published, v.records.len() - published)
+    });
     let mut lifecycle = rules::evaluate(&inv.certificates, &cfg.rules, now);
     out.detections.append(&mut lifecycle);
 
     out.counts
         .insert("certificates".into(), inv.certificates.len() as u64);
     out.counts
-        .insert("validation_zones_listed".into(), inv.records.len() as u64);
+        .insert("validation_zones_listed".into(), listed as u64);
+    if published > 0 {
+        // Read from the table, not from Route 53.
+        out.counts
+            .insert("validation_zones_published".into(), published as u64);
+    }
     if inv.unvisited > 0 {
         out.counts
             .insert("certificates_not_reached".into(), inv.unvisited);

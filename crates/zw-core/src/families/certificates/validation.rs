@@ -5,22 +5,38 @@ use crate::catalogue::FindingCode;
 use crate::families::certificates::rules::resource;
 use crate::finding::Detection;
 use crate::model::{Certificate, HostedZone, RecordSet, Region, normalize_dns_name};
+use crate::org::AccountRef;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// The public hosted zone that is authoritative for `name`: the longest zone
-/// name that is `name` itself or a parent of it on a label boundary. Private
-/// zones are ignored: ACM validates through public DNS.
-pub fn covering_zone<'z>(name: &str, zones: &'z [HostedZone]) -> Option<&'z HostedZone> {
+/// The public hosted zones that are authoritative for `name`: those with the
+/// longest zone name that is `name` itself or a parent of it on a label
+/// boundary. Several when zones of one name exist (Route 53 allows it, and
+/// in an organization one account may keep an old copy of a zone another
+/// account serves): any of them may be the delegated one. Private zones are
+/// ignored: ACM validates through public DNS.
+pub fn covering_zones<'z>(name: &str, zones: &'z [HostedZone]) -> Vec<&'z HostedZone> {
     let name = normalize_dns_name(name);
-    zones
+    let covering: Vec<(&HostedZone, usize)> = zones
         .iter()
         .filter(|z| !z.private)
-        .filter(|z| {
+        .filter_map(|z| {
             let zone = normalize_dns_name(&z.name);
-            name == zone || name.ends_with(&format!(".{zone}"))
+            (name == zone || name.ends_with(&format!(".{zone}"))).then_some((z, zone.len()))
         })
-        .max_by_key(|z| z.name.len())
+        .collect();
+    let longest = covering.iter().map(|(_, len)| *len).max();
+    covering
+        .into_iter()
+        .filter(|(_, len)| Some(*len) == longest)
+        .map(|(z, _)| z)
+        .collect()
+}
+
+/// The first of [`covering_zones`].
+pub fn covering_zone<'z>(name: &str, zones: &'z [HostedZone]) -> Option<&'z HostedZone> {
+    covering_zones(name, zones).into_iter().next()
 }
 
 /// The zones whose records the rule needs: one listing each, however many
@@ -29,9 +45,44 @@ pub fn zones_needed(certs: &[Certificate], zones: &[HostedZone]) -> BTreeSet<Str
     certs
         .iter()
         .flat_map(Certificate::renewal_validation_records)
-        .filter_map(|r| covering_zone(&r.name, zones))
+        .flat_map(|r| covering_zones(&r.name, zones))
         .map(|z| z.id.clone())
         .collect()
+}
+
+/// A zone another account of the organization holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub account: AccountRef,
+    /// When its record sets were listed from Route 53 (None until read).
+    pub listed_at: Option<DateTime<Utc>>,
+}
+
+/// The zones the rule looks in, and what is known of each.
+#[derive(Debug, Default)]
+pub struct ZoneView {
+    /// The account's own zones, then those the organization published.
+    pub zones: Vec<HostedZone>,
+    /// Record sets by zone id; a needed zone missing here could not be read.
+    pub records: HashMap<String, Vec<RecordSet>>,
+    /// The zones other accounts hold, by zone id (organization mode).
+    pub published: HashMap<String, Published>,
+    /// The organization's published zones were looked in.
+    pub organization: bool,
+    /// Some account's published zones could not be read: a name found in no
+    /// zone, or missing from the zone found, may be in one of them.
+    pub partial: bool,
+}
+
+impl ZoneView {
+    /// The account's own zones only (single-account mode).
+    pub fn own(zones: Vec<HostedZone>, records: HashMap<String, Vec<RecordSet>>) -> Self {
+        Self {
+            zones,
+            records,
+            ..Self::default()
+        }
+    }
 }
 
 /// What the rule found, and the regions it could not evaluate fully because a
@@ -42,13 +93,95 @@ pub struct ValidationOutcome {
     pub incomplete_regions: BTreeSet<Region>,
 }
 
-/// `records` maps a zone id to its record sets; a needed zone missing from it
-/// is one whose listing failed.
-pub fn evaluate(
-    certs: &[Certificate],
-    zones: &[HostedZone],
-    records: &HashMap<String, Vec<RecordSet>>,
-) -> ValidationOutcome {
+/// How one validation record stands in the zones that cover it.
+enum Standing {
+    Present,
+    /// Judged missing or different in every covering zone: the first one's evidence.
+    Missing(serde_json::Value),
+    /// No zone covers it.
+    Uncovered,
+    /// Some covering zone could not be read, or its copy predates the
+    /// certificate: not judged this time.
+    Unknown,
+}
+
+fn standing(cert: &Certificate, name: &str, expected: &str, view: &ZoneView) -> Standing {
+    let candidates = covering_zones(name, &view.zones);
+    if candidates.is_empty() {
+        return if view.partial {
+            Standing::Unknown
+        } else {
+            Standing::Uncovered
+        };
+    }
+    // A copy another account listed before this certificate was requested or
+    // last issued may not hold a record added for it since.
+    let needed_since = cert.created_at.max(cert.not_before);
+    let mut judged = Vec::new();
+    let mut unread = false;
+    for zone in &candidates {
+        let Some(sets) = view.records.get(&zone.id) else {
+            unread = true;
+            continue;
+        };
+        let holder = view.published.get(&zone.id);
+        if let Some(p) = holder
+            && p.listed_at.is_some_and(|at| Some(at) < needed_since)
+        {
+            unread = true;
+            continue;
+        }
+        let actual: Vec<String> = sets
+            .iter()
+            .filter(|s| normalize_dns_name(&s.name) == name && s.record_type == "CNAME")
+            .flat_map(|s| s.values.iter().map(|v| normalize_dns_name(v)))
+            .collect();
+        if actual.len() == 1 && actual[0] == expected {
+            return Standing::Present;
+        }
+        let mut entry = json!({
+            "record": name,
+            "type": "CNAME",
+            "expected": expected,
+            "actual": actual,
+            "zone_id": zone.id,
+            "zone_name": zone.name,
+        });
+        if let Some(p) = holder {
+            entry["account_id"] = json!(p.account.id);
+            entry["account_name"] = json!(p.account.name);
+            entry["listed_at"] = json!(p.listed_at);
+        }
+        judged.push(entry);
+    }
+    if unread || view.partial {
+        return Standing::Unknown;
+    }
+    let mut first = judged.swap_remove(0);
+    if candidates.len() > 1 {
+        first["zones_of_that_name"] = json!(candidates.iter().map(|z| &z.id).collect::<Vec<_>>());
+    }
+    Standing::Missing(first)
+}
+
+/// Where a zone of the evidence is, for people: `example.com. (Z123)`, and
+/// the account holding it when it is another one.
+fn zone_label(entry: &serde_json::Value) -> String {
+    let text = |k: &str| entry[k].as_str().unwrap_or_default().to_owned();
+    let mut label = format!("hosted zone {} ({})", text("zone_name"), text("zone_id"));
+    if entry.get("account_id").is_some() {
+        label.push_str(&format!(
+            " of account {} ({})",
+            text("account_name"),
+            text("account_id")
+        ));
+    }
+    label
+}
+
+/// `view.records` maps a zone id to its record sets; a needed zone missing
+/// from it is one whose listing failed.
+pub fn evaluate(certs: &[Certificate], view: &ZoneView) -> ValidationOutcome {
     let mut outcome = ValidationOutcome::default();
     // record name -> certificates relying on it, for the sharing check.
     let mut users: BTreeMap<String, BTreeSet<&str>> = BTreeMap::new();
@@ -72,29 +205,11 @@ pub fn evaluate(
             if !seen.insert(name.clone()) {
                 continue;
             }
-            let expected = normalize_dns_name(&r.value);
-            let Some(zone) = covering_zone(&name, zones) else {
-                unknown.push(json!({"record": name}));
-                continue;
-            };
-            let Some(sets) = records.get(&zone.id) else {
-                complete = false;
-                continue;
-            };
-            let actual: Vec<String> = sets
-                .iter()
-                .filter(|s| normalize_dns_name(&s.name) == name && s.record_type == "CNAME")
-                .flat_map(|s| s.values.iter().map(|v| normalize_dns_name(v)))
-                .collect();
-            if actual.first() != Some(&expected) || actual.len() != 1 {
-                missing.push(json!({
-                    "record": name,
-                    "type": "CNAME",
-                    "expected": expected,
-                    "actual": actual,
-                    "zone_id": zone.id,
-                    "zone_name": zone.name,
-                }));
+            match standing(cert, &name, &normalize_dns_name(&r.value), view) {
+                Standing::Present => {}
+                Standing::Missing(entry) => missing.push(entry),
+                Standing::Uncovered => unknown.push(json!({"record": name})),
+                Standing::Unknown => complete = false,
             }
         }
         if !complete {
@@ -119,16 +234,20 @@ pub fn evaluate(
                 region: cert.region.clone(),
                 scope: cert.region.to_string(),
                 message: format!(
-                    "Validation CNAME {} {what} hosted zone {} ({}){more}: the next renewal of {} will fail",
+                    "Validation CNAME {} {what} {}{more}: the next renewal of {} will fail",
                     first["record"].as_str().unwrap_or_default(),
-                    first["zone_name"].as_str().unwrap_or_default(),
-                    first["zone_id"].as_str().unwrap_or_default(),
+                    zone_label(first),
                     cert.domain_name
                 ),
                 evidence: json!({"records": missing}),
             });
         }
         if !unknown.is_empty() {
+            let where_ = if view.organization {
+                "in this account or among the zones the organization's accounts published"
+            } else {
+                "in this account"
+            };
             outcome.detections.push(Detection {
                 code: FindingCode::CertValidationZoneUnknown,
                 severity: FindingCode::CertValidationZoneUnknown.default_severity(),
@@ -136,7 +255,7 @@ pub fn evaluate(
                 region: cert.region.clone(),
                 scope: cert.region.to_string(),
                 message: format!(
-                    "No public hosted zone in this account covers the validation CNAME {} of {}",
+                    "No public hosted zone {where_} covers the validation CNAME {} of {}",
                     unknown[0]["record"].as_str().unwrap_or_default(),
                     cert.domain_name
                 ),
@@ -230,6 +349,14 @@ mod tests {
         }
     }
 
+    fn eval(
+        certs: &[Certificate],
+        zones: &[HostedZone],
+        records: &HashMap<String, Vec<RecordSet>>,
+    ) -> ValidationOutcome {
+        evaluate(certs, &ZoneView::own(zones.to_vec(), records.clone()))
+    }
+
     fn zones() -> Vec<HostedZone> {
         vec![
             zone("ZPARENT", "example.com.", false),
@@ -265,7 +392,7 @@ mod tests {
             "ZPARENT".to_string(),
             vec![cname("_X.Example.com.", "_y.ACM-validations.aws")],
         )]);
-        let out = evaluate(&[c], &zones(), &recs);
+        let out = eval(&[c], &zones(), &recs);
         assert!(out.detections.is_empty(), "{:?}", out.detections);
         assert!(out.incomplete_regions.is_empty());
     }
@@ -280,7 +407,7 @@ mod tests {
             "ZPARENT".to_string(),
             vec![cname("_other.example.com.", "z.")],
         )]);
-        let out = evaluate(&[c], &zones(), &recs);
+        let out = eval(&[c], &zones(), &recs);
         assert_eq!(out.detections.len(), 1);
         let d = &out.detections[0];
         assert_eq!(
@@ -306,7 +433,7 @@ mod tests {
             "ZPARENT".to_string(),
             vec![cname("_x.example.com.", "_stale.acm-validations.aws.")],
         )]);
-        let out = evaluate(&[c], &zones(), &recs);
+        let out = eval(&[c], &zones(), &recs);
         assert_eq!(out.detections.len(), 1);
         assert!(out.detections[0].message.contains("different value"));
         assert_eq!(
@@ -318,7 +445,7 @@ mod tests {
     #[test]
     fn no_covering_zone_is_info() {
         let c = cert("arn:1", &[("_x.elsewhere.org.", "_y.acm-validations.aws.")]);
-        let out = evaluate(&[c], &zones(), &HashMap::new());
+        let out = eval(&[c], &zones(), &HashMap::new());
         assert_eq!(out.detections.len(), 1);
         assert_eq!(
             (out.detections[0].code, out.detections[0].severity),
@@ -329,7 +456,7 @@ mod tests {
     #[test]
     fn zone_that_could_not_be_listed_marks_the_region_incomplete() {
         let c = cert("arn:1", &[("_x.example.com.", "_y.acm-validations.aws.")]);
-        let out = evaluate(&[c], &zones(), &HashMap::new());
+        let out = eval(&[c], &zones(), &HashMap::new());
         assert!(out.detections.is_empty());
         assert_eq!(out.incomplete_regions.len(), 1);
     }
@@ -352,7 +479,7 @@ mod tests {
                 vec![cname("_x.dev.example.com.", "_z.acm-validations.aws.")],
             ),
         ]);
-        let out = evaluate(&[a, b, c], &zones(), &recs);
+        let out = eval(&[a, b, c], &zones(), &recs);
         let shared: Vec<&str> = out
             .detections
             .iter()
@@ -372,7 +499,7 @@ mod tests {
         c.status = CertificateStatus::Expired;
         let mut imported = cert("arn:2", &[("_x.example.com.", "_y.acm-validations.aws.")]);
         imported.kind = CertificateKind::Imported;
-        let out = evaluate(&[c.clone(), imported.clone()], &zones(), &HashMap::new());
+        let out = eval(&[c.clone(), imported.clone()], &zones(), &HashMap::new());
         assert!(out.detections.is_empty());
         assert!(zones_needed(&[c, imported], &zones()).is_empty());
     }
@@ -386,5 +513,150 @@ mod tests {
         let b = cert("arn:b", &[("_x.dev.example.com.", "v.")]);
         let needed: Vec<String> = zones_needed(&[a, b], &zones()).into_iter().collect();
         assert_eq!(needed, ["ZCHILD", "ZPARENT"]);
+    }
+
+    // ---- the organization's zones (organization mode) ----
+
+    fn hub() -> AccountRef {
+        AccountRef::new("222233334444", "dns-hub").expect("account")
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("time")
+    }
+
+    /// The workload account holds no zone; `example.com.` is the hub's, its
+    /// copy listed at `listed_at`.
+    fn org_view(records: Vec<RecordSet>, listed_at: &str) -> ZoneView {
+        ZoneView {
+            zones: vec![zone("ZHUB", "example.com.", false)],
+            records: HashMap::from([("ZHUB".to_string(), records)]),
+            published: HashMap::from([(
+                "ZHUB".to_string(),
+                Published {
+                    account: hub(),
+                    listed_at: Some(at(listed_at)),
+                },
+            )]),
+            organization: true,
+            partial: false,
+        }
+    }
+
+    fn issued_at(mut c: Certificate, when: &str) -> Certificate {
+        c.created_at = Some(at(when));
+        c.not_before = Some(at(when));
+        c
+    }
+
+    #[test]
+    fn a_record_in_another_accounts_zone_counts_and_its_loss_names_that_account() {
+        let c = issued_at(
+            cert(
+                "arn:1",
+                &[("_x.shop.example.com.", "_y.acm-validations.aws.")],
+            ),
+            "2026-11-01T00:00:00Z",
+        );
+        let present = org_view(
+            vec![cname("_x.shop.example.com.", "_y.acm-validations.aws.")],
+            "2026-12-03T06:00:00Z",
+        );
+        let out = evaluate(std::slice::from_ref(&c), &present);
+        assert!(out.detections.is_empty(), "{:?}", out.detections);
+        assert!(out.incomplete_regions.is_empty());
+
+        let deleted = org_view(vec![], "2026-12-03T06:00:00Z");
+        let out = evaluate(&[c], &deleted);
+        assert_eq!(out.detections.len(), 1);
+        let d = &out.detections[0];
+        assert_eq!(d.code, FindingCode::CertValidationRecordMissing);
+        assert!(
+            d.message
+                .contains("hosted zone example.com. (ZHUB) of account dns-hub (222233334444)"),
+            "{}",
+            d.message
+        );
+        let r = &d.evidence["records"][0];
+        assert_eq!(
+            (&r["account_id"], &r["listed_at"]),
+            (&json!("222233334444"), &json!(at("2026-12-03T06:00:00Z")))
+        );
+    }
+
+    #[test]
+    fn a_copy_listed_before_the_certificate_was_issued_is_not_judged() {
+        let c = issued_at(
+            cert(
+                "arn:1",
+                &[("_x.shop.example.com.", "_y.acm-validations.aws.")],
+            ),
+            "2026-12-03T08:00:00Z",
+        );
+        let out = evaluate(&[c], &org_view(vec![], "2026-12-03T06:00:00Z"));
+        assert!(out.detections.is_empty(), "{:?}", out.detections);
+        assert_eq!(out.incomplete_regions.len(), 1);
+    }
+
+    #[test]
+    fn an_unreadable_account_leaves_unfound_and_missing_records_unjudged() {
+        let missing = cert(
+            "arn:1",
+            &[("_x.shop.example.com.", "_y.acm-validations.aws.")],
+        );
+        let uncovered = cert("arn:2", &[("_x.elsewhere.org.", "_y.acm-validations.aws.")]);
+        let mut view = org_view(vec![], "2026-12-03T06:00:00Z");
+        view.partial = true;
+        let out = evaluate(&[missing.clone(), uncovered.clone()], &view);
+        assert!(out.detections.is_empty(), "{:?}", out.detections);
+        assert_eq!(out.incomplete_regions.len(), 1);
+        // Read in full, the same names are judged.
+        view.partial = false;
+        let out = evaluate(&[missing, uncovered], &view);
+        let codes: Vec<FindingCode> = out.detections.iter().map(|d| d.code).collect();
+        assert_eq!(
+            codes,
+            [
+                FindingCode::CertValidationRecordMissing,
+                FindingCode::CertValidationZoneUnknown
+            ]
+        );
+        assert!(
+            out.detections[1]
+                .message
+                .contains("among the zones the organization's accounts published"),
+            "{}",
+            out.detections[1].message
+        );
+    }
+
+    #[test]
+    fn of_two_zones_with_one_name_the_one_holding_the_record_counts() {
+        let c = cert(
+            "arn:1",
+            &[("_x.shop.example.com.", "_y.acm-validations.aws.")],
+        );
+        // The workload account keeps an old, undelegated copy of the zone.
+        let mut view = org_view(
+            vec![cname("_x.shop.example.com.", "_y.acm-validations.aws.")],
+            "2026-12-03T06:00:00Z",
+        );
+        view.zones.insert(0, zone("ZOLD", "example.com.", false));
+        view.records.insert("ZOLD".into(), vec![]);
+        let out = evaluate(std::slice::from_ref(&c), &view);
+        assert!(out.detections.is_empty(), "{:?}", out.detections);
+        // Missing from both: one finding, naming both zones.
+        view.records.insert("ZHUB".into(), vec![]);
+        let out = evaluate(&[c], &view);
+        assert_eq!(out.detections.len(), 1);
+        assert_eq!(
+            out.detections[0].evidence["records"][0]["zones_of_that_name"],
+            json!(["ZOLD", "ZHUB"])
+        );
+        assert_eq!(
+            covering_zones("_x.shop.example.com.", &view.zones).len(),
+            2,
+            "both are needed"
+        );
     }
 }

@@ -22,7 +22,9 @@ use self::ports::{AttachmentSource, TlsProber};
 use crate::FindingCode;
 use crate::catalogue::Check;
 use crate::families::certificates::config::RuleConfig;
+use crate::families::certificates::ports::{OrganizationEstate, PublishedRecords, SharedZone};
 use crate::families::certificates::rules::days_left;
+use crate::families::certificates::validation::covering_zones;
 use crate::families::dns::model::{Resolution, RoutingPolicy};
 use crate::families::dns::ports::{DnsProbe, InventoryCache};
 use crate::families::zone_records;
@@ -50,6 +52,9 @@ pub const MIN_SERVED_DAYS_TO_EXPIRY: &str = Metric::MinServedDaysToExpiry.spec()
 pub struct EndpointsFamily<'a, C, Z, I, A, P, T> {
     pub certificates: &'a C,
     pub zones: &'a Z,
+    /// What the organization's other accounts published (organization
+    /// mode): the coverage map looks in their zones and certificates too.
+    pub organization: Option<&'a dyn OrganizationEstate>,
     pub cache: Option<&'a I>,
     pub attachments: &'a A,
     pub resolver: &'a P,
@@ -223,6 +228,89 @@ fn probe_limits(probed: &[(TlsTarget, TlsOutcome)], out: &mut FamilyOutcome) {
     }
 }
 
+/// What the coverage map needs of the organization's other accounts.
+#[derive(Debug, Default)]
+struct OrganizationMap {
+    /// The names of their issued certificates, one list per certificate.
+    names: Vec<Vec<String>>,
+    /// Their public zones a name of this account's certificates falls in
+    /// (the longest covering name, wherever it is), each with its copy (None
+    /// when it is not current: that name is not judged).
+    zones: Vec<(SharedZone, Option<PublishedRecords>)>,
+}
+
+/// None when some account's published estate could not be read (recorded).
+async fn organization_map(
+    org: &dyn OrganizationEstate,
+    certificates: &[Certificate],
+    own: &[(HostedZone, Vec<RecordSet>)],
+    now: DateTime<Utc>,
+    errors: &mut Vec<ScanError>,
+) -> Option<OrganizationMap> {
+    let (shared_certificates, shared_zones) = futures::join!(org.certificates(), org.zones());
+    let mut complete = true;
+    let mut read = |failed: Vec<(crate::org::AccountRef, PortError)>| {
+        for (_, e) in failed {
+            complete = false;
+            errors.push(global(e));
+        }
+    };
+    let (names, zones) = match (shared_certificates, shared_zones) {
+        (Ok(c), Ok(z)) => {
+            read(c.failed);
+            read(z.failed);
+            (c.certificates, z.zones)
+        }
+        (c, z) => {
+            for e in [c.err(), z.err()].into_iter().flatten() {
+                errors.push(global(e));
+            }
+            return None;
+        }
+    };
+    if !complete {
+        return None;
+    }
+    let own_ids: BTreeSet<&str> = own.iter().map(|(z, _)| z.id.as_str()).collect();
+    let zones: Vec<SharedZone> = zones
+        .into_iter()
+        .filter(|z| !z.zone.private && !own_ids.contains(z.zone.id.as_str()))
+        .collect();
+    // Only the shared zones some certificate name falls in are read.
+    let all: Vec<HostedZone> = own
+        .iter()
+        .map(|(z, _)| z.clone())
+        .chain(zones.iter().map(|z| z.zone.clone()))
+        .collect();
+    let needed: BTreeSet<String> = certificates
+        .iter()
+        .filter(|c| c.status == crate::model::CertificateStatus::Issued)
+        .flat_map(|c| std::iter::once(&c.domain_name).chain(&c.subject_alternative_names))
+        .map(|n| n.trim_start_matches("*.").to_owned())
+        .flat_map(|n| {
+            covering_zones(&n, &all)
+                .into_iter()
+                .map(|z| z.id.clone())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut map = OrganizationMap {
+        names: names.into_iter().map(|c| c.names).collect(),
+        zones: Vec::new(),
+    };
+    for zone in zones.into_iter().filter(|z| needed.contains(&z.zone.id)) {
+        let copy = match crate::families::certificates::current_copy(org, &zone, now).await {
+            Ok(c) => Some(c),
+            Err(e) => {
+                errors.push(global(e));
+                None
+            }
+        };
+        map.zones.push((zone, copy));
+    }
+    Some(map)
+}
+
 fn failing(d: &crate::Detection) -> bool {
     match d.code {
         FindingCode::TlsExpired
@@ -325,12 +413,46 @@ where
             out.coverage.insert(Check::TlsEndpoints, CONFIGURED_SCOPE);
         }
         if let (Some(zones), true, true) = (&records.zones, records.complete(), all_certificates) {
-            out.coverage
-                .insert(Check::TlsCoverage, rules::COVERAGE_SCOPE);
-            out.detections
-                .extend(rules::names_not_covered(&probed, &certificates));
-            out.detections
-                .extend(rules::names_not_in_dns(&certificates, zones));
+            let organization = match self.organization {
+                None => Some(None),
+                Some(org) => organization_map(org, &certificates, zones, now, &mut out.errors)
+                    .await
+                    .map(Some),
+            };
+            // None: an account's published estate could not be read, and a
+            // name may be covered (or held) there: no claim either way.
+            if let Some(organization) = organization {
+                out.coverage
+                    .insert(Check::TlsCoverage, rules::COVERAGE_SCOPE);
+                out.detections.extend(rules::names_not_covered(
+                    &probed,
+                    &certificates,
+                    organization.as_ref().map(|o| o.names.as_slice()),
+                ));
+                let mut map: Vec<rules::MapZone<'_>> = zones
+                    .iter()
+                    .map(|(zone, sets)| rules::MapZone {
+                        zone,
+                        records: Some(sets.as_slice()),
+                        published: None,
+                    })
+                    .collect();
+                if let Some(o) = &organization {
+                    map.extend(o.zones.iter().map(|(shared, copy)| rules::MapZone {
+                        zone: &shared.zone,
+                        records: copy.as_ref().map(|c| c.record_sets.as_slice()),
+                        published: Some((
+                            &shared.account,
+                            copy.as_ref().map_or(now, |c| c.listed_at),
+                        )),
+                    }));
+                }
+                let not_in_dns = rules::names_not_in_dns(&certificates, &map);
+                for arn in &not_in_dns.unjudged {
+                    out.coverage.hold(arn);
+                }
+                out.detections.extend(not_in_dns.detections);
+            }
         }
         if self.retire_unmonitored
             && let Some(zones) = &records.zones

@@ -12,6 +12,7 @@ use crate::finding::{Detection, Resource, ResourceKind, Severity};
 use crate::model::{
     Certificate, CertificateKind, CertificateStatus, HostedZone, RecordSet, Region,
 };
+use crate::org::AccountRef;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -357,16 +358,31 @@ fn names(c: &Certificate) -> BTreeSet<String> {
 }
 
 /// `tls.name-not-covered`: names of the account's zones that serve HTTPS
-/// and that no issued ACM certificate covers.
+/// and that no issued ACM certificate covers. `organization`: in
+/// organization mode, the names of the issued certificates the other
+/// accounts published (a DNS account's names are often served with a
+/// workload account's certificate).
 pub fn names_not_covered(
     probed: &[(TlsTarget, TlsOutcome)],
     certificates: &[Certificate],
+    organization: Option<&[Vec<String>]>,
 ) -> Vec<Detection> {
     let issued: Vec<BTreeSet<String>> = certificates
         .iter()
         .filter(|c| c.status == CertificateStatus::Issued)
         .map(names)
+        .chain(
+            organization
+                .unwrap_or_default()
+                .iter()
+                .map(|ns| ns.iter().map(|n| bare_name(n)).collect()),
+        )
         .collect();
+    let whose = if organization.is_some() {
+        "of the organization's scanned accounts"
+    } else {
+        "of the account"
+    };
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for (t, outcome) in probed {
@@ -399,7 +415,7 @@ pub fn names_not_covered(
             region: Region::global(),
             scope: COVERAGE_SCOPE.to_owned(),
             message: format!(
-                "{} serves HTTPS with a certificate from {} that no ACM certificate of the account covers",
+                "{} serves HTTPS with a certificate from {} that no ACM certificate {whose} covers",
                 t.host, s.issuer
             ),
             evidence: json!({"host": t.host, "issuer": s.issuer, "not_after": s.not_after}),
@@ -408,65 +424,125 @@ pub fn names_not_covered(
     out
 }
 
+fn bare_name(n: &str) -> String {
+    n.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// A zone the coverage map looks certificate names up in.
+#[derive(Debug, Clone, Copy)]
+pub struct MapZone<'a> {
+    pub zone: &'a HostedZone,
+    /// None when it could not be read: names in it are not judged.
+    pub records: Option<&'a [RecordSet]>,
+    /// Another account's zone (organization mode): that account, and when
+    /// its copy was listed (a copy older than the certificate is not
+    /// judged by).
+    pub published: Option<(&'a AccountRef, DateTime<Utc>)>,
+}
+
+/// What [`names_not_in_dns`] found, and the certificates it could not
+/// judge (their findings stay as they are).
+#[derive(Debug, Default)]
+pub struct NotInDns {
+    pub detections: Vec<Detection>,
+    pub unjudged: BTreeSet<String>,
+}
+
 /// `cert.san-not-in-dns`: names of issued ACM certificates that fall in a
-/// public zone of the account where no record set has them.
-pub fn names_not_in_dns(
-    certificates: &[Certificate],
-    zones: &[(HostedZone, Vec<RecordSet>)],
-) -> Vec<Detection> {
-    let public: Vec<(&HostedZone, BTreeSet<String>)> = zones
+/// public zone (of the account, or in organization mode one another account
+/// published) where no record set has them. Of several zones with the
+/// longest covering name, a name is there when any of them has it.
+pub fn names_not_in_dns(certificates: &[Certificate], zones: &[MapZone<'_>]) -> NotInDns {
+    let public: Vec<(&MapZone<'_>, String, Option<BTreeSet<String>>)> = zones
         .iter()
-        .filter(|(z, _)| !z.private)
-        .map(|(z, sets)| {
+        .filter(|z| !z.zone.private)
+        .map(|z| {
             (
                 z,
-                sets.iter()
-                    .map(|r| r.name.trim_end_matches('.').to_ascii_lowercase())
-                    .collect(),
+                bare_name(&z.zone.name),
+                z.records
+                    .map(|sets| sets.iter().map(|r| bare_name(&r.name)).collect()),
             )
         })
         .collect();
-    let mut out = Vec::new();
+    let mut out = NotInDns::default();
     for c in certificates {
         if c.status != CertificateStatus::Issued || c.kind == CertificateKind::Imported {
             continue;
         }
+        let needed_since = c.created_at.max(c.not_before);
         let mut missing = Vec::new();
+        let mut unjudged = false;
         for name in names(c) {
             let base = name.strip_prefix("*.").unwrap_or(&name);
-            // The most specific zone of the account holding the name.
-            let Some((zone, records)) = public
+            let covering: Vec<&(&MapZone<'_>, String, Option<BTreeSet<String>>)> = public
                 .iter()
-                .filter(|(z, _)| {
-                    let zn = z.name.trim_end_matches('.');
-                    base == zn || base.ends_with(&format!(".{zn}"))
-                })
-                .max_by_key(|(z, _)| z.name.len())
-            else {
+                .filter(|(_, zn, _)| base == zn || base.ends_with(&format!(".{zn}")))
+                .collect();
+            let Some(longest) = covering.iter().map(|(_, zn, _)| zn.len()).max() else {
                 continue;
             };
-            let exists = if name.starts_with("*.") {
-                records
-                    .iter()
-                    .any(|r| !r.starts_with('_') && (r == base || r.ends_with(&format!(".{base}"))))
-            } else {
-                let parent = name.split_once('.').map(|(_, p)| p).unwrap_or_default();
-                records.contains(&name) || records.contains(&format!("*.{parent}"))
-            };
-            if !exists {
-                missing.push(json!({"name": name, "zone": zone.name, "zone_id": zone.id}));
+            let mut judged = Vec::new();
+            let mut found = false;
+            let mut unread = false;
+            for (z, _, records) in covering
+                .into_iter()
+                .filter(|(_, zn, _)| zn.len() == longest)
+            {
+                let current = z
+                    .published
+                    .is_none_or(|(_, listed)| Some(listed) >= needed_since);
+                let Some(records) = records.as_ref().filter(|_| current) else {
+                    unread = true;
+                    continue;
+                };
+                let exists = if name.starts_with("*.") {
+                    records.iter().any(|r| {
+                        !r.starts_with('_') && (r == base || r.ends_with(&format!(".{base}")))
+                    })
+                } else {
+                    let parent = name.split_once('.').map(|(_, p)| p).unwrap_or_default();
+                    records.contains(&name) || records.contains(&format!("*.{parent}"))
+                };
+                if exists {
+                    found = true;
+                    break;
+                }
+                let mut entry = json!({"name": name, "zone": z.zone.name, "zone_id": z.zone.id});
+                if let Some((account, _)) = z.published {
+                    entry["account_id"] = json!(account.id);
+                    entry["account_name"] = json!(account.name);
+                }
+                judged.push(entry);
             }
+            if found {
+                continue;
+            }
+            if unread {
+                unjudged = true;
+            } else if let Some(first) = judged.into_iter().next() {
+                missing.push(first);
+            }
+        }
+        if unjudged {
+            out.unjudged.insert(c.arn.clone());
+            continue;
         }
         if !missing.is_empty() {
             let list: Vec<&str> = missing.iter().filter_map(|m| m["name"].as_str()).collect();
-            out.push(Detection {
+            let whose = if missing.iter().any(|m| m.get("account_id").is_some()) {
+                "the zones it falls in"
+            } else {
+                "the account's zones"
+            };
+            out.detections.push(Detection {
                 code: FindingCode::CertSanNotInDns,
                 severity: FindingCode::CertSanNotInDns.default_severity(),
                 resource: crate::families::certificates::rules::resource(c),
                 region: c.region.clone(),
                 scope: COVERAGE_SCOPE.to_owned(),
                 message: format!(
-                    "certificate {} covers {} that no record set of the account's zones has",
+                    "certificate {} covers {} that no record set of {whose} has",
                     c.domain_name,
                     list.join(", ")
                 ),
@@ -901,8 +977,8 @@ mod tests {
             ),
         ];
         // Only arn:a covers everything; drop it to see names not covered.
-        assert!(names_not_covered(&probed, &certs).is_empty());
-        let d = names_not_covered(&probed, &certs[1..]);
+        assert!(names_not_covered(&probed, &certs, None).is_empty());
+        let d = names_not_covered(&probed, &certs[1..], None);
         assert_eq!(
             codes(&d).into_iter().map(|c| c.0).collect::<Vec<_>>(),
             vec!["legacy.example.com".to_owned()]
@@ -923,12 +999,81 @@ mod tests {
                 &["_x.acm-validations.aws."],
             ),
         ];
-        let d = names_not_in_dns(&certs, &[(zone, sets)]);
+        let d = names_not_in_dns(
+            &certs,
+            &[MapZone {
+                zone: &zone,
+                records: Some(&sets),
+                published: None,
+            }],
+        )
+        .detections;
         assert_eq!(
             codes(&d).into_iter().map(|c| c.0).collect::<Vec<_>>(),
             vec!["arn:b".to_owned()]
         );
         assert_eq!(d[0].evidence["names"][0]["name"], "retired.example.com");
         assert_eq!(d[0].evidence["names"].as_array().map(Vec::len), Some(1));
+    }
+
+    #[test]
+    fn in_an_organization_the_map_looks_in_the_other_accounts_certificates_and_zones() {
+        let probed = vec![(
+            target("shop.example.com", "192.0.2.1", RoutingPolicy::Simple),
+            TlsOutcome::Served(cert(90)),
+        )];
+        // The DNS account holds no certificate; a workload account's covers
+        // the name it serves.
+        let workload = vec!["shop.example.com".to_owned()];
+        assert!(names_not_covered(&probed, &[], Some(std::slice::from_ref(&workload))).is_empty());
+        let d = names_not_covered(&probed, &[], Some(&[]));
+        assert!(
+            d[0].message
+                .contains("no ACM certificate of the organization's scanned accounts covers"),
+            "{}",
+            d[0].message
+        );
+
+        // The workload account holds no zone; its certificate's names are
+        // looked up in the DNS account's published copy.
+        let hub = AccountRef::new("222233334444", "dns-hub").expect("account");
+        let zone = HostedZone {
+            id: "ZHUB".into(),
+            name: "example.com.".into(),
+            private: false,
+            record_set_count: 2,
+        };
+        let mut c = acm(
+            "arn:w",
+            "0a",
+            &["shop.example.com", "gone.example.com"],
+            CertificateKind::AmazonIssued,
+        );
+        c.not_before = Some(now() - chrono::Duration::days(30));
+        let sets = vec![RecordSet::simple("shop.example.com", "A", &["192.0.2.1"])];
+        let shared = |listed_days_ago: i64, records: Option<&[RecordSet]>| {
+            names_not_in_dns(
+                std::slice::from_ref(&c),
+                &[MapZone {
+                    zone: &zone,
+                    records,
+                    published: Some((&hub, now() - chrono::Duration::days(listed_days_ago))),
+                }],
+            )
+        };
+        let found = shared(0, Some(&sets));
+        assert_eq!(found.detections.len(), 1);
+        let d = &found.detections[0];
+        assert_eq!(d.evidence["names"][0]["name"], "gone.example.com");
+        assert_eq!(d.evidence["names"][0]["account_id"], "222233334444");
+        assert!(d.message.contains("the zones it falls in"), "{}", d.message);
+        // A copy older than the certificate, or none: not judged, held.
+        for not_current in [shared(40, Some(&sets)), shared(0, None)] {
+            assert!(not_current.detections.is_empty());
+            assert_eq!(
+                not_current.unjudged.into_iter().collect::<Vec<_>>(),
+                ["arn:w"]
+            );
+        }
     }
 }
