@@ -17,6 +17,15 @@ use chrono::{DateTime, Duration, Utc};
 use dns::ports::InventoryCache;
 use std::collections::BTreeSet;
 
+/// The fixed "now" of the families' rule tests: 2026-12-03 12:00 UTC.
+#[cfg(test)]
+pub(crate) fn test_now() -> DateTime<Utc> {
+    use chrono::TimeZone;
+    Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
+        .single()
+        .expect("valid")
+}
+
 /// Every zone's record sets, as the health and endpoints families read them.
 #[derive(Debug, Default)]
 pub struct ZoneRecords {

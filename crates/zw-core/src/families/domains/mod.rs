@@ -207,13 +207,9 @@ mod tests {
     use crate::catalogue::FindingCode;
     use crate::error::ErrorKind;
     use crate::model::{DnssecStatus, HostedZone, RecordSet};
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
-            .single()
-            .expect("valid")
-    }
+    use crate::families::test_now as now;
 
     const NS: [&str; 2] = ["ns-1.awsdns-01.org.", "ns-2.awsdns-02.net."];
 

@@ -218,13 +218,9 @@ pub fn delegation(domain: &Domain, zones: &[ZoneDelegation]) -> Vec<Detection> {
 mod tests {
     use super::*;
     use crate::families::domains::model::ContactPrivacy;
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
-            .single()
-            .expect("valid")
-    }
+    use crate::families::test_now as now;
 
     /// A healthy registration: renews itself, locked, private, a year left.
     fn healthy() -> Domain {

@@ -127,14 +127,10 @@ mod tests {
     use crate::error::{ErrorKind, PortError};
     use crate::families::endpoints::model::Attachment;
     use crate::severity::Severity;
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
-            .single()
-            .expect("valid")
-    }
+    use crate::families::test_now as now;
 
     fn cert(name: &str, days: i64) -> ServerCertificate {
         ServerCertificate {

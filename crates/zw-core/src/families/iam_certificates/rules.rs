@@ -97,13 +97,9 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
-            .single()
-            .expect("valid")
-    }
+    use crate::families::test_now as now;
 
     fn cert(days: i64) -> ServerCertificate {
         ServerCertificate {

@@ -118,14 +118,10 @@ mod tests {
     use crate::error::{ErrorKind, PortError};
     use crate::model::{Certificate, CertificateKind, CertificateStatus};
     use crate::ports::RegionCertificates;
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
-            .single()
-            .expect("valid")
-    }
+    use crate::families::test_now as now;
 
     fn region(r: &str) -> Region {
         Region::parse(r).expect("region")

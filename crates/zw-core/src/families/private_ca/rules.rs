@@ -138,13 +138,9 @@ pub fn evaluate(
 mod tests {
     use super::*;
     use crate::model::{CertificateKind, CertificateStatus, Region};
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
 
-    fn now() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 12, 0, 0)
-            .single()
-            .expect("valid")
-    }
+    use crate::families::test_now as now;
 
     const ARN: &str = "arn:aws:acm-pca:eu-west-1:111122223333:certificate-authority/1";
 
