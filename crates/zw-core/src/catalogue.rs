@@ -520,7 +520,7 @@ impl FindingCode {
             },
             Self::CertValidationZoneUnknown => CodeDoc {
                 title: "No hosted zone of this account covers a validation record",
-                meaning: "A DNS-validated certificate's validation CNAME falls in no public Route 53 hosted zone of this account (in organization mode: nor in those the other scanned accounts published), so zonewarden cannot check it (the domain's DNS may be hosted outside Route 53 or in an account that is not scanned).",
+                meaning: "A DNS-validated certificate's validation CNAME falls in no public Route 53 hosted zone of this account (in organization mode: nor in those the other scanned accounts published), or the zone that covers it delegates that part of the name to other servers (NS records below its apex: evidence `delegated_at`), so zonewarden cannot check it (the domain's DNS may be hosted outside Route 53 or in an account that is not scanned).",
                 why: "Renewal depends on a record nobody here is watching.",
                 fix: "If the zone lives in another account, scan that account too (organization mode, with its DNS schedule); if DNS is hosted outside Route 53, make sure the CNAME stays there. No action is needed if this is known.",
             },
@@ -821,7 +821,7 @@ impl FindingCode {
             },
             Self::CertSanNotInDns => CodeDoc {
                 title: "Certificate name no longer exists in the account's DNS",
-                meaning: "A name of an issued ACM certificate falls inside a public hosted zone of the account (in organization mode, or of another scanned account, as its last DNS scan listed it), but that zone has no record set at that name (for a wildcard `*.x`, none at or below `x`). Evidence: `names`, each with `name` and `zone` (and `account_id`, `account_name` for another account's zone).",
+                meaning: "A name of an issued ACM certificate falls inside a public hosted zone of the account (in organization mode, or of another scanned account, as its last DNS scan listed it), but that zone has no record set at that name (for a wildcard `*.x`, none at or below `x`) and does not delegate it to other servers. Evidence: `names`, each with `name` and `zone` (and `account_id`, `account_name` for another account's zone).",
                 why: "ACM validates every name again at renewal; a name that went away is often a site that was retired while its certificate stayed attached, or a renewal about to fail on a name nobody serves.",
                 fix: "Request a certificate without the retired names and replace this one, or recreate the record if the name is still meant to serve.",
             },

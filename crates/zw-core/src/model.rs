@@ -269,6 +269,23 @@ pub fn normalize_dns_name(name: &str) -> String {
     n
 }
 
+/// Where `zone` delegates `name` away: the name of an NS record set below the
+/// zone's apex that is `name` itself or one of its parents. Records at and
+/// beneath it are served by the delegated servers, not by this zone's records
+/// (a subdomain hosted by another provider, say), so this zone cannot say
+/// whether they exist.
+pub fn delegated_at<'s>(name: &str, zone: &HostedZone, sets: &'s [RecordSet]) -> Option<&'s str> {
+    let name = normalize_dns_name(name);
+    let apex = normalize_dns_name(&zone.name);
+    sets.iter()
+        .filter(|s| s.record_type == "NS")
+        .map(|s| s.name.as_str())
+        .find(|cut| {
+            let cut = normalize_dns_name(cut);
+            cut != apex && (name == cut || name.ends_with(&format!(".{cut}")))
+        })
+}
+
 /// `normalize_dns_name` without a copy when `name` already is normalised,
 /// as names from Route 53 and the probe nearly always are: indexes over a
 /// whole zone's answers key on these.

@@ -4,7 +4,7 @@
 use crate::catalogue::FindingCode;
 use crate::families::certificates::rules::resource;
 use crate::finding::Detection;
-use crate::model::{Certificate, HostedZone, RecordSet, Region, normalize_dns_name};
+use crate::model::{Certificate, HostedZone, RecordSet, Region, delegated_at, normalize_dns_name};
 use crate::org::AccountRef;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -98,8 +98,9 @@ enum Standing {
     Present,
     /// Judged missing or different in every covering zone: the first one's evidence.
     Missing(serde_json::Value),
-    /// No zone covers it.
-    Uncovered,
+    /// No zone covers it, or the zone that does delegates the name to other
+    /// servers (at the name given).
+    Uncovered(Option<String>),
     /// Some covering zone could not be read, or its copy predates the
     /// certificate: not judged this time.
     Unknown,
@@ -111,7 +112,7 @@ fn standing(cert: &Certificate, name: &str, expected: &str, view: &ZoneView) -> 
         return if view.partial {
             Standing::Unknown
         } else {
-            Standing::Uncovered
+            Standing::Uncovered(None)
         };
     }
     // A copy another account listed before this certificate was requested or
@@ -119,11 +120,16 @@ fn standing(cert: &Certificate, name: &str, expected: &str, view: &ZoneView) -> 
     let needed_since = cert.created_at.max(cert.not_before);
     let mut judged = Vec::new();
     let mut unread = false;
+    let mut delegated = None;
     for zone in &candidates {
         let Some(sets) = view.records.get(&zone.id) else {
             unread = true;
             continue;
         };
+        if let Some(cut) = delegated_at(name, zone, sets) {
+            delegated = Some(normalize_dns_name(cut));
+            continue;
+        }
         let holder = view.published.get(&zone.id);
         if let Some(p) = holder
             && p.listed_at.is_some_and(|at| Some(at) < needed_since)
@@ -156,6 +162,9 @@ fn standing(cert: &Certificate, name: &str, expected: &str, view: &ZoneView) -> 
     }
     if unread || view.partial {
         return Standing::Unknown;
+    }
+    if judged.is_empty() {
+        return Standing::Uncovered(delegated);
     }
     let mut first = judged.swap_remove(0);
     if candidates.len() > 1 {
@@ -208,7 +217,10 @@ pub fn evaluate(certs: &[Certificate], view: &ZoneView) -> ValidationOutcome {
             match standing(cert, &name, &normalize_dns_name(&r.value), view) {
                 Standing::Present => {}
                 Standing::Missing(entry) => missing.push(entry),
-                Standing::Uncovered => unknown.push(json!({"record": name})),
+                Standing::Uncovered(None) => unknown.push(json!({"record": name})),
+                Standing::Uncovered(Some(cut)) => {
+                    unknown.push(json!({"record": name, "delegated_at": cut}));
+                }
                 Standing::Unknown => complete = false,
             }
         }
@@ -657,6 +669,34 @@ mod tests {
             covering_zones("_x.shop.example.com.", &view.zones).len(),
             2,
             "both are needed"
+        );
+    }
+
+    #[test]
+    fn a_name_the_zone_delegates_elsewhere_is_not_judged_missing_from_it() {
+        // sub.example.com is hosted by another provider: the parent zone has
+        // its NS records, not its validation CNAME.
+        let c = cert(
+            "arn:1",
+            &[("_x.sub.example.com.", "_y.acm-validations.aws.")],
+        );
+        let recs = HashMap::from([(
+            "ZPARENT".to_string(),
+            vec![RecordSet::simple(
+                "sub.example.com.",
+                "NS",
+                &["ns1.other-provider.net."],
+            )],
+        )]);
+        let out = eval(&[c], &zones(), &recs);
+        assert_eq!(out.detections.len(), 1, "{:?}", out.detections);
+        assert_eq!(
+            out.detections[0].code,
+            FindingCode::CertValidationZoneUnknown
+        );
+        assert_eq!(
+            out.detections[0].evidence["records"][0]["delegated_at"],
+            "sub.example.com."
         );
     }
 }

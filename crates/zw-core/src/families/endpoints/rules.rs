@@ -453,15 +453,31 @@ pub struct NotInDns {
 /// published) where no record set has them. Of several zones with the
 /// longest covering name, a name is there when any of them has it.
 pub fn names_not_in_dns(certificates: &[Certificate], zones: &[MapZone<'_>]) -> NotInDns {
-    let public: Vec<(&MapZone<'_>, String, Option<BTreeSet<String>>)> = zones
+    // (zone, its bare name, its record names and its delegation points
+    // below the apex; None when it could not be read)
+    type Read<'z> = (
+        &'z MapZone<'z>,
+        String,
+        Option<(BTreeSet<String>, Vec<String>)>,
+    );
+    let public: Vec<Read<'_>> = zones
         .iter()
         .filter(|z| !z.zone.private)
         .map(|z| {
             (
                 z,
                 bare_name(&z.zone.name),
-                z.records
-                    .map(|sets| sets.iter().map(|r| bare_name(&r.name)).collect()),
+                z.records.map(|sets| {
+                    let apex = bare_name(&z.zone.name);
+                    (
+                        sets.iter().map(|r| bare_name(&r.name)).collect(),
+                        sets.iter()
+                            .filter(|r| r.record_type == "NS")
+                            .map(|r| bare_name(&r.name))
+                            .filter(|cut| *cut != apex)
+                            .collect(),
+                    )
+                }),
             )
         })
         .collect();
@@ -475,7 +491,7 @@ pub fn names_not_in_dns(certificates: &[Certificate], zones: &[MapZone<'_>]) -> 
         let mut unjudged = false;
         for name in names(c) {
             let base = name.strip_prefix("*.").unwrap_or(&name);
-            let covering: Vec<&(&MapZone<'_>, String, Option<BTreeSet<String>>)> = public
+            let covering: Vec<&Read<'_>> = public
                 .iter()
                 .filter(|(_, zn, _)| base == zn || base.ends_with(&format!(".{zn}")))
                 .collect();
@@ -492,10 +508,18 @@ pub fn names_not_in_dns(certificates: &[Certificate], zones: &[MapZone<'_>]) -> 
                 let current = z
                     .published
                     .is_none_or(|(_, listed)| Some(listed) >= needed_since);
-                let Some(records) = records.as_ref().filter(|_| current) else {
+                let Some((records, cuts)) = records.as_ref().filter(|_| current) else {
                     unread = true;
                     continue;
                 };
+                // Delegated to other servers: this zone cannot say.
+                if cuts
+                    .iter()
+                    .any(|cut| base == cut || base.ends_with(&format!(".{cut}")))
+                {
+                    found = true;
+                    break;
+                }
                 let exists = if name.starts_with("*.") {
                     records.iter().any(|r| {
                         !r.starts_with('_') && (r == base || r.ends_with(&format!(".{base}")))
@@ -1061,6 +1085,32 @@ mod tests {
                 }],
             )
         };
+        // A name below a delegation to other servers is not this zone's to
+        // judge; without the delegation it is missing.
+        let below = acm(
+            "arn:sub",
+            "0b",
+            &["app.sub.example.com"],
+            CertificateKind::AmazonIssued,
+        );
+        let cut = vec![RecordSet::simple(
+            "sub.example.com",
+            "NS",
+            &["ns1.other-provider.net."],
+        )];
+        let own = |records: &[RecordSet]| {
+            names_not_in_dns(
+                std::slice::from_ref(&below),
+                &[MapZone {
+                    zone: &zone,
+                    records: Some(records),
+                    published: None,
+                }],
+            )
+            .detections
+            .len()
+        };
+        assert_eq!((own(&cut), own(&sets)), (0, 1));
         let found = shared(0, Some(&sets));
         assert_eq!(found.detections.len(), 1);
         let d = &found.detections[0];
