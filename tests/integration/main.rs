@@ -33,6 +33,7 @@ mod handler;
 mod iam_certificates;
 mod layout;
 mod license;
+mod mail;
 mod notify;
 mod organization;
 mod private_ca;

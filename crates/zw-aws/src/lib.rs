@@ -31,6 +31,7 @@ pub mod published;
 pub mod resume;
 pub mod route53;
 pub mod rpc;
+pub mod ses;
 pub mod store;
 pub mod table;
 pub mod targets;

@@ -430,6 +430,10 @@ pub enum ScanTarget {
     /// IAM server certificates: their end, read from the certificate body,
     /// and the CloudFront distributions and load balancers that serve them.
     IamCertificates(ScanArgs),
+    /// Mail authentication of every public zone's apex and every name with
+    /// MX, as receivers see it: SPF, DMARC, SES Easy DKIM, MTA-STS, TLS
+    /// reporting, names without mail that can be spoofed.
+    Mail(ScanArgs),
     /// Every family in one scan record; with --role-name, in each of
     /// several accounts.
     All(AllArgs),

@@ -65,6 +65,16 @@ pub enum Check {
     /// `ListServerCertificates` and `GetServerCertificate` of IAM, with what
     /// serves them (scope: `global`).
     IamServerCertificates,
+    /// SPF of one mail name, followed through its includes over the real DNS (scope: the name).
+    MailSpf,
+    /// The DMARC policy that applies to one mail name (scope: the name).
+    MailDmarc,
+    /// A name without mail against spoofing: its MX, SPF and DMARC (scope: the name).
+    MailSpoofing,
+    /// `ListEmailIdentities`/`GetEmailIdentity` of Amazon SES v2 and each Easy DKIM CNAME of one domain identity (scope: `<region>/<domain>`).
+    MailDkim,
+    /// MTA-STS of one mail name: its record, policy file and TLS-RPT (scope: the name).
+    MailMtaSts,
     /// TLS handshakes with the endpoints a zone's records point at (scope:
     /// the zone id), or with the configured extra targets (scope:
     /// `tls-targets`).
@@ -82,7 +92,7 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 23] = [
+    pub const ALL: [Check; 28] = [
         Self::Certificates,
         Self::ValidationRecords,
         Self::DnsInventory,
@@ -102,6 +112,11 @@ impl Check {
         Self::DomainDelegation,
         Self::PrivateCa,
         Self::IamServerCertificates,
+        Self::MailSpf,
+        Self::MailDmarc,
+        Self::MailSpoofing,
+        Self::MailDkim,
+        Self::MailMtaSts,
         Self::TlsEndpoints,
         Self::TlsCoverage,
         Self::License,
@@ -127,6 +142,11 @@ impl Check {
             Self::DomainRegistration | Self::DomainContact | Self::DomainDelegation => "domains",
             Self::PrivateCa => "private-ca",
             Self::IamServerCertificates => "iam-certificates",
+            Self::MailSpf
+            | Self::MailDmarc
+            | Self::MailSpoofing
+            | Self::MailDkim
+            | Self::MailMtaSts => "mail",
             Self::TlsEndpoints | Self::TlsCoverage => "endpoints",
             Self::License => "license",
             Self::Suppressions => "zonewarden",
@@ -184,6 +204,21 @@ pub enum FindingCode {
     PcaNoRevocation,
     IamServerCertificateExpiring,
     IamServerCertificateExpired,
+    MailSpfMissing,
+    MailSpfMultiple,
+    MailSpfInvalid,
+    MailSpfTooManyLookups,
+    MailSpfPermissive,
+    MailSpfVoidLookups,
+    MailDmarcMissing,
+    MailDmarcInvalid,
+    MailDmarcMonitorOnly,
+    MailDmarcReportUnauthorized,
+    MailDkimSesMissing,
+    MailDkimSesFailed,
+    MailMtaStsBroken,
+    MailTlsRptMissing,
+    MailSpoofableDomain,
     TlsExpiring,
     TlsExpired,
     TlsHostnameMismatch,
@@ -211,7 +246,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 63] = [
+    pub const ALL: [FindingCode; 78] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -260,6 +295,21 @@ impl FindingCode {
         Self::PcaNoRevocation,
         Self::IamServerCertificateExpiring,
         Self::IamServerCertificateExpired,
+        Self::MailSpfMissing,
+        Self::MailSpfMultiple,
+        Self::MailSpfInvalid,
+        Self::MailSpfTooManyLookups,
+        Self::MailSpfPermissive,
+        Self::MailSpfVoidLookups,
+        Self::MailDmarcMissing,
+        Self::MailDmarcInvalid,
+        Self::MailDmarcMonitorOnly,
+        Self::MailDmarcReportUnauthorized,
+        Self::MailDkimSesMissing,
+        Self::MailDkimSesFailed,
+        Self::MailMtaStsBroken,
+        Self::MailTlsRptMissing,
+        Self::MailSpoofableDomain,
         Self::TlsExpiring,
         Self::TlsExpired,
         Self::TlsHostnameMismatch,
@@ -327,6 +377,21 @@ impl FindingCode {
             Self::PcaNoRevocation => "pca.no-revocation",
             Self::IamServerCertificateExpiring => "iam.server-certificate-expiring",
             Self::IamServerCertificateExpired => "iam.server-certificate-expired",
+            Self::MailSpfMissing => "mail.spf-missing",
+            Self::MailSpfMultiple => "mail.spf-multiple",
+            Self::MailSpfInvalid => "mail.spf-invalid",
+            Self::MailSpfTooManyLookups => "mail.spf-too-many-lookups",
+            Self::MailSpfPermissive => "mail.spf-permissive",
+            Self::MailSpfVoidLookups => "mail.spf-void-lookups",
+            Self::MailDmarcMissing => "mail.dmarc-missing",
+            Self::MailDmarcInvalid => "mail.dmarc-invalid",
+            Self::MailDmarcMonitorOnly => "mail.dmarc-monitor-only",
+            Self::MailDmarcReportUnauthorized => "mail.dmarc-report-unauthorized",
+            Self::MailDkimSesMissing => "mail.dkim-ses-missing",
+            Self::MailDkimSesFailed => "mail.dkim-ses-failed",
+            Self::MailMtaStsBroken => "mail.mta-sts-broken",
+            Self::MailTlsRptMissing => "mail.tls-rpt-missing",
+            Self::MailSpoofableDomain => "mail.spoofable-domain",
             Self::TlsExpiring => "tls.expiring",
             Self::TlsExpired => "tls.expired",
             Self::TlsHostnameMismatch => "tls.hostname-mismatch",
@@ -398,6 +463,21 @@ impl FindingCode {
             Self::IamServerCertificateExpiring | Self::IamServerCertificateExpired => {
                 Check::IamServerCertificates
             }
+            Self::MailSpfMissing => Check::MailSpf,
+            Self::MailSpfMultiple => Check::MailSpf,
+            Self::MailSpfInvalid => Check::MailSpf,
+            Self::MailSpfTooManyLookups => Check::MailSpf,
+            Self::MailSpfPermissive => Check::MailSpf,
+            Self::MailSpfVoidLookups => Check::MailSpf,
+            Self::MailDmarcMissing => Check::MailDmarc,
+            Self::MailDmarcInvalid => Check::MailDmarc,
+            Self::MailDmarcMonitorOnly => Check::MailDmarc,
+            Self::MailDmarcReportUnauthorized => Check::MailDmarc,
+            Self::MailDkimSesMissing => Check::MailDkim,
+            Self::MailDkimSesFailed => Check::MailDkim,
+            Self::MailMtaStsBroken => Check::MailMtaSts,
+            Self::MailTlsRptMissing => Check::MailMtaSts,
+            Self::MailSpoofableDomain => Check::MailSpoofing,
             Self::TlsExpiring
             | Self::TlsExpired
             | Self::TlsHostnameMismatch
@@ -477,6 +557,21 @@ impl FindingCode {
             Self::PcaNoRevocation => Severity::Low,
             Self::IamServerCertificateExpiring => Severity::Medium,
             Self::IamServerCertificateExpired => Severity::Critical,
+            Self::MailSpfMissing => Severity::Medium,
+            Self::MailSpfMultiple => Severity::High,
+            Self::MailSpfInvalid => Severity::High,
+            Self::MailSpfTooManyLookups => Severity::High,
+            Self::MailSpfPermissive => Severity::High,
+            Self::MailSpfVoidLookups => Severity::Medium,
+            Self::MailDmarcMissing => Severity::Medium,
+            Self::MailDmarcInvalid => Severity::High,
+            Self::MailDmarcMonitorOnly => Severity::Low,
+            Self::MailDmarcReportUnauthorized => Severity::Low,
+            Self::MailDkimSesMissing => Severity::High,
+            Self::MailDkimSesFailed => Severity::High,
+            Self::MailMtaStsBroken => Severity::High,
+            Self::MailTlsRptMissing => Severity::Info,
+            Self::MailSpoofableDomain => Severity::Medium,
         }
     }
 
@@ -770,6 +865,96 @@ impl FindingCode {
                 meaning: "A certificate uploaded to IAM has ended (read from its body). Critical while a CloudFront distribution or load balancer still serves it, high when that could not be listed, medium when nothing serves it. Evidence: `not_after`, `days_left`, `subject`, `path`, `in_use_by`.",
                 why: "Anything still serving it fails TLS handshakes now; an unused one is clutter that someone may attach by mistake.",
                 fix: "Attach a valid certificate (ACM, or a new IAM one) to each user in `in_use_by`, then delete the expired certificate (`aws iam delete-server-certificate`), which resolves this finding.",
+            },
+            Self::MailSpfMissing => CodeDoc {
+                title: "Mail name has no SPF record",
+                meaning: "A name that sends or receives mail (it has MX records other than a null MX, or an Amazon SES identity, in a scanned region) has no TXT record starting with `v=spf1`, as its name servers answer it. Names of mail are every public zone's apex and every name with MX records; names without mail are judged by `mail.spoofable-domain` instead. Evidence: `served` (the TXT records answered) and, when Route 53's configuration of the zone differs, `configured`.",
+                why: "Without SPF, receivers cannot tell your servers from anyone else's: mail from the name is more often sent to spam, and others can send as it unchecked.",
+                fix: "Add a TXT record at the name listing the services that send its mail, e.g. `\"v=spf1 include:amazonses.com -all\"` for Amazon SES (with a custom MAIL FROM domain) plus the `include:` of every other sender.",
+            },
+            Self::MailSpfMultiple => CodeDoc {
+                title: "Name publishes several SPF records",
+                meaning: "More than one TXT record at the name starts with `v=spf1`. RFC 7208 (section 4.5) makes that a permanent error: receivers ignore all of them. Evidence: `served`, and `configured` when Route 53's configuration differs.",
+                why: "Every message from the name fails SPF, as if it had none; under DMARC that can mean rejection.",
+                fix: "Merge them into one record: one `v=spf1`, every mechanism of both, one `all` at the end; delete the other TXT value in the record set.",
+            },
+            Self::MailSpfInvalid => CodeDoc {
+                title: "SPF record is not valid",
+                meaning: "The name's SPF record breaks RFC 7208: a syntax error or an unknown mechanism (`ipv4:`, `include` without a domain, a second `redirect`), or, followed through its `include:` and `redirect=` targets, a target with no SPF record or with several, a loop, an `mx` with more than 10 exchanges. Evidence: `record`, `errors` (each names the term or the domain), `served`, `configured` when it differs.",
+                why: "Receivers return a permanent error for the name's SPF: every message fails SPF.",
+                fix: "Correct the term named in `errors`; for a target without SPF, remove its `include:` or ask that vendor for the right one.",
+            },
+            Self::MailSpfTooManyLookups => CodeDoc {
+                title: "SPF needs more than 10 DNS lookups",
+                meaning: "Counting every `include`, `a`, `mx`, `ptr`, `exists` and `redirect` of the record and, recursively, of every record it includes, as served by the real DNS, gives more than 10 (RFC 7208 section 4.6.4). Evidence: `lookups`, `tree` (each domain's record, its own lookups and its subtree's total).",
+                why: "Receivers stop at the 11th lookup with a permanent error: mail from the name fails SPF everywhere, usually after a vendor added an `include` to its own record.",
+                fix: "Remove `include:`s of services that no longer send for you, replace `a` and `mx` with the `ip4:`/`ip6:` ranges they stand for, or move senders to subdomains with their own SPF; the `tree` shows where the lookups come from.",
+            },
+            Self::MailSpfPermissive => CodeDoc {
+                title: "SPF lets any server send",
+                meaning: "The name's SPF record ends in `+all` (high: every server on the internet passes) or `?all` (medium: every server is neutral, which receivers treat as no SPF). Evidence: `record`, `all`.",
+                why: "Anyone can send mail as the name and pass (or not fail) SPF.",
+                fix: "End the record in `-all` (or `~all` while you confirm the list of senders is complete).",
+            },
+            Self::MailSpfVoidLookups => CodeDoc {
+                title: "SPF makes too many void lookups",
+                meaning: "More than two of the record's DNS lookups (through its includes) answer NXDOMAIN or no records. RFC 7208 section 4.6.4 lets receivers fail SPF with a permanent error beyond two. Evidence: `void_lookups`, `names`.",
+                why: "Some receivers fail the name's SPF; the void names are usually vendors or hosts that no longer exist.",
+                fix: "Remove the mechanisms naming the domains in `names`.",
+            },
+            Self::MailDmarcMissing => CodeDoc {
+                title: "Mail name has no DMARC policy",
+                meaning: "A name that sends or receives mail has no DMARC record: no TXT starting with `v=DMARC1` at `_dmarc.<name>` nor at `_dmarc` of any parent name below the top-level domain (the tree walk of DMARCbis, which finds an organisational policy without a public suffix list). Evidence: `looked_at`.",
+                why: "Without DMARC, receivers apply no policy to mail failing SPF and DKIM, and you get no reports of who sends as you.",
+                fix: "Publish `_dmarc.<domain>` TXT `\"v=DMARC1; p=none; rua=mailto:dmarc@<domain>\"`, read the reports, then move to `p=quarantine` and `p=reject`.",
+            },
+            Self::MailDmarcInvalid => CodeDoc {
+                title: "DMARC record is not valid",
+                meaning: "The DMARC record that applies to the name breaks RFC 7489: `v=DMARC1` not first, a missing or unknown policy (`p`), a bad `pct`, `sp`, `adkim`, `aspf`, `fo`, `ri`, a report URI that is not one, a tag given twice, or several DMARC records at one name. Evidence: `at`, `records`, `error`.",
+                why: "Receivers ignore an invalid record (several records: all of them): the name has no DMARC policy in effect, whatever it says.",
+                fix: "Correct the tag named in `error`, or keep one record at the name.",
+            },
+            Self::MailDmarcMonitorOnly => CodeDoc {
+                title: "DMARC policy only monitors",
+                meaning: "The DMARC policy in effect for a mail name is `p=none` (for a name below the record's domain, `sp`, else `p`): receivers report failures but deliver them. Evidence: `at`, `policy`, `record`.",
+                why: "`p=none` is a first step; left there, mail spoofing the name is delivered like genuine mail.",
+                fix: "Once the reports show every legitimate sender passing SPF or DKIM aligned, move to `p=quarantine`, then `p=reject`.",
+            },
+            Self::MailDmarcReportUnauthorized => CodeDoc {
+                title: "DMARC reports go to a domain that does not accept them",
+                meaning: "The DMARC record sends aggregate or failure reports (`rua`, `ruf`) to an address in another domain, and that domain publishes no `<policy domain>._report._dmarc.<report domain>` TXT record starting with `v=DMARC1` (RFC 7489 section 7.1). Domains in the same hosted-zone family (one a subdomain of the other) need none. Evidence: `report_domain`, `looked_at`.",
+                why: "Receivers drop reports to an unauthorised domain: you lose the view of who sends as you.",
+                fix: "Have the report domain publish the authorisation record (report vendors do this when you sign up), or send reports to an address in your own domain.",
+            },
+            Self::MailDkimSesMissing => CodeDoc {
+                title: "SES DKIM records missing or wrong",
+                meaning: "An Amazon SES domain identity signs with Easy DKIM, but one or more of its three `<token>._domainkey.<domain>` names does not answer a CNAME to `<token>.dkim.amazonses.com` (regional variants `<token>.dkim.<region>.amazonses.com` count): NXDOMAIN, no CNAME, or another target. Evidence: `records` (each name, expected target, what is served and, where a zone of ours holds the name, Route 53's value).",
+                why: "Receivers cannot verify SES's signatures: DKIM fails, DMARC then rests on SPF alone, and SES marks the identity as failed after 72 hours and stops sending with it.",
+                fix: "Recreate the CNAMEs listed in `records` in the zone (the SES console's *Publish DNS records* shows them), or delete the identity if the domain no longer sends through SES.",
+            },
+            Self::MailDkimSesFailed => CodeDoc {
+                title: "SES reports DKIM failed",
+                meaning: "SES reports the DKIM status of a domain identity as `FAILED`: it could not find the DKIM records for 72 hours. Evidence: `status`, `origin`, `signing_enabled`.",
+                why: "SES does not sign the domain's mail; DMARC then depends on SPF alone, and SES may stop sending for the identity.",
+                fix: "Publish the records (see `mail.dkim-ses-missing`), then restart verification in the SES console or with `aws sesv2 put-email-identity-dkim-attributes`.",
+            },
+            Self::MailMtaStsBroken => CodeDoc {
+                title: "MTA-STS policy cannot be used",
+                meaning: "The name publishes an `_mta-sts` TXT record (RFC 8461), but the record is invalid, `mta-sts.<name>` does not resolve, the policy at `https://mta-sts.<name>/.well-known/mta-sts.txt` cannot be fetched (no connection, a certificate not valid for the host, not status 200, over 64 KiB), is not a valid policy, or its `mx` patterns do not match every MX host the name serves. High in `enforce` mode, medium in `testing`. Evidence: `problem`, `mode`, `uncovered_mx`.",
+                why: "In `enforce` mode, senders that honour MTA-STS refuse to deliver to MX hosts the policy does not list, and keep the last policy they fetched while the new one cannot be read: mail is delayed or bounced.",
+                fix: "Serve the policy file over HTTPS with a valid certificate, list every MX host in it (`mx: *.example.net` covers one label), and change the `id` of the `_mta-sts` record after each change of the policy.",
+            },
+            Self::MailTlsRptMissing => CodeDoc {
+                title: "MTA-STS without TLS reporting",
+                meaning: "The name uses MTA-STS but publishes no TLS-RPT record (`_smtp._tls.<name>` TXT `v=TLSRPTv1; rua=...`, RFC 8460). Evidence: `served`.",
+                why: "Without reports you learn of TLS delivery failures to your MX hosts only when someone complains.",
+                fix: "Publish `_smtp._tls.<name>` TXT `\"v=TLSRPTv1; rua=mailto:tls-reports@<name>\"`.",
+            },
+            Self::MailSpoofableDomain => CodeDoc {
+                title: "Name without mail can be spoofed",
+                meaning: "A name meant to have no mail (the public zone's apex with no MX or only a null MX, no SES identity, no SPF mechanism authorising a sender) lacks `v=spf1 -all` or a DMARC policy of `p=reject` that applies to it. A missing null MX (`0 .`, RFC 7505) is listed too, but never reported alone. Evidence: `lacking`, `served`.",
+                why: "Parked and web-only domains are favourite senders for phishing: receivers have nothing that says the mail is forged.",
+                fix: "Publish TXT `\"v=spf1 -all\"` at the name, `_dmarc.<name>` TXT `\"v=DMARC1; p=reject;\"` and MX `0 .`.",
             },
             Self::TlsExpiring => CodeDoc {
                 title: "Served certificate expires soon",

@@ -30,6 +30,9 @@ pub enum ResourceKind {
     /// One address serving TLS for one name and port: id
     /// `host:port@address`, name `host:port`.
     TlsEndpoint,
+    /// An Amazon SES domain identity: id `<region>/<domain>`, name the
+    /// domain.
+    SesIdentity,
     /// The deployment's license: id `license`, or `license/zones` and
     /// `license/certificates` for the estate's size against it.
     License,
@@ -38,7 +41,7 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 11] = [
+    pub const ALL: [ResourceKind; 12] = [
         Self::AcmCertificate,
         Self::Route53HostedZone,
         Self::Route53RecordSet,
@@ -48,6 +51,7 @@ impl ResourceKind {
         Self::PrivateCertificateAuthority,
         Self::IamServerCertificate,
         Self::TlsEndpoint,
+        Self::SesIdentity,
         Self::License,
         Self::Suppression,
     ];
@@ -63,6 +67,7 @@ impl ResourceKind {
             Self::PrivateCertificateAuthority => "acm-pca-certificate-authority",
             Self::IamServerCertificate => "iam-server-certificate",
             Self::TlsEndpoint => "tls-endpoint",
+            Self::SesIdentity => "ses-identity",
             Self::License => "license",
             Self::Suppression => "suppression",
         }

@@ -55,7 +55,14 @@ impl Envelope {
 
     /// A scan invoked by hand: `{"source": "zonewarden", "detail-type": "Manual Scan"}`.
     pub fn is_manual(&self) -> bool {
-        self.source == "zonewarden" && !self.is_digest() && !self.is_domains()
+        self.source == "zonewarden" && !self.is_digest() && !self.is_domains() && !self.is_mail()
+    }
+
+    /// The mail schedule's constant input (the endpoints function scans
+    /// the mail family once a day):
+    /// `{"source": "zonewarden", "detail-type": "Mail Scan"}`.
+    pub fn is_mail(&self) -> bool {
+        self.source == "zonewarden" && self.detail_type == "Mail Scan"
     }
 
     /// The domains schedule's constant input (the certificate function

@@ -30,10 +30,12 @@ mod error;
 pub mod fault_proxy;
 pub mod iam;
 pub mod ip_ranges;
+pub mod mail_world;
 mod moto;
 pub mod moto_ec2;
 pub mod private_ca;
 pub mod seed;
+pub mod ses;
 pub mod tls_lab;
 pub mod tls_world;
 

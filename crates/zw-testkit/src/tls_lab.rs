@@ -28,6 +28,9 @@ pub enum Behaviour {
     Silent,
     /// Answers with bytes that are not TLS.
     Garbage,
+    /// Completes the handshake as `Serve`, reads the request's head and
+    /// answers `HTTP/1.0 200 OK` with this body (an MTA-STS policy file).
+    Http(Vec<(String, GeneratedCert, Option<String>)>, String),
 }
 
 /// A running lab server; stops when dropped.
@@ -104,6 +107,28 @@ fn server_config(names: &[(String, GeneratedCert, Option<String>)]) -> Result<Ar
     Ok(Arc::new(config))
 }
 
+/// Reads a request's head (up to its blank line, at most 8 KiB) and answers
+/// 200 with `body`.
+async fn answer<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    stream: &mut S,
+    body: &str,
+) {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8192 {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(buf.get(..n).unwrap_or_default()),
+        }
+    }
+    let response = format!(
+        "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(response.as_bytes()).await;
+}
+
 /// Starts a server on `address` (port 0 picks one).
 pub async fn start(address: SocketAddr, behaviour: Behaviour) -> Result<TlsServer> {
     let listener = TcpListener::bind(address)
@@ -112,11 +137,17 @@ pub async fn start(address: SocketAddr, behaviour: Behaviour) -> Result<TlsServe
     let address = listener.local_addr().map_err(|e| invalid("address", e))?;
     let handshakes = Arc::new(AtomicU64::new(0));
     let acceptor = match &behaviour {
-        Behaviour::Serve(names) => Some(tokio_rustls::TlsAcceptor::from(server_config(names)?)),
+        Behaviour::Serve(names) | Behaviour::Http(names, _) => {
+            Some(tokio_rustls::TlsAcceptor::from(server_config(names)?))
+        }
         Behaviour::Refuse => Some(tokio_rustls::TlsAcceptor::from(server_config(&[])?)),
         Behaviour::Silent | Behaviour::Garbage => None,
     };
     let garbage = matches!(behaviour, Behaviour::Garbage);
+    let body = match &behaviour {
+        Behaviour::Http(_, body) => Some(body.clone()),
+        _ => None,
+    };
     let count = handshakes.clone();
     let task = tokio::spawn(async move {
         let mut held = Vec::new();
@@ -128,9 +159,13 @@ pub async fn start(address: SocketAddr, behaviour: Behaviour) -> Result<TlsServe
                 Some(acceptor) => {
                     let acceptor = acceptor.clone();
                     let count = count.clone();
+                    let body = body.clone();
                     tokio::spawn(async move {
                         if let Ok(mut tls) = acceptor.accept(stream).await {
                             count.fetch_add(1, Ordering::Relaxed);
+                            if let Some(body) = body {
+                                answer(&mut tls, &body).await;
+                            }
                             let _ = tls.shutdown().await;
                         }
                     });

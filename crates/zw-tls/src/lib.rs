@@ -1,5 +1,6 @@
 //! The endpoints family's TLS probe: a TCP connection and one TLS handshake
-//! with SNI, bounded in time, and nothing more (no request is sent). What
+//! with SNI, bounded in time, and nothing more (no request is sent; the
+//! mail family's MTA-STS policy fetch, `policy`, is the one exception). What
 //! the endpoint served is recorded, not judged during the handshake: an
 //! expired, mis-named or untrusted certificate is exactly what we want to
 //! see, so the handshake accepts any certificate and the chain and name are
@@ -24,6 +25,8 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use zw_core::families::endpoints::model::{ServedCertificate, TlsOutcome, WeakKey};
 use zw_core::families::endpoints::ports::TlsProber;
+
+pub mod policy;
 
 /// Why the probe could not be built (bad settings: refused at start).
 #[derive(Debug, thiserror::Error)]

@@ -111,11 +111,13 @@ mod tests {
             // events are what zonewarden emits, not what starts it (tested in
             // zw-core's notify module); the license function's CloudFormation
             // request is tested there; the organization state machine's
-            // steps are tested by scan-account and run-organization.
+            // steps are tested by scan-account and run-organization; the
+            // mail schedule's input by scan-endpoints.
             if name.starts_with("dns-")
                 || name.starts_with("zonewarden-")
                 || name.starts_with("license-")
                 || name.starts_with("org-")
+                || name.starts_with("mail-")
             {
                 continue;
             }

@@ -2,4 +2,5 @@
 //! `handler.rs`. A library too, so the integration tests drive the same
 //! handler with the samples in `events/`.
 
+pub mod event;
 pub mod handler;

@@ -12,10 +12,16 @@ async fn main() -> Result<(), Error> {
     zw_lambda::init_logging();
     // A bad configuration fails init with every problem listed, before any event.
     // IAM server certificates scan here: what serves them is the listing
-    // of load balancers and distributions this function already links.
+    // of load balancers and distributions this function already links. The
+    // mail family too (its own schedule): it resolves names and fetches
+    // MTA-STS policies with the resolver and TLS client linked here.
     let deps = Deps::from_vars(
         std::env::vars(),
-        &[FamilyKind::ENDPOINTS, FamilyKind::IAM_CERTIFICATES],
+        &[
+            FamilyKind::ENDPOINTS,
+            FamilyKind::IAM_CERTIFICATES,
+            FamilyKind::MAIL,
+        ],
     )
     .await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<serde_json::Value>| {

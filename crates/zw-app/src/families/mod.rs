@@ -10,6 +10,7 @@ pub mod domains;
 pub mod endpoints;
 pub mod health;
 pub mod iam_certificates;
+pub mod mail;
 pub mod private_ca;
 
 use crate::{AppError, ScanOptions};
@@ -29,6 +30,7 @@ pub static REGISTRY: &[&Registration] = &[
     &domains::REGISTRATION,
     &private_ca::REGISTRATION,
     &iam_certificates::REGISTRATION,
+    &mail::REGISTRATION,
 ];
 
 /// A check family, as named on the command line, in the scan record and in
@@ -44,6 +46,7 @@ impl FamilyKind {
     pub const DOMAINS: Self = Self(zw_core::families::domains::NAME);
     pub const PRIVATE_CA: Self = Self(zw_core::families::private_ca::NAME);
     pub const IAM_CERTIFICATES: Self = Self(zw_core::families::iam_certificates::NAME);
+    pub const MAIL: Self = Self(zw_core::families::mail::NAME);
 
     /// Every family, in the registry's order.
     pub fn all() -> Vec<Self> {
@@ -141,6 +144,7 @@ pub(crate) enum Adapters {
     Domains(zw_aws::domains::DomainsAdapter),
     PrivateCa(zw_aws::private_ca::PrivateCaAdapter),
     IamCertificates(iam_certificates::IamCertificatesAdapters),
+    Mail(mail::MailAdapters),
 }
 
 /// The `Family` of one scan, from its adapters.
@@ -156,6 +160,7 @@ pub(crate) fn family<'a>(
         Adapters::Domains(a) => domains::family(a, scan),
         Adapters::PrivateCa(a) => private_ca::family(a, scan),
         Adapters::IamCertificates(a) => iam_certificates::family(a, scan),
+        Adapters::Mail(a) => mail::family(a, scan),
     }
 }
 
@@ -247,13 +252,14 @@ mod tests {
                 "endpoints",
                 "domains",
                 "private-ca",
-                "iam-certificates"
+                "iam-certificates",
+                "mail"
             ]
         );
         for r in REGISTRY {
             assert_eq!(FamilyKind::named(r.kind.as_str()), Some(r.kind));
         }
-        assert_eq!(FamilyKind::named("mail"), None);
+        assert_eq!(FamilyKind::named("ct"), None);
         // Every inventory is filled by exactly one family.
         for kind in InventoryKind::ALL {
             let fillers = REGISTRY

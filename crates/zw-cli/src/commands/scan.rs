@@ -1,4 +1,4 @@
-//! `zonewarden scan certificates|dns|health|endpoints|domains|private-ca|iam-certificates|all`: one prepare path
+//! `zonewarden scan certificates|dns|health|endpoints|domains|private-ca|iam-certificates|mail|all`: one prepare path
 //! (configuration, SDK, adapters, sinks), one scan through the spine, one
 //! report path (output, errors, exit status) for every target; `scan all
 //! --role-name NAME --account ID... | --organization` runs it in each account.
@@ -65,6 +65,12 @@ fn request(target: &ScanTarget) -> Request<'_> {
         },
         ScanTarget::IamCertificates(a) => Request {
             kinds: vec![FamilyKind::IAM_CERTIFICATES],
+            common: a,
+            dns: None,
+            targets: &[],
+        },
+        ScanTarget::Mail(a) => Request {
+            kinds: vec![FamilyKind::MAIL],
             common: a,
             dns: None,
             targets: &[],

@@ -8,6 +8,7 @@ pub mod domains;
 pub mod endpoints;
 pub mod health;
 pub mod iam_certificates;
+pub mod mail;
 pub mod private_ca;
 
 use crate::model::{HostedZone, RecordSet, Region};
