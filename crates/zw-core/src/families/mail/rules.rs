@@ -301,7 +301,14 @@ pub fn dmarc(facts: &NameFacts, intended: bool) -> Vec<Detection> {
                 FindingCode::MailDmarcMissing,
                 FindingCode::MailDmarcMissing.default_severity(),
                 format!(
-                    "{name} sends or receives mail but no DMARC policy applies to it (no `v=DMARC1` record at _dmarc.{name} or a parent name)."
+                    "{name} sends or receives mail but no DMARC policy applies to it (no `v=DMARC1` record at _dmarc.{name} or a parent name).{}",
+                    match &facts.configured.dmarc {
+                        Some(c) if c.iter().any(|r| dmarc::is_dmarc(r)) => format!(
+                            " Route 53's configuration of zone {} has one at _dmarc.{name}, which the servers do not answer.",
+                            bare(&facts.zone.name)
+                        ),
+                        _ => String::new(),
+                    }
                 ),
                 json!({"looked_at": format!("_dmarc.{name}"), "configured": facts.configured.dmarc}),
             ));
@@ -405,6 +412,19 @@ pub fn spoofing(facts: &NameFacts) -> Vec<Detection> {
         return Vec::new();
     }
     let name = bare(&facts.name);
+    // A reject policy stops the forgeries of every receiver that applies
+    // DMARC; what is left (SPF for the others) is worth less alarm.
+    let (severity, how) = if dmarc_rejects {
+        (
+            Severity::Low,
+            "receivers that do not apply DMARC have nothing that says mail from it is forged",
+        )
+    } else {
+        (
+            FindingCode::MailSpoofableDomain.default_severity(),
+            "anyone can send as it",
+        )
+    };
     let mut lacking = Vec::new();
     if !spf_denies {
         lacking.push("SPF `v=spf1 -all`");
@@ -418,9 +438,9 @@ pub fn spoofing(facts: &NameFacts) -> Vec<Detection> {
     vec![detection(
         facts,
         FindingCode::MailSpoofableDomain,
-        FindingCode::MailSpoofableDomain.default_severity(),
+        severity,
         format!(
-            "{name} has no mail, yet anyone can send as it: it lacks {}.",
+            "{name} has no mail, yet {how}: it lacks {}.",
             lacking.join(", ")
         ),
         json!({"lacking": lacking, "served": {"txt": txt, "mx": mx, "dmarc": facts.dmarc}}),

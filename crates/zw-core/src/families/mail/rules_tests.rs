@@ -212,6 +212,16 @@ fn dmarc_missing_and_found_at_a_parent() {
     let mut f = healthy();
     f.dmarc = DmarcLookup::None;
     assert_eq!(codes(&dmarc(&f, true)), ["mail.dmarc-missing"]);
+    // Route 53 holds one the servers do not answer: the message says so.
+    f.configured.dmarc = Some(vec!["v=DMARC1; p=reject".into()]);
+    let found = dmarc(&f, true);
+    assert!(
+        found[0]
+            .message
+            .contains("Route 53's configuration of zone example.com has one"),
+        "{}",
+        found[0].message
+    );
     // The organisational record at a parent applies (its `sp`).
     f.name = "mail.example.com.".into();
     f.dmarc = DmarcLookup::Found {
@@ -307,6 +317,13 @@ fn a_name_without_mail_must_refuse_it() {
         found[0].evidence["lacking"],
         serde_json::json!(["SPF `v=spf1 -all`", "DMARC `p=reject`", "null MX `0 .`"])
     );
+    assert_eq!(found[0].severity, Severity::Medium);
+    // DMARC rejects but SPF does not: low, for receivers without DMARC.
+    let mut f = parked();
+    f.txt = Lookup::NoData;
+    let found = spoofing(&f);
+    assert_eq!(codes(&found), ["mail.spoofable-domain"]);
+    assert_eq!(found[0].severity, Severity::Low);
     // SPF and DMARC refuse: not spoofable, with or without a null MX.
     let mut f = parked();
     assert!(spoofing(&f).is_empty());
