@@ -952,7 +952,7 @@ impl FindingCode {
             },
             Self::MailSpoofableDomain => CodeDoc {
                 title: "Name without mail can be spoofed",
-                meaning: "A name meant to have no mail (the public zone's apex with no MX or only a null MX, no SES identity, no SPF mechanism authorising a sender) lacks `v=spf1 -all` or a DMARC policy of `p=reject` (at 100%) that applies to it: medium without the reject policy, low when only SPF is missing (receivers that apply DMARC already refuse forgeries). A missing null MX (`0 .`, RFC 7505) is listed too, but never reported alone. Evidence: `lacking`, `served`.",
+                meaning: "A name meant to have no mail (the public zone's apex with no MX or only a null MX, no SES identity, no SPF mechanism authorising a sender) lacks `v=spf1 -all` or a DMARC policy of `p=reject` (at 100%) that applies to it: medium without the reject policy, low when only SPF is missing (receivers that apply DMARC already refuse forgeries). A missing null MX (`0 .`, RFC 7505) is listed too, but never reported alone. Only judged when every SES identity of the configured regions (`ZW_REGIONS`) was read, and not in organization mode, where another account's SES identity may send as the name. Evidence: `lacking`, `served`.",
                 why: "Parked and web-only domains are favourite senders for phishing: receivers have nothing that says the mail is forged.",
                 fix: "Publish TXT `\"v=spf1 -all\"` at the name, `_dmarc.<name>` TXT `\"v=DMARC1; p=reject;\"` and MX `0 .`.",
             },

@@ -4,6 +4,7 @@
 
 use super::{
     Adapters, FamilyKind, Registration, ScanContext, Wiring, inventory_cache, probe_settings,
+    published_estate,
 };
 use crate::AppError;
 use futures::future::BoxFuture;
@@ -28,6 +29,8 @@ pub(crate) struct MailAdapters {
     cache: Option<DynamoInventoryCache>,
     tls: TlsProbe,
     resolver: ProbeSettings,
+    /// Organization mode (the table's partition is an account).
+    organization: bool,
 }
 
 fn prepare(w: &Wiring<'_>) -> Result<Adapters, AppError> {
@@ -41,6 +44,7 @@ fn prepare(w: &Wiring<'_>) -> Result<Adapters, AppError> {
             webpki_roots: true,
         })?,
         resolver: probe_settings(w.config),
+        organization: published_estate(w.services).is_some(),
     }))
 }
 
@@ -85,6 +89,7 @@ impl Family for MailRun<'_> {
                     cfg.dns.inventory_max_age_minutes,
                 )),
                 retire_unmonitored: scan.options.retire_unmonitored,
+                organization: a.organization,
             }
             .run(now)
             .await

@@ -58,6 +58,10 @@ pub struct MailFamily<'a, Z, I, P, S, F> {
     pub regions: &'a [Region],
     pub inventory_max_age: Duration,
     pub retire_unmonitored: bool,
+    /// Organization mode: the other accounts' SES identities are not seen
+    /// here, so a name without MX may still send through one of them and
+    /// is not judged spoofable.
+    pub organization: bool,
 }
 
 impl<Z, I, P, S, F> std::fmt::Debug for MailFamily<'_, Z, I, P, S, F> {
@@ -328,8 +332,11 @@ where
             .buffered(CONCURRENCY)
             .collect()
             .await;
+        // Whether every sender a name might have was seen: a name without
+        // MX is judged spoofable only then.
+        let senders_known = ses_complete && !self.organization;
         for f in &facts {
-            evaluate(f, ses_complete, &mut out);
+            evaluate(f, senders_known, &mut out);
         }
 
         let public: Vec<&(HostedZone, Vec<RecordSet>)> =
@@ -541,7 +548,7 @@ async fn dmarc_lookup<P: DnsProbe>(lookups: &ScanLookups<'_, P>, name: &str) -> 
 
 /// One name's verdicts into the outcome: each check covered only when
 /// every lookup it reads answered.
-fn evaluate(facts: &NameFacts, ses_complete: bool, out: &mut FamilyOutcome) {
+fn evaluate(facts: &NameFacts, senders_known: bool, out: &mut FamilyOutcome) {
     let scope = rules::scope(facts);
     let name = rules::bare(&facts.name);
     if facts.txt == Lookup::NxDomain {
@@ -588,7 +595,7 @@ fn evaluate(facts: &NameFacts, ses_complete: bool, out: &mut FamilyOutcome) {
         out.detections.extend(rules::dmarc(facts, intended));
         if intended {
             out.coverage.insert(Check::MailSpoofing, &scope);
-        } else if ses_complete {
+        } else if senders_known {
             out.coverage.insert(Check::MailSpoofing, &scope);
             out.detections.extend(rules::spoofing(facts));
         }

@@ -294,6 +294,10 @@ fn regions() -> Vec<Region> {
 }
 
 async fn run(internet: &Internet, ses: &Ses) -> FamilyOutcome {
+    run_in(internet, ses, false).await
+}
+
+async fn run_in(internet: &Internet, ses: &Ses, organization: bool) -> FamilyOutcome {
     let zones = estate();
     let regions = regions();
     MailFamily {
@@ -305,6 +309,7 @@ async fn run(internet: &Internet, ses: &Ses) -> FamilyOutcome {
         regions: &regions,
         inventory_max_age: Duration::minutes(60),
         retire_unmonitored: true,
+        organization,
     }
     .run(crate::families::test_now())
     .await
@@ -401,4 +406,28 @@ fn the_dmarc_tree_walk_stops_above_the_top_level_domain() {
         ["a.b.example.com.", "b.example.com.", "example.com."]
     );
     assert_eq!(tree_walk("com."), Vec::<String>::new());
+}
+
+/// In organization mode another account's SES identity may send as a name
+/// without MX: such a name is not judged spoofable there.
+#[tokio::test]
+async fn names_without_mail_are_not_judged_in_organization_mode() {
+    let net = internet(&[]);
+    let out = run_in(
+        &net,
+        &Ses {
+            deny_us_east_1: false,
+        },
+        true,
+    )
+    .await;
+    assert!(!out.coverage.covers(Check::MailSpoofing, "parked.example"));
+    assert!(
+        !found(&out.detections)
+            .iter()
+            .any(|(_, c)| *c == "mail.spoofable-domain")
+    );
+    // The names with mail are judged as in single mode.
+    assert!(out.coverage.covers(Check::MailSpoofing, "shop.example"));
+    assert!(out.coverage.covers(Check::MailMtaSts, "shop.example"));
 }
