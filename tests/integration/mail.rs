@@ -9,33 +9,11 @@
 //! covered by the rule tests only; here the identity is read and its name
 //! examined.
 
-use crate::support::{Env, config};
+use crate::support::{Env, config, scan_once as scan};
 use std::collections::BTreeSet;
-use zw_app::{App, FamilyKind, ScanOptions};
-use zw_core::{ScanLabel, ScanReport, Sinks};
+use zw_app::{App, FamilyKind};
+use zw_core::ScanReport;
 use zw_testkit::mail_world::{self, MailWorld};
-
-async fn scan(app: &App, id: &str) -> ScanReport {
-    app.scan(
-        Sinks {
-            store: app.services.store.as_ref(),
-            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
-            events: None,
-        },
-        ScanLabel {
-            scan_id: id.into(),
-            trigger: "test".into(),
-        },
-        &ScanOptions {
-            changed_zones: BTreeSet::new(),
-            retire_unmonitored: true,
-            deadline: None,
-            end: None,
-            only: None,
-        },
-    )
-    .await
-}
 
 fn open(report: &ScanReport) -> BTreeSet<(String, &'static str)> {
     report

@@ -134,3 +134,28 @@ impl SharedBuf {
         String::from_utf8(self.0.lock().map(|b| b.clone()).unwrap_or_default()).unwrap_or_default()
     }
 }
+
+/// One scan of `app` into its table, the way a scheduled run makes it
+/// (every family of the app, unmonitored scopes retired), no metrics or
+/// events.
+pub async fn scan_once(app: &zw_app::App, id: &str) -> zw_core::ScanReport {
+    app.scan(
+        zw_core::Sinks {
+            store: app.services.store.as_ref(),
+            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
+            events: None,
+        },
+        zw_core::ScanLabel {
+            scan_id: id.into(),
+            trigger: "test".into(),
+        },
+        &zw_app::ScanOptions {
+            changed_zones: std::collections::BTreeSet::new(),
+            retire_unmonitored: true,
+            deadline: None,
+            end: None,
+            only: None,
+        },
+    )
+    .await
+}

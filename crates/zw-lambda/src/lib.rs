@@ -278,6 +278,34 @@ pub async fn scan(
     })
 }
 
+/// One scan of the families an invocation's triggers select (a function
+/// that runs several families on different schedules): each event parsed by
+/// `parse`, its families from `families`, the batch's label from `label`.
+pub async fn selected_scan<T>(
+    deps: &Deps,
+    event: LambdaEvent<serde_json::Value>,
+    parse: impl Fn(&serde_json::Value) -> Result<T, event::EventError>,
+    families: impl Fn(&T) -> &'static [FamilyKind],
+    label: impl Fn(&T) -> String,
+) -> Result<Summary, HandlerError> {
+    let batch = event::Batch::parse(&event.payload, parse)?;
+    let mut only: Vec<FamilyKind> = batch.triggers.iter().flat_map(&families).copied().collect();
+    only.sort();
+    only.dedup();
+    let mut summary = scan(
+        deps,
+        scan_id(&event),
+        batch.label(label),
+        BTreeSet::new(),
+        collection_deadline(&event),
+        invocation_end(&event),
+        Some(only),
+    )
+    .await?;
+    summary.batch_item_failures = batch.refused;
+    Ok(summary)
+}
+
 /// The whole handler of the functions that only run periodically (health
 /// checks, endpoints): a schedule or a manual run (one, or an SQS batch of
 /// them) -> one scan of the function's families -> summary.

@@ -38,6 +38,7 @@ pub mod seed;
 pub mod ses;
 pub mod tls_lab;
 pub mod tls_world;
+pub mod world_cli;
 
 use std::net::IpAddr;
 

@@ -4,8 +4,6 @@
 
 use crate::event;
 use lambda_runtime::LambdaEvent;
-use std::collections::BTreeSet;
-use zw_lambda::event::Batch;
 use zw_lambda::{Deps, HandlerError, Summary};
 
 /// What an invocation returns: a scan's summary, or the digest's.
@@ -32,25 +30,12 @@ pub async fn handle(
     deps: &Deps,
     event: LambdaEvent<serde_json::Value>,
 ) -> Result<Summary, HandlerError> {
-    let batch = Batch::parse(&event.payload, event::parse)?;
-    let mut only: Vec<zw_app::FamilyKind> = batch
-        .triggers
-        .iter()
-        .flat_map(event::Trigger::families)
-        .copied()
-        .collect();
-    only.sort();
-    only.dedup();
-    let mut summary = zw_lambda::scan(
+    zw_lambda::selected_scan(
         deps,
-        zw_lambda::scan_id(&event),
-        batch.label(event::Trigger::label),
-        BTreeSet::new(),
-        zw_lambda::collection_deadline(&event),
-        zw_lambda::invocation_end(&event),
-        Some(only),
+        event,
+        event::parse,
+        event::Trigger::families,
+        event::Trigger::label,
     )
-    .await?;
-    summary.batch_item_failures = batch.refused;
-    Ok(summary)
+    .await
 }
