@@ -3,6 +3,7 @@
 //! shared tail in `scan`.
 
 pub mod certificates;
+pub mod ct;
 pub mod dns;
 pub mod domains;
 pub mod endpoints;
