@@ -526,3 +526,70 @@ async fn serve_http(body: &'static str) -> (String, Arc<AtomicUsize>) {
     });
     (url, hits)
 }
+
+/// A clock the test moves.
+struct MovingClock(std::sync::Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl zw_core::ports::Clock for MovingClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.0.lock().map(|t| *t).unwrap_or_default()
+    }
+}
+
+/// The generations of a zone's stored chunks.
+async fn chunk_generations(env: &Env, zone: &str) -> std::collections::BTreeSet<String> {
+    items(&env.ddb(), &inventory_pk(zone))
+        .await
+        .iter()
+        .filter(|i| attr(i, "sk").starts_with("CHUNK#"))
+        .map(|i| attr(i, "generation").to_owned())
+        .collect()
+}
+
+/// A zone that never changes is only touched, scan after scan; its chunks,
+/// which expire a week after they were written, are written again once
+/// they are three days old, so the copy never lapses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn touching_an_unchanged_zone_renews_its_chunks_before_they_expire() {
+    let env = Env::new().await;
+    let start = zw_core::ports::Clock::now(&zw_aws::SystemClock);
+    let clock = Arc::new(MovingClock(std::sync::Mutex::new(start)));
+    let cache = DynamoInventoryCache::new(&env.sdk, TABLE.to_owned(), &ApiCallCounter::default())
+        .with_clock(clock.clone());
+    let zone = inventory("ZSTILL", 50, "still");
+    cache.save(&zone).await.expect("save");
+    let first = chunk_generations(&env, "ZSTILL").await;
+    assert_eq!(first.len(), 1);
+
+    let set = |days: i64| {
+        if let Ok(mut t) = clock.0.lock() {
+            *t = start + chrono::Duration::days(days);
+        }
+    };
+    set(2);
+    cache.touch(&zone).await.expect("touch");
+    assert_eq!(
+        chunk_generations(&env, "ZSTILL").await,
+        first,
+        "a touch only"
+    );
+
+    set(3);
+    cache.touch(&zone).await.expect("touch");
+    let renewed = chunk_generations(&env, "ZSTILL").await;
+    assert_eq!(renewed.len(), 1, "the old generation's chunks deleted");
+    assert_ne!(renewed, first, "written again");
+    let expires: Vec<i64> = items(&env.ddb(), &inventory_pk("ZSTILL"))
+        .await
+        .iter()
+        .filter(|i| attr(i, "sk").starts_with("CHUNK#"))
+        .filter_map(|i| i.get("expires_at").and_then(|v| v.as_n().ok()))
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let due = (start + chrono::Duration::days(3) + zw_aws::inventory::CHUNK_TTL).timestamp();
+    assert!(
+        !expires.is_empty() && expires.iter().all(|e| *e == due),
+        "{expires:?} vs {due}"
+    );
+    assert_eq!(cache.load("ZSTILL").await.expect("load"), Some(zone));
+}

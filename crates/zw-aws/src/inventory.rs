@@ -256,6 +256,19 @@ fn parse_head(item: &Item) -> Result<Head, String> {
 }
 
 /// A unique, roughly time-ordered generation id: `<epoch ms>-<random>`.
+/// When a generation's chunks were written (the milliseconds it starts
+/// with); None for a generation not written by [`new_generation`].
+fn generation_written(generation: &str) -> Option<DateTime<Utc>> {
+    let millis = generation.split('-').next()?.parse::<i64>().ok()?;
+    DateTime::from_timestamp_millis(millis)
+}
+
+/// A touch rewrites the whole inventory once its chunks are this old: the
+/// head is refreshed at every scan but the chunks expire `CHUNK_TTL` after
+/// they were written, so a zone that never changed would otherwise lose its
+/// copy once a week (and the families that read it, a scan error).
+pub const CHUNK_RENEWAL: chrono::Duration = chrono::Duration::days(3);
+
 fn new_generation(now: DateTime<Utc>) -> String {
     format!(
         "{:013}-{:08x}",
@@ -508,6 +521,12 @@ impl InventoryCache for DynamoInventoryCache {
             // Nothing (usable) cached: the whole inventory it is.
             _ => return self.save(inventory).await,
         };
+        let renew = generation_written(&head.generation)
+            .is_none_or(|written| self.clock.now() - written >= CHUNK_RENEWAL);
+        if renew {
+            // Chunks half-way to their expiry: written again, with a new TTL.
+            return self.save(inventory).await;
+        }
         let item = self.stamped(head_item(inventory, &head.generation, head.chunks)?);
         match self
             .client
@@ -612,6 +631,14 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn a_generation_says_when_it_was_written() {
+        let at = DateTime::from_timestamp_millis(1_764_000_000_123).expect("a time");
+        assert_eq!(generation_written(&new_generation(at)), Some(at));
+        assert_eq!(generation_written("not-a-generation"), None);
+        assert!(CHUNK_RENEWAL < CHUNK_TTL, "renewed before they expire");
     }
 
     #[test]
