@@ -70,6 +70,28 @@ async fn every_health_and_tls_problem_of_the_world_is_found() {
         .collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert_eq!(report.scan.families, vec!["health", "endpoints"]);
+    // The inventory keeps each served certificate's serial.
+    let estate = items(&env.ddb(), "ESTATE#endpoints").await;
+    let entries: Vec<serde_json::Value> = estate
+        .iter()
+        .filter_map(|i| {
+            crate::support::attr(i, "entries")
+                .parse::<serde_json::Value>()
+                .ok()
+        })
+        .flat_map(|v| v.as_array().cloned().unwrap_or_default())
+        .collect();
+    let served: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["details"]["outcome"] == "served")
+        .collect();
+    assert!(!served.is_empty(), "{entries:?}");
+    assert!(
+        served.iter().all(|e| e["details"]["serial"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit()))),
+        "{served:?}"
+    );
 
     let port = world.port;
     let at = |name: &str, ip: std::net::IpAddr| format!("{name}:{port}@{ip}");

@@ -611,6 +611,16 @@ async fn the_inventory_lists_what_the_scans_looked_at() {
         listed.iter().any(|e| e["details"]["type"] == "IMPORTED"),
         "{listed:?}"
     );
+    // Serials as served certificates carry them: hex, no leading zeros.
+    assert!(
+        listed.iter().any(|e| e["details"]["serial"]
+            .as_str()
+            .is_some_and(|s| !s.is_empty()
+                && !s.starts_with('0')
+                && s.chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()))),
+        "{listed:?}"
+    );
 
     let soon = json(&run(
         &[

@@ -333,6 +333,17 @@ fn inventory(inv: &CertificateInventory, now: DateTime<Utc>) -> Vec<ScopeInvento
                             "names".to_owned(),
                             serde_json::json!(c.subject_alternative_names),
                         ),
+                        // Normalised as served certificates' are, so that a
+                        // certificate seen elsewhere (an endpoint, a log) is
+                        // recognised by its serial.
+                        (
+                            "serial".to_owned(),
+                            serde_json::json!(
+                                c.serial
+                                    .as_deref()
+                                    .map(crate::families::endpoints::model::normalize_serial)
+                            ),
+                        ),
                     ]),
                     checked_at: now,
                 })

@@ -472,18 +472,25 @@ where
                 entries: probed
                     .iter()
                     .map(|(t, o)| {
-                        let (served, issuer, outcome) = match o {
+                        let (served, issuer, serial, outcome) = match o {
                             TlsOutcome::Served(c) => (
                                 Some(c.not_after),
                                 Some(c.issuer.clone()),
+                                Some(c.serial.clone()),
                                 "served".to_owned(),
                             ),
-                            TlsOutcome::NoService { .. } => (None, None, "no-service".to_owned()),
-                            TlsOutcome::Failed { stage, .. } => {
-                                (None, None, format!("failed ({stage})"))
+                            TlsOutcome::NoService { .. } => {
+                                (None, None, None, "no-service".to_owned())
                             }
-                            TlsOutcome::KeyTooSmall(_) => (None, None, "key-too-small".to_owned()),
-                            TlsOutcome::ProbeLimit { .. } => (None, None, "probe-limit".to_owned()),
+                            TlsOutcome::Failed { stage, .. } => {
+                                (None, None, None, format!("failed ({stage})"))
+                            }
+                            TlsOutcome::KeyTooSmall(_) => {
+                                (None, None, None, "key-too-small".to_owned())
+                            }
+                            TlsOutcome::ProbeLimit { .. } => {
+                                (None, None, None, "probe-limit".to_owned())
+                            }
                         };
                         InventoryEntry {
                             id: t.id(),
@@ -497,6 +504,7 @@ where
                                 ),
                                 ("port".to_owned(), serde_json::json!(t.address.port())),
                                 ("issuer".to_owned(), serde_json::json!(issuer)),
+                                ("serial".to_owned(), serde_json::json!(serial)),
                                 ("outcome".to_owned(), serde_json::json!(outcome)),
                             ]),
                             checked_at: now,
