@@ -536,6 +536,30 @@ mod tests {
         params
     }
 
+    /// The MTA-STS policy fetch wants what senders want: a certificate
+    /// trusted for the host. An untrusted one, or nothing listening, is the
+    /// server's doing (a finding), never a limit of ours.
+    #[tokio::test]
+    async fn a_policy_fetch_refuses_an_untrusted_certificate_as_the_servers_fault() {
+        use zw_core::families::mail::model::FetchFailure;
+        use zw_core::families::mail::ports::PolicyFetcher;
+        let host = "mta-sts.mail.test";
+        let server = serve(with_names(host, vec![host.to_owned()])).await;
+        let now = DateTime::from_timestamp(1_764_806_400, 0).expect("a time");
+        let path = "/.well-known/mta-sts.txt";
+        match probe().fetch(host, server.address, path, now).await {
+            Err(FetchFailure::Server(why)) => assert!(why.contains("not trusted"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        let closed = server.address;
+        drop(server);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        match probe().fetch(host, closed, path, now).await {
+            Err(FetchFailure::Server(why)) => assert!(why.contains("no connection"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     /// A valid certificate browsers accept: 10,000 names make its handshake
     /// message about 250 KB, beyond rustls's 64 KiB. Our limit, not the
     /// endpoint's defect: never `Failed` (which is `tls.handshake-failed`).
