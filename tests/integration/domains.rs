@@ -6,30 +6,11 @@
 //! findings alone. See `zw_testkit::domains` for what moto cannot produce;
 //! the rule tests in zw-core cover those codes on fixed observations.
 
-use crate::support::{Env, config};
+use crate::support::{Env, config, scan_once as scan};
 use std::collections::BTreeSet;
-use zw_app::{App, FamilyKind, ScanOptions};
+use zw_app::{App, FamilyKind};
+use zw_core::ScanReport;
 use zw_core::ports::ApiUsage;
-use zw_core::{ScanLabel, ScanReport, Sinks};
-
-async fn scan(app: &App, id: &str) -> ScanReport {
-    app.scan(
-        Sinks {
-            store: app.services.store.as_ref(),
-            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
-            events: None,
-        },
-        ScanLabel {
-            scan_id: id.into(),
-            trigger: "test".into(),
-        },
-        &ScanOptions {
-            retire_unmonitored: true,
-            ..ScanOptions::default()
-        },
-    )
-    .await
-}
 
 fn open(report: &ScanReport) -> BTreeSet<(String, &'static str)> {
     report

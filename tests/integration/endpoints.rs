@@ -13,35 +13,16 @@
 //! in zw-core cover them on fixed observations. What this test does check of
 //! the history is that it is written.
 
-use crate::support::{Env, config, items};
+use crate::support::{Env, config, items, scan_once as scan};
 use std::collections::BTreeSet;
-use zw_app::{App, FamilyKind, ScanOptions};
-use zw_core::{FindingCode, ScanLabel, ScanReport, Severity, Sinks};
+use zw_app::{App, FamilyKind};
+use zw_core::{FindingCode, ScanReport, Severity};
 use zw_testkit::tls_world::{self, TlsWorld};
 
 fn app(env: &Env, world: &TlsWorld, kinds: &[FamilyKind]) -> App {
     let vars = world.vars();
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     App::new(config(&vars), &env.sdk, kinds).expect("app")
-}
-
-async fn scan(app: &App, id: &str) -> ScanReport {
-    app.scan(
-        Sinks {
-            store: app.services.store.as_ref(),
-            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
-            events: None,
-        },
-        ScanLabel {
-            scan_id: id.into(),
-            trigger: "test".into(),
-        },
-        &ScanOptions {
-            retire_unmonitored: true,
-            ..ScanOptions::default()
-        },
-    )
-    .await
 }
 
 fn found(report: &ScanReport) -> BTreeSet<(String, &'static str)> {

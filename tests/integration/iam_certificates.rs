@@ -4,30 +4,11 @@
 //! end dates come from the bodies (moto's metadata says 2012 for all).
 //! Every call the family makes is one its roles allow.
 
-use crate::support::{Env, config};
+use crate::support::{Env, config, scan_once as scan};
 use std::collections::BTreeSet;
-use zw_app::{App, FamilyKind, ScanOptions};
+use zw_app::{App, FamilyKind};
 use zw_core::ports::ApiUsage;
-use zw_core::{ScanLabel, ScanReport, Severity, Sinks};
-
-async fn scan(app: &App, id: &str) -> ScanReport {
-    app.scan(
-        Sinks {
-            store: app.services.store.as_ref(),
-            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
-            events: None,
-        },
-        ScanLabel {
-            scan_id: id.into(),
-            trigger: "test".into(),
-        },
-        &ScanOptions {
-            retire_unmonitored: true,
-            ..ScanOptions::default()
-        },
-    )
-    .await
-}
+use zw_core::{ScanReport, Severity};
 
 fn open(report: &ScanReport) -> BTreeSet<(String, &'static str, Severity)> {
     report

@@ -6,30 +6,11 @@
 //! which needs no revocation: `pca.no-revocation` is covered by the rule
 //! tests only.
 
-use crate::support::{Env, REGIONS, config};
+use crate::support::{Env, REGIONS, config, scan_once as scan};
 use std::collections::BTreeSet;
-use zw_app::{App, FamilyKind, ScanOptions};
+use zw_app::{App, FamilyKind};
 use zw_core::ports::ApiUsage;
-use zw_core::{ScanLabel, ScanReport, Severity, Sinks};
-
-async fn scan(app: &App, id: &str) -> ScanReport {
-    app.scan(
-        Sinks {
-            store: app.services.store.as_ref(),
-            metrics: None::<&zw_aws::metrics::CloudWatchSink>,
-            events: None,
-        },
-        ScanLabel {
-            scan_id: id.into(),
-            trigger: "test".into(),
-        },
-        &ScanOptions {
-            retire_unmonitored: true,
-            ..ScanOptions::default()
-        },
-    )
-    .await
-}
+use zw_core::{ScanReport, Severity};
 
 fn open(report: &ScanReport) -> BTreeSet<(String, &'static str, Severity)> {
     report
