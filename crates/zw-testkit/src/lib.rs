@@ -33,6 +33,7 @@ pub mod ip_ranges;
 pub mod mail_world;
 mod moto;
 pub mod moto_ec2;
+pub mod moto_http;
 pub mod private_ca;
 pub mod seed;
 pub mod ses;

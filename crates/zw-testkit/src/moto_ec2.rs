@@ -23,15 +23,7 @@ pub struct MotoEc2 {
 impl MotoEc2 {
     /// `sdk` must point at moto (`endpoint_url`), as `Moto::sdk_config` does.
     pub fn new(sdk: &aws_config::SdkConfig, region: &str) -> Result<Self> {
-        let endpoint = sdk
-            .endpoint_url()
-            .ok_or_else(|| TestkitError::MotoApi {
-                request: "EC2 seeding",
-                endpoint: String::new(),
-                detail: "the SDK configuration has no endpoint URL: seed moto only".into(),
-            })?
-            .trim_end_matches('/')
-            .to_owned();
+        let endpoint = crate::moto_http::endpoint(sdk, "EC2 seeding")?;
         Ok(Self {
             endpoint,
             region: region.to_owned(),
@@ -48,32 +40,17 @@ impl MotoEc2 {
             .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
             .collect::<Vec<_>>()
             .join("&");
-        let fail = |detail: String| TestkitError::MotoApi {
-            request: action,
-            endpoint: self.endpoint.clone(),
-            detail,
-        };
-        let response = self
-            .http
-            .post(format!("{}/", self.endpoint))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header(
-                "authorization",
-                format!(
-                    "AWS4-HMAC-SHA256 Credential=testing/20260101/{}/ec2/aws4_request, SignedHeaders=host, Signature=0",
-                    self.region
-                ),
-            )
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| fail(e.to_string()))?;
-        if !status.is_success() {
-            return Err(fail(format!("HTTP {status}: {text}")));
-        }
-        Ok(text)
+        crate::moto_http::post(
+            &self.http,
+            &self.endpoint,
+            "ec2",
+            &self.region,
+            "/",
+            "application/x-www-form-urlencoded",
+            body,
+            action,
+        )
+        .await
     }
 
     pub async fn create_vpc(&self, cidr: &str) -> Result<String> {

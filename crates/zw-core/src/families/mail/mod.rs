@@ -240,19 +240,15 @@ fn candidates(
     out
 }
 
-/// The public zone with the longest name at or above `name`.
+/// The public zone with the longest name at or above `name` (the
+/// certificate family's rule, `covering_zone`), with its record sets.
 fn covering<'z>(
     public: &[&'z (HostedZone, Vec<RecordSet>)],
     name: &str,
 ) -> Option<&'z (HostedZone, Vec<RecordSet>)> {
-    public
-        .iter()
-        .filter(|(z, _)| {
-            let zone = normalize_dns_name(&z.name);
-            name == zone || name.ends_with(&format!(".{zone}"))
-        })
-        .max_by_key(|(z, _)| z.name.len())
-        .copied()
+    let zones: Vec<HostedZone> = public.iter().map(|(z, _)| z.clone()).collect();
+    let zone = crate::families::certificates::validation::covering_zone(name, &zones)?;
+    public.iter().find(|(z, _)| z.id == zone.id).copied()
 }
 
 /// `name` and its parents down to (not including) the top-level domain.
