@@ -100,17 +100,12 @@ impl SesAdapter {
     }
 }
 
-/// Percent-encodes a path segment or query value (RFC 3986 unreserved kept).
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// `GetEmailIdentity`'s path for `name`, the name percent-encoded as one
+/// path segment (by the `url` crate: a name is never spliced into a path).
+fn identity_path(name: &str) -> Option<String> {
+    let mut url = url::Url::parse("https://email.invalid/v2/email/identities").ok()?;
+    url.path_segments_mut().ok()?.push(name);
+    Some(url.path().to_owned())
 }
 
 /// The domain identities of one `ListEmailIdentities` page.
@@ -180,7 +175,14 @@ impl MailIdentities for SesAdapter {
                 .call(
                     &get,
                     GET,
-                    format!("/v2/email/identities/{}", encode(&name)),
+                    identity_path(&name).ok_or_else(|| {
+                        PortError::new(
+                            SERVICE,
+                            GET,
+                            ErrorKind::InvalidRequest,
+                            format!("{name}: cannot be written as a request path"),
+                        )
+                    })?,
                     None,
                 )
                 .await
@@ -224,6 +226,13 @@ mod tests {
             .expect("dkim");
         assert!(!byo.easy());
         assert!(dkim(&json!({})).is_none());
-        assert_eq!(encode("a b/ü"), "a%20b%2F%C3%BC");
+        assert_eq!(
+            identity_path("example.com").as_deref(),
+            Some("/v2/email/identities/example.com")
+        );
+        assert_eq!(
+            identity_path("a b/ü").as_deref(),
+            Some("/v2/email/identities/a%20b%2F%C3%BC")
+        );
     }
 }
