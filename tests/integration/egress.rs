@@ -472,3 +472,59 @@ async fn the_vendor_receives_the_documented_body_and_nothing_of_the_estate() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Certificate Transparency search (docs/licensing.md): off by default,
+/// a scan of every family sends it nothing; on, it receives one request per
+/// public zone, each carrying that zone's apex and nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ct_search_receives_only_apex_names_and_nothing_when_off() {
+    let (env, _estate) = Env::with_demo_estate().await;
+    let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
+    let world = zw_testkit::ct_world::ct_world(&env.sdk, now)
+        .await
+        .expect("CT world");
+    let moto = env.moto.endpoint.as_str();
+    let roots = world.roots_file.display().to_string();
+    let trusted = [("ZW_TLS_EXTRA_ROOTS", roots.as_str())];
+
+    // Off: every family scans, the stand-in hears nothing.
+    let _ = zonewarden(&["scan", "all", "--no-write"], moto, &trusted, None);
+    let _ = zonewarden(&["scan", "all"], moto, &trusted, None);
+    assert!(
+        world.search.requests().is_empty(),
+        "{:?}",
+        world.search.requests()
+    );
+    // `scan ct` says what is missing instead of doing anything.
+    let off = zonewarden(&["scan", "ct"], moto, &trusted, None);
+    assert_eq!(off.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&off.stderr).contains("ZW_CT_SEARCH_URL"));
+    assert!(world.search.requests().is_empty());
+
+    // On: one search per public zone apex, nothing else in it.
+    let url = world.search_url();
+    let mut on = trusted.to_vec();
+    on.push(("ZW_CT_SEARCH_URL", url.as_str()));
+    on.push(("ZW_CT_SEARCH_INTERVAL_SECONDS", "0"));
+    let _ = zonewarden(&["scan", "ct"], moto, &on, None);
+    let zones = aws_sdk_route53::Client::new(&env.sdk)
+        .list_hosted_zones()
+        .send()
+        .await
+        .expect("zones");
+    let expected: BTreeSet<String> = zones
+        .hosted_zones()
+        .iter()
+        .filter(|z| !z.config().is_some_and(|c| c.private_zone()))
+        .map(|z| {
+            format!(
+                "/search?q=%25{}&output=json&exclude=expired",
+                z.name().trim_end_matches('.').to_ascii_lowercase()
+            )
+        })
+        .collect();
+    assert!(expected.len() >= 2, "{expected:?}");
+    let received = world.search.requests();
+    assert_eq!(received.len(), expected.len(), "{received:?}");
+    assert_eq!(received.into_iter().collect::<BTreeSet<_>>(), expected);
+}

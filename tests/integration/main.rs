@@ -20,6 +20,7 @@
 
 mod cli;
 mod collect;
+mod ct;
 mod dashboard;
 mod dns;
 mod dns_aws;

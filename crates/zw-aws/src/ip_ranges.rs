@@ -11,6 +11,7 @@
 //! not followed, no proxy is taken from the environment (`HTTPS_PROXY` and
 //! friends), and at most [`MAX_BYTES`] are read.
 
+use crate::download::Downloader;
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -37,6 +38,11 @@ pub const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 const SERVICE: &str = "ip-ranges";
 const OPERATION: &str = "GET";
+const DOWNLOADER: Downloader = Downloader {
+    service: SERVICE,
+    operation: OPERATION,
+    max_bytes: MAX_BYTES,
+};
 
 type InstantSource = Arc<dyn Fn() -> Instant + Send + Sync>;
 
@@ -151,109 +157,14 @@ impl IpRanges {
         if let Some(http) = self.http.get() {
             return Ok(http);
         }
-        let timeout = self.timeout;
-        let url = &self.url;
-        let http = reqwest::Client::builder()
-            .connect_timeout(timeout)
-            .read_timeout(timeout)
-            .timeout(TOTAL_TIMEOUT.max(timeout))
-            // AWS serves the file itself; a redirect is an answer to report,
-            // not an invitation to fetch from somewhere else.
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy variable left in the environment must not see (or
-            // answer for) the download.
-            .no_proxy()
-            .https_only(!url.is_plain_http_to_loopback())
-            .user_agent(concat!("zonewarden/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                PortError::new(
-                    SERVICE,
-                    OPERATION,
-                    ErrorKind::Other,
-                    format!("cannot build the HTTP client: {e}"),
-                )
-            })?;
+        let http = DOWNLOADER.client(&self.url, self.timeout, TOTAL_TIMEOUT, None)?;
         // A concurrent first call may have won the race; either client will do.
         Ok(self.http.get_or_init(|| http))
     }
 
     async fn download(&self) -> Result<Vec<u8>, PortError> {
-        let url = self.url.as_str();
-        let mut response = self
-            .client()?
-            .get(self.url.as_url().clone())
-            .send()
-            .await
-            .map_err(|e| transport_error(url, &e))?;
-        let status = response.status();
-        if !status.is_success() {
-            let kind = match status.as_u16() {
-                401 | 403 => ErrorKind::AccessDenied,
-                404 => ErrorKind::NotFound,
-                429 => ErrorKind::Throttled,
-                500..=599 => ErrorKind::Transient,
-                _ => ErrorKind::InvalidResponse,
-            };
-            let redirect = if status.is_redirection() {
-                " (a redirect: not followed)"
-            } else {
-                ""
-            };
-            return Err(PortError::new(
-                SERVICE,
-                OPERATION,
-                kind,
-                format!("{url} answered HTTP {status}{redirect}"),
-            ));
-        }
-        let too_large = || {
-            PortError::new(
-                SERVICE,
-                OPERATION,
-                ErrorKind::InvalidResponse,
-                format!("{url} answered more than {MAX_BYTES} bytes; not read further"),
-            )
-        };
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_BYTES as u64)
-        {
-            return Err(too_large());
-        }
-        // Read chunk by chunk: a server that sends no length, or lies about
-        // it, is stopped at the cap all the same.
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| transport_error(url, &e))?
-        {
-            if body.len() + chunk.len() > MAX_BYTES {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
+        DOWNLOADER.get(self.client()?, self.url.as_url()).await
     }
-}
-
-fn transport_error(url: &str, e: &reqwest::Error) -> PortError {
-    let kind = if e.is_timeout() {
-        ErrorKind::Transient
-    } else if e.is_connect() || e.is_request() {
-        ErrorKind::Unreachable
-    } else {
-        ErrorKind::Transient
-    };
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    PortError::new(SERVICE, OPERATION, kind, format!("{url}: {text}"))
 }
 
 #[derive(Deserialize)]

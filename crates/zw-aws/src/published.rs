@@ -10,6 +10,7 @@
 use crate::inventory::DynamoInventoryCache;
 use crate::org::AccountRegistry;
 use crate::table::Partition;
+use crate::triage::EstateScope;
 use futures::future::BoxFuture;
 use futures::{StreamExt, stream};
 use zw_core::families::certificates::ports::{
@@ -44,6 +45,22 @@ impl PublishedEstate {
         &self,
         kind: InventoryKind,
     ) -> Result<Vec<(AccountRef, Result<Vec<InventoryEntry>, PortError>)>, PortError> {
+        Ok(self
+            .published_scopes(kind)
+            .await?
+            .into_iter()
+            .map(|(account, scopes)| {
+                let entries = scopes.map(|s| s.into_iter().flat_map(|s| s.entries).collect());
+                (account, entries)
+            })
+            .collect())
+    }
+
+    /// [`Self::published`] scope by scope, with when each was written.
+    pub async fn published_scopes(
+        &self,
+        kind: InventoryKind,
+    ) -> Result<Vec<(AccountRef, Result<Vec<EstateScope>, PortError>)>, PortError> {
         let registry = AccountRegistry::with_client(self.client.clone(), self.table.clone());
         let others: Vec<AccountRef> = registry
             .statuses()
@@ -54,7 +71,7 @@ impl PublishedEstate {
             .collect();
         Ok(stream::iter(others)
             .map(|account| async move {
-                let entries = crate::triage::load_estate(
+                let entries = crate::triage::load_estate_scopes(
                     &self.client,
                     &self.table,
                     &Partition::account(account.clone()),

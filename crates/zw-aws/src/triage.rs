@@ -502,6 +502,15 @@ pub fn estate_items(
         .collect()
 }
 
+/// One scope's latest complete write of an inventory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EstateScope {
+    pub scope: String,
+    /// When it was written (None if the item's time is unreadable).
+    pub written_at: Option<DateTime<Utc>>,
+    pub entries: Vec<zw_core::inventory::InventoryEntry>,
+}
+
 /// The inventory of `kind` in `partition`: per scope, the entries of its
 /// latest complete write.
 pub async fn load_estate(
@@ -510,6 +519,20 @@ pub async fn load_estate(
     partition: &crate::table::Partition,
     kind: zw_core::inventory::InventoryKind,
 ) -> Result<Vec<zw_core::inventory::InventoryEntry>, PortError> {
+    Ok(load_estate_scopes(client, table, partition, kind)
+        .await?
+        .into_iter()
+        .flat_map(|s| s.entries)
+        .collect())
+}
+
+/// [`load_estate`], scope by scope, with when each was written.
+pub async fn load_estate_scopes(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    partition: &crate::table::Partition,
+    kind: zw_core::inventory::InventoryKind,
+) -> Result<Vec<EstateScope>, PortError> {
     let pk = partition.pk(&format!("{ESTATE_PREFIX}{}", kind.as_str()));
     let items = crate::table::query_partition(client, table, &pk).await?;
     // scope -> (written_at, parts expected, entries of the parts read)
@@ -554,10 +577,16 @@ pub async fn load_estate(
         }
     }
     Ok(latest
-        .into_values()
+        .into_iter()
         // A write whose parts are not all there yet (or any more) is skipped.
-        .filter(|(_, parts, read, _)| read == parts)
-        .flat_map(|(_, _, _, entries)| entries)
+        .filter(|(_, (_, parts, read, _))| read == parts)
+        .map(|(scope, (written, _, _, entries))| EstateScope {
+            scope,
+            written_at: DateTime::parse_from_rfc3339(&written)
+                .ok()
+                .map(|t| t.with_timezone(&Utc)),
+            entries,
+        })
         .collect())
 }
 

@@ -434,6 +434,11 @@ pub enum ScanTarget {
     /// MX, as receivers see it: SPF, DMARC, SES Easy DKIM, MTA-STS, TLS
     /// reporting, names without mail that can be spoofed.
     Mail(ScanArgs),
+    /// Certificate Transparency (opt-in: needs ZW_CT_SEARCH_URL): the
+    /// certificates logged for every public zone's apex and the names below
+    /// it that are not the estate's own, and those issued against the CAA.
+    /// Sends the apexes to the search endpoint; needs the findings table.
+    Ct(ScanArgs),
     /// Every family in one scan record; with --role-name, in each of
     /// several accounts.
     All(AllArgs),

@@ -75,6 +75,12 @@ pub enum Check {
     MailDkim,
     /// MTA-STS of one mail name: its record, policy file and TLS-RPT (scope: the name).
     MailMtaSts,
+    /// The certificates Certificate Transparency logged for one public zone
+    /// apex and its names, against the estate's own (scope: the apex).
+    CtIssuance,
+    /// The CAA in force against the issuers of the certificates logged since
+    /// the last search (scope: the apex).
+    CtCaa,
     /// TLS handshakes with the endpoints a zone's records point at (scope:
     /// the zone id), or with the configured extra targets (scope:
     /// `tls-targets`).
@@ -92,7 +98,7 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 28] = [
+    pub const ALL: [Check; 30] = [
         Self::Certificates,
         Self::ValidationRecords,
         Self::DnsInventory,
@@ -117,6 +123,8 @@ impl Check {
         Self::MailSpoofing,
         Self::MailDkim,
         Self::MailMtaSts,
+        Self::CtIssuance,
+        Self::CtCaa,
         Self::TlsEndpoints,
         Self::TlsCoverage,
         Self::License,
@@ -147,6 +155,7 @@ impl Check {
             | Self::MailSpoofing
             | Self::MailDkim
             | Self::MailMtaSts => "mail",
+            Self::CtIssuance | Self::CtCaa => "ct",
             Self::TlsEndpoints | Self::TlsCoverage => "endpoints",
             Self::License => "license",
             Self::Suppressions => "zonewarden",
@@ -219,6 +228,8 @@ pub enum FindingCode {
     MailMtaStsBroken,
     MailTlsRptMissing,
     MailSpoofableDomain,
+    CtUnexpectedCertificate,
+    CtCaaViolation,
     TlsExpiring,
     TlsExpired,
     TlsHostnameMismatch,
@@ -246,7 +257,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 78] = [
+    pub const ALL: [FindingCode; 80] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -310,6 +321,8 @@ impl FindingCode {
         Self::MailMtaStsBroken,
         Self::MailTlsRptMissing,
         Self::MailSpoofableDomain,
+        Self::CtUnexpectedCertificate,
+        Self::CtCaaViolation,
         Self::TlsExpiring,
         Self::TlsExpired,
         Self::TlsHostnameMismatch,
@@ -392,6 +405,8 @@ impl FindingCode {
             Self::MailMtaStsBroken => "mail.mta-sts-broken",
             Self::MailTlsRptMissing => "mail.tls-rpt-missing",
             Self::MailSpoofableDomain => "mail.spoofable-domain",
+            Self::CtUnexpectedCertificate => "ct.unexpected-certificate",
+            Self::CtCaaViolation => "ct.caa-violation",
             Self::TlsExpiring => "tls.expiring",
             Self::TlsExpired => "tls.expired",
             Self::TlsHostnameMismatch => "tls.hostname-mismatch",
@@ -478,6 +493,8 @@ impl FindingCode {
             Self::MailMtaStsBroken => Check::MailMtaSts,
             Self::MailTlsRptMissing => Check::MailMtaSts,
             Self::MailSpoofableDomain => Check::MailSpoofing,
+            Self::CtUnexpectedCertificate => Check::CtIssuance,
+            Self::CtCaaViolation => Check::CtCaa,
             Self::TlsExpiring
             | Self::TlsExpired
             | Self::TlsHostnameMismatch
@@ -572,6 +589,8 @@ impl FindingCode {
             Self::MailMtaStsBroken => Severity::High,
             Self::MailTlsRptMissing => Severity::Info,
             Self::MailSpoofableDomain => Severity::Medium,
+            Self::CtUnexpectedCertificate => Severity::Medium,
+            Self::CtCaaViolation => Severity::High,
         }
     }
 
@@ -955,6 +974,18 @@ impl FindingCode {
                 meaning: "A name meant to have no mail (the public zone's apex with no MX or only a null MX, no SES identity, no SPF mechanism authorising a sender) lacks `v=spf1 -all` or a DMARC policy of `p=reject` (at 100%) that applies to it: medium without the reject policy, low when only SPF is missing (receivers that apply DMARC already refuse forgeries). A missing null MX (`0 .`, RFC 7505) is listed too, but never reported alone. Only judged when every SES identity of the configured regions (`ZW_REGIONS`) was read, and not in organization mode, where another account's SES identity may send as the name. Evidence: `lacking`, `served`.",
                 why: "Parked and web-only domains are favourite senders for phishing: receivers have nothing that says the mail is forged.",
                 fix: "Publish TXT `\"v=spf1 -all\"` at the name, `_dmarc.<name>` TXT `\"v=DMARC1; p=reject;\"` and MX `0 .`.",
+            },
+            Self::CtUnexpectedCertificate => CodeDoc {
+                title: "Unexpected certificate in Certificate Transparency",
+                meaning: "A certificate that Certificate Transparency logged for a public zone's apex or a name below it, still valid, is none of the estate's own: not an ACM certificate of a scanned account (matched by serial), not served by an endpoint zonewarden probes, and not from an issuer in `ZW_CT_EXPECTED_ISSUERS`. Only with the CT watch on (`ZW_CT_SEARCH_URL`). A certificate logged after the certificate and endpoint inventories were last written is judged at the next run, so a certificate ACM has just issued or renewed is not reported. Evidence: `serial`, `issuer`, `names`, `not_before`, `not_after`, `logged_at`, `log_entries` (the search's entry ids).",
+                why: "Someone obtained a certificate for your name: a forgotten vendor or team, or an attacker who controls a DNS record, an HTTP path or a mailbox a CA accepted as proof. With it they can impersonate the name to anyone who resolves to them.",
+                fix: "Find who requested it (the issuer and names in the evidence). If it is legitimate, add its issuer to `ZW_CT_EXPECTED_ISSUERS`, import it into ACM, or serve it where zonewarden probes it; the finding resolves at the next run. If not, ask the CA to revoke it, find how the CA's validation was passed, and restrict issuance with CAA. It resolves by itself when the certificate expires.",
+            },
+            Self::CtCaaViolation => CodeDoc {
+                title: "Certificate issued against the CAA",
+                meaning: "A certificate logged since the watch's previous search (with a day's overlap for the search engine's indexing delay) was issued by a CA that the name's CAA (RFC 8659, the first record set up the tree; `issuewild` for a wildcard) did not allow, both at the previous search and now: a CAA changed in between proves nothing and is not reported. CAs are recognised from the issuer's name; one zonewarden does not recognise is not judged. Stays open until the certificate expires. Evidence: the certificate's (see `ct.unexpected-certificate`), `name`, `caa_at`, `tag`, `allowed`, `records`.",
+                why: "CAs must check CAA before issuing: either the CA ignored it (report it to the CA and to the CA/Browser Forum's problem reporting) or your CAA does not list a CA you use.",
+                fix: "If the certificate is yours, add the CA's issuer domain to the CAA record set (`0 issue \"<ca>\"`) and acknowledge the finding. If not, ask the CA to revoke it and report the mis-issuance to the CA.",
             },
             Self::TlsExpiring => CodeDoc {
                 title: "Served certificate expires soon",

@@ -14,6 +14,7 @@ use crate::outbound::OutboundUrl;
 use crate::settings::Vars;
 // The families' own sections, named here too: `Config` holds one of each.
 pub use crate::families::certificates::config::{CertificateConfig, ExpiryThresholds, RuleConfig};
+pub use crate::families::ct::config::CtConfig;
 pub use crate::families::dns::config::{
     AWS_IP_RANGES_URL, DnsConfig, IANA_ROOT_SERVERS, parse_server_address,
 };
@@ -298,6 +299,7 @@ pub struct Config {
     pub health: HealthConfig,
     pub domains: DomainsConfig,
     pub tls: TlsConfig,
+    pub ct: CtConfig,
     pub license: LicenseConfig,
     pub org: OrgConfig,
 }
@@ -501,6 +503,7 @@ impl Config {
             health: HealthConfig::parse(v),
             domains: DomainsConfig::parse(v),
             tls: TlsConfig::parse(v),
+            ct: CtConfig::parse(v),
             license: LicenseConfig::parse(v),
             org: OrgConfig::parse(v),
         }

@@ -33,6 +33,9 @@ pub enum ResourceKind {
     /// An Amazon SES domain identity: id `<region>/<domain>`, name the
     /// domain.
     SesIdentity,
+    /// A certificate seen in Certificate Transparency logs: id
+    /// `<apex>/<serial>`, name its first name in that zone.
+    LoggedCertificate,
     /// The deployment's license: id `license`, or `license/zones` and
     /// `license/certificates` for the estate's size against it.
     License,
@@ -41,7 +44,7 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 12] = [
+    pub const ALL: [ResourceKind; 13] = [
         Self::AcmCertificate,
         Self::Route53HostedZone,
         Self::Route53RecordSet,
@@ -52,6 +55,7 @@ impl ResourceKind {
         Self::IamServerCertificate,
         Self::TlsEndpoint,
         Self::SesIdentity,
+        Self::LoggedCertificate,
         Self::License,
         Self::Suppression,
     ];
@@ -68,6 +72,7 @@ impl ResourceKind {
             Self::IamServerCertificate => "iam-server-certificate",
             Self::TlsEndpoint => "tls-endpoint",
             Self::SesIdentity => "ses-identity",
+            Self::LoggedCertificate => "logged-certificate",
             Self::License => "license",
             Self::Suppression => "suppression",
         }

@@ -24,6 +24,7 @@
 //! ```
 
 pub mod certs;
+pub mod ct_world;
 pub mod dns_world;
 pub mod domains;
 mod error;

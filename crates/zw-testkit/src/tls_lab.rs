@@ -11,8 +11,8 @@ use rustls::server::{ClientHello, ResolvesServerCert, ServerConfig};
 use rustls::sign::CertifiedKey;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
@@ -38,6 +38,10 @@ pub enum Behaviour {
 pub struct TlsServer {
     pub address: SocketAddr,
     handshakes: Arc<AtomicU64>,
+    /// `Http`: the request targets received (`/path?query`), in order.
+    requests: Arc<Mutex<Vec<String>>>,
+    /// `Http`: the body answered, replaceable while the server runs.
+    body: Arc<Mutex<String>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -45,6 +49,18 @@ impl TlsServer {
     /// Handshakes completed so far.
     pub fn handshakes(&self) -> u64 {
         self.handshakes.load(Ordering::Relaxed)
+    }
+
+    /// `Http`: the request targets received so far (`/path?query`).
+    pub fn requests(&self) -> Vec<String> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// `Http`: answers `body` from now on.
+    pub fn set_body(&self, body: impl Into<String>) {
+        if let Ok(mut b) = self.body.lock() {
+            *b = body.into();
+        }
     }
 }
 
@@ -107,11 +123,12 @@ fn server_config(names: &[(String, GeneratedCert, Option<String>)]) -> Result<Ar
     Ok(Arc::new(config))
 }
 
-/// Reads a request's head (up to its blank line, at most 8 KiB) and answers
-/// 200 with `body`.
+/// Reads a request's head (up to its blank line, at most 8 KiB), records
+/// its target and answers 200 with the current body.
 async fn answer<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
     stream: &mut S,
-    body: &str,
+    body: &Mutex<String>,
+    requests: &Mutex<Vec<String>>,
 ) {
     use tokio::io::AsyncReadExt;
     let mut head = Vec::new();
@@ -122,6 +139,16 @@ async fn answer<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
             Ok(n) => head.extend_from_slice(buf.get(..n).unwrap_or_default()),
         }
     }
+    let head = String::from_utf8_lossy(&head);
+    if let (Some(target), Ok(mut r)) = (
+        head.lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1)),
+        requests.lock(),
+    ) {
+        r.push(target.to_owned());
+    }
+    let body = body.lock().map(|b| b.clone()).unwrap_or_default();
     let response = format!(
         "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
@@ -144,10 +171,13 @@ pub async fn start(address: SocketAddr, behaviour: Behaviour) -> Result<TlsServe
         Behaviour::Silent | Behaviour::Garbage => None,
     };
     let garbage = matches!(behaviour, Behaviour::Garbage);
-    let body = match &behaviour {
-        Behaviour::Http(_, body) => Some(body.clone()),
-        _ => None,
-    };
+    let http = matches!(behaviour, Behaviour::Http(..));
+    let body = Arc::new(Mutex::new(match &behaviour {
+        Behaviour::Http(_, body) => body.clone(),
+        _ => String::new(),
+    }));
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let (served_body, served_requests) = (body.clone(), requests.clone());
     let count = handshakes.clone();
     let task = tokio::spawn(async move {
         let mut held = Vec::new();
@@ -159,12 +189,12 @@ pub async fn start(address: SocketAddr, behaviour: Behaviour) -> Result<TlsServe
                 Some(acceptor) => {
                     let acceptor = acceptor.clone();
                     let count = count.clone();
-                    let body = body.clone();
+                    let (body, requests) = (served_body.clone(), served_requests.clone());
                     tokio::spawn(async move {
                         if let Ok(mut tls) = acceptor.accept(stream).await {
                             count.fetch_add(1, Ordering::Relaxed);
-                            if let Some(body) = body {
-                                answer(&mut tls, &body).await;
+                            if http {
+                                answer(&mut tls, &body, &requests).await;
                             }
                             let _ = tls.shutdown().await;
                         }
@@ -186,6 +216,8 @@ pub async fn start(address: SocketAddr, behaviour: Behaviour) -> Result<TlsServe
     Ok(TlsServer {
         address,
         handshakes,
+        requests,
+        body,
         task,
     })
 }

@@ -1,6 +1,7 @@
 //! The events that start a scan of this function, parsed once into a
 //! `Trigger`: the endpoints schedule or a manual run scan the endpoints and
-//! the IAM server certificates; the mail schedule scans the mail family.
+//! the IAM server certificates; the mail schedule scans the mail family and,
+//! when `ZW_CT_SEARCH_URL` is set, the Certificate Transparency watch.
 
 use zw_lambda::event::Envelope;
 pub use zw_lambda::event::EventError;
@@ -28,7 +29,9 @@ impl Trigger {
     /// The families this trigger scans.
     pub fn families(&self) -> &'static [zw_app::FamilyKind] {
         match self {
-            Self::Mail => &[zw_app::FamilyKind::MAIL],
+            // The CT watch is prepared only when configured: off, the
+            // mail family runs alone.
+            Self::Mail => &[zw_app::FamilyKind::MAIL, zw_app::FamilyKind::CT],
             Self::Schedule | Self::Manual => &[
                 zw_app::FamilyKind::ENDPOINTS,
                 zw_app::FamilyKind::IAM_CERTIFICATES,
@@ -76,8 +79,8 @@ mod tests {
         assert_eq!(one("mail-schedule"), [Trigger::Mail]);
         assert_eq!(
             Trigger::Mail.families(),
-            [zw_app::FamilyKind::MAIL],
-            "the mail schedule scans only the mail family"
+            [zw_app::FamilyKind::MAIL, zw_app::FamilyKind::CT],
+            "the mail schedule scans the mail family and the CT watch"
         );
         for refused in ["domains-schedule", "digest", "acm-approaching-expiration"] {
             assert!(parse(&read(refused)).is_err(), "{refused}");

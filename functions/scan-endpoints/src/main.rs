@@ -14,13 +14,16 @@ async fn main() -> Result<(), Error> {
     // IAM server certificates scan here: what serves them is the listing
     // of load balancers and distributions this function already links. The
     // mail family too (its own schedule): it resolves names and fetches
-    // MTA-STS policies with the resolver and TLS client linked here.
+    // MTA-STS policies with the resolver and TLS client linked here. The
+    // CT watch (when ZW_CT_SEARCH_URL is set) on the same daily schedule:
+    // its one HTTPS search per apex and CAA lookups need nothing more.
     let deps = Deps::from_vars(
         std::env::vars(),
         &[
             FamilyKind::ENDPOINTS,
             FamilyKind::IAM_CERTIFICATES,
             FamilyKind::MAIL,
+            FamilyKind::CT,
         ],
     )
     .await?;

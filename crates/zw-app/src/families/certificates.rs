@@ -2,7 +2,7 @@
 //! Route 53. Its sources are the shared collectors; in organization mode it
 //! also reads the zones the other accounts published in the table.
 
-use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring};
+use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring, always};
 use crate::AppError;
 use zw_aws::published::PublishedEstate;
 use zw_core::Family;
@@ -13,6 +13,7 @@ use zw_core::inventory::InventoryKind;
 pub static REGISTRATION: Registration = Registration {
     kind: FamilyKind::CERTIFICATES,
     inventory: &[InventoryKind::Certificates],
+    enabled: always,
     prepare,
 };
 

@@ -3,7 +3,7 @@
 //! document.
 
 use super::{
-    Adapters, FamilyKind, Registration, ScanContext, Wiring, aws_targets, inventory_cache,
+    Adapters, FamilyKind, Registration, ScanContext, Wiring, always, aws_targets, inventory_cache,
     probe_settings,
 };
 use crate::AppError;
@@ -20,6 +20,7 @@ use zw_dns::{Probe, ProbeSettings};
 pub static REGISTRATION: Registration = Registration {
     kind: FamilyKind::DNS,
     inventory: &[InventoryKind::Zones],
+    enabled: always,
     prepare,
 };
 

@@ -1,7 +1,7 @@
 //! The domain registrations family: Route 53 Domains (us-east-1) and the
 //! account's hosted zones.
 
-use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring};
+use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring, always};
 use crate::AppError;
 use zw_aws::domains::DomainsAdapter;
 use zw_core::Family;
@@ -10,6 +10,7 @@ use zw_core::families::domains::DomainsFamily;
 pub static REGISTRATION: Registration = Registration {
     kind: FamilyKind::DOMAINS,
     inventory: &[],
+    enabled: always,
     prepare,
 };
 

@@ -2,7 +2,7 @@
 //! bounded TLS handshake per address.
 
 use super::{
-    Adapters, FamilyKind, Registration, ScanContext, Wiring, aws_targets, inventory_cache,
+    Adapters, FamilyKind, Registration, ScanContext, Wiring, always, aws_targets, inventory_cache,
     probe_settings, published_estate,
 };
 use crate::AppError;
@@ -19,6 +19,7 @@ use zw_tls::{TlsProbe, TlsProbeSettings};
 pub static REGISTRATION: Registration = Registration {
     kind: FamilyKind::ENDPOINTS,
     inventory: &[InventoryKind::Endpoints],
+    enabled: always,
     prepare,
 };
 

@@ -1,7 +1,7 @@
 //! The Route 53 health check family: its alarms in us-east-1, our status
 //! history in the table, the DNS family's inventory cache.
 
-use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring, inventory_cache};
+use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring, always, inventory_cache};
 use crate::AppError;
 use zw_aws::health::{DynamoHealthHistory, HealthAlarmReader};
 use zw_aws::inventory::DynamoInventoryCache;
@@ -12,6 +12,7 @@ use zw_core::inventory::InventoryKind;
 pub static REGISTRATION: Registration = Registration {
     kind: FamilyKind::HEALTH,
     inventory: &[InventoryKind::HealthChecks],
+    enabled: always,
     prepare,
 };
 

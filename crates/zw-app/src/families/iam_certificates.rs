@@ -2,7 +2,7 @@
 //! certificates (the AWS targets adapter the endpoints family lists
 //! attachments with).
 
-use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring, aws_targets};
+use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring, always, aws_targets};
 use crate::AppError;
 use zw_aws::iam::IamAdapter;
 use zw_aws::targets::AwsTargetsAdapter;
@@ -12,6 +12,7 @@ use zw_core::families::iam_certificates::IamCertificatesFamily;
 pub static REGISTRATION: Registration = Registration {
     kind: FamilyKind::IAM_CERTIFICATES,
     inventory: &[],
+    enabled: always,
     prepare,
 };
 

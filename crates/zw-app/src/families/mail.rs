@@ -3,8 +3,8 @@
 //! the DNS resolver; the MTA-STS policy through the TLS probe's client.
 
 use super::{
-    Adapters, FamilyKind, Registration, ScanContext, Wiring, inventory_cache, probe_settings,
-    published_estate,
+    Adapters, FamilyKind, Registration, ScanContext, Wiring, always, inventory_cache,
+    probe_settings, published_estate,
 };
 use crate::AppError;
 use futures::future::BoxFuture;
@@ -19,6 +19,7 @@ use zw_tls::{TlsProbe, TlsProbeSettings};
 pub static REGISTRATION: Registration = Registration {
     kind: FamilyKind::MAIL,
     inventory: &[],
+    enabled: always,
     prepare,
 };
 

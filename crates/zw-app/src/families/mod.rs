@@ -5,6 +5,7 @@
 //! organization job's `families` all come from [`REGISTRY`], in its order.
 
 pub mod certificates;
+pub mod ct;
 pub mod dns;
 pub mod domains;
 pub mod endpoints;
@@ -31,6 +32,7 @@ pub static REGISTRY: &[&Registration] = &[
     &private_ca::REGISTRATION,
     &iam_certificates::REGISTRATION,
     &mail::REGISTRATION,
+    &ct::REGISTRATION,
 ];
 
 /// A check family, as named on the command line, in the scan record and in
@@ -47,6 +49,7 @@ impl FamilyKind {
     pub const PRIVATE_CA: Self = Self(zw_core::families::private_ca::NAME);
     pub const IAM_CERTIFICATES: Self = Self(zw_core::families::iam_certificates::NAME);
     pub const MAIL: Self = Self(zw_core::families::mail::NAME);
+    pub const CT: Self = Self(zw_core::families::ct::NAME);
 
     /// Every family, in the registry's order.
     pub fn all() -> Vec<Self> {
@@ -97,6 +100,9 @@ pub struct Registration {
     pub kind: FamilyKind,
     /// The inventories (`zonewarden inventory`) its scans fill.
     pub inventory: &'static [InventoryKind],
+    /// Whether the configuration turns it on; a family that is off is not
+    /// prepared, so `scan all` and the schedules skip it.
+    pub enabled: fn(&Config) -> bool,
     /// Builds its adapters, once per process (Lambda init, CLI start).
     pub(crate) prepare: fn(&Wiring<'_>) -> Result<Adapters, AppError>,
 }
@@ -145,6 +151,7 @@ pub(crate) enum Adapters {
     PrivateCa(zw_aws::private_ca::PrivateCaAdapter),
     IamCertificates(iam_certificates::IamCertificatesAdapters),
     Mail(mail::MailAdapters),
+    Ct(ct::CtAdapters),
 }
 
 /// The `Family` of one scan, from its adapters.
@@ -161,13 +168,15 @@ pub(crate) fn family<'a>(
         Adapters::PrivateCa(a) => private_ca::family(a, scan),
         Adapters::IamCertificates(a) => iam_certificates::family(a, scan),
         Adapters::Mail(a) => mail::family(a, scan),
+        Adapters::Ct(a) => ct::family(a, scan),
     }
 }
 
 /// A selected family and its adapters.
 pub(crate) type Selected = (FamilyKind, Arc<Adapters>);
 
-/// Builds the adapters of `kinds`, in that order (and only those).
+/// Builds the adapters of `kinds`, in that order (and only those the
+/// configuration turns on).
 pub(crate) fn prepare(
     kinds: &[FamilyKind],
     wiring: &Wiring<'_>,
@@ -175,8 +184,14 @@ pub(crate) fn prepare(
     kinds
         .iter()
         .filter_map(|k| k.registration())
+        .filter(|r| (r.enabled)(wiring.config))
         .map(|r| Ok((r.kind, Arc::new((r.prepare)(wiring)?))))
         .collect()
+}
+
+/// `Registration::enabled` of the families every configuration runs.
+pub(crate) fn always(_: &Config) -> bool {
+    true
 }
 
 /// The DNS resolver settings every family that resolves names shares.
@@ -253,13 +268,14 @@ mod tests {
                 "domains",
                 "private-ca",
                 "iam-certificates",
-                "mail"
+                "mail",
+                "ct"
             ]
         );
         for r in REGISTRY {
             assert_eq!(FamilyKind::named(r.kind.as_str()), Some(r.kind));
         }
-        assert_eq!(FamilyKind::named("ct"), None);
+        assert_eq!(FamilyKind::named("query-logs"), None);
         // Every inventory is filled by exactly one family.
         for kind in InventoryKind::ALL {
             let fillers = REGISTRY

@@ -1,7 +1,7 @@
 //! The ACM Private CA family: its CAs in each configured region, and ACM
 //! (the shared collector) for the certificates a CA near its end issued.
 
-use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring};
+use super::{Adapters, FamilyKind, Registration, ScanContext, Wiring, always};
 use crate::AppError;
 use zw_aws::private_ca::PrivateCaAdapter;
 use zw_core::Family;
@@ -10,6 +10,7 @@ use zw_core::families::private_ca::PrivateCaFamily;
 pub static REGISTRATION: Registration = Registration {
     kind: FamilyKind::PRIVATE_CA,
     inventory: &[],
+    enabled: always,
     prepare,
 };
 

@@ -75,6 +75,12 @@ fn request(target: &ScanTarget) -> Request<'_> {
             dns: None,
             targets: &[],
         },
+        ScanTarget::Ct(a) => Request {
+            kinds: vec![FamilyKind::CT],
+            common: a,
+            dns: None,
+            targets: &[],
+        },
         ScanTarget::All(a) => Request {
             kinds: FamilyKind::all(),
             common: &a.dns.common,
@@ -115,6 +121,22 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
                 .into(),
         ));
     }
+    let mut kinds = req.kinds.clone();
+    if kinds.contains(&FamilyKind::CT) {
+        if kinds.len() == 1 && !cfg.ct.enabled() {
+            return Err(CliError::Usage(zw_app::families::ct::OFF.into()));
+        }
+        if args.no_write {
+            // The watch moves its window in the table: a read-only run
+            // cannot, so it is not one of the families run.
+            if kinds.len() == 1 {
+                return Err(CliError::Usage(
+                    "the CT watch keeps its state and reads the certificate inventory in the findings table: run `scan ct` without --no-write".into(),
+                ));
+            }
+            kinds.retain(|k| *k != FamilyKind::CT);
+        }
+    }
     if args.no_write {
         // Read-only means the table too: no inventory cache, no shared
         // Route 53 budget (this process paces itself), no findings.
@@ -127,7 +149,7 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
     {
         return organization(&sdk, cfg, args, &all.org, role).await;
     }
-    let app = App::new(cfg, &sdk, &req.kinds).map_err(|e| CliError::Usage(e.to_string()))?;
+    let app = App::new(cfg, &sdk, &kinds).map_err(|e| CliError::Usage(e.to_string()))?;
     let cloudwatch = app.services.cloudwatch(&sdk);
     let events = (args.notify && app.config.common.notify)
         .then(|| app.services.events(&sdk, &app.config.common));

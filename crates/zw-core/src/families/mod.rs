@@ -7,6 +7,8 @@ pub mod ct;
 pub mod dns;
 pub mod domains;
 pub mod endpoints;
+#[cfg(test)]
+pub(crate) mod fakes;
 pub mod health;
 pub mod iam_certificates;
 pub mod mail;

@@ -166,7 +166,7 @@ pub fn issuer_domains(issuer_name: &str) -> Option<&'static [&'static str]> {
 /// into (upper-case key, value) pairs. Values may be quoted or use `\`
 /// escapes; a comma-separated piece without a key is taken as part of the
 /// previous value, so an unquoted `O=GoDaddy.com, Inc.` still reads whole.
-fn attributes(dn: &str) -> Vec<(String, String)> {
+pub(crate) fn attributes(dn: &str) -> Vec<(String, String)> {
     let mut pieces = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
