@@ -4,20 +4,11 @@
 //! with a certificate of its own CA; the watch's state in the moto table
 //! carried from one scan to the next.
 
-use crate::support::{Env, config, scan_once as scan};
+use crate::support::{Env, config, open_findings as open, scan_once as scan};
 use chrono::Duration;
 use std::collections::BTreeSet;
 use zw_app::{App, FamilyKind};
-use zw_core::ScanReport;
 use zw_testkit::ct_world::{self, CT_ZONE, CtWorld, Logged};
-
-fn open(report: &ScanReport) -> BTreeSet<(String, &'static str)> {
-    report
-        .findings
-        .iter()
-        .map(|f| (f.resource.id.clone(), f.code.id()))
-        .collect()
-}
 
 fn app(env: &Env, world: &CtWorld, extra: &[(&str, &str)], kinds: &[FamilyKind]) -> App {
     let vars = world.vars();

@@ -9,19 +9,10 @@
 //! covered by the rule tests only; here the identity is read and its name
 //! examined.
 
-use crate::support::{Env, config, scan_once as scan};
+use crate::support::{Env, config, open_findings as open, scan_once as scan};
 use std::collections::BTreeSet;
 use zw_app::{App, FamilyKind};
-use zw_core::ScanReport;
 use zw_testkit::mail_world::{self, MailWorld};
-
-fn open(report: &ScanReport) -> BTreeSet<(String, &'static str)> {
-    report
-        .findings
-        .iter()
-        .map(|f| (f.resource.id.clone(), f.code.id()))
-        .collect()
-}
 
 fn mail_app(env: &Env, world: &MailWorld) -> App {
     let vars = world.vars();

@@ -159,3 +159,14 @@ pub async fn scan_once(app: &zw_app::App, id: &str) -> zw_core::ScanReport {
     )
     .await
 }
+
+/// The open findings of a report, as (resource id, code).
+pub fn open_findings(
+    report: &zw_core::ScanReport,
+) -> std::collections::BTreeSet<(String, &'static str)> {
+    report
+        .findings
+        .iter()
+        .map(|f| (f.resource.id.clone(), f.code.id()))
+        .collect()
+}

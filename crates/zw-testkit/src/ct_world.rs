@@ -124,20 +124,8 @@ fn lab(e: zw_dns_lab::LabError) -> TestkitError {
 /// empty list until [`CtWorld::log`].
 pub async fn ct_world(sdk: &aws_config::SdkConfig, now: DateTime<Utc>) -> Result<CtWorld> {
     let r53 = aws_sdk_route53::Client::new(sdk);
-    let zone = r53
-        .create_hosted_zone()
-        .name(CT_ZONE)
-        .caller_reference(format!("ct-world-{}", now.timestamp_millis()))
-        .send()
-        .await
-        .map_err(TestkitError::aws("route53:CreateHostedZone"))?;
-    let zone_id = zone
-        .hosted_zone()
-        .map(|z| z.id().trim_start_matches("/hostedzone/").to_owned())
-        .ok_or(TestkitError::MissingField {
-            operation: "route53:CreateHostedZone",
-            field: "HostedZone.Id",
-        })?;
+    let reference = format!("ct-world-{}", now.timestamp_millis());
+    let zone_id = crate::dns_world::create_public_zone(&r53, CT_ZONE, reference).await?;
 
     let ca = TestCa::new("zonewarden CT stand-in CA", now)?;
     let leaf = ca.leaf(

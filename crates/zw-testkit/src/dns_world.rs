@@ -81,6 +81,27 @@ pub fn rec<'a>(name: &str, rtype: &'a str, values: &[&str]) -> Rec<'a> {
 
 /// Deletes a hosted zone the way a user must: its record sets (but SOA and
 /// the apex NS) first.
+/// Creates a public hosted zone; its id without `/hostedzone/`.
+pub async fn create_public_zone(
+    r53: &aws_sdk_route53::Client,
+    name: &str,
+    caller_reference: String,
+) -> Result<String> {
+    let zone = r53
+        .create_hosted_zone()
+        .name(name)
+        .caller_reference(caller_reference)
+        .send()
+        .await
+        .map_err(TestkitError::aws("route53:CreateHostedZone"))?;
+    zone.hosted_zone()
+        .map(|z| z.id().trim_start_matches("/hostedzone/").to_owned())
+        .ok_or(TestkitError::MissingField {
+            operation: "route53:CreateHostedZone",
+            field: "HostedZone.Id",
+        })
+}
+
 pub async fn delete_zone(r53: &aws_sdk_route53::Client, zone_id: &str) -> Result<()> {
     let sets = r53
         .list_resource_record_sets()

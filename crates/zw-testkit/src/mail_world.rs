@@ -7,7 +7,7 @@
 //! the corrected records.
 
 use crate::certs::TestCa;
-use crate::dns_world::{rec, upsert};
+use crate::dns_world::{create_public_zone, rec, upsert};
 use crate::error::{Result, TestkitError};
 use crate::tls_lab::{self, Behaviour, TlsServer};
 use chrono::{DateTime, Duration, Utc};
@@ -156,21 +156,8 @@ pub async fn mail_world(sdk: &aws_config::SdkConfig, now: DateTime<Utc>) -> Resu
     let r53 = aws_sdk_route53::Client::new(sdk);
     let mut zone_ids = Vec::new();
     for name in [MAIL_ZONE, PARKED_ZONE] {
-        let zone = r53
-            .create_hosted_zone()
-            .name(name)
-            .caller_reference(format!("mail-world-{name}-{}", now.timestamp_millis()))
-            .send()
-            .await
-            .map_err(TestkitError::aws("route53:CreateHostedZone"))?;
-        let id = zone
-            .hosted_zone()
-            .map(|z| z.id().trim_start_matches("/hostedzone/").to_owned())
-            .ok_or(TestkitError::MissingField {
-                operation: "route53:CreateHostedZone",
-                field: "HostedZone.Id",
-            })?;
-        zone_ids.push(id);
+        let reference = format!("mail-world-{name}-{}", now.timestamp_millis());
+        zone_ids.push(create_public_zone(&r53, name, reference).await?);
     }
     if let Some(mail) = zone_ids.first() {
         upsert(
