@@ -122,10 +122,7 @@ async fn read_only_json_scan_has_the_documented_shape_and_writes_nothing() {
         .into_iter()
         .filter(|n| *n != "ct")
         .collect();
-    assert_eq!(
-        v["scan"]["families"],
-        serde_json::json!(on)
-    );
+    assert_eq!(v["scan"]["families"], serde_json::json!(on));
     assert!(
         crate::support::all_items(&env.ddb()).await.is_empty(),
         "--no-write --table wrote to the table"
