@@ -13,6 +13,7 @@ pub mod health;
 pub mod iam_certificates;
 pub mod mail;
 pub mod private_ca;
+pub mod query_logs;
 
 use crate::model::{HostedZone, RecordSet, Region};
 use crate::ports::ZoneSource;
