@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod org;
 pub mod private_ca;
 pub mod published;
+pub mod query_logs;
 pub mod resume;
 pub mod route53;
 pub mod rpc;

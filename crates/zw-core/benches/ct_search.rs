@@ -8,21 +8,12 @@
 
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
 
+mod rss;
+use rss::peak_rss_kib;
+
 use std::fmt::Write;
 use std::time::Instant;
 use zw_core::families::ct::search;
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 /// The answer: each certificate twice (precertificate and certificate),
 /// three names each, one in fifty with a hundred names.

@@ -11,6 +11,9 @@
 
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
 
+mod rss;
+use rss::peak_rss_kib;
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use std::fmt::Write;
 use std::time::Instant;
@@ -122,18 +125,6 @@ fn resolver_record(rng: &mut Lcg, start: DateTime<Utc>, out: &mut String) {
         rng.below(256),
         1024 + rng.below(60_000),
     );
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// Feeds `total` generated lines to `add`, `BATCH` at a time; returns the

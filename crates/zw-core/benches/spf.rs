@@ -8,6 +8,9 @@
 
 #![allow(clippy::print_stdout, clippy::expect_used, clippy::unwrap_used)]
 
+mod rss;
+use rss::peak_rss_kib;
+
 use std::collections::BTreeMap;
 use std::time::Instant;
 use zw_core::families::mail::spf::{self, SpfAnswer, SpfResolver};
@@ -36,18 +39,6 @@ fn record(level: usize) -> String {
         String::new()
     };
     format!("v=spf1 {} a{next} -all", ranges.join(" "))
-}
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn main() {

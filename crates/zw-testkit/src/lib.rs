@@ -31,6 +31,7 @@ mod error;
 pub mod fault_proxy;
 pub mod iam;
 pub mod ip_ranges;
+pub mod logs;
 pub mod mail_world;
 mod moto;
 pub mod moto_ec2;

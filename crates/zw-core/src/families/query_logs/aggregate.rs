@@ -225,26 +225,9 @@ impl Aggregate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, TimeZone};
+    use chrono::Duration;
 
-    fn t0() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 11, 0, 0)
-            .single()
-            .expect("valid")
-    }
-
-    fn hour() -> Aggregate {
-        Aggregate::new(t0(), t0() + Duration::hours(1))
-    }
-
-    /// A public log line `seconds` after t0.
-    fn line(seconds: i64, zone: &str, name: &str, rcode: &str, edge: &str) -> String {
-        let t = t0() + Duration::seconds(seconds);
-        format!(
-            "1.0 {} {zone} {name} A {rcode} UDP {edge} 192.0.2.53 198.51.100.0/24",
-            t.format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        )
-    }
+    use crate::families::query_logs::test_lines::{hour, line, t0};
 
     fn record(seconds: i64, srcids: &str, vpc: &str, name: &str, rcode: &str) -> String {
         let t = t0() + Duration::seconds(seconds);

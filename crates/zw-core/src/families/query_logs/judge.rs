@@ -395,32 +395,12 @@ fn name_verdict(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
 
     const Z: &str = "Z0123456789ABC";
 
     const NONE: [Verdict; 0] = [];
 
-    fn t0() -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 12, 3, 11, 0, 0)
-            .single()
-            .expect("valid")
-    }
-
-    /// The window of the tests: 11:00 to 12:00.
-    fn hour() -> Aggregate {
-        Aggregate::new(t0(), t0() + Duration::hours(1))
-    }
-
-    /// A public DNS query log line, in the documented format, `seconds`
-    /// after t0.
-    fn line(seconds: i64, zone: &str, name: &str, rcode: &str, edge: &str) -> String {
-        let t = t0() + Duration::seconds(seconds);
-        format!(
-            "1.0 {} {zone} {name} A {rcode} UDP {edge} 192.0.2.1 -",
-            t.format("%Y-%m-%dT%H:%M:%S%.3fZ")
-        )
-    }
+    use crate::families::query_logs::test_lines::{hour, line, t0};
 
     /// `n` answers for a name of zone Z, spread over the hour, at FRA6.
     fn feed(agg: &mut Aggregate, name: &str, rcode: &str, n: u64) {

@@ -14,3 +14,33 @@ pub mod aggregate;
 pub mod judge;
 pub mod parse;
 pub mod typo;
+
+/// What the modules' tests share: a window and lines in the documented
+/// public query log format.
+#[cfg(test)]
+pub(crate) mod test_lines {
+    use super::aggregate::Aggregate;
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+
+    /// The start of the tests' window: 2026-12-03 11:00 UTC.
+    pub(crate) fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 3, 11, 0, 0)
+            .single()
+            .expect("valid")
+    }
+
+    /// The window of the tests: 11:00 to 12:00.
+    pub(crate) fn hour() -> Aggregate {
+        Aggregate::new(t0(), t0() + Duration::hours(1))
+    }
+
+    /// A public DNS query log line `seconds` after t0 (with an EDNS client
+    /// subnet, which the parser checks and drops).
+    pub(crate) fn line(seconds: i64, zone: &str, name: &str, rcode: &str, edge: &str) -> String {
+        let t = t0() + Duration::seconds(seconds);
+        format!(
+            "1.0 {} {zone} {name} A {rcode} UDP {edge} 192.0.2.53 198.51.100.0/24",
+            t.format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        )
+    }
+}
