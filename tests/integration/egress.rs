@@ -509,6 +509,14 @@ async fn the_ct_search_receives_only_apex_names_and_nothing_when_off() {
     let mut on = trusted.to_vec();
     on.push(("ZW_CT_SEARCH_URL", url.as_str()));
     on.push(("ZW_CT_SEARCH_INTERVAL_SECONDS", "0"));
+    // A read-only scan of every family leaves the watch out, and says so.
+    let read_only = zonewarden(&["scan", "all", "--no-write"], moto, &on, None);
+    assert!(
+        String::from_utf8_lossy(&read_only.stderr).contains("CT watch is not run with --no-write"),
+        "{}",
+        String::from_utf8_lossy(&read_only.stderr)
+    );
+    assert!(world.search.requests().is_empty());
     let _ = zonewarden(&["scan", "ct"], moto, &on, None);
     let zones = aws_sdk_route53::Client::new(&env.sdk)
         .list_hosted_zones()

@@ -134,6 +134,12 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
                     "the CT watch keeps its state and reads the certificate inventory in the findings table: run `scan ct` without --no-write".into(),
                 ));
             }
+            if cfg.ct.enabled() {
+                writeln!(
+                    std::io::stderr().lock(),
+                    "note: the CT watch is not run with --no-write: it keeps its state in the findings table"
+                )?;
+            }
             kinds.retain(|k| *k != FamilyKind::CT);
         }
     }
