@@ -26,6 +26,7 @@ use self::rules::Judgement;
 use crate::catalogue::Check;
 use crate::error::{ErrorKind, PortError};
 use crate::families::dns::ports::DnsProbe;
+use crate::families::dns::rules::caa::climb;
 use crate::families::mail::ScanLookups;
 use crate::families::mail::model::Lookup;
 use crate::family::{Family, FamilyOutcome};
@@ -106,14 +107,6 @@ pub fn apexes(zones: &[HostedZone]) -> Vec<String> {
         })
         .cloned()
         .collect()
-}
-
-/// The names a CAA lookup climbs through (RFC 8659 section 3): the name
-/// (a wildcard's base), then each parent below the root.
-fn climb(name: &str) -> Vec<String> {
-    let base = name.strip_prefix("*.").unwrap_or(name);
-    let labels: Vec<&str> = base.split('.').filter(|l| !l.is_empty()).collect();
-    (0..labels.len()).map(|i| labels[i..].join(".")).collect()
 }
 
 impl<Z, P, S, K, W> CtFamily<'_, Z, P, S, K, W>
@@ -352,7 +345,9 @@ async fn relevant_caa<P: DnsProbe>(
 ) -> Result<(String, Vec<String>), String> {
     for candidate in climb(name) {
         match lookups.lookup(&candidate, "CAA").await {
-            Lookup::Records(records) if !records.is_empty() => return Ok((candidate, records)),
+            Lookup::Records(records) if !records.is_empty() => {
+                return Ok((candidate.trim_end_matches('.').to_owned(), records));
+            }
             Lookup::Records(_) | Lookup::NoData | Lookup::NxDomain => {}
             Lookup::Failed(why) => return Err(format!("{candidate}: {why}")),
         }

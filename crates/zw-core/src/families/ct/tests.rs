@@ -185,10 +185,6 @@ fn watched_apexes_are_the_public_zones_less_those_below_another() {
         zone("Z4", "internal.example.org.", true),
     ];
     assert_eq!(apexes(&zones), ["example.com", "notexample.com"]);
-    assert_eq!(
-        climb("*.a.example.com"),
-        ["a.example.com", "example.com", "com"]
-    );
 }
 
 // ---- the family on fakes ---------------------------------------------------
