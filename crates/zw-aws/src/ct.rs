@@ -112,16 +112,9 @@ impl CtSearch for CtSearchClient {
             DOWNLOADER.get(client, &url).await?
         };
         // Up to 32 MB of JSON: parsed off the async worker threads.
-        let parsed = tokio::task::spawn_blocking(move || search::parse(&body))
-            .await
-            .map_err(|e| {
-                PortError::new(
-                    SERVICE,
-                    OPERATION,
-                    ErrorKind::Other,
-                    format!("reading the CT search answer was interrupted: {e}"),
-                )
-            })?;
+        let parsed = DOWNLOADER
+            .off_thread("the CT search answer", move || search::parse(&body))
+            .await?;
         parsed.map_err(|e| {
             PortError::new(
                 SERVICE,

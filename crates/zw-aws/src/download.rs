@@ -116,6 +116,21 @@ impl Downloader {
         Ok(body)
     }
 
+    /// Runs `parse` (of a body of up to `max_bytes`) off the async worker
+    /// threads; `what` names the document for the error.
+    pub async fn off_thread<T: Send + 'static>(
+        &self,
+        what: &str,
+        parse: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PortError> {
+        tokio::task::spawn_blocking(parse).await.map_err(|e| {
+            self.error(
+                ErrorKind::Other,
+                format!("reading {what} was interrupted: {e}"),
+            )
+        })
+    }
+
     fn transport_error(&self, url: &str, e: &reqwest::Error) -> PortError {
         let kind = if e.is_timeout() {
             ErrorKind::Transient

@@ -132,16 +132,9 @@ impl IpRanges {
         }
         let body = self.download().await?;
         // A couple of MB of JSON: parse off the async worker threads.
-        let prefixes = tokio::task::spawn_blocking(move || parse_ip_ranges(&body))
-            .await
-            .map_err(|e| {
-                PortError::new(
-                    SERVICE,
-                    OPERATION,
-                    ErrorKind::Other,
-                    format!("parsing ip-ranges.json was interrupted: {e}"),
-                )
-            })??;
+        let prefixes = DOWNLOADER
+            .off_thread("ip-ranges.json", move || parse_ip_ranges(&body))
+            .await??;
         let prefixes = Arc::new(prefixes);
         cache.insert(
             self.url.as_str().to_owned(),
