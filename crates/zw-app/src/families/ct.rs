@@ -4,12 +4,14 @@
 //! set: off, it sends nothing anywhere.
 
 use super::{
-    Adapters, FamilyKind, Registration, ScanContext, Wiring, probe_settings, published_estate,
+    Adapters, FamilyKind, Registration, ScanContext, Wiring, inventory_cache, probe_settings,
+    published_estate,
 };
 use crate::AppError;
 use futures::future::BoxFuture;
 use std::time::Duration;
 use zw_aws::ct::{CtSearchClient, DynamoWatchStore, EstateCertificates};
+use zw_aws::inventory::DynamoInventoryCache;
 use zw_core::families::ct::CtFamily;
 use zw_core::{Family, FamilyOutcome};
 use zw_dns::{Probe, ProbeSettings};
@@ -31,6 +33,8 @@ pub const OFF: &str = "the CT watch is off: set ZW_CT_SEARCH_URL (the CtSearchUr
 pub(crate) struct CtAdapters {
     search: CtSearchClient,
     table: Option<(EstateCertificates, DynamoWatchStore)>,
+    /// The DNS family's inventory cache: the zones' delegations.
+    cache: Option<DynamoInventoryCache>,
     resolver: ProbeSettings,
 }
 
@@ -62,6 +66,7 @@ fn prepare(w: &Wiring<'_>) -> Result<Adapters, AppError> {
     Ok(Adapters::Ct(CtAdapters {
         search,
         table,
+        cache: inventory_cache(w.services),
         resolver: probe_settings(w.config),
     }))
 }
@@ -110,6 +115,10 @@ impl Family for CtRun<'_> {
             };
             CtFamily {
                 zones: &scan.services.route53,
+                cache: a.cache.as_ref(),
+                inventory_max_age: chrono::Duration::minutes(i64::from(
+                    scan.config.dns.inventory_max_age_minutes,
+                )),
                 resolver: &self.resolver,
                 search: &a.search,
                 known,

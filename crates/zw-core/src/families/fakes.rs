@@ -3,9 +3,9 @@
 
 use crate::error::PortError;
 use crate::families::dns::model::{
-    Delegation, Observation, QueryFailure, Question, Resolution, ResourceRecord,
+    Delegation, Observation, QueryFailure, Question, Resolution, ResourceRecord, ZoneInventory,
 };
-use crate::families::dns::ports::DnsProbe;
+use crate::families::dns::ports::{DnsProbe, InventoryCache};
 use crate::model::{DnssecStatus, HostedZone, RecordSet};
 use crate::ports::ZoneSource;
 use std::collections::BTreeMap;
@@ -124,5 +124,19 @@ impl ZoneSource for Zones {
     }
     async fn record_set_limit(&self, _zone_id: &str) -> Result<u64, PortError> {
         Ok(10_000)
+    }
+}
+
+/// No inventory cache: every zone's record sets come from the zone source.
+pub(crate) struct NoCache;
+impl InventoryCache for NoCache {
+    async fn load(&self, _zone_id: &str) -> Result<Option<ZoneInventory>, PortError> {
+        Ok(None)
+    }
+    async fn save(&self, _inventory: &ZoneInventory) -> Result<(), PortError> {
+        Ok(())
+    }
+    async fn touch(&self, _inventory: &ZoneInventory) -> Result<(), PortError> {
+        Ok(())
     }
 }

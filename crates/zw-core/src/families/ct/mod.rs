@@ -25,12 +25,12 @@ use self::ports::{CtSearch, KnownSource, WatchStore};
 use self::rules::Judgement;
 use crate::catalogue::Check;
 use crate::error::{ErrorKind, PortError};
-use crate::families::dns::ports::DnsProbe;
+use crate::families::dns::ports::{DnsProbe, InventoryCache};
 use crate::families::dns::rules::caa::climb;
 use crate::families::mail::ScanLookups;
 use crate::families::mail::model::Lookup;
 use crate::family::{Family, FamilyOutcome};
-use crate::model::{HostedZone, Region, normalize_dns_name};
+use crate::model::{HostedZone, RecordSet, Region, normalize_dns_name};
 use crate::ports::ZoneSource;
 use crate::record::ScanError;
 use chrono::{DateTime, Utc};
@@ -49,8 +49,12 @@ const CAA_NAMES_PER_CERTIFICATE: usize = 20;
 /// by the next. Judging one twice is harmless (violations are kept once).
 const INDEXING_OVERLAP: chrono::Duration = chrono::Duration::days(1);
 
-pub struct CtFamily<'a, Z, P, S, K, W> {
+pub struct CtFamily<'a, Z, I, P, S, K, W> {
     pub zones: &'a Z,
+    /// The DNS family's inventory cache: the zones' record sets (their
+    /// delegations) without listing them again when the copy is fresh.
+    pub cache: Option<&'a I>,
+    pub inventory_max_age: chrono::Duration,
     pub resolver: &'a P,
     pub search: &'a S,
     pub known: &'a K,
@@ -63,7 +67,7 @@ pub struct CtFamily<'a, Z, P, S, K, W> {
     pub stop: Option<std::time::Instant>,
 }
 
-impl<Z, P, S, K, W> std::fmt::Debug for CtFamily<'_, Z, P, S, K, W> {
+impl<Z, I, P, S, K, W> std::fmt::Debug for CtFamily<'_, Z, I, P, S, K, W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CtFamily")
             .field("expected_issuers", &self.expected_issuers)
@@ -71,9 +75,10 @@ impl<Z, P, S, K, W> std::fmt::Debug for CtFamily<'_, Z, P, S, K, W> {
     }
 }
 
-impl<Z, P, S, K, W> Family for CtFamily<'_, Z, P, S, K, W>
+impl<Z, I, P, S, K, W> Family for CtFamily<'_, Z, I, P, S, K, W>
 where
     Z: ZoneSource,
+    I: InventoryCache,
     P: DnsProbe,
     S: CtSearch,
     K: KnownSource,
@@ -109,9 +114,10 @@ pub fn apexes(zones: &[HostedZone]) -> Vec<String> {
         .collect()
 }
 
-impl<Z, P, S, K, W> CtFamily<'_, Z, P, S, K, W>
+impl<Z, I, P, S, K, W> CtFamily<'_, Z, I, P, S, K, W>
 where
     Z: ZoneSource,
+    I: InventoryCache,
     P: DnsProbe,
     S: CtSearch,
     K: KnownSource,
@@ -119,14 +125,20 @@ where
 {
     async fn scan(&self, now: DateTime<Utc>) -> FamilyOutcome {
         let mut out = FamilyOutcome::default();
-        let zones = match self.zones.hosted_zones().await {
-            Ok(z) => z,
-            Err(e) => {
-                out.errors.push(ScanError::new(Region::global(), e));
-                return out;
-            }
+        let records = super::zone_records(
+            self.zones,
+            self.cache,
+            self.inventory_max_age,
+            now,
+            &mut out.errors,
+        )
+        .await;
+        let Some(zones) = &records.zones else {
+            return out;
         };
-        let apexes = apexes(&zones);
+        let listed: Vec<HostedZone> = zones.iter().map(|(z, _)| z.clone()).collect();
+        let apexes = apexes(&listed);
+        let delegated = delegated_away(zones);
         let known = match self.known.known().await {
             Ok(k) if k.as_of.is_some() => Some(k),
             Ok(_) => {
@@ -165,8 +177,20 @@ where
                 tally.deferred += 1;
                 continue;
             }
+            // A zone whose record sets could not be read has unknown
+            // delegations: it waits for the next run (its error is recorded).
+            if listed
+                .iter()
+                .any(|z| records.failed.contains(&z.id) && bare(&z.name) == apex)
+            {
+                continue;
+            }
+            let watched = Watched {
+                apex: &apex,
+                delegated: &delegated,
+            };
             self.apex(
-                &apex,
+                watched,
                 state,
                 known.as_ref(),
                 &lookups,
@@ -197,7 +221,7 @@ where
     #[allow(clippy::too_many_arguments)]
     async fn apex(
         &self,
-        apex: &str,
+        watched: Watched<'_>,
         state: WatchState,
         known: Option<&KnownCertificates>,
         lookups: &ScanLookups<'_, P>,
@@ -205,6 +229,7 @@ where
         tally: &mut Tally,
         out: &mut FamilyOutcome,
     ) {
+        let apex = watched.apex;
         let answer = match self.search.search(apex).await {
             Ok(a) => a,
             Err(e) => {
@@ -213,9 +238,16 @@ where
             }
         };
         tally.skipped += answer.skipped;
+        // Names delegated to zones outside the account are their owners'
+        // business: a certificate only for such names is not judged, and
+        // its names there are not looked up.
         let certificates: Vec<_> = answer
             .certificates
             .into_iter()
+            .map(|mut c| {
+                c.names.retain(|n| !watched.is_delegated_away(n));
+                c
+            })
             .filter(|c| !rules::names_within(c, apex).is_empty())
             .filter(|c| c.not_after.is_none_or(|end| end > now))
             .collect();
@@ -326,6 +358,48 @@ where
             out.errors.push(ScanError::new(Region::global(), e));
         }
     }
+}
+
+/// One apex being watched, with the subtrees delegated away from the
+/// account's zones.
+#[derive(Debug, Clone, Copy)]
+struct Watched<'a> {
+    apex: &'a str,
+    delegated: &'a [String],
+}
+
+impl Watched<'_> {
+    fn is_delegated_away(&self, name: &str) -> bool {
+        self.delegated.iter().any(|d| search::within(name, d))
+    }
+}
+
+/// The names (bare, lower case) that the account's public zones delegate
+/// to name servers of zones the account does not host: NS record sets below
+/// a zone's apex, less those of the account's own hosted zones.
+pub fn delegated_away(zones: &[(HostedZone, Vec<RecordSet>)]) -> Vec<String> {
+    let hosted: BTreeSet<String> = zones.iter().map(|(z, _)| bare(&z.name)).collect();
+    let mut out: Vec<String> = zones
+        .iter()
+        .filter(|(z, _)| !z.private)
+        .flat_map(|(z, sets)| {
+            let apex = bare(&z.name);
+            sets.iter()
+                .filter(|r| r.record_type.eq_ignore_ascii_case("NS"))
+                .map(|r| bare(&r.name))
+                .filter(|n| *n != apex)
+                .collect::<Vec<_>>()
+        })
+        .filter(|n| !hosted.contains(n))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// A zone or record name bare: lower case, no trailing dot.
+fn bare(name: &str) -> String {
+    normalize_dns_name(name).trim_end_matches('.').to_owned()
 }
 
 #[derive(Debug, Default)]

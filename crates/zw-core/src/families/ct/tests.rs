@@ -6,7 +6,7 @@ use super::model::KnownCertificates;
 use super::search::{LoggedCertificate, SearchAnswer};
 use super::*;
 use crate::catalogue::FindingCode;
-use crate::families::fakes::{Internet, Zones};
+use crate::families::fakes::{Internet, NoCache, Zones};
 use crate::families::test_now;
 use chrono::Duration;
 use std::sync::Mutex;
@@ -275,9 +275,11 @@ fn family<'a>(
     search: &'a Search,
     known: &'a Known,
     store: &'a Store,
-) -> CtFamily<'a, Zones, Internet, Search, Known, Store> {
+) -> CtFamily<'a, Zones, NoCache, Internet, Search, Known, Store> {
     CtFamily {
         zones,
+        cache: None,
+        inventory_max_age: Duration::minutes(60),
         resolver: internet,
         search,
         known,
@@ -501,4 +503,75 @@ async fn past_the_deadline_no_apex_is_searched() {
     assert!(search.asked().is_empty());
     assert!(out.coverage.is_empty());
     assert_eq!(out.counts["ct_apexes_deferred"], 1);
+}
+
+/// A subdomain delegated to name servers outside the account (another
+/// account's zone, a vendor) holds certificates the account cannot know:
+/// they are not judged. A subdomain delegated to one of the account's own
+/// zones is.
+#[tokio::test]
+async fn names_delegated_away_from_the_account_are_not_judged() {
+    let now = test_now();
+    let zone = |id: &str, name: &str| HostedZone {
+        id: id.into(),
+        name: name.into(),
+        private: false,
+        record_set_count: 3,
+    };
+    let ns = |name: &str| RecordSet {
+        name: name.into(),
+        record_type: "NS".into(),
+        values: vec!["ns-1.awsdns-01.org.".into()],
+        ttl: Some(172_800),
+        set_identifier: None,
+        ..RecordSet::default()
+    };
+    let zones = Zones(vec![
+        (
+            zone("Z1", "example.com."),
+            vec![
+                ns("example.com."),
+                ns("team.example.com."),
+                ns("own.example.com."),
+            ],
+        ),
+        (zone("Z2", "own.example.com."), vec![ns("own.example.com.")]),
+    ]);
+    assert_eq!(
+        delegated_away(&zones.0),
+        ["team.example.com"],
+        "own.example.com is the account's own zone"
+    );
+    let store = Store::default();
+    let internet = Internet::new(&[]);
+    let search = Search::answering(
+        "example.com",
+        vec![
+            logged("a1", LE, &["api.team.example.com"], 5),
+            logged("b2", LE, &["www.own.example.com"], 5),
+            // Partly delegated away: judged for the name that is ours.
+            logged("c3", LE, &["x.team.example.com", "shop.example.com"], 5),
+        ],
+    );
+    let known = Known(Ok(known(&[])));
+    let out = family(&zones, &internet, &search, &known, &store)
+        .run(now)
+        .await;
+    assert_eq!(
+        codes(&out),
+        [
+            (
+                FindingCode::CtUnexpectedCertificate,
+                "example.com/b2".into()
+            ),
+            (
+                FindingCode::CtUnexpectedCertificate,
+                "example.com/c3".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        out.detections[1].evidence["names"],
+        serde_json::json!(["shop.example.com"])
+    );
 }

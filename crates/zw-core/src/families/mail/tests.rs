@@ -2,23 +2,9 @@
 //! failure leaves unjudged, the per-scan cache of lookups.
 
 use super::*;
-use crate::families::dns::model::ZoneInventory;
-use crate::families::fakes::{Internet, Zones};
+use crate::families::fakes::{Internet, NoCache, Zones};
 use crate::families::mail::model::Dkim;
 use crate::finding::Detection;
-
-struct NoCache;
-impl InventoryCache for NoCache {
-    async fn load(&self, _zone_id: &str) -> Result<Option<ZoneInventory>, PortError> {
-        Ok(None)
-    }
-    async fn save(&self, _inventory: &ZoneInventory) -> Result<(), PortError> {
-        Ok(())
-    }
-    async fn touch(&self, _inventory: &ZoneInventory) -> Result<(), PortError> {
-        Ok(())
-    }
-}
 
 /// SES: one identity in eu-west-1; us-east-1 denies the listing when asked to.
 struct Ses {
