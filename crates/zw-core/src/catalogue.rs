@@ -81,6 +81,15 @@ pub enum Check {
     /// The CAA in force against the issuers of the certificates logged since
     /// the last search (scope: the apex).
     CtCaa,
+    /// `ListQueryLoggingConfigs` of Route 53 against the public hosted zones
+    /// (scope: the zone id).
+    QueryLogging,
+    /// One window of a public hosted zone's query log, judged against its
+    /// inventory and history (scope: the zone id).
+    QueryLogTraffic,
+    /// One window of the Route 53 Resolver query logs of one region (scope:
+    /// `resolver/<region>`).
+    ResolverQueryLogs,
     /// TLS handshakes with the endpoints a zone's records point at (scope:
     /// the zone id), or with the configured extra targets (scope:
     /// `tls-targets`).
@@ -98,7 +107,7 @@ pub enum Check {
 }
 
 impl Check {
-    pub const ALL: [Check; 30] = [
+    pub const ALL: [Check; 33] = [
         Self::Certificates,
         Self::ValidationRecords,
         Self::DnsInventory,
@@ -125,6 +134,9 @@ impl Check {
         Self::MailMtaSts,
         Self::CtIssuance,
         Self::CtCaa,
+        Self::QueryLogging,
+        Self::QueryLogTraffic,
+        Self::ResolverQueryLogs,
         Self::TlsEndpoints,
         Self::TlsCoverage,
         Self::License,
@@ -156,6 +168,7 @@ impl Check {
             | Self::MailDkim
             | Self::MailMtaSts => "mail",
             Self::CtIssuance | Self::CtCaa => "ct",
+            Self::QueryLogging | Self::QueryLogTraffic | Self::ResolverQueryLogs => "query-logs",
             Self::TlsEndpoints | Self::TlsCoverage => "endpoints",
             Self::License => "license",
             Self::Suppressions => "zonewarden",
@@ -230,6 +243,13 @@ pub enum FindingCode {
     MailSpoofableDomain,
     CtUnexpectedCertificate,
     CtCaaViolation,
+    QuerylogLoggingOff,
+    QuerylogServfail,
+    QuerylogNxdomainSpike,
+    QuerylogMissingName,
+    QuerylogLikelyTypo,
+    QuerylogDeletedRecordQueried,
+    QuerylogResolverNxdomainStorm,
     TlsExpiring,
     TlsExpired,
     TlsHostnameMismatch,
@@ -257,7 +277,7 @@ pub struct CodeDoc {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 80] = [
+    pub const ALL: [FindingCode; 87] = [
         Self::CertExpiring,
         Self::CertExpired,
         Self::CertImportedExpiring,
@@ -323,6 +343,13 @@ impl FindingCode {
         Self::MailSpoofableDomain,
         Self::CtUnexpectedCertificate,
         Self::CtCaaViolation,
+        Self::QuerylogLoggingOff,
+        Self::QuerylogServfail,
+        Self::QuerylogNxdomainSpike,
+        Self::QuerylogMissingName,
+        Self::QuerylogLikelyTypo,
+        Self::QuerylogDeletedRecordQueried,
+        Self::QuerylogResolverNxdomainStorm,
         Self::TlsExpiring,
         Self::TlsExpired,
         Self::TlsHostnameMismatch,
@@ -407,6 +434,13 @@ impl FindingCode {
             Self::MailSpoofableDomain => "mail.spoofable-domain",
             Self::CtUnexpectedCertificate => "ct.unexpected-certificate",
             Self::CtCaaViolation => "ct.caa-violation",
+            Self::QuerylogLoggingOff => "querylog.logging-off",
+            Self::QuerylogServfail => "querylog.servfail",
+            Self::QuerylogNxdomainSpike => "querylog.nxdomain-spike",
+            Self::QuerylogMissingName => "querylog.missing-name",
+            Self::QuerylogLikelyTypo => "querylog.likely-typo",
+            Self::QuerylogDeletedRecordQueried => "querylog.deleted-record-queried",
+            Self::QuerylogResolverNxdomainStorm => "querylog.resolver-nxdomain-storm",
             Self::TlsExpiring => "tls.expiring",
             Self::TlsExpired => "tls.expired",
             Self::TlsHostnameMismatch => "tls.hostname-mismatch",
@@ -495,6 +529,13 @@ impl FindingCode {
             Self::MailSpoofableDomain => Check::MailSpoofing,
             Self::CtUnexpectedCertificate => Check::CtIssuance,
             Self::CtCaaViolation => Check::CtCaa,
+            Self::QuerylogLoggingOff => Check::QueryLogging,
+            Self::QuerylogServfail
+            | Self::QuerylogNxdomainSpike
+            | Self::QuerylogMissingName
+            | Self::QuerylogLikelyTypo
+            | Self::QuerylogDeletedRecordQueried => Check::QueryLogTraffic,
+            Self::QuerylogResolverNxdomainStorm => Check::ResolverQueryLogs,
             Self::TlsExpiring
             | Self::TlsExpired
             | Self::TlsHostnameMismatch
@@ -591,6 +632,13 @@ impl FindingCode {
             Self::MailSpoofableDomain => Severity::Medium,
             Self::CtUnexpectedCertificate => Severity::Medium,
             Self::CtCaaViolation => Severity::High,
+            Self::QuerylogLoggingOff => Severity::Info,
+            Self::QuerylogServfail => Severity::High,
+            Self::QuerylogNxdomainSpike => Severity::Medium,
+            Self::QuerylogMissingName => Severity::Low,
+            Self::QuerylogLikelyTypo => Severity::Low,
+            Self::QuerylogDeletedRecordQueried => Severity::Medium,
+            Self::QuerylogResolverNxdomainStorm => Severity::Medium,
         }
     }
 
@@ -986,6 +1034,48 @@ impl FindingCode {
                 meaning: "A certificate logged since the watch's previous search (with a day's overlap for the search engine's indexing delay) was issued by a CA that the name's CAA (RFC 8659, the first record set up the tree; `issuewild` for a wildcard) did not allow, both at the previous search and now: a CAA changed in between proves nothing and is not reported. CAs are recognised from the issuer's name; one zonewarden does not recognise is not judged. Stays open until the certificate expires. Evidence: the certificate's (see `ct.unexpected-certificate`), `name`, `caa_at`, `tag`, `allowed`, `records`.",
                 why: "CAs must check CAA before issuing: either the CA ignored it (report it to the CA and to the CA/Browser Forum's problem reporting) or your CAA does not list a CA you use.",
                 fix: "If the certificate is yours, add the CA's issuer domain to the CAA record set (`0 issue \"<ca>\"`) and acknowledge the finding. If not, ask the CA to revoke it and report the mis-issuance to the CA.",
+            },
+            Self::QuerylogLoggingOff => CodeDoc {
+                title: "Public hosted zone without query logging",
+                meaning: "A public hosted zone has no Route 53 query logging configuration, so zonewarden cannot see what the world asks it (SERVFAIL answers, NXDOMAIN spikes, names asked that do not exist). Evidence: `zone`.",
+                why: "Without query logs, a typo in a published name, a record deleted while clients still use it, or a broken answer upstream is found by your users, not by you.",
+                fix: "Create a CloudWatch Logs log group in us-east-1 named `/aws/route53/<zone name>` (or one matching `ZW_QUERY_LOG_GROUPS`), allow Route 53 to write to it (`aws logs put-resource-policy`), and run `aws route53 create-query-logging-config --hosted-zone-id <id> --cloud-watch-logs-log-group-arn <arn>`. Cost: CloudWatch Logs ingestion (about $0.50 per GB, a log line is about 120 bytes: about $1.80 a month for 1 million queries a day) and storage (set a retention on the group). Or acknowledge the finding for zones you do not want logged.",
+            },
+            Self::QuerylogServfail => CodeDoc {
+                title: "SERVFAIL answers for a hosted zone",
+                meaning: "The zone's query log shows SERVFAIL answers in the window read (names of the zone only). Route 53 answers SERVFAIL when it cannot answer authoritatively: for example an alias to a target it cannot resolve, or a DNSSEC signing problem. Resolves at the first window without any. Evidence: `count`, `per_hour`, `first`, `last`, `names` (the top names with their counts), `window`.",
+                why: "Every SERVFAIL is a client that got no answer: resolvers retry, then give up, and the name is down for them.",
+                fix: "Look at the names in the evidence: check their alias targets exist, that the zone's DNSSEC signing (KSK, KMS key) is healthy (`dns.dnssec-*` findings), and the zone's other open findings for the change that caused it.",
+            },
+            Self::QuerylogNxdomainSpike => CodeDoc {
+                title: "NXDOMAIN answers far above the zone's normal",
+                meaning: "The zone's NXDOMAIN answers per hour in the window read are above its own baseline (the median of its windows of the last 7 days, needing at least 24 of them, so a new zone is never judged) by `ZW_QUERY_LOG_SPIKE_FACTOR` (default 3) and above `ZW_QUERY_LOG_SPIKE_FLOOR` (default 100 per hour). Resolves at the first window back below. Evidence: `per_hour`, `baseline`, `factor`, `names` (the top names), `window`.",
+                why: "A sudden rise in names that do not exist follows a record deleted or renamed while clients still use it, a broken deployment publishing wrong names, or a random-subdomain flood.",
+                fix: "Read the top names: restore or re-create a record clients still need, fix the client or configuration that asks the wrong name, or, for a random-subdomain flood, nothing is wrong with the zone (Route 53 absorbs it) but acknowledge the finding.",
+            },
+            Self::QuerylogMissingName => CodeDoc {
+                title: "Name asked often that does not exist",
+                meaning: "A name of the zone was answered NXDOMAIN more than `ZW_QUERY_LOG_MISSING_NAME_MIN` times (default 50) in the window read, and it is neither a likely typo of an existing name nor a record removed in the last 30 days. Only names under the zone's apex, never the apex itself; a name that exists now is never reported. Resolves at the first window without as many. Evidence: `name`, `count`, `edges` (the top edge locations, never client addresses), `window`.",
+                why: "Something depends on a name you do not publish: a client configured wrongly, documentation pointing at the wrong host, or a record that was never created.",
+                fix: "Create the record if the name should exist; otherwise find who asks (the edge locations tell where) and correct them, or acknowledge the finding.",
+            },
+            Self::QuerylogLikelyTypo => CodeDoc {
+                title: "Name asked often is a likely typo",
+                meaning: "A name answered NXDOMAIN more than `ZW_QUERY_LOG_MISSING_NAME_MIN` times (default 50) in the window read is within edit distance 1 or 2 of a record name of the zone (`wwww.example.com` for `www.example.com`), and was not a record in the last 30 days. Evidence: `name`, `meant`, `distance`, `count`, `window`.",
+                why: "Users or a configuration mistype a name that exists: they get no answer, and a domain squatter could not serve them here, but a wildcard you add later would.",
+                fix: "Correct the link, configuration or documentation that has the typo, or publish the typo as a CNAME to the name meant if people type it.",
+            },
+            Self::QuerylogDeletedRecordQueried => CodeDoc {
+                title: "Deleted record still asked for",
+                meaning: "A name answered NXDOMAIN more than `ZW_QUERY_LOG_MISSING_NAME_MIN` times (default 50) in the window read was a record name of the zone within the last 30 days (zonewarden remembers the zone's names between its runs; zones of more than 35,000 names are remembered in part). Evidence: `name`, `removed_at` (the last run that saw it), `count`, `window`.",
+                why: "Clients still use a name that was removed: the removal broke them, or they were missed when a service moved.",
+                fix: "Restore the record if the removal was a mistake; otherwise move the clients that still ask (the count shows how many) to the new name, then acknowledge the finding.",
+            },
+            Self::QuerylogResolverNxdomainStorm => CodeDoc {
+                title: "Workload asking many names that do not exist",
+                meaning: "One source of Route 53 Resolver queries (an EC2 instance, a resource or a Resolver endpoint, else the VPC) was answered NXDOMAIN for more than `ZW_QUERY_LOG_STORM_NAMES_MIN` distinct names (default 100) in the window read. Only with Resolver query logs read (`ZW_RESOLVER_QUERY_LOG_GROUPS`). Evidence: `source`, `vpc_id`, `account_id`, `region`, `nxdomain`, `distinct_names`, `window`.",
+                why: "A workload asking many names that do not exist is misconfigured (a search list, a wrong service name), scanning, or using DNS to move data out (tunnelling, generated domains of malware).",
+                fix: "Find the workload by the source id, and check its resolver configuration and what it runs; if it is expected (a crawler, a security scanner), acknowledge the finding.",
             },
             Self::TlsExpiring => CodeDoc {
                 title: "Served certificate expires soon",

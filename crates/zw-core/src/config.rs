@@ -21,6 +21,7 @@ pub use crate::families::dns::config::{
 pub use crate::families::domains::config::DomainsConfig;
 pub use crate::families::endpoints::config::{TlsConfig, parse_tls_target};
 pub use crate::families::health::config::HealthConfig;
+pub use crate::families::query_logs::config::QueryLogConfig;
 use std::fmt;
 
 /// Settings every family and the shared tail use.
@@ -300,6 +301,7 @@ pub struct Config {
     pub domains: DomainsConfig,
     pub tls: TlsConfig,
     pub ct: CtConfig,
+    pub query_logs: QueryLogConfig,
     pub license: LicenseConfig,
     pub org: OrgConfig,
 }
@@ -504,6 +506,7 @@ impl Config {
             domains: DomainsConfig::parse(v),
             tls: TlsConfig::parse(v),
             ct: CtConfig::parse(v),
+            query_logs: QueryLogConfig::parse(v),
             license: LicenseConfig::parse(v),
             org: OrgConfig::parse(v),
         }

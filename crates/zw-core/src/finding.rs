@@ -36,6 +36,10 @@ pub enum ResourceKind {
     /// A certificate seen in Certificate Transparency logs: id
     /// `<apex>/<serial>`, name its first name in that zone.
     LoggedCertificate,
+    /// A source of Route 53 Resolver queries (an instance, a resource, a
+    /// Resolver endpoint, or `vpc:<vpc id>`): id `<region>/<source>`, name
+    /// the source.
+    ResolverQuerySource,
     /// The deployment's license: id `license`, or `license/zones` and
     /// `license/certificates` for the estate's size against it.
     License,
@@ -44,7 +48,7 @@ pub enum ResourceKind {
 }
 
 impl ResourceKind {
-    pub const ALL: [ResourceKind; 13] = [
+    pub const ALL: [ResourceKind; 14] = [
         Self::AcmCertificate,
         Self::Route53HostedZone,
         Self::Route53RecordSet,
@@ -56,6 +60,7 @@ impl ResourceKind {
         Self::TlsEndpoint,
         Self::SesIdentity,
         Self::LoggedCertificate,
+        Self::ResolverQuerySource,
         Self::License,
         Self::Suppression,
     ];
@@ -73,6 +78,7 @@ impl ResourceKind {
             Self::TlsEndpoint => "tls-endpoint",
             Self::SesIdentity => "ses-identity",
             Self::LoggedCertificate => "logged-certificate",
+            Self::ResolverQuerySource => "resolver-query-source",
             Self::License => "license",
             Self::Suppression => "suppression",
         }

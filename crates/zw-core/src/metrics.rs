@@ -195,6 +195,12 @@ catalogue! {
     /// Median answer latency per name server.
     DnsLatencyMs = scan("DnsLatencyMs", Unit::Milliseconds, Some("Server"), Detail::Full);
     // Health checks family.
+    /// A public hosted zone's NXDOMAIN answers per hour in the window its
+    /// query log was read for (the query-log family, `full` only: one
+    /// series per logged zone).
+    QueryLogNxdomainPerHour = scan("QueryLogNxdomainPerHour", Unit::Count, Some("HostedZone"), Detail::Full);
+    /// The same for SERVFAIL answers.
+    QueryLogServfailPerHour = scan("QueryLogServfailPerHour", Unit::Count, Some("HostedZone"), Detail::Full);
     HealthChecksMonitored = scan("HealthChecksMonitored", Unit::Count, None, Detail::Full);
     /// Health checks Route 53 considers unhealthy now (the alarm
     /// `UnhealthyHealthChecks` reads it).

@@ -26,6 +26,14 @@ pub struct NameCount {
     pub edges: BTreeMap<String, u64>,
 }
 
+impl NameCount {
+    fn add(&mut self, edge: &str, n: u64) {
+        self.count = self.count.saturating_add(n);
+        let e = self.edges.entry(edge.to_owned()).or_default();
+        *e = e.saturating_add(n);
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ZoneWindow {
     /// Answers of the window, whatever their response code.
@@ -61,6 +69,34 @@ pub struct SourceWindow {
     pub vpc_id: String,
     pub account_id: String,
     pub region: String,
+}
+
+/// One row of a Logs Insights count of a public query log.
+#[derive(Debug, Clone, Copy)]
+pub struct CountedName<'a> {
+    pub zone_id: &'a str,
+    /// As logged (normalised here, as lines are).
+    pub name: &'a str,
+    pub rcode: &'a str,
+    pub edge: &'a str,
+    pub count: u64,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
+/// One row of a Logs Insights count of a Resolver query log.
+#[derive(Debug, Clone, Copy)]
+pub struct CountedSource<'a> {
+    /// As `parse::resolver_query` names sources: the first id of `srcids`
+    /// (`instance`, then `resource`, then `resolver_endpoint`), else
+    /// `vpc:<vpc id>`.
+    pub source: &'a str,
+    pub vpc_id: &'a str,
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub name: &'a str,
+    pub rcode: &'a str,
+    pub count: u64,
 }
 
 /// One window's counts. Build it with `Aggregate::new`: the default has
@@ -171,6 +207,81 @@ impl Aggregate {
             source.nxdomain += 1;
             if source.distinct_names.len() < NAME_LIMIT {
                 source.distinct_names.insert(query.name);
+            }
+        }
+    }
+
+    /// Counts one zone's answers of the window as CloudWatch Logs Insights
+    /// counted them (`stats count(*) by zone, rcode`): the totals only; the
+    /// names come through `add_counted_name`.
+    pub fn add_counted_zone(&mut self, zone_id: &str, rcode: &str, count: u64) {
+        let zone = self.zones.entry(zone_id.to_owned()).or_default();
+        zone.total = zone.total.saturating_add(count);
+        if rcode.eq_ignore_ascii_case("NXDOMAIN") {
+            zone.nxdomain = zone.nxdomain.saturating_add(count);
+        } else if rcode.eq_ignore_ascii_case("SERVFAIL") {
+            zone.servfail = zone.servfail.saturating_add(count);
+        }
+    }
+
+    /// Counts the NXDOMAIN or SERVFAIL answers of one name at one edge
+    /// location as Logs Insights counted them (`stats count(*), min(@timestamp),
+    /// max(@timestamp) by zone, name, rcode, edge`), within the same name
+    /// limit as the lines; the zone's totals come from `add_counted_zone`.
+    /// Times outside the window are clamped into it (Insights was asked for
+    /// the window only). Other response codes are ignored.
+    pub fn add_counted_name(&mut self, row: &CountedName<'_>) {
+        let (first, last) = (row.first.max(self.from), row.last.min(self.to));
+        let name = parse::normalise_name(row.name);
+        let zone = self.zones.entry(row.zone_id.to_owned()).or_default();
+        if row.rcode.eq_ignore_ascii_case("NXDOMAIN") {
+            let full = zone.nxdomain_names.len() >= NAME_LIMIT;
+            match zone.nxdomain_names.get_mut(&name) {
+                Some(count) => count.add(row.edge, row.count),
+                None if full => zone.names_dropped += 1,
+                None => zone
+                    .nxdomain_names
+                    .entry(name)
+                    .or_default()
+                    .add(row.edge, row.count),
+            }
+        } else if row.rcode.eq_ignore_ascii_case("SERVFAIL") {
+            zone.first_servfail = Some(zone.first_servfail.map_or(first, |f| f.min(first)));
+            zone.last_servfail = Some(zone.last_servfail.map_or(last, |l| l.max(last)));
+            let full = zone.servfail_names.len() >= NAME_LIMIT;
+            match zone.servfail_names.get_mut(&name) {
+                Some(n) => *n = n.saturating_add(row.count),
+                None if full => zone.names_dropped += 1,
+                None => {
+                    zone.servfail_names.insert(name, row.count);
+                }
+            }
+        } else {
+            return;
+        }
+        self.window_start = Some(self.window_start.map_or(first, |s| s.min(first)));
+        self.window_end = Some(self.window_end.map_or(last, |e| e.max(last)));
+    }
+
+    /// Counts one Resolver source's answers for one name as Logs Insights
+    /// counted them (`stats count(*) by <source fields>, query_name, rcode`).
+    pub fn add_counted_source(&mut self, row: &CountedSource<'_>) {
+        let source = self
+            .sources
+            .entry(row.source.to_owned())
+            .or_insert_with(|| SourceWindow {
+                vpc_id: row.vpc_id.to_owned(),
+                account_id: row.account_id.to_owned(),
+                region: row.region.to_owned(),
+                ..SourceWindow::default()
+            });
+        source.total = source.total.saturating_add(row.count);
+        if row.rcode.eq_ignore_ascii_case("NXDOMAIN") {
+            source.nxdomain = source.nxdomain.saturating_add(row.count);
+            if source.distinct_names.len() < NAME_LIMIT {
+                source
+                    .distinct_names
+                    .insert(parse::normalise_name(row.name));
             }
         }
     }

@@ -4,8 +4,7 @@
 //! given what the product knows of the zone (its names now, its names
 //! removed, its earlier windows' NXDOMAIN rates).
 //!
-//! Verdicts are plain values; the findings they become are chosen when the
-//! family is wired. Pure: the time a verdict is judged at is the end of the
+//! Verdicts are plain values; `rules` turns them into findings. Pure: the time a verdict is judged at is the end of the
 //! aggregate's window, never the clock.
 //!
 //! A name counts for a zone only when it is the zone's name or ends with
@@ -30,7 +29,8 @@ pub const BASELINE_MIN: usize = 24;
 /// The shortest window a rate is computed over, in hours (one minute).
 pub const MIN_HOURS: f64 = 1.0 / 60.0;
 
-/// Thresholds (settings later).
+/// Thresholds (`config::QueryLogConfig` reads them from the `ZW_QUERY_LOG_*`
+/// settings).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Thresholds {
     /// NXDOMAIN spike: this window's NXDOMAIN rate (per hour) above
