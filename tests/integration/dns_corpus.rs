@@ -261,6 +261,7 @@ async fn scan(app: &App, id: &str, changed: BTreeSet<String>) -> ScanReport {
             deadline: None,
             end: None,
             only: None,
+            query_log_since: None,
         },
     )
     .await

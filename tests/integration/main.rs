@@ -38,6 +38,7 @@ mod mail;
 mod notify;
 mod organization;
 mod private_ca;
+mod query_log_traffic;
 mod query_logs;
 mod scan;
 mod support;

@@ -155,6 +155,7 @@ pub async fn scan_once(app: &zw_app::App, id: &str) -> zw_core::ScanReport {
             deadline: None,
             end: None,
             only: None,
+            query_log_since: None,
         },
     )
     .await

@@ -51,6 +51,10 @@ pub struct ScanOptions {
     /// them, such as the daily domains schedule of the certificate
     /// function); None: all of them.
     pub only: Option<Vec<FamilyKind>>,
+    /// `scan query-logs --since`: the query-log family reads this window
+    /// back from now instead of the one since its last read (and keeps no
+    /// state from it).
+    pub query_log_since: Option<chrono::Duration>,
 }
 
 /// A family whose collection stops at a deadline. Cut short, it reports an

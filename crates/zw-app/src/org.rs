@@ -218,6 +218,7 @@ impl AccountScanner<'_> {
                     deadline: self.deadline,
                     end: self.end,
                     only: None,
+                    query_log_since: None,
                 },
             )
             .await;

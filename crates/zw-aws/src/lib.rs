@@ -31,6 +31,7 @@ pub mod org;
 pub mod private_ca;
 pub mod published;
 pub mod query_logs;
+pub mod resolver;
 pub mod resume;
 pub mod route53;
 pub mod rpc;

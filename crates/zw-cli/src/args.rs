@@ -439,6 +439,13 @@ pub enum ScanTarget {
     /// it that are not the estate's own, and those issued against the CAA.
     /// Sends the apexes to the search endpoint; needs the findings table.
     Ct(ScanArgs),
+    /// Route 53 query logs (public hosted zones' and, when
+    /// ZW_RESOLVER_QUERY_LOG_GROUPS names them, Route 53 Resolver's) in
+    /// CloudWatch Logs: zones without query logging, SERVFAIL answers,
+    /// NXDOMAIN spikes, names asked that do not exist (typos, deleted
+    /// records), workloads asking many names that do not exist. Reads the
+    /// window since the last run (the first: the last hour).
+    QueryLogs(QueryLogsArgs),
     /// Every family in one scan record; with --role-name, in each of
     /// several accounts.
     All(AllArgs),
@@ -473,6 +480,39 @@ pub struct OrgArgs {
     /// Accounts scanned at once (each keeps its own Route 53 budget).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
+}
+
+/// Flags of the query-log scan.
+#[derive(Debug, Args)]
+pub struct QueryLogsArgs {
+    #[command(flatten)]
+    pub common: ScanArgs,
+    /// Read this window back from now (`30m`, `1h`, at most `24h`) instead
+    /// of the one since the last run; it moves nothing the next run reads
+    /// from, and adds nothing to the zones' NXDOMAIN history.
+    #[arg(long, value_name = "DURATION", value_parser = parse_window)]
+    pub since: Option<chrono::Duration>,
+}
+
+/// A query-log window: minutes (`30m`), hours (`1h`) or days (`1d`), at
+/// most the longest window a run reads.
+fn parse_window(s: &str) -> Result<chrono::Duration, String> {
+    let raw = s.trim();
+    let window = match raw.strip_suffix('m') {
+        Some(n) => match n.parse::<i64>() {
+            Ok(n) if n > 0 => chrono::Duration::minutes(n),
+            _ => return Err(format!("`{raw}` is not a duration (e.g. `30m`, `1h`)")),
+        },
+        None => parse_for(raw)?,
+    };
+    let max = zw_core::families::query_logs::MAX_WINDOW;
+    if window > max {
+        return Err(format!(
+            "`{raw}` is longer than the {} hours a query-log window may be",
+            max.num_hours()
+        ));
+    }
+    Ok(window)
 }
 
 /// Flags of the endpoints scan.

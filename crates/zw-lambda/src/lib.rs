@@ -248,6 +248,7 @@ pub async fn scan(
                 deadline,
                 end,
                 only,
+                query_log_since: None,
             },
         )
         .await;

@@ -37,6 +37,7 @@ mod moto;
 pub mod moto_ec2;
 pub mod moto_http;
 pub mod private_ca;
+pub mod query_log_world;
 pub mod seed;
 pub mod ses;
 pub mod tls_lab;

@@ -1,8 +1,8 @@
-//! CloudWatch Logs log groups and events in moto, and Route 53 query
-//! logging configurations, for the query-log groundwork's tests
-//! (`zw_aws::query_logs`). The Logs calls go through the adapter's own
-//! protocol code (`zw_aws::rpc`, JSON 1.1): zonewarden links no CloudWatch
-//! Logs SDK crate.
+//! CloudWatch Logs log groups and events in moto, and Route 53 and Route 53
+//! Resolver query logging configurations, for the query-log family's tests
+//! (`zw_aws::query_logs`). The Logs and Resolver calls go through the
+//! adapters' own protocol code (`zw_aws::rpc`, JSON 1.1): zonewarden links
+//! no CloudWatch Logs or Resolver SDK crate.
 //!
 //! Like AWS, moto 5.2.5 accepts events of the last 14 days up to 2 hours
 //! ahead of its clock only (others are left out, reported in
@@ -25,13 +25,25 @@ const EVENT_OVERHEAD: usize = 26;
 /// The longest time span of one request.
 const BATCH_SPAN_MS: i64 = 24 * 3_600 * 1_000;
 
-/// One CloudWatch Logs call in `region`. `CreateLogGroup` and
+/// One CloudWatch Logs call in `region`.
+async fn call(sdk: &SdkConfig, region: &str, action: &'static str, body: Value) -> Result<Value> {
+    call_service(sdk, region, &ENDPOINT, TARGET, action, body).await
+}
+
+/// One JSON 1.1 call of `service` in `region`. `CreateLogGroup` and
 /// `CreateLogStream` answer with an empty body (AWS and moto alike), which
 /// `zw_aws::rpc::json_response` refuses: an empty success is `{}` here.
-async fn call(sdk: &SdkConfig, region: &str, action: &'static str, body: Value) -> Result<Value> {
-    zw_aws::rpc::operation_builder(sdk, region, &ENDPOINT, &ApiCallCounter::default(), action)
+async fn call_service(
+    sdk: &SdkConfig,
+    region: &str,
+    service: &zw_aws::rpc::Endpoint,
+    target: &'static str,
+    action: &'static str,
+    body: Value,
+) -> Result<Value> {
+    zw_aws::rpc::operation_builder(sdk, region, service, &ApiCallCounter::default(), action)
         .serializer(move |body: Value| {
-            zw_aws::rpc::json_request(&format!("{TARGET}.{action}"), &body)
+            zw_aws::rpc::json_request(&format!("{target}.{action}"), &body)
         })
         .deserializer(|response| {
             if response.status().is_success()
@@ -176,6 +188,42 @@ pub async fn create_query_logging_config(
         .ok_or(TestkitError::MissingField {
             operation: "route53:CreateQueryLoggingConfig",
             field: "QueryLoggingConfig.Id",
+        })
+}
+
+/// Creates a Route 53 Resolver query logging configuration `name` in
+/// `region` sending its queries to `destination_arn` (a log group's ARN as
+/// [`log_group_arn`] gives it, or an S3 bucket's or a Firehose stream's);
+/// the configuration's id. No VPC is associated: moto would want one in its
+/// EC2, and the family reads the log group, not the associations.
+pub async fn create_resolver_query_log_config(
+    sdk: &SdkConfig,
+    region: &str,
+    name: &str,
+    destination_arn: &str,
+) -> Result<String> {
+    // The API refuses a creator request id it has seen: one per call.
+    static REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let request = REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let answer = call_service(
+        sdk,
+        region,
+        &zw_aws::resolver::ENDPOINT,
+        zw_aws::resolver::TARGET,
+        "CreateResolverQueryLogConfig",
+        json!({
+            "Name": name,
+            "DestinationArn": destination_arn,
+            "CreatorRequestId": format!("zw-testkit-{}-{request}", std::process::id()),
+        }),
+    )
+    .await?;
+    answer["ResolverQueryLogConfig"]["Id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or(TestkitError::MissingField {
+            operation: "route53resolver:CreateResolverQueryLogConfig",
+            field: "ResolverQueryLogConfig.Id",
         })
 }
 

@@ -13,6 +13,7 @@ pub mod health;
 pub mod iam_certificates;
 pub mod mail;
 pub mod private_ca;
+pub mod query_logs;
 
 use crate::{AppError, ScanOptions};
 use serde::Serialize;
@@ -33,6 +34,7 @@ pub static REGISTRY: &[&Registration] = &[
     &iam_certificates::REGISTRATION,
     &mail::REGISTRATION,
     &ct::REGISTRATION,
+    &query_logs::REGISTRATION,
 ];
 
 /// A check family, as named on the command line, in the scan record and in
@@ -50,6 +52,7 @@ impl FamilyKind {
     pub const IAM_CERTIFICATES: Self = Self(zw_core::families::iam_certificates::NAME);
     pub const MAIL: Self = Self(zw_core::families::mail::NAME);
     pub const CT: Self = Self(zw_core::families::ct::NAME);
+    pub const QUERY_LOGS: Self = Self(zw_core::families::query_logs::NAME);
 
     /// Every family, in the registry's order.
     pub fn all() -> Vec<Self> {
@@ -152,6 +155,7 @@ pub(crate) enum Adapters {
     IamCertificates(iam_certificates::IamCertificatesAdapters),
     Mail(mail::MailAdapters),
     Ct(ct::CtAdapters),
+    QueryLogs(Box<query_logs::QueryLogAdapters>),
 }
 
 /// The `Family` of one scan, from its adapters.
@@ -169,6 +173,7 @@ pub(crate) fn family<'a>(
         Adapters::IamCertificates(a) => iam_certificates::family(a, scan),
         Adapters::Mail(a) => mail::family(a, scan),
         Adapters::Ct(a) => ct::family(a, scan),
+        Adapters::QueryLogs(a) => query_logs::family(a, scan),
     }
 }
 
@@ -269,13 +274,14 @@ mod tests {
                 "private-ca",
                 "iam-certificates",
                 "mail",
-                "ct"
+                "ct",
+                "query-logs"
             ]
         );
         for r in REGISTRY {
             assert_eq!(FamilyKind::named(r.kind.as_str()), Some(r.kind));
         }
-        assert_eq!(FamilyKind::named("query-logs"), None);
+        assert_eq!(FamilyKind::named("query_logs"), None);
         // Every inventory is filled by exactly one family.
         for kind in InventoryKind::ALL {
             let fillers = REGISTRY

@@ -1,4 +1,4 @@
-//! `zonewarden scan certificates|dns|health|endpoints|domains|private-ca|iam-certificates|mail|all`: one prepare path
+//! `zonewarden scan certificates|dns|health|endpoints|domains|private-ca|iam-certificates|mail|ct|query-logs|all`: one prepare path
 //! (configuration, SDK, adapters, sinks), one scan through the spine, one
 //! report path (output, errors, exit status) for every target; `scan all
 //! --role-name NAME --account ID... | --organization` runs it in each account.
@@ -20,6 +20,8 @@ use zw_core::{Config, ScanLabel, ScanReport, Sinks};
 /// What a target selects, with its flags.
 struct Request<'a> {
     kinds: Vec<FamilyKind>,
+    /// `scan query-logs --since`.
+    since: Option<chrono::Duration>,
     common: &'a ScanArgs,
     dns: Option<&'a DnsArgs>,
     targets: &'a [(String, u16)],
@@ -29,60 +31,77 @@ fn request(target: &ScanTarget) -> Request<'_> {
     match target {
         ScanTarget::Certificates(a) => Request {
             kinds: vec![FamilyKind::CERTIFICATES],
+            since: None,
             common: a,
             dns: None,
             targets: &[],
         },
         ScanTarget::Dns(a) => Request {
             kinds: vec![FamilyKind::DNS],
+            since: None,
             common: &a.common,
             dns: Some(a),
             targets: &[],
         },
         ScanTarget::Health(a) => Request {
             kinds: vec![FamilyKind::HEALTH],
+            since: None,
             common: a,
             dns: None,
             targets: &[],
         },
         ScanTarget::Endpoints(a) => Request {
             kinds: vec![FamilyKind::ENDPOINTS],
+            since: None,
             common: &a.common,
             dns: None,
             targets: &a.targets,
         },
         ScanTarget::Domains(a) => Request {
             kinds: vec![FamilyKind::DOMAINS],
+            since: None,
             common: a,
             dns: None,
             targets: &[],
         },
         ScanTarget::PrivateCa(a) => Request {
             kinds: vec![FamilyKind::PRIVATE_CA],
+            since: None,
             common: a,
             dns: None,
             targets: &[],
         },
         ScanTarget::IamCertificates(a) => Request {
             kinds: vec![FamilyKind::IAM_CERTIFICATES],
+            since: None,
             common: a,
             dns: None,
             targets: &[],
         },
         ScanTarget::Mail(a) => Request {
             kinds: vec![FamilyKind::MAIL],
+            since: None,
             common: a,
             dns: None,
             targets: &[],
         },
         ScanTarget::Ct(a) => Request {
             kinds: vec![FamilyKind::CT],
+            since: None,
             common: a,
+            dns: None,
+            targets: &[],
+        },
+        ScanTarget::QueryLogs(a) => Request {
+            kinds: vec![FamilyKind::QUERY_LOGS],
+            since: a.since,
+            common: &a.common,
             dns: None,
             targets: &[],
         },
         ScanTarget::All(a) => Request {
             kinds: FamilyKind::all(),
+            since: None,
             common: &a.dns.common,
             dns: Some(&a.dns),
             targets: &[],
@@ -180,7 +199,11 @@ pub async fn scan(aws: &AwsArgs, target: &ScanTarget) -> Result<u8, CliError> {
             events: events.as_ref().map(|e| e as &dyn EventSink),
         }
     };
-    let report = app.scan(sinks, label, &ScanOptions::default()).await;
+    let options = ScanOptions {
+        query_log_since: req.since,
+        ..ScanOptions::default()
+    };
+    let report = app.scan(sinks, label, &options).await;
     respond(&report, args)
 }
 

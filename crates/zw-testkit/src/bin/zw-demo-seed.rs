@@ -3,7 +3,7 @@
 //! ```text
 //! scripts/moto start && eval "$(scripts/moto env)"
 //! cargo run -p zw-testkit --bin zw-demo-seed -- [--table NAME] [REGION...]
-//! cargo run -p zw-testkit --bin zw-demo-seed -- --only domains|private-cas|iam-certificates [REGION]
+//! cargo run -p zw-testkit --bin zw-demo-seed -- --only domains|private-cas|iam-certificates|query-logs|query-log-day [REGION]
 //! ```
 //!
 //! Talks to `AWS_ENDPOINT_URL` only, and refuses to run unless that is a
@@ -18,7 +18,7 @@ use std::process::ExitCode;
 use zw_testkit::is_loopback_url;
 
 const USAGE: &str = "usage: zw-demo-seed [--table NAME] [REGION...]
-       zw-demo-seed --only domains|private-cas|iam-certificates [REGION]
+       zw-demo-seed --only domains|private-cas|iam-certificates|query-logs|query-log-day [REGION]
 
 Seeds the demo account (certificates, the demo-shop.example zone, the findings
 table) into the emulator at AWS_ENDPOINT_URL, which must be a loopback URL
@@ -29,7 +29,12 @@ eu-west-1 us-east-1; the table (default zonewarden-demo) goes to the first.
   private-cas       four ACM Private CAs in the first region (pending, ending
                     in 10 days, disabled, healthy)
   iam-certificates  three IAM server certificates (ending in 10 days and
-                    served by a load balancer in us-east-1, expired, fresh)";
+                    served by a load balancer in us-east-1, expired, fresh)
+  query-logs        the zones traffic.example (query logging to
+                    /aws/route53/traffic.example) and quiet.example (none),
+                    Resolver query logging in REGION to /vpc/dns-queries
+  query-log-day     then: old.traffic.example deleted, a day of query log
+                    lines in both log groups (zw_testkit::query_log_world)";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -132,8 +137,37 @@ async fn run() -> anyhow::Result<()> {
             )?;
             return Ok(());
         }
+        Some("query-logs") => {
+            let world = zw_testkit::query_log_world::setup(&sdk, region_refs[0], "demo")
+                .await
+                .context("creating the query-log world")?;
+            writeln!(
+                shown,
+                "{}",
+                serde_json::json!({"zone": world.zone_id, "quiet": world.quiet_id})
+            )?;
+            return Ok(());
+        }
+        Some("query-log-day") => {
+            let now = zw_core::ports::Clock::now(&zw_aws::SystemClock);
+            let end = zw_core::families::query_logs::window_end(now);
+            let world = zw_testkit::query_log_world::find(&sdk, region_refs[0])
+                .await
+                .context("finding the query-log world (seed --only query-logs first)")?;
+            let (public, resolver) = zw_testkit::query_log_world::log_a_day(&sdk, &world, end)
+                .await
+                .context("logging a day of queries")?;
+            writeln!(
+                shown,
+                "{}",
+                serde_json::json!({"public_lines": public, "resolver_records": resolver})
+            )?;
+            return Ok(());
+        }
         Some(other) => {
-            bail!("--only {other}: seed domains, private-cas or iam-certificates\n\n{USAGE}")
+            bail!(
+                "--only {other}: seed domains, private-cas, iam-certificates, query-logs or query-log-day\n\n{USAGE}"
+            )
         }
     }
     eprintln!(

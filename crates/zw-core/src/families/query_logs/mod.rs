@@ -482,10 +482,10 @@ where
                     }
                 }
             }
-            if let (Some(store), None) = (self.store, self.since) {
-                if let Err(e) = store.save_read_to(group, to).await {
-                    out.errors.push(ScanError::new(region.clone(), e));
-                }
+            if let (Some(store), None) = (self.store, self.since)
+                && let Err(e) = store.save_read_to(group, to).await
+            {
+                out.errors.push(ScanError::new(region.clone(), e));
             }
         }
         out.detections.extend(found.into_values());

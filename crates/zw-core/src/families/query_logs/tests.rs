@@ -34,6 +34,8 @@ fn zone(names: &[&str]) -> (HostedZone, Vec<RecordSet>) {
     )
 }
 
+type Read = (String, DateTime<Utc>, DateTime<Utc>);
+
 /// CloudWatch Logs and Route 53's logging configurations, as a table.
 #[derive(Default)]
 struct Logs {
@@ -41,7 +43,8 @@ struct Logs {
     resolver: Vec<ResolverLogging>,
     lines: Mutex<BTreeMap<String, Vec<String>>>,
     fail: Option<String>,
-    reads: Mutex<Vec<(String, DateTime<Utc>, DateTime<Utc>)>>,
+    /// Each read: the group and its window.
+    reads: Mutex<Vec<Read>>,
 }
 
 impl Logs {
