@@ -1055,7 +1055,7 @@ impl FindingCode {
             },
             Self::QuerylogMissingName => CodeDoc {
                 title: "Name asked often that does not exist",
-                meaning: "A name of the zone was answered NXDOMAIN more than `ZW_QUERY_LOG_MISSING_NAME_MIN` times (default 50) in the window read, and it is neither a likely typo of an existing name nor a record removed in the last 30 days. Only names under the zone's apex, never the apex itself; a name that exists now is never reported. Resolves at the first window without as many. Evidence: `name`, `count`, `edges` (the top edge locations, never client addresses), `window`.",
+                meaning: "A name of the zone was answered NXDOMAIN more than `ZW_QUERY_LOG_MISSING_NAME_MIN` times (default 50) in the window read, and it is neither a likely typo of an existing name nor a record removed in the last 30 days. Only names under the zone's apex, never the apex itself; a name that exists now is never reported; at most the 200 most asked names of a zone are judged per window (this code, `querylog.likely-typo` and `querylog.deleted-record-queried` together). Resolves at the first window without as many. Evidence: `name`, `count`, `edges` (the top edge locations, never client addresses), `window`.",
                 why: "Something depends on a name you do not publish: a client configured wrongly, documentation pointing at the wrong host, or a record that was never created.",
                 fix: "Create the record if the name should exist; otherwise find who asks (the edge locations tell where) and correct them, or acknowledge the finding.",
             },

@@ -26,6 +26,12 @@ pub const BASELINE_WINDOWS: usize = 7 * 24;
 /// The fewest earlier windows a baseline needs: one day of hourly windows.
 pub const BASELINE_MIN: usize = 24;
 
+/// The most names of one zone judged in one window (the most asked first):
+/// each is compared with every name of the zone for a likely typo, and a
+/// window with more names over the minimum than this is a spike, whose
+/// finding lists the top names.
+pub const NAMES_JUDGED: usize = 200;
+
 /// The shortest window a rate is computed over, in hours (one minute).
 pub const MIN_HOURS: f64 = 1.0 / 60.0;
 
@@ -184,10 +190,17 @@ pub fn zone_verdicts(
         verdicts.push(verdict);
     }
     let (_, now) = aggregate.window();
-    for (name, count) in names {
-        if count.count <= t.missing_name_min || knowledge.names.iter().any(|n| n == name) {
-            continue;
-        }
+    let judged = names
+        .into_iter()
+        .filter(|(name, count)| {
+            count.count > t.missing_name_min
+                && knowledge
+                    .names
+                    .binary_search_by(|n| n.as_str().cmp(name))
+                    .is_err()
+        })
+        .take(NAMES_JUDGED);
+    for (name, count) in judged {
         verdicts.push(name_verdict(knowledge, name, count, now, t));
     }
     verdicts
@@ -461,6 +474,25 @@ mod tests {
             count,
             edges: owned(&[("FRA6", count)]),
         }
+    }
+
+    #[test]
+    fn at_most_the_most_asked_names_are_judged_per_window() {
+        let mut agg = hour();
+        // 250 missing names over the minimum; n0 the most asked.
+        for i in 0..250u64 {
+            feed(&mut agg, &format!("n{i}.example.com"), "NXDOMAIN", 300 - i);
+        }
+        let verdicts = judge(&agg, &knowledge(&existing(), &[], &[]));
+        assert_eq!(verdicts.len(), NAMES_JUDGED);
+        assert_eq!(verdicts.first(), Some(&missing("n0.example.com", 300)));
+        assert_eq!(
+            verdicts.last(),
+            Some(&missing(
+                &format!("n{}.example.com", NAMES_JUDGED - 1),
+                300 - NAMES_JUDGED as u64 + 1
+            ))
+        );
     }
 
     #[test]

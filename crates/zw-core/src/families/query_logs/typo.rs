@@ -10,46 +10,55 @@ pub const MAX_TYPO: usize = 2;
 pub fn distance_within(a: &str, b: &str, max: usize) -> Option<usize> {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    chars_within(&a, &b, max)
+}
+
+/// `distance_within` on characters already split (the typo search splits
+/// the asked name once, not once per existing name).
+fn chars_within(a: &[char], b: &[char], max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
-    // Three rows of the (a.len() + 1) x (b.len() + 1) matrix: i - 2, i - 1
-    // and i, read without indexing. No row's minimum is below the previous
-    // row's (each cell comes from the row above at a cost of at least 0, or
-    // by a transposition no cheaper than the row above's diagonal), so once
-    // a row's minimum exceeds `max` so does the distance.
-    let mut before: Vec<usize> = Vec::with_capacity(b.len() + 1);
-    let mut above: Vec<usize> = (0..=b.len()).collect();
-    let mut row: Vec<usize> = Vec::with_capacity(b.len() + 1);
-    let mut prev_a: Option<char> = None;
-    for (i, &ca) in a.iter().enumerate() {
-        row.clear();
-        let mut left = i + 1;
-        row.push(left);
-        let mut lowest = left;
-        let mut prev_b: Option<char> = None;
-        for (j, (&cb, pair)) in b.iter().zip(above.windows(2)).enumerate() {
-            let &[diagonal, up] = pair else {
+    // Three rows of the (a.len() + 1) x (b.len() + 1) matrix (i - 2, i - 1
+    // and i), computed only within `max` of the diagonal: a cell farther
+    // out is more than `max` anyway. Values above `max` are all `far`
+    // (max + 1): only whether they exceed `max` matters. No row's minimum
+    // is below the previous row's, so once a row's minimum exceeds `max`
+    // so does the distance.
+    let far = max.saturating_add(1);
+    let n = b.len();
+    let mut before: Vec<usize> = vec![far; n + 1];
+    let mut above: Vec<usize> = (0..=n).map(|j| j.min(far)).collect();
+    let mut row: Vec<usize> = vec![far; n + 1];
+    for i in 1..=a.len() {
+        row.fill(far);
+        if let Some(first) = row.first_mut() {
+            *first = i.min(far);
+        }
+        let mut lowest = i.min(far);
+        let (lo, hi) = (i.saturating_sub(max).max(1), i.saturating_add(max).min(n));
+        for j in lo..=hi {
+            let (Some(&ca), Some(&cb)) = (a.get(i - 1), b.get(j - 1)) else {
                 continue;
             };
-            let mut d = (diagonal + usize::from(ca != cb)).min(up + 1).min(left + 1);
-            if prev_a == Some(cb)
-                && prev_b == Some(ca)
-                && let Some(t) = j.checked_sub(1).and_then(|k| before.get(k))
-            {
-                d = d.min(t + 1);
+            let at = |v: &[usize], k: usize| v.get(k).copied().unwrap_or(far);
+            let mut d = (at(&above, j - 1) + usize::from(ca != cb))
+                .min(at(&above, j) + 1)
+                .min(at(&row, j - 1) + 1);
+            if i > 1 && j > 1 && a.get(i - 2) == Some(&cb) && b.get(j - 2) == Some(&ca) {
+                d = d.min(at(&before, j - 2) + 1);
             }
-            row.push(d);
+            let d = d.min(far);
+            if let Some(cell) = row.get_mut(j) {
+                *cell = d;
+            }
             lowest = lowest.min(d);
-            left = d;
-            prev_b = Some(cb);
         }
         if lowest > max {
             return None;
         }
         std::mem::swap(&mut before, &mut above);
         std::mem::swap(&mut above, &mut row);
-        prev_a = Some(ca);
     }
     above.last().copied().filter(|&d| d <= max)
 }
@@ -65,12 +74,19 @@ pub fn likely_meant<'a>(asked: &str, existing: &'a [String]) -> Option<(&'a str,
         return None;
     }
     let labels = label_count(asked);
+    let asked_chars: Vec<char> = asked.chars().collect();
+    let mut name_chars: Vec<char> = Vec::new();
     let mut best: Option<(&'a str, usize)> = None;
     for name in existing {
-        if label_count(name).abs_diff(labels) > 1 {
+        // Cheap bounds first: a name whose length differs by more than
+        // MAX_TYPO is farther than that, whatever its characters.
+        if name.len().abs_diff(asked.len()) > MAX_TYPO * 4 || label_count(name).abs_diff(labels) > 1
+        {
             continue;
         }
-        let Some(d) = distance_within(asked, name, MAX_TYPO) else {
+        name_chars.clear();
+        name_chars.extend(name.chars());
+        let Some(d) = chars_within(&asked_chars, &name_chars, MAX_TYPO) else {
             continue;
         };
         if d == 0 {
