@@ -1165,60 +1165,11 @@ mod tests {
         }
     }
 
-    /// An SDK configuration sending its requests to `http`, without retries.
-    fn sdk_with(http: aws_smithy_runtime_api::client::http::SharedHttpClient) -> SdkConfig {
-        SdkConfig::builder()
-            .region(aws_config::Region::new("eu-west-1"))
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(
-                    aws_credential_types::Credentials::new(
-                        "AKIDTEST", "secret", None, None, "test",
-                    ),
-                ),
-            )
-            .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
-            .http_client(http)
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build()
-    }
+    use crate::rpc::testing::sdk_with;
 
-    /// An SDK configuration whose HTTP client answers the requests it gets,
-    /// in order, with `answers` (status, body); it keeps the JSON bodies sent.
+    /// An SDK configuration answering `FilterLogEvents` with `answers`.
     fn answering(answers: Vec<(u16, String)>) -> (SdkConfig, Arc<Mutex<Vec<Value>>>) {
-        let sent = Arc::new(Mutex::new(Vec::new()));
-        let seen = sent.clone();
-        let http = infallible_client_fn(move |req: http::Request<SdkBody>| {
-            assert_eq!(
-                req.uri().to_string(),
-                "https://logs.eu-west-1.amazonaws.com/"
-            );
-            assert_eq!(
-                req.headers()
-                    .get("x-amz-target")
-                    .map(|v| v.to_str().unwrap()),
-                Some("Logs_20140328.FilterLogEvents")
-            );
-            let auth = req.headers().get("authorization").expect("signed");
-            assert!(
-                auth.to_str()
-                    .unwrap()
-                    .contains("/eu-west-1/logs/aws4_request"),
-                "{auth:?}"
-            );
-            let body: Value =
-                serde_json::from_slice(req.body().bytes().expect("body")).expect("json");
-            let mut seen = seen.lock().unwrap();
-            seen.push(body);
-            let (status, text) = answers
-                .get(seen.len() - 1)
-                .cloned()
-                .unwrap_or((500, "{}".into()));
-            http::Response::builder()
-                .status(status)
-                .body(text)
-                .expect("response")
-        });
-        (sdk_with(http), sent)
+        crate::rpc::testing::answering("logs", "Logs_20140328.FilterLogEvents", answers)
     }
 
     fn page(events: &[(i64, &str)], next: Option<&str>) -> (u16, String) {

@@ -144,60 +144,16 @@ fn page_configs(page: &Value) -> Result<Vec<ResolverQueryLogConfig>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_smithy_http_client::test_util::infallible_client_fn;
-    use aws_smithy_types::body::SdkBody;
     use std::sync::{Arc, Mutex};
 
-    /// An SDK configuration answering with `answers` in order; keeps the
-    /// JSON bodies sent.
+    /// An SDK configuration answering `ListResolverQueryLogConfigs` with
+    /// `answers` in order; keeps the JSON bodies sent.
     fn answering(answers: Vec<(u16, String)>) -> (SdkConfig, Arc<Mutex<Vec<Value>>>) {
-        let sent = Arc::new(Mutex::new(Vec::new()));
-        let seen = sent.clone();
-        let http = infallible_client_fn(move |req: http::Request<SdkBody>| {
-            assert_eq!(
-                req.uri().to_string(),
-                "https://route53resolver.eu-west-1.amazonaws.com/"
-            );
-            assert_eq!(
-                req.headers()
-                    .get("x-amz-target")
-                    .map(|v| v.to_str().unwrap()),
-                Some("Route53Resolver.ListResolverQueryLogConfigs")
-            );
-            let auth = req.headers().get("authorization").expect("signed");
-            assert!(
-                auth.to_str()
-                    .unwrap()
-                    .contains("/eu-west-1/route53resolver/aws4_request"),
-                "{auth:?}"
-            );
-            let body: Value =
-                serde_json::from_slice(req.body().bytes().expect("body")).expect("json");
-            let mut seen = seen.lock().unwrap();
-            seen.push(body);
-            let (status, text) = answers
-                .get(seen.len() - 1)
-                .cloned()
-                .unwrap_or((500, "{}".into()));
-            http::Response::builder()
-                .status(status)
-                .body(text)
-                .expect("response")
-        });
-        let sdk = SdkConfig::builder()
-            .region(aws_config::Region::new("eu-west-1"))
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(
-                    aws_credential_types::Credentials::new(
-                        "AKIDTEST", "secret", None, None, "test",
-                    ),
-                ),
-            )
-            .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
-            .http_client(http)
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build();
-        (sdk, sent)
+        crate::rpc::testing::answering(
+            "route53resolver",
+            "Route53Resolver.ListResolverQueryLogConfigs",
+            answers,
+        )
     }
 
     fn config(id: &str, status: &str, destination: &str) -> Value {

@@ -281,3 +281,77 @@ pub fn json_response(
     }
     Ok(json)
 }
+
+/// What the JSON 1.1 adapters' unit tests share: an SDK configuration whose
+/// HTTP client answers from a list.
+#[cfg(test)]
+pub(crate) mod testing {
+    use aws_smithy_http_client::test_util::infallible_client_fn;
+    use aws_smithy_types::body::SdkBody;
+    use aws_types::SdkConfig;
+    use serde_json::Value;
+    use std::sync::{Arc, Mutex};
+
+    /// An SDK configuration sending its requests to `http`, without retries.
+    pub(crate) fn sdk_with(
+        http: aws_smithy_runtime_api::client::http::SharedHttpClient,
+    ) -> SdkConfig {
+        SdkConfig::builder()
+            .region(aws_config::Region::new("eu-west-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(
+                    aws_credential_types::Credentials::new(
+                        "AKIDTEST", "secret", None, None, "test",
+                    ),
+                ),
+            )
+            .retry_config(aws_smithy_types::retry::RetryConfig::disabled())
+            .http_client(http)
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    }
+
+    /// An SDK configuration whose HTTP client answers the requests it gets
+    /// (one JSON 1.1 operation, `target`, of `service` in eu-west-1), in
+    /// order, with `answers` (status, body); it keeps the JSON bodies sent.
+    pub(crate) fn answering(
+        service: &'static str,
+        target: &'static str,
+        answers: Vec<(u16, String)>,
+    ) -> (SdkConfig, Arc<Mutex<Vec<Value>>>) {
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let seen = sent.clone();
+        let http = infallible_client_fn(move |req: http::Request<SdkBody>| {
+            assert_eq!(
+                req.uri().to_string(),
+                format!("https://{service}.eu-west-1.amazonaws.com/")
+            );
+            assert_eq!(
+                req.headers()
+                    .get("x-amz-target")
+                    .map(|v| v.to_str().unwrap()),
+                Some(target)
+            );
+            let auth = req.headers().get("authorization").expect("signed");
+            assert!(
+                auth.to_str()
+                    .unwrap()
+                    .contains(&format!("/eu-west-1/{service}/aws4_request")),
+                "{auth:?}"
+            );
+            let body: Value =
+                serde_json::from_slice(req.body().bytes().expect("body")).expect("json");
+            let mut seen = seen.lock().unwrap();
+            seen.push(body);
+            let (status, text) = answers
+                .get(seen.len() - 1)
+                .cloned()
+                .unwrap_or((500, "{}".into()));
+            http::Response::builder()
+                .status(status)
+                .body(text)
+                .expect("response")
+        });
+        (sdk_with(http), sent)
+    }
+}

@@ -114,6 +114,26 @@ pub struct Detection {
 }
 
 impl Detection {
+    /// A detection at its code's default severity.
+    pub fn new(
+        code: FindingCode,
+        resource: Resource,
+        region: Region,
+        scope: &str,
+        message: String,
+        evidence: serde_json::Value,
+    ) -> Self {
+        Self {
+            code,
+            severity: code.default_severity(),
+            resource,
+            region,
+            scope: scope.to_owned(),
+            message,
+            evidence,
+        }
+    }
+
     pub fn key(&self) -> FindingKey {
         FindingKey {
             resource_id: self.resource.id.clone(),

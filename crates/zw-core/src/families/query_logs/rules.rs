@@ -41,30 +41,11 @@ fn bare(name: &str) -> String {
     name.trim_end_matches('.').to_ascii_lowercase()
 }
 
-fn detection(
-    code: FindingCode,
-    resource: Resource,
-    region: Region,
-    scope: &str,
-    message: String,
-    evidence: Value,
-) -> Detection {
-    Detection {
-        code,
-        severity: code.default_severity(),
-        resource,
-        region,
-        scope: scope.to_owned(),
-        message,
-        evidence,
-    }
-}
-
 /// `querylog.logging-off` for a public zone without a query logging
 /// configuration.
 pub fn logging_off(zone: &HostedZone) -> Detection {
     let name = bare(&zone.name);
-    detection(
+    Detection::new(
         FindingCode::QuerylogLoggingOff,
         zone_resource(zone),
         Region::global(),
@@ -107,7 +88,7 @@ pub fn zone_finding(zone: &HostedZone, verdict: &Verdict, window: Window) -> Opt
             last,
             names,
             ..
-        } => detection(
+        } => Detection::new(
             FindingCode::QuerylogServfail,
             zone_resource(zone),
             Region::global(),
@@ -137,7 +118,7 @@ pub fn zone_finding(zone: &HostedZone, verdict: &Verdict, window: Window) -> Opt
             factor,
             names,
             ..
-        } => detection(
+        } => Detection::new(
             FindingCode::QuerylogNxdomainSpike,
             zone_resource(zone),
             Region::global(),
@@ -162,7 +143,7 @@ pub fn zone_finding(zone: &HostedZone, verdict: &Verdict, window: Window) -> Opt
         ),
         Verdict::MissingName {
             name, count, edges, ..
-        } => detection(
+        } => Detection::new(
             FindingCode::QuerylogMissingName,
             name_resource(name),
             Region::global(),
@@ -187,7 +168,7 @@ pub fn zone_finding(zone: &HostedZone, verdict: &Verdict, window: Window) -> Opt
             distance,
             count,
             ..
-        } => detection(
+        } => Detection::new(
             FindingCode::QuerylogLikelyTypo,
             name_resource(name),
             Region::global(),
@@ -208,7 +189,7 @@ pub fn zone_finding(zone: &HostedZone, verdict: &Verdict, window: Window) -> Opt
             removed_at,
             count,
             ..
-        } => detection(
+        } => Detection::new(
             FindingCode::QuerylogDeletedRecordQueried,
             name_resource(name),
             Region::global(),
@@ -248,7 +229,7 @@ pub fn storm(verdict: &Verdict, read_in: &Region, window: Window) -> Option<Dete
     else {
         return None;
     };
-    Some(detection(
+    Some(Detection::new(
         FindingCode::QuerylogResolverNxdomainStorm,
         Resource {
             kind: ResourceKind::ResolverQuerySource,

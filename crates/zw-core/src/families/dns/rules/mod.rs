@@ -132,15 +132,7 @@ pub(crate) fn detection(
     message: String,
     evidence: Value,
 ) -> Detection {
-    Detection {
-        code,
-        severity: code.default_severity(),
-        resource,
-        region,
-        scope: scope.to_owned(),
-        message,
-        evidence,
-    }
+    Detection::new(code, resource, region, scope, message, evidence)
 }
 
 /// A hosted zone as a finding's resource: id `Z123`, name the zone's name.
