@@ -303,10 +303,13 @@ async fn the_family_state_round_trips_through_dynamodb_in_its_partition() {
         let store = DynamoQueryLogStore::new(env.ddb(), TABLE.into(), partition);
         let empty = store.load().await.expect("empty load");
         assert!(empty.read_to.is_empty() && empty.zones.is_empty());
-        store.save_read_to(&group, at).await.expect("read_to");
+        store
+            .save_read_to(&group, at, false)
+            .await
+            .expect("read_to");
         // A later window replaces the earlier.
         store
-            .save_read_to(&group, at + Duration::hours(1))
+            .save_read_to(&group, at + Duration::hours(1), true)
             .await
             .expect("read_to again");
         store.save_zone("Z1", &zone_state(at)).await.expect("zone");
@@ -315,6 +318,7 @@ async fn the_family_state_round_trips_through_dynamodb_in_its_partition() {
             .await
             .expect("empty zone");
         let state = store.load().await.expect("load");
+        assert_eq!(state.busy, std::collections::BTreeSet::from([group.key()]));
         assert_eq!(
             state.read_to.into_iter().collect::<Vec<_>>(),
             [(group.key(), at + Duration::hours(1))]

@@ -921,14 +921,23 @@ fn item(sk: String, item_type: &str, now: DateTime<Utc>) -> Item {
     ])
 }
 
-/// A log group's watermark, in its partition-less form.
-pub fn group_item(group: &LogGroup, read_to: DateTime<Utc>, now: DateTime<Utc>) -> Item {
+/// A log group's watermark (and whether its last window was busy), in its
+/// partition-less form.
+pub fn group_item(
+    group: &LogGroup,
+    read_to: DateTime<Utc>,
+    busy: bool,
+    now: DateTime<Utc>,
+) -> Item {
     let mut out = item(
         format!("{GROUP_PREFIX}{}", group.key()),
         "querylog-group",
         now,
     );
     out.insert("read_to".to_owned(), AttributeValue::S(rfc3339(read_to)));
+    if busy {
+        out.insert("busy".to_owned(), AttributeValue::Bool(true));
+    }
     out
 }
 
@@ -1043,6 +1052,9 @@ pub fn state_of(items: &[Item]) -> Result<QueryLogState, PortError> {
                 .and_then(|t| t.ok_or_else(|| "no `read_to`".to_owned()))
                 .map_err(unreadable)?;
             state.read_to.insert(key.to_owned(), read_to);
+            if item.get("busy").and_then(|v| v.as_bool().ok()) == Some(&true) {
+                state.busy.insert(key.to_owned());
+            }
         } else if let Some(zone_id) = sk.strip_prefix(ZONE_PREFIX) {
             let zone = zone_of(item).map_err(unreadable)?;
             state.zones.insert(zone_id.to_owned(), zone);
@@ -1093,8 +1105,9 @@ impl QueryLogStore for DynamoQueryLogStore {
         &self,
         group: &LogGroup,
         read_to: DateTime<Utc>,
+        busy: bool,
     ) -> Result<(), PortError> {
-        self.put(group_item(group, read_to, crate::SystemClock.now()))
+        self.put(group_item(group, read_to, busy, crate::SystemClock.now()))
             .await
     }
 
@@ -2066,7 +2079,7 @@ mod tests {
                 u64::MAX
             ]))))
         );
-        let read_to = group_item(&group, t0(), now);
+        let read_to = group_item(&group, t0(), false, now);
         assert_eq!(
             attr(&read_to, "sk"),
             Some(AttributeValue::S(
@@ -2080,7 +2093,7 @@ mod tests {
         let empty = zone_item("Z2", &ZoneState::default(), now).unwrap();
         assert!(!empty.contains_key("names") && !empty.contains_key("removed"));
         // An item of a later version is left alone.
-        let mut other = group_item(&group, t0(), now);
+        let mut other = group_item(&group, t0(), false, now);
         other.insert("sk".into(), AttributeValue::S("SOURCE#i-1".into()));
 
         let state = state_of(&[zone, read_to, empty, other]).unwrap();
@@ -2088,6 +2101,9 @@ mod tests {
         assert_eq!(state.zones["Z1"], zone_state());
         assert_eq!(state.zones["Z2"], ZoneState::default());
         assert_eq!(state.read_to, BTreeMap::from([(group.key(), t0())]));
+        assert!(state.busy.is_empty());
+        let busy = state_of(&[group_item(&group, t0(), true, now)]).unwrap();
+        assert_eq!(busy.busy, std::collections::BTreeSet::from([group.key()]));
     }
 
     #[test]
@@ -2125,7 +2141,7 @@ mod tests {
                 .message
                 .contains("`names_at` \"yesterday\"")
         );
-        let mut group = group_item(&group(), now, now);
+        let mut group = group_item(&group(), now, false, now);
         group.remove("read_to");
         let e = state_of(&[group]).expect_err("no read_to");
         assert!(

@@ -257,18 +257,29 @@ where
 
     /// Reads one group's window into a fresh aggregate; a failed read is a
     /// scan error and nothing of it is judged.
+    /// A group busy at its last window is counted by Logs Insights at once
+    /// (a limit of 0 events); it returns to `FilterLogEvents` when a window
+    /// holds no more than the limit. The aggregate, and whether the window
+    /// was busy.
     async fn read(
         &self,
         group: &LogGroup,
         format: LogFormat,
         (from, to): (DateTime<Utc>, DateTime<Utc>),
+        state: Option<&QueryLogState>,
         tally: &mut Tally,
         out: &mut FamilyOutcome,
-    ) -> Option<Aggregate> {
+    ) -> Option<(Aggregate, bool)> {
         let mut aggregate = Aggregate::new(from, to);
-        let max = usize::try_from(self.config.max_events).unwrap_or(usize::MAX);
+        let limit = u64::from(self.config.max_events);
+        let max = if state.is_some_and(|s| s.busy.contains(&group.key())) {
+            0
+        } else {
+            usize::try_from(limit).unwrap_or(usize::MAX)
+        };
         match self.source.read(group, format, max, &mut aggregate).await {
             Ok(stats) => {
+                let busy = stats.insights && stats.events > limit;
                 tally.groups += 1;
                 tally.events += stats.events;
                 tally.insights += u64::from(stats.insights);
@@ -288,7 +299,7 @@ where
                         ),
                     ));
                 }
-                Some(aggregate)
+                Some((aggregate, busy))
             }
             Err(e) => {
                 out.errors.push(ScanError::new(Region::global(), e));
@@ -331,7 +342,7 @@ where
         let judged = if allowed(&self.config.groups, &group.name) {
             match self.window(group, end, state.as_ref(), tally) {
                 Some(window) => {
-                    self.read(group, LogFormat::Public, window, tally, out)
+                    self.read(group, LogFormat::Public, window, state.as_ref(), tally, out)
                         .await
                 }
                 None => None,
@@ -353,7 +364,7 @@ where
             None
         };
 
-        if let Some(aggregate) = &judged {
+        if let Some((aggregate, _)) = &judged {
             let (from, to) = aggregate.window();
             let window = Window { from, to };
             let hours = window_hours(aggregate);
@@ -415,9 +426,9 @@ where
                 s.zones.insert(zone.id.clone(), zone_state.clone());
             }
         }
-        if let (Some(aggregate), None) = (&judged, self.since) {
+        if let (Some((aggregate, busy)), None) = (&judged, self.since) {
             let (_, to) = aggregate.window();
-            if let Err(e) = store.save_read_to(group, to).await {
+            if let Err(e) = store.save_read_to(group, to, *busy).await {
                 out.errors.push(ScanError::new(Region::global(), e));
             }
         }
@@ -461,8 +472,15 @@ where
             let Some(window) = self.window(group, end, state.as_ref(), tally) else {
                 continue;
             };
-            let Some(aggregate) = self
-                .read(group, LogFormat::Resolver, window, tally, out)
+            let Some((aggregate, busy)) = self
+                .read(
+                    group,
+                    LogFormat::Resolver,
+                    window,
+                    state.as_ref(),
+                    tally,
+                    out,
+                )
                 .await
             else {
                 complete = false;
@@ -483,7 +501,7 @@ where
                 }
             }
             if let (Some(store), None) = (self.store, self.since)
-                && let Err(e) = store.save_read_to(group, to).await
+                && let Err(e) = store.save_read_to(group, to, busy).await
             {
                 out.errors.push(ScanError::new(region.clone(), e));
             }

@@ -95,6 +95,10 @@ pub struct ZoneState {
 pub struct QueryLogState {
     /// `LogGroup::key` -> the end of the last window counted.
     pub read_to: std::collections::BTreeMap<String, DateTime<Utc>>,
+    /// `LogGroup::key`s whose last window held more events than
+    /// `ZW_QUERY_LOG_MAX_EVENTS`: their next window goes to Logs Insights
+    /// without a `FilterLogEvents` read that would stop at the limit.
+    pub busy: std::collections::BTreeSet<String>,
     pub zones: std::collections::BTreeMap<String, ZoneState>,
 }
 

@@ -42,11 +42,13 @@ pub trait QueryLogStore: Send + Sync {
     /// Every log group's watermark and every zone's state.
     fn load(&self) -> impl Future<Output = Result<QueryLogState, PortError>> + Send;
 
-    /// The end of the window just counted for `group`.
+    /// The end of the window just counted for `group`, and whether it held
+    /// more events than the limit (`QueryLogState::busy`).
     fn save_read_to(
         &self,
         group: &LogGroup,
         read_to: DateTime<Utc>,
+        busy: bool,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 
     fn save_zone(

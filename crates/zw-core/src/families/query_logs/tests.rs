@@ -45,6 +45,8 @@ struct Logs {
     fail: Option<String>,
     /// Each read: the group and its window.
     reads: Mutex<Vec<Read>>,
+    /// The event limit each read was given.
+    limits: Mutex<Vec<usize>>,
 }
 
 impl Logs {
@@ -74,9 +76,10 @@ impl QueryLogSource for Logs {
         &self,
         group: &LogGroup,
         format: LogFormat,
-        _max_events: usize,
+        max_events: usize,
         aggregate: &mut Aggregate,
     ) -> Result<ReadStats, PortError> {
+        self.limits.lock().expect("lock").push(max_events);
         let (from, to) = aggregate.window();
         self.reads
             .lock()
@@ -103,9 +106,11 @@ impl QueryLogSource for Logs {
                 LogFormat::Resolver => aggregate.add_resolver_record(l),
             }
         }
+        // Past the limit the adapter counts with Logs Insights: the same
+        // counts, said so.
         Ok(ReadStats {
             events: lines.len() as u64,
-            insights: false,
+            insights: lines.len() > max_events,
         })
     }
 }
@@ -121,12 +126,15 @@ impl QueryLogStore for Store {
         &self,
         group: &LogGroup,
         read_to: DateTime<Utc>,
+        busy: bool,
     ) -> Result<(), PortError> {
-        self.0
-            .lock()
-            .expect("lock")
-            .read_to
-            .insert(group.key(), read_to);
+        let mut state = self.0.lock().expect("lock");
+        state.read_to.insert(group.key(), read_to);
+        if busy {
+            state.busy.insert(group.key());
+        } else {
+            state.busy.remove(&group.key());
+        }
         Ok(())
     }
     async fn save_zone(&self, zone_id: &str, state: &ZoneState) -> Result<(), PortError> {
@@ -456,4 +464,45 @@ fn windows_start_at_the_last_read_and_never_exceed_a_day() {
     let after = store.0.lock().expect("lock").clone();
     assert_eq!(before.read_to, after.read_to);
     assert_eq!(before.zones[ZONE].history, after.zones[ZONE].history);
+}
+
+#[test]
+fn a_busy_group_goes_to_logs_insights_at_once_until_it_is_quiet_again() {
+    let zones = Zones(vec![zone(&["example.com", "www.example.com"])]);
+    let logs = Logs::logging(&group());
+    let config = QueryLogConfig {
+        max_events: 1_000,
+        ..QueryLogConfig::default()
+    };
+    let store = Store::default();
+    logs.put(&group(), lines(1_500, "www.example.com", "NOERROR"));
+    run(&zones, &logs, Some(&store), &config, test_now());
+    assert!(store.0.lock().expect("lock").busy.contains(&group().key()));
+    // The next window holds 500: read through Logs Insights at once (a
+    // limit of 0), then no longer busy.
+    let next = |l: &String| l.replace("T11:", "T12:");
+    logs.put(
+        &group(),
+        lines(500, "www.example.com", "NOERROR")
+            .iter()
+            .map(next)
+            .collect(),
+    );
+    let out = run(
+        &zones,
+        &logs,
+        Some(&store),
+        &config,
+        test_now() + Duration::hours(1),
+    );
+    assert_eq!(out.counts["query_log_insights_queries"], 1);
+    assert!(store.0.lock().expect("lock").busy.is_empty());
+    run(
+        &zones,
+        &logs,
+        Some(&store),
+        &config,
+        test_now() + Duration::hours(2),
+    );
+    assert_eq!(*logs.limits.lock().expect("lock"), [1_000, 0, 1_000]);
 }
