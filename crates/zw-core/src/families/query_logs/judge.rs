@@ -192,6 +192,11 @@ pub fn zone_verdicts(
     let (_, now) = aggregate.window();
     let judged = names
         .into_iter()
+        // Underscored names (RFC 8552: `_dmarc`, `_mta-sts`, `_smtp._tls`,
+        // `_acme-challenge`, SRV discovery) are asked by protocols probing
+        // for optional records: NXDOMAIN is the normal answer where the
+        // option is not used (the mail family judges the mail ones).
+        .filter(|(name, _)| !name.split('.').any(|label| label.starts_with('_')))
         .filter(|(name, count)| {
             count.count > t.missing_name_min
                 && knowledge
@@ -493,6 +498,21 @@ mod tests {
                 300 - NAMES_JUDGED as u64 + 1
             ))
         );
+    }
+
+    #[test]
+    fn underscored_names_probed_for_optional_records_are_not_judged() {
+        let mut agg = hour();
+        for name in [
+            "_dmarc.example.com",
+            "_smtp._tls.example.com",
+            "s1._domainkey.example.com",
+            "autoconfig.example.com",
+        ] {
+            feed(&mut agg, name, "NXDOMAIN", 80);
+        }
+        let verdicts = judge(&agg, &knowledge(&existing(), &[], &[]));
+        assert_eq!(verdicts, vec![missing("autoconfig.example.com", 80)]);
     }
 
     #[test]
